@@ -1,0 +1,102 @@
+//! The one switch between `std` and `loom` synchronisation types.
+//!
+//! Every runtime-free core imports its sync types from here and nowhere else,
+//! so that the loom models in `loom-tests/` explore the crate's real code.
+//! Only what both std and loom provide is offered (loom has no `Weak`, no
+//! timers). The switch is the crate's own cfg, `asyncio_loom`, not the global
+//! `loom` cfg, which would change tokio too.
+
+// Atomics are offered for the cores that need them; not every build uses
+// all of them.
+#[allow(unused_imports)]
+#[cfg(not(asyncio_loom))]
+pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc,
+};
+
+#[allow(unused_imports)]
+#[cfg(asyncio_loom)]
+pub(crate) use loom::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc,
+};
+
+/// A mutex without poisoning.
+///
+/// The cores never run user code while holding a lock (user futures are polled
+/// and user wakers are woken outside it), so a poisoned lock can only come from
+/// a bug in the crate itself; the guard is taken anyway so that one panic does
+/// not turn into a cascade of them.
+#[derive(Debug, Default)]
+pub(crate) struct Mutex<T> {
+    #[cfg(not(asyncio_loom))]
+    inner: std::sync::Mutex<T>,
+    #[cfg(asyncio_loom)]
+    inner: loom::sync::Mutex<T>,
+}
+
+#[cfg(not(asyncio_loom))]
+pub(crate) type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
+#[cfg(asyncio_loom)]
+pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self {
+            #[cfg(not(asyncio_loom))]
+            inner: std::sync::Mutex::new(value),
+            #[cfg(asyncio_loom)]
+            inner: loom::sync::Mutex::new(value),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// Faults that a loom calibration twin switches on inside a real core, to
+/// prove that its model can fail. Compiled only under `cfg(asyncio_loom)`.
+#[cfg(asyncio_loom)]
+pub mod fault {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    static ACTIVE: AtomicU32 = AtomicU32::new(0);
+
+    /// A fault that can be switched on inside a core.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[repr(u32)]
+    pub enum Fault {
+        /// The task core publishes an outcome but does not wake the waiter.
+        TaskSkipWake = 1 << 0,
+        /// The task core lets a later "cancelled" overwrite a published value.
+        TaskCancelOverwritesValue = 1 << 1,
+        /// The task core forgets to report an unretrieved failure on detach.
+        TaskDetachForgetsFailure = 1 << 2,
+        /// The timeout core does not wake the scope when rescheduled.
+        TimeoutSkipWake = 1 << 3,
+    }
+
+    /// Runs `body` with `fault` switched on, and switches it off afterwards,
+    /// also when `body` panics (as a calibration twin's model does).
+    /// Models run one at a time (`--test-threads=1`).
+    pub fn with<R>(fault: Fault, body: impl FnOnce() -> R) -> R {
+        struct Off(u32);
+        impl Drop for Off {
+            fn drop(&mut self) {
+                ACTIVE.fetch_and(!self.0, Ordering::SeqCst);
+            }
+        }
+        ACTIVE.fetch_or(fault as u32, Ordering::SeqCst);
+        let _off = Off(fault as u32);
+        body()
+    }
+
+    pub(crate) fn on(fault: Fault) -> bool {
+        ACTIVE.load(Ordering::SeqCst) & fault as u32 != 0
+    }
+}

@@ -1,0 +1,132 @@
+//! The outcome type every primitive shares: [`TaskError`], and [`Panic`].
+
+use std::any::Any;
+use std::fmt;
+
+/// Why a task did not produce a value: asyncio's "exception", in Rust terms.
+///
+/// Awaiting a [`Task`](crate::Task) yields `Result<T, TaskError<E>>`. The
+/// three cases are the three ways a child can end without a value:
+///
+/// | asyncio | `TaskError` |
+/// | --- | --- |
+/// | the coroutine raised an `Exception` | [`Failed(E)`](TaskError::Failed): the future returned `Err(E)` |
+/// | `CancelledError` | [`Cancelled`](TaskError::Cancelled): the task was aborted before it finished |
+/// | a `BaseException` such as `KeyboardInterrupt` | [`Panicked`](TaskError::Panicked): the future panicked; the payload is kept |
+///
+/// `TaskError<E>` is `Send + Sync + 'static` whenever `E` is, and implements
+/// [`std::error::Error`] whenever `E` does, so it goes into `anyhow::Error`
+/// or `Box<dyn Error + Send + Sync>`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError<E> {
+    /// The task's future returned `Err(E)`.
+    #[error("task failed: {0}")]
+    Failed(#[source] E),
+    /// The task was cancelled (aborted) before it produced an outcome.
+    #[error("task was cancelled")]
+    Cancelled,
+    /// The task's future panicked. The payload is kept: see [`Panic::resume`].
+    #[error("task panicked: {0}")]
+    Panicked(Panic),
+}
+
+impl<E> TaskError<E> {
+    /// Whether the task was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TaskError::Cancelled)
+    }
+
+    /// Whether the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskError::Panicked(_))
+    }
+
+    /// Whether the task's future returned an error.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, TaskError::Failed(_))
+    }
+
+    /// The error the task's future returned, if that is how it ended.
+    pub fn into_failure(self) -> Option<E> {
+        match self {
+            TaskError::Failed(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The panic, if that is how the task ended.
+    pub fn into_panic(self) -> Option<Panic> {
+        match self {
+            TaskError::Panicked(panic) => Some(panic),
+            _ => None,
+        }
+    }
+
+    /// Maps the error of a failed task, keeping cancellations and panics.
+    pub fn map_failure<F>(self, op: impl FnOnce(E) -> F) -> TaskError<F> {
+        match self {
+            TaskError::Failed(error) => TaskError::Failed(op(error)),
+            TaskError::Cancelled => TaskError::Cancelled,
+            TaskError::Panicked(panic) => TaskError::Panicked(panic),
+        }
+    }
+}
+
+/// A panic caught in a child task, with its payload.
+///
+/// The payload is a `Box<dyn Any + Send>`, which is not `Sync`; it is kept
+/// behind a lock so that `Panic` (and the errors that carry it) are
+/// `Send + Sync`. Its message, when the payload is a string (as it is for
+/// `panic!("...")`), is extracted once and readable with [`Panic::message`].
+pub struct Panic {
+    message: String,
+    payload: std::sync::Mutex<Box<dyn Any + Send>>,
+}
+
+impl Panic {
+    /// Wraps a payload caught with [`std::panic::catch_unwind`].
+    pub fn new(payload: Box<dyn Any + Send>) -> Self {
+        let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
+            (*text).to_owned()
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.clone()
+        } else {
+            "Box<dyn Any>".to_owned()
+        };
+        Self {
+            message,
+            payload: std::sync::Mutex::new(payload),
+        }
+    }
+
+    /// The panic message, or `"Box<dyn Any>"` if the payload is not a string.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The original payload, as [`std::panic::catch_unwind`] returned it.
+    pub fn into_payload(self) -> Box<dyn Any + Send> {
+        match self.payload.into_inner() {
+            Ok(payload) => payload,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Continues the panic in the current thread, with the original payload.
+    pub fn resume(self) -> ! {
+        std::panic::resume_unwind(self.into_payload())
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Panic").field("message", &self.message).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}

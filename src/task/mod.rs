@@ -1,0 +1,407 @@
+//! [`Task`]: a spawned child with asyncio's `Task` semantics.
+//!
+//! [`spawn`] runs a plain future as a task; [`try_spawn`] runs a future that
+//! returns `Result<T, E>`, whose `Err` is the task's failure. Awaiting a task
+//! yields `Result<T, TaskError<E>>`.
+
+mod error;
+
+#[doc(hidden)]
+pub mod core;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::task::AbortHandle;
+
+pub use self::error::{Panic, TaskError};
+use self::core::{Child, TaskCore};
+use crate::hook::{self, Unobserved};
+use crate::sync::Arc;
+
+/// A task's identity, unique within the process, as named in error reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(u64);
+
+impl TaskId {
+    /// A fresh id.
+    fn next() -> Self {
+        // Plain std atomic on purpose: this is a counter, not synchronisation
+        // any core relies on, so it stays out of the loom shim.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        TaskId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Builds an id from a number (for the loom models and for tests).
+    #[doc(hidden)]
+    pub fn from_raw(raw: u64) -> Self {
+        TaskId(raw)
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.0)
+    }
+}
+
+/// Hands an unobservable failure to the unobserved-error hook.
+#[doc(hidden)]
+pub fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: TaskError<E>) {
+    match error {
+        TaskError::Failed(error) => hook::report(Unobserved::Failed {
+            task,
+            error: Box::new(error),
+        }),
+        TaskError::Panicked(panic) => hook::report(Unobserved::Panicked { task, panic }),
+        TaskError::Cancelled => {}
+    }
+}
+
+/// Runs `future` as a new task on the current tokio runtime, as asyncio's
+/// `create_task(coro)`. The task starts running at once; it does not wait to
+/// be awaited.
+///
+/// Awaiting the returned [`Task`] yields `Ok(value)`, or
+/// `Err(TaskError::Cancelled)` if it was cancelled, or
+/// `Err(TaskError::Panicked(..))` if it panicked. For a future that returns
+/// `Result<T, E>`, use [`try_spawn`], so that `Err(E)` is the task's failure.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let task = asyncio::spawn(async { 1 + 1 });
+/// assert_eq!(task.await.unwrap(), 2);
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// `asyncio.create_task(coro)`. The differences:
+/// 1. A Rust future that panics is a task that "raised a `BaseException`":
+///    the panic is caught and kept as [`TaskError::Panicked`].
+/// 2. There is no `name=` or `context=`; the task has a [`TaskId`].
+///
+/// # Panics
+///
+/// If called outside a tokio runtime, at the caller's line, as
+/// `tokio::spawn` does. That is a programming error, not bad input.
+#[track_caller]
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    try_spawn(async move { Ok::<_, Infallible>(future.await) })
+}
+
+/// Runs a fallible `future` as a new task: its `Err(E)` is the task's failure,
+/// [`TaskError::Failed`]. Otherwise the same as [`spawn`].
+///
+/// `E` must be [`Debug`](fmt::Debug) so that a failure nobody observes can be
+/// reported to the [unobserved-error hook](crate::set_unobserved_error_hook).
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::TaskError;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let task = asyncio::try_spawn(async { Err::<u32, _>("no such user") });
+/// assert!(matches!(task.await, Err(TaskError::Failed("no such user"))));
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// If called outside a tokio runtime, at the caller's line.
+#[track_caller]
+pub fn try_spawn<F, T, E>(future: F) -> Task<T, E>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    let runtime = match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime,
+        Err(_) => panic!(
+            "asyncio: a task was spawned outside a tokio runtime; \
+             call this from inside a runtime (#[tokio::main] or Runtime::block_on)"
+        ),
+    };
+    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
+    let abort = runtime
+        .spawn(Child::new(future, core.clone()))
+        .abort_handle();
+    Task { core, abort }
+}
+
+/// A handle to a spawned child: asyncio's `Task`.
+///
+/// Await it by value (`task.await`) to get `Result<T, TaskError<E>>`. The
+/// task runs whether or not anyone holds the handle.
+///
+/// - **Dropping a `Task` detaches it**: the task keeps running and its
+///   outcome is dropped when it finishes; a failure or panic is handed to the
+///   [unobserved-error hook](crate::set_unobserved_error_hook) (asyncio's
+///   "Task exception was never retrieved").
+/// - **Dropping the future that awaits a `Task` cancels the task**, as in
+///   asyncio, where cancelling a coroutine that awaits a task cancels that
+///   task (behaviour 8). To await a task without that, use
+///   [`shield`](crate::shield).
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `t = asyncio.create_task(coro)` | `let t = asyncio::spawn(fut);` (or [`try_spawn`]) |
+/// | `await t` | `t.await` |
+/// | `t.cancel()` | [`t.cancel()`](Task::cancel) |
+/// | `t.done()` | [`t.is_done()`](Task::is_done) |
+/// | `t.cancelled()` | [`t.is_cancelled()`](Task::is_cancelled) |
+/// | `t.result()` / `t.exception()` | the `Result` that awaiting yields |
+/// | `t.get_name()` | [`t.id()`](Task::id) |
+///
+/// The differences:
+/// 1. `cancel()` is an abort: the task's future is dropped at its next await
+///    point, so it cannot catch the cancellation, ignore it, or clean up
+///    asynchronously (asyncio behaviours 4–7, 9, 10). A future that never
+///    awaits cannot be cancelled.
+/// 2. Completion beats cancellation: if `cancel()` races the task's
+///    completion, the computed value is delivered, never dropped (asyncio
+///    behaviour 12 loses it).
+/// 3. There is no `cancelling()` / `uncancel()` count: with abort, nothing
+///    can catch a cancellation, so nothing needs the count.
+///
+/// # Cancellation
+///
+/// | situation | asyncio | crate |
+/// | --- | --- | --- |
+/// | the future awaiting the task is dropped | the awaiting task's cancellation is passed on: the task is cancelled (8) | the task is cancelled: aborted, stops at its next await point |
+/// | the task's future returns `Err` | the exception is stored | the outcome is `Err(TaskError::Failed(e))` |
+/// | the task is cancelled | `CancelledError` | `Err(TaskError::Cancelled)`, unless it completed first |
+/// | the task panics | `KeyboardInterrupt` escapes the loop (96) | the panic is caught: `Err(TaskError::Panicked(p))`; `p.resume()` continues it |
+/// | a timeout fires | n/a (see [`wait_for`](crate::wait_for)) | n/a (see [`wait_for`](crate::wait_for)) |
+/// | the handle is dropped | the task runs on; an unretrieved exception is logged | the task runs on (detached); an unobserved failure or panic goes to the hook |
+/// | the runtime shuts down | pending tasks are cancelled by `asyncio.run` | the task is dropped; its outcome becomes `Cancelled` |
+pub struct Task<T, E = Infallible> {
+    core: Arc<TaskCore<T, E>>,
+    abort: AbortHandle,
+}
+
+impl<T, E> fmt::Debug for Task<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.core.id())
+            .field("done", &self.core.is_done())
+            .field("cancelled", &self.core.is_cancelled())
+            .finish()
+    }
+}
+
+impl<T, E> Task<T, E> {
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.core.id()
+    }
+
+    /// Requests that the task be cancelled, as asyncio's `Task.cancel()`.
+    ///
+    /// Returns `false` if the task had already finished: the request is too
+    /// late, and the task's outcome stands (asyncio behaviour 1). Returns
+    /// `true` if the task was still running: it is aborted and stops at its
+    /// next await point, and awaiting it then yields
+    /// `Err(TaskError::Cancelled)`. If the task completes before the abort
+    /// reaches it, its value is delivered instead: completion beats
+    /// cancellation (asyncio would lose that value, behaviour 12). As in
+    /// asyncio, `true` means "requested", not "cancelled" (behaviour 2); await
+    /// the task to know how it ended.
+    pub fn cancel(&self) -> bool {
+        cancel(&*self.core, &self.abort)
+    }
+
+    /// Whether the task has finished, in any way (asyncio's `done()`).
+    pub fn is_done(&self) -> bool {
+        self.core.is_done()
+    }
+
+    /// Whether the task finished by being cancelled (asyncio's `cancelled()`).
+    /// `false` while it runs, even after [`cancel`](Task::cancel).
+    pub fn is_cancelled(&self) -> bool {
+        self.core.is_cancelled()
+    }
+
+    /// A cloneable handle that can cancel this task after the `Task` itself
+    /// has moved into a primitive (or been dropped).
+    pub fn cancel_handle(&self) -> CancelHandle
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        CancelHandle {
+            target: std::sync::Arc::new(CoreTarget(self.core.clone())),
+            abort: self.abort.clone(),
+        }
+    }
+
+    /// Detaches the task: the same as dropping the handle, said explicitly.
+    pub fn detach(self) {}
+}
+
+impl<T, E> Drop for Task<T, E> {
+    fn drop(&mut self) {
+        self.core.detach();
+    }
+}
+
+fn cancel<T, E>(core: &TaskCore<T, E>, abort: &AbortHandle) -> bool {
+    let requested = core.request_cancel();
+    if requested {
+        abort.abort();
+    }
+    requested
+}
+
+impl<T, E> IntoFuture for Task<T, E> {
+    type Output = Result<T, TaskError<E>>;
+    type IntoFuture = Join<T, E>;
+
+    fn into_future(self) -> Join<T, E> {
+        Join { task: Some(self) }
+    }
+}
+
+/// The future that awaits a [`Task`] (`task.await`, or
+/// `task.into_future()`).
+///
+/// Dropping it before it completes cancels the task, as cancelling a
+/// coroutine that awaits a task does in asyncio.
+///
+/// # Cancel safety
+///
+/// Not cancel-safe in the sense of "nothing happens": if `Join` is used as a
+/// branch in `select!` and another branch completes first, the task is
+/// cancelled. Await [`shield(task)`](crate::shield) instead to leave the task
+/// running.
+#[must_use = "futures do nothing unless polled"]
+pub struct Join<T, E = Infallible> {
+    task: Option<Task<T, E>>,
+}
+
+impl<T, E> fmt::Debug for Join<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join").field("task", &self.task).finish()
+    }
+}
+
+impl<T, E> Join<T, E> {
+    /// The task being awaited, while it is.
+    pub fn task(&self) -> Option<&Task<T, E>> {
+        self.task.as_ref()
+    }
+
+    /// Gives the task back without cancelling it.
+    pub fn into_task(mut self) -> Option<Task<T, E>> {
+        self.task.take()
+    }
+
+    pub(crate) fn take_task(&mut self) -> Option<Task<T, E>> {
+        self.task.take()
+    }
+}
+
+impl<T, E> Future for Join<T, E> {
+    type Output = Result<T, TaskError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = self
+            .task
+            .as_ref()
+            .expect("asyncio: Join polled after it returned the task's outcome");
+        let outcome = std::task::ready!(task.core.poll_outcome(cx));
+        // The handle is done with: dropping it now detaches an empty core.
+        self.task = None;
+        Poll::Ready(outcome)
+    }
+}
+
+impl<T, E> Drop for Join<T, E> {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.cancel();
+        }
+    }
+}
+
+trait CancelTarget: Send + Sync {
+    fn request_cancel(&self) -> bool;
+    fn is_done(&self) -> bool;
+    fn id(&self) -> TaskId;
+}
+
+struct CoreTarget<T, E>(Arc<TaskCore<T, E>>);
+
+impl<T: Send, E: Send> CancelTarget for CoreTarget<T, E> {
+    fn request_cancel(&self) -> bool {
+        self.0.request_cancel()
+    }
+    fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+    fn id(&self) -> TaskId {
+        self.0.id()
+    }
+}
+
+/// A cloneable handle that cancels one task, whoever owns the [`Task`].
+///
+/// Obtained from [`Task::cancel_handle`]. It does not keep the task's outcome
+/// alive and does not observe it.
+#[derive(Clone)]
+pub struct CancelHandle {
+    // std's Arc on purpose: the type-erased handle is tokio-layer plumbing
+    // around the core, not synchronisation the loom models need to see.
+    target: std::sync::Arc<dyn CancelTarget>,
+    abort: AbortHandle,
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("task", &self.target.id())
+            .field("done", &self.target.is_done())
+            .finish()
+    }
+}
+
+impl CancelHandle {
+    /// Requests cancellation; the same as [`Task::cancel`].
+    pub fn cancel(&self) -> bool {
+        let requested = self.target.request_cancel();
+        if requested {
+            self.abort.abort();
+        }
+        requested
+    }
+
+    /// Whether the task has finished.
+    pub fn is_done(&self) -> bool {
+        self.target.is_done()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.target.id()
+    }
+}

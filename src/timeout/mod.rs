@@ -1,0 +1,308 @@
+//! Cancellation helpers: [`wait_for`], [`timeout`] / [`timeout_at`] and
+//! [`shield`], after asyncio's functions of the same names.
+
+#[doc(hidden)]
+pub mod core;
+mod shield;
+mod wait_for;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep};
+
+pub use self::shield::{shield, Shield};
+pub use self::wait_for::{wait_for, Awaitable, WaitFor};
+use self::core::{Phase, TimeoutCore};
+use crate::sync::Arc;
+
+/// The deadline passed before the operation completed: asyncio's
+/// `TimeoutError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("deadline has elapsed")]
+#[non_exhaustive]
+#[doc(alias = "Elapsed")]
+pub struct TimeoutError;
+
+/// [`TimeoutHandle::reschedule`] was called on a scope that is not running:
+/// asyncio's `RuntimeError` from `Timeout.reschedule()` (behaviour 71).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RescheduleError {
+    /// The scope has not started running its body yet.
+    #[error("timeout has not been entered")]
+    NotEntered,
+    /// The scope's deadline has already fired.
+    #[error("timeout has already expired")]
+    Expired,
+    /// The scope's body has already completed.
+    #[error("timeout has already finished")]
+    Finished,
+}
+
+/// A timeout scope: asyncio's `async with asyncio.timeout(delay) as cm:`.
+///
+/// Built by [`timeout`] or [`timeout_at`], it runs one future with
+/// [`run`](Timeout::run); if the deadline passes first, the future is dropped
+/// (cancelled at its current await point) and `run` yields
+/// `Err(TimeoutError)`. Taking `self` by value makes asyncio's "a timeout
+/// can be entered only once" (behaviour 72) hold by construction.
+/// [`handle`](Timeout::handle) gives a cloneable handle that reads and moves
+/// the deadline, from inside the body or anywhere else.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let scope = asyncio::timeout(Duration::from_secs(1));
+/// let handle = scope.handle();
+/// let outcome = scope
+///     .run(async move {
+///         // More time is needed: push the deadline back, from inside.
+///         let later = tokio::time::Instant::now() + Duration::from_secs(10);
+///         handle.reschedule(Some(later)).unwrap();
+///         asyncio::sleep(Duration::from_secs(5)).await;
+///         "done"
+///     })
+///     .await;
+/// assert_eq!(outcome, Ok("done"));
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `async with asyncio.timeout(d) as cm: body` | `let scope = asyncio::timeout(d); let cm = scope.handle(); scope.run(body).await` |
+/// | `asyncio.timeout(None)` | `asyncio::timeout(None)` |
+/// | `asyncio.timeout_at(when)` | `asyncio::timeout_at(when)` |
+/// | `cm.when()` / `cm.reschedule(when)` / `cm.expired()` | the same methods on [`TimeoutHandle`] |
+/// | `TimeoutError` raised at `async with` | `run` returns `Err(TimeoutError)` |
+///
+/// The differences:
+/// 1. The body is a future, so the timeout is its value: on expiry the body
+///    is dropped, and there is no `CancelledError` inside it to catch,
+///    swallow (behaviour 75) or chain as `__cause__` (52, 62, 76).
+/// 2. Nested scopes with the same deadline (behaviour 64): the innermost
+///    scope fires first and returns `Err(TimeoutError)` to the code of the
+///    outer body, which decides what to do with it; the outer scope reports
+///    `expired()` only if it fired itself. In asyncio the innermost passes a
+///    `CancelledError` through and only the outermost converts it.
+/// 3. `asyncio.timeout()` needs a running loop when created; here the
+///    deadline is read from tokio's clock at creation, so the scope can be
+///    built anywhere, and polled inside a runtime with the time driver.
+/// 4. `timeout(0)` with a cancellation already pending (behaviour 78, an open
+///    asyncio bug) cannot happen: a cancelled scope is a dropped future, and
+///    nothing converts it.
+///
+/// # Cancellation
+///
+/// | situation | asyncio | crate |
+/// | --- | --- | --- |
+/// | the future awaiting the scope is dropped | `CancelledError` propagates, not converted (67, 74) | the body is dropped; nothing is returned; `expired()` stays `false` |
+/// | the body errors | the exception passes through; `expired()` is `False` (66) | `Ok(Err(e))`; `expired()` is `false` |
+/// | the body is cancelled | n/a | n/a: the body is a future run in place, not a task |
+/// | the body panics | the exception propagates | the panic propagates through `run`, unchanged |
+/// | the deadline fires | the body is cancelled at its await; `TimeoutError` at exit (62) | the body is dropped at its await; `Err(TimeoutError)`; `expired()` is `true` |
+/// | the handle is dropped | n/a | nothing: the scope keeps its deadline |
+/// | the runtime shuts down | the task is cancelled | the scope is dropped with its task |
+///
+/// A body that completes without ever returning `Pending` completes even if
+/// its deadline has passed, as in asyncio (behaviour 70): the deadline is
+/// checked when the body yields.
+#[must_use = "a timeout does nothing until `run` is awaited"]
+pub struct Timeout {
+    core: Arc<TimeoutCore>,
+}
+
+impl fmt::Debug for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("when", &self.core.when())
+            .field("phase", &self.core.phase())
+            .finish()
+    }
+}
+
+/// Creates a timeout scope whose deadline is `delay` from now; `None` never
+/// fires (asyncio's `timeout(None)`, behaviour 63). A zero delay fires at the
+/// body's first await (behaviour 69). See [`Timeout`].
+pub fn timeout(delay: impl Into<Option<Duration>>) -> Timeout {
+    timeout_at(delay.into().map(deadline_after))
+}
+
+/// Creates a timeout scope with an absolute deadline; `None` never fires.
+/// `timeout_at(d).handle().when() == Some(d)` (behaviour 63).
+pub fn timeout_at(deadline: impl Into<Option<Instant>>) -> Timeout {
+    Timeout {
+        core: Arc::new(TimeoutCore::new(deadline.into())),
+    }
+}
+
+/// `now + delay`, saturating far in the future instead of overflowing.
+pub(crate) fn deadline_after(delay: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(delay)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+impl Timeout {
+    /// A cloneable handle to read and move this scope's deadline.
+    pub fn handle(&self) -> TimeoutHandle {
+        TimeoutHandle {
+            core: self.core.clone(),
+        }
+    }
+
+    /// Runs `body` under this deadline.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops `body` at its current await point:
+    /// whatever `body` had done stays done, and whatever it had not done does
+    /// not happen.
+    pub fn run<F: Future>(self, body: F) -> Scope<F> {
+        Scope {
+            body: Some(body),
+            core: self.core,
+            timer: Timer::default(),
+        }
+    }
+}
+
+/// A handle to a [`Timeout`] scope, cloneable and usable from any thread.
+#[derive(Clone)]
+pub struct TimeoutHandle {
+    core: Arc<TimeoutCore>,
+}
+
+impl fmt::Debug for TimeoutHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimeoutHandle")
+            .field("when", &self.core.when())
+            .field("phase", &self.core.phase())
+            .finish()
+    }
+}
+
+impl TimeoutHandle {
+    /// The deadline, or `None` if the scope never fires.
+    pub fn when(&self) -> Option<Instant> {
+        self.core.when()
+    }
+
+    /// Moves the deadline of a running scope: later, earlier (a deadline in
+    /// the past fires at the body's next await), or `None` to disable it.
+    ///
+    /// # Errors
+    ///
+    /// [`RescheduleError`] if the scope is not running: not yet entered,
+    /// already expired, or finished (behaviour 71).
+    pub fn reschedule(&self, deadline: impl Into<Option<Instant>>) -> Result<(), RescheduleError> {
+        self.core.reschedule(deadline.into())
+    }
+
+    /// Whether the scope's deadline fired and cancelled its body.
+    pub fn expired(&self) -> bool {
+        self.core.phase() == Phase::Expired
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`Timeout::run`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Scope<F> {
+        #[pin]
+        body: Option<F>,
+        core: Arc<TimeoutCore>,
+        timer: Timer,
+    }
+}
+
+impl<F> fmt::Debug for Scope<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("when", &self.core.when())
+            .field("phase", &self.core.phase())
+            .finish()
+    }
+}
+
+impl<F> Scope<F> {
+    /// A handle to this scope's deadline.
+    pub fn handle(&self) -> TimeoutHandle {
+        TimeoutHandle {
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<F: Future> Future for Scope<F> {
+    type Output = Result<F::Output, TimeoutError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let body = this
+            .body
+            .as_mut()
+            .as_pin_mut()
+            .expect("asyncio: timeout scope polled after it completed");
+        this.core.enter();
+        if let Poll::Ready(value) = body.poll(cx) {
+            this.body.set(None);
+            this.core.close(false);
+            return Poll::Ready(Ok(value));
+        }
+        let (deadline, generation) = this.core.poll_deadline(cx);
+        if this.timer.poll_expired(deadline, generation, cx) {
+            // The body goes before the error is returned: whoever sees the
+            // timeout knows the body's destructors have run.
+            this.body.set(None);
+            this.core.close(true);
+            return Poll::Ready(Err(TimeoutError));
+        }
+        Poll::Pending
+    }
+}
+
+/// A re-armable tokio timer for one deadline, allocated only when a deadline
+/// lies in the future.
+#[derive(Default)]
+pub(crate) struct Timer {
+    sleep: Option<Pin<Box<Sleep>>>,
+    armed: Option<(Instant, u64)>,
+}
+
+impl Timer {
+    /// Whether `deadline` has passed; if not, arms the timer to wake `cx`.
+    pub(crate) fn poll_expired(
+        &mut self,
+        deadline: Option<Instant>,
+        generation: u64,
+        cx: &mut Context<'_>,
+    ) -> bool {
+        let Some(deadline) = deadline else {
+            self.sleep = None;
+            self.armed = None;
+            return false;
+        };
+        if deadline <= Instant::now() {
+            return true;
+        }
+        if self.armed != Some((deadline, generation)) {
+            match &mut self.sleep {
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+            self.armed = Some((deadline, generation));
+        }
+        let sleep = self.sleep.as_mut().expect("armed above");
+        sleep.as_mut().poll(cx).is_ready()
+    }
+}

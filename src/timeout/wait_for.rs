@@ -1,0 +1,256 @@
+//! [`wait_for`]: await something with a deadline, cancelling it on expiry.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{deadline_after, Timer, TimeoutError};
+use crate::task::{Join, Task, TaskError};
+
+/// What [`wait_for`] can wait for: any future (run in place, in the caller's
+/// task), or a [`Task`] (awaited; cancelled on timeout, and waited for until
+/// it has finished).
+///
+/// Implemented for every [`Future`] and for [`Task`]; the crate's own
+/// operands implement the hidden methods.
+pub trait Awaitable {
+    /// What awaiting it yields.
+    type Output;
+    #[doc(hidden)]
+    type Operand: Operand<Output = Self::Output>;
+    #[doc(hidden)]
+    fn into_operand(self) -> Self::Operand;
+}
+
+/// How [`wait_for`] drives and cancels what it waits for. Not part of the
+/// public contract.
+#[doc(hidden)]
+pub trait Operand: Future {
+    /// Whether polling runs the operand's own code (a future) rather than
+    /// only observing work that runs elsewhere (a task). An operand whose
+    /// deadline has already passed is not started if this is true
+    /// (behaviour 53).
+    const RUNS_WHEN_POLLED: bool;
+
+    /// Starts cancelling. Returns `true` if the operand must be polled on
+    /// until it has finished cancelling (a task), `false` if dropping it is
+    /// the whole cancellation (a future).
+    fn start_cancel(self: Pin<&mut Self>) -> bool;
+
+    /// Turns the outcome seen after [`start_cancel`](Operand::start_cancel)
+    /// into `wait_for`'s result: a cancellation is the timeout; anything else
+    /// completed first and is delivered.
+    fn after_cancel(output: Self::Output) -> Result<Self::Output, TimeoutError>;
+}
+
+impl<F: Future> Awaitable for F {
+    type Output = F::Output;
+    type Operand = InPlace<F>;
+    fn into_operand(self) -> InPlace<F> {
+        InPlace { future: self }
+    }
+}
+
+impl<T, E> Awaitable for Task<T, E> {
+    type Output = Result<T, TaskError<E>>;
+    type Operand = Join<T, E>;
+    fn into_operand(self) -> Join<T, E> {
+        self.into_future()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future run in place by [`wait_for`].
+    #[doc(hidden)]
+    pub struct InPlace<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for InPlace<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(cx)
+    }
+}
+
+impl<F: Future> Operand for InPlace<F> {
+    const RUNS_WHEN_POLLED: bool = true;
+    fn start_cancel(self: Pin<&mut Self>) -> bool {
+        false
+    }
+    fn after_cancel(_: F::Output) -> Result<F::Output, TimeoutError> {
+        Err(TimeoutError)
+    }
+}
+
+impl<T, E> Operand for Join<T, E> {
+    const RUNS_WHEN_POLLED: bool = false;
+    fn start_cancel(self: Pin<&mut Self>) -> bool {
+        if let Some(task) = self.task() {
+            task.cancel();
+        }
+        true
+    }
+    fn after_cancel(output: Self::Output) -> Result<Self::Output, TimeoutError> {
+        match output {
+            Err(TaskError::Cancelled) => Err(TimeoutError),
+            other => Ok(other),
+        }
+    }
+}
+
+/// Awaits `operand` for at most `timeout`: asyncio's `wait_for(aw, timeout)`.
+///
+/// `operand` is a future or a [`Task`]; `timeout` is a [`Duration`] or
+/// `None` (wait as long as it takes, behaviour 50).
+///
+/// - A **future** runs in place, in the caller's task (as asyncio 3.12+,
+///   behaviour 57). When the deadline passes, it is dropped at its current
+///   await point, before `wait_for` returns `Err(TimeoutError)`: once you
+///   see the error, the future is gone (behaviour 51). With a zero (or
+///   already passed) deadline it is never started (behaviour 53).
+/// - A **task** is awaited. When the deadline passes, it is cancelled and
+///   `wait_for` waits until it has actually finished before returning
+///   `Err(TimeoutError)` (behaviour 51). If it completes before the
+///   cancellation reaches it, its outcome is returned instead (completion
+///   beats cancellation; compare behaviours 55 and 56). With a zero deadline
+///   a finished task's outcome is returned and a running one is cancelled
+///   (behaviour 53).
+///
+/// Dropping the `wait_for` future cancels the operand (behaviour 54): a
+/// future is dropped, a task is cancelled. To keep a task running past the
+/// deadline, wait for [`shield(task)`](crate::shield) (behaviour 60); to keep
+/// any future, pass `&mut fut` and it is only borrowed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let slow = asyncio::sleep(Duration::from_secs(10));
+/// let outcome = asyncio::wait_for(slow, Duration::from_secs(1)).await;
+/// assert_eq!(outcome, Err(asyncio::TimeoutError));
+///
+/// let fast = async { 7 };
+/// assert_eq!(asyncio::wait_for(fast, Duration::from_secs(1)).await, Ok(7));
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `await asyncio.wait_for(coro, 5)` | `asyncio::wait_for(fut, Duration::from_secs(5)).await` |
+/// | `await asyncio.wait_for(task, 5)` | `asyncio::wait_for(task, Duration::from_secs(5)).await` (yields `Result<Result<T, TaskError<E>>, TimeoutError>`) |
+/// | `await asyncio.wait_for(aw, None)` | `asyncio::wait_for(aw, None).await` |
+///
+/// The differences:
+/// 1. A timed-out future cannot catch its cancellation and return a value
+///    or raise another error instead (behaviours 55, 56): it is dropped. A
+///    task that completes in the window between the deadline and its abort
+///    does deliver its value or error, which is the crate's form of both.
+/// 2. `TimeoutError` has no `__cause__` (behaviour 52): there is no
+///    `CancelledError` object to chain.
+/// 3. The 3.11 bugs around a cancellation that races the operand's
+///    completion (behaviours 58, 59) cannot happen: dropping the `wait_for`
+///    future is the caller's cancellation, and it drops or cancels the
+///    operand; nothing is lost or swallowed.
+///
+/// # Cancellation
+///
+/// | situation | asyncio | crate |
+/// | --- | --- | --- |
+/// | the future awaiting `wait_for` is dropped | the operand is cancelled (54) | a future operand is dropped; a task operand is cancelled |
+/// | the operand errors | the exception propagates | `Ok(Err(e))`: the operand's output, unchanged |
+/// | the operand is cancelled | `CancelledError` propagates | a task operand yields `Ok(Err(TaskError::Cancelled))` |
+/// | the operand panics | the exception propagates | a future's panic propagates; a task's is `Ok(Err(TaskError::Panicked(p)))` |
+/// | the timeout fires | the operand is cancelled and waited for, then `TimeoutError` (51) | the same; `Err(TimeoutError)` |
+/// | the owner/handle is dropped | n/a | n/a |
+/// | the runtime shuts down | the task is cancelled | the `wait_for` future is dropped with its task |
+///
+/// # Panics
+///
+/// When polled with a deadline in the future outside a tokio runtime with
+/// the time driver enabled (as `tokio::time::sleep` does).
+pub fn wait_for<A: Awaitable>(operand: A, timeout: impl Into<Option<Duration>>) -> WaitFor<A> {
+    WaitFor {
+        operand: Some(operand.into_operand()),
+        deadline: timeout.into().map(deadline_after),
+        cancelling: false,
+        started: false,
+        timer: Timer::default(),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`wait_for`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WaitFor<A: Awaitable> {
+        #[pin]
+        operand: Option<A::Operand>,
+        deadline: Option<Instant>,
+        cancelling: bool,
+        started: bool,
+        timer: Timer,
+    }
+}
+
+impl<A: Awaitable> fmt::Debug for WaitFor<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitFor")
+            .field("deadline", &self.deadline)
+            .field("cancelling", &self.cancelling)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Awaitable> Future for WaitFor<A> {
+    type Output = Result<A::Output, TimeoutError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let first_poll = !std::mem::replace(this.started, true);
+        let expired_before_start = first_poll
+            && <A::Operand as Operand>::RUNS_WHEN_POLLED
+            && this.deadline.is_some_and(|deadline| deadline <= Instant::now());
+        if expired_before_start {
+            this.operand.set(None);
+            return Poll::Ready(Err(TimeoutError));
+        }
+        let mut operand = this
+            .operand
+            .as_mut()
+            .as_pin_mut()
+            .expect("asyncio: wait_for polled after it completed");
+        if let Poll::Ready(output) = operand.as_mut().poll(cx) {
+            this.operand.set(None);
+            return Poll::Ready(if *this.cancelling {
+                <A::Operand as Operand>::after_cancel(output)
+            } else {
+                Ok(output)
+            });
+        }
+        if *this.cancelling || !this.timer.poll_expired(*this.deadline, 0, cx) {
+            return Poll::Pending;
+        }
+        if operand.as_mut().start_cancel() {
+            *this.cancelling = true;
+            // The operand may have finished already; otherwise it wakes us.
+            if let Poll::Ready(output) = operand.poll(cx) {
+                this.operand.set(None);
+                return Poll::Ready(<A::Operand as Operand>::after_cancel(output));
+            }
+            return Poll::Pending;
+        }
+        this.operand.set(None);
+        Poll::Ready(Err(TimeoutError))
+    }
+}
