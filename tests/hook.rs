@@ -23,7 +23,9 @@ async fn detached_task_failure_is_reported_once_with_its_id() {
     asyncio::sleep(2 * SEC).await;
     assert_eq!(
         hook.reports(),
-        vec![format!("{id} failed and nobody observed its error: \"lost error\"")]
+        vec![format!(
+            "{id} failed and nobody observed its error: \"lost error\""
+        )]
     );
 }
 
@@ -34,7 +36,10 @@ async fn failure_in_a_handle_dropped_unawaited_is_reported() {
     while !task.is_done() {
         tokio::task::yield_now().await;
     }
-    assert!(hook.reports().is_empty(), "nothing is reported while the handle can still observe it");
+    assert!(
+        hook.reports().is_empty(),
+        "nothing is reported while the handle can still observe it"
+    );
     drop(task);
     assert_eq!(hook.reports().len(), 1);
 }
@@ -93,5 +98,8 @@ async fn reset_puts_back_the_default_hook() {
     asyncio::reset_unobserved_error_hook();
     drop(asyncio::try_spawn(async { Err::<(), _>("to stderr") }));
     asyncio::sleep(SEC).await;
-    assert!(hook.reports().is_empty(), "the replaced hook no longer receives reports");
+    assert!(
+        hook.reports().is_empty(),
+        "the replaced hook no longer receives reports"
+    );
 }

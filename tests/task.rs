@@ -76,7 +76,10 @@ async fn cancel_on_pending_task_returns_true_and_is_cancelled_only_once_it_ends(
     let task = asyncio::spawn(asyncio::sleep(Duration::from_secs(10)));
     tokio::task::yield_now().await;
     assert!(task.cancel());
-    assert!(!task.is_cancelled(), "cancelled() stays false until the task ends");
+    assert!(
+        !task.is_cancelled(),
+        "cancelled() stays false until the task ends"
+    );
     let handle = task.cancel_handle();
     assert!(matches!(task.await, Err(TaskError::Cancelled)));
     assert!(handle.is_done());
@@ -192,7 +195,10 @@ async fn completion_beats_a_racing_cancel_and_no_value_is_lost() {
                 delivered += 1;
             }
             Err(TaskError::Cancelled) => {
-                assert!(requested, "a task can only end cancelled if cancel() said true");
+                assert!(
+                    requested,
+                    "a task can only end cancelled if cancel() said true"
+                );
                 cancelled += 1;
             }
             Err(other) => panic!("unexpected outcome {other:?}"),
@@ -219,7 +225,10 @@ async fn is_cancelled_reports_how_the_task_ended() {
 #[tokio::test]
 async fn task_error_is_an_error_with_its_source() {
     let task = asyncio::try_spawn(async {
-        Err::<(), _>(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+        Err::<(), _>(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ))
     });
     let error = task.await.unwrap_err();
     assert_eq!(error.to_string(), "task failed: no such file");

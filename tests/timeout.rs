@@ -37,7 +37,10 @@ async fn wait_for_drops_the_future_before_returning_timeout() {
     };
     let start = Instant::now();
     assert_eq!(asyncio::wait_for(operand, SEC).await, Err(TimeoutError));
-    assert!(dropped.dropped(), "the operand was dropped before the error");
+    assert!(
+        dropped.dropped(),
+        "the operand was dropped before the error"
+    );
     assert_eq!(start.elapsed(), SEC);
 }
 
@@ -51,8 +54,14 @@ async fn wait_for_cancels_a_task_and_waits_until_it_has_finished() {
         asyncio::sleep(10 * SEC).await;
     });
     let handle = task.cancel_handle();
-    assert!(matches!(asyncio::wait_for(task, SEC).await, Err(TimeoutError)));
-    assert!(handle.is_done(), "the task finished before wait_for returned");
+    assert!(matches!(
+        asyncio::wait_for(task, SEC).await,
+        Err(TimeoutError)
+    ));
+    assert!(
+        handle.is_done(),
+        "the task finished before wait_for returned"
+    );
     assert!(dropped.dropped());
 }
 
@@ -62,7 +71,10 @@ async fn wait_for_zero_never_starts_a_future() {
     let reached = Reached::new();
     let r = reached.clone();
     let operand = async move { r.hit() };
-    assert_eq!(asyncio::wait_for(operand, Duration::ZERO).await, Err(TimeoutError));
+    assert_eq!(
+        asyncio::wait_for(operand, Duration::ZERO).await,
+        Err(TimeoutError)
+    );
     assert!(!reached.reached());
 }
 
@@ -83,7 +95,10 @@ async fn wait_for_zero_cancels_a_running_task() {
     let task = asyncio::spawn(asyncio::sleep(10 * SEC));
     let handle = task.cancel_handle();
     tokio::task::yield_now().await;
-    assert!(matches!(asyncio::wait_for(task, Duration::ZERO).await, Err(TimeoutError)));
+    assert!(matches!(
+        asyncio::wait_for(task, Duration::ZERO).await,
+        Err(TimeoutError)
+    ));
     assert!(handle.is_done());
 }
 
@@ -114,7 +129,10 @@ async fn dropping_wait_for_cancels_the_operand() {
 async fn wait_for_passes_the_operands_error_through() {
     // Behaviour 56's crate form: an error is the operand's output, unchanged.
     let failing = async { Err::<(), _>("inner error") };
-    assert_eq!(asyncio::wait_for(failing, SEC).await, Ok(Err("inner error")));
+    assert_eq!(
+        asyncio::wait_for(failing, SEC).await,
+        Ok(Err("inner error"))
+    );
     let task = asyncio::try_spawn(async { Err::<(), _>("task error") });
     let outcome = asyncio::wait_for(task, SEC).await.unwrap();
     assert!(matches!(outcome, Err(TaskError::Failed("task error"))));
@@ -142,7 +160,10 @@ async fn wait_for_on_a_shielded_task_times_out_and_the_task_runs_on() {
         "finished anyway"
     });
     let mut shielded = asyncio::shield(task);
-    assert!(matches!(asyncio::wait_for(&mut shielded, SEC).await, Err(TimeoutError)));
+    assert!(matches!(
+        asyncio::wait_for(&mut shielded, SEC).await,
+        Err(TimeoutError)
+    ));
     assert_eq!(shielded.await.unwrap(), "finished anyway");
 }
 
@@ -190,7 +211,10 @@ async fn timeout_none_never_fires() {
 async fn timeout_at_reports_its_deadline() {
     // Behaviour 63: timeout_at(d).when() == d.
     let deadline = Instant::now() + 3 * SEC;
-    assert_eq!(asyncio::timeout_at(deadline).handle().when(), Some(deadline));
+    assert_eq!(
+        asyncio::timeout_at(deadline).handle().when(),
+        Some(deadline)
+    );
     assert_eq!(asyncio::timeout_at(None).handle().when(), None);
 }
 
@@ -388,7 +412,10 @@ async fn shield_of_a_finished_task_completes_at_once() {
         tokio::task::yield_now().await;
     }
     let shielded = asyncio::shield(task);
-    assert_eq!(futures::FutureExt::now_or_never(shielded).unwrap().unwrap(), 1);
+    assert_eq!(
+        futures::FutureExt::now_or_never(shielded).unwrap().unwrap(),
+        1
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -412,7 +439,10 @@ async fn dropping_the_shield_leaves_the_task_running() {
     }
     asyncio::sleep(10 * SEC).await;
     assert!(finished.reached(), "the shielded task ran on");
-    assert!(!after_await.reached(), "the code after the shielded await did not");
+    assert!(
+        !after_await.reached(),
+        "the code after the shielded await did not"
+    );
 }
 
 #[tokio::test(start_paused = true)]

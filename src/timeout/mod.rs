@@ -14,16 +14,18 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
+use self::core::{Phase, TimeoutCore};
 pub use self::shield::{shield, Shield};
 pub use self::wait_for::{wait_for, Awaitable, WaitFor};
-use self::core::{Phase, TimeoutCore};
 use crate::sync::Arc;
 
 /// The deadline passed before the operation completed: asyncio's
 /// `TimeoutError`.
+///
+/// A unit value on purpose, so that ported code can compare with
+/// `Err(TimeoutError)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("deadline has elapsed")]
-#[non_exhaustive]
 #[doc(alias = "Elapsed")]
 pub struct TimeoutError;
 
