@@ -125,6 +125,30 @@ async fn dropping_wait_for_cancels_the_operand() {
     assert!(handle.is_done(), "the task operand was cancelled");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn wait_for_delivers_a_task_value_that_beats_the_cancellation() {
+    // Behaviours 55/56 in the crate's form: the deadline passes and the task
+    // is cancelled while it is in synchronous code; it completes before the
+    // abort can land, so its value is delivered, not a TimeoutError.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let task = asyncio::spawn(async move {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap(); // blocks the worker: no await point
+        "computed"
+    });
+    started_rx.await.unwrap();
+    // join! polls wait_for first (the zero deadline has passed, so it
+    // requests the cancellation), then releases the task.
+    let (outcome, ()) = tokio::join!(asyncio::wait_for(task, Duration::ZERO), async move {
+        release_tx.send(()).unwrap();
+    });
+    assert_eq!(
+        outcome.expect("completion beats cancellation").unwrap(),
+        "computed"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn wait_for_passes_the_operands_error_through() {
     // Behaviour 56's crate form: an error is the operand's output, unchanged.

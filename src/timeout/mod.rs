@@ -115,6 +115,16 @@ pub enum RescheduleError {
 /// | the handle is dropped | n/a | nothing: the scope keeps its deadline |
 /// | the runtime shuts down | the task is cancelled | the scope is dropped with its task |
 ///
+/// A scope cannot be entered twice (behaviour 72): `run` consumes it.
+///
+/// ```compile_fail
+/// # async fn twice() {
+/// let scope = asyncio::timeout(std::time::Duration::from_secs(1));
+/// scope.run(async {}).await.unwrap();
+/// scope.run(async {}).await.unwrap(); // error: use of moved value
+/// # }
+/// ```
+///
 /// A body that completes without ever returning `Pending` completes even if
 /// its deadline has passed, as in asyncio (behaviour 70): the deadline is
 /// checked when the body yields.
