@@ -79,6 +79,15 @@ pub mod fault {
         TaskDetachForgetsFailure = 1 << 2,
         /// The timeout core does not wake the scope when rescheduled.
         TimeoutSkipWake = 1 << 3,
+        /// The task's wrapper publishes a completed child's outcome before
+        /// dropping the child's future (so its destructors may still run).
+        TaskPublishBeforeDrop = 1 << 4,
+        /// The task core accepts a cancel request after the outcome was
+        /// published.
+        TaskLateCancelAccepted = 1 << 5,
+        /// The timeout core lets a closed (expired or finished) scope be
+        /// rescheduled.
+        TimeoutRescheduleAfterClose = 1 << 6,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

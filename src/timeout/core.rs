@@ -1,6 +1,6 @@
 //! The timeout core: a scope's deadline and phase, shared with the
 //! [`TimeoutHandle`](crate::TimeoutHandle)s that reschedule it from anywhere.
-//! Runtime-free; sync types from [`crate::sync`] only.
+//! Runtime-free; sync types from `crate::sync` only.
 //!
 //! Implementer's notes. A handle on another thread may move the deadline
 //! while the scope is parked on the old one, so a reschedule bumps a
@@ -71,6 +71,11 @@ impl TimeoutCore {
         let mut state = self.state.lock();
         match state.phase {
             Phase::Active => {}
+            #[cfg(asyncio_loom)]
+            Phase::Expired | Phase::Finished
+                if crate::sync::fault::on(
+                    crate::sync::fault::Fault::TimeoutRescheduleAfterClose,
+                ) => {}
             Phase::Created => return Err(RescheduleError::NotEntered),
             Phase::Expired => return Err(RescheduleError::Expired),
             Phase::Finished => return Err(RescheduleError::Finished),
