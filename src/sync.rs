@@ -88,6 +88,9 @@ pub mod fault {
         /// The timeout core lets a closed (expired or finished) scope be
         /// rescheduled.
         TimeoutRescheduleAfterClose = 1 << 6,
+        /// The timeout core expires a scope on a deadline that a reschedule
+        /// has already replaced.
+        TimeoutExpireIgnoresGeneration = 1 << 7,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

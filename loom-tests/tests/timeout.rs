@@ -63,17 +63,12 @@ fn reschedule_races_poll_twin_skip_wake() {
     fault::with(Fault::TimeoutSkipWake, reschedule_races_poll);
 }
 
-/// A reschedule racing the scope's end (`close(expired)`). The reschedule
-/// either comes first (`Ok`: the deadline seen at close is the new one, the
-/// scope was woken, the generation moved) or is refused with the error of
-/// the phase the scope ended in, changing nothing. The phase stays closed.
-fn reschedule_races_close(expired: bool) {
+/// A reschedule racing the scope's end because its body finished. The
+/// reschedule either comes first (`Ok`: the scope was woken and the
+/// generation moved) or is refused with `Finished`, changing nothing. The
+/// phase stays `Finished` either way.
+fn reschedule_races_finish() {
     let (first, later) = deadlines();
-    let (closed, refusal) = if expired {
-        (Phase::Expired, RescheduleError::Expired)
-    } else {
-        (Phase::Finished, RescheduleError::Finished)
-    };
     loom::model(move || {
         let core = Arc::new(TimeoutCore::new(Some(first.into())));
         core.enter();
@@ -84,24 +79,22 @@ fn reschedule_races_close(expired: bool) {
             let core = core.clone();
             thread::spawn(move || core.reschedule(Some(later.into())))
         };
-        core.close(expired);
-        let at_close = when(&core);
+        core.finish();
         let result = handle.join().unwrap();
 
-        assert_eq!(core.phase(), closed, "a reschedule reopened a closed scope");
+        assert_eq!(core.phase(), Phase::Finished, "{AFTER_CLOSE}: it reopened");
         // A last look at the generation (the real scope never polls again).
         let (deadline, generation) = poll_deadline(&core, &Recorder::new());
         match result {
             Ok(()) => {
-                assert_eq!(at_close, Some(later), "{AFTER_CLOSE}");
-                assert!(
-                    scope.woken(),
-                    "a successful reschedule did not wake the scope"
-                );
+                // Before `finish` the scope's waker is registered, so a
+                // reschedule that lands first wakes it; one that was not
+                // woken landed after the scope closed.
+                assert!(scope.woken(), "{AFTER_CLOSE}: nothing was woken");
                 assert_eq!((deadline, generation), (Some(later), 1));
             }
             Err(error) => {
-                assert_eq!(error, refusal, "a refused reschedule gave the wrong error");
+                assert_eq!(error, RescheduleError::Finished, "{AFTER_CLOSE}");
                 assert!(!scope.woken(), "a refused reschedule woke the scope");
                 assert_eq!(
                     (deadline, generation),
@@ -114,27 +107,79 @@ fn reschedule_races_close(expired: bool) {
 }
 
 #[test]
-fn reschedule_races_close_expired_model() {
-    reschedule_races_close(true);
+fn reschedule_races_finish_model() {
+    reschedule_races_finish();
 }
 
 #[test]
 #[should_panic(expected = "a reschedule succeeded after the scope closed")]
-fn reschedule_races_close_expired_twin_reschedule_after_close() {
-    fault::with(Fault::TimeoutRescheduleAfterClose, || {
-        reschedule_races_close(true)
+fn reschedule_races_finish_twin_reschedule_after_close() {
+    fault::with(Fault::TimeoutRescheduleAfterClose, reschedule_races_finish);
+}
+
+/// A reschedule racing the scope's expiry. The scope read the first deadline
+/// (generation 0), found it passed, and expires on generation 0 while a
+/// handle moves the deadline later. Exactly one of them wins: either the
+/// reschedule landed first (`Ok`), and then the scope must refuse to expire
+/// on the old deadline, stay active, and have been woken to re-arm; or the
+/// expiry landed first, and the reschedule is refused with `Expired`. A
+/// reschedule that returned `Ok` is never ignored.
+fn reschedule_races_expiry() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let core = Arc::new(TimeoutCore::new(Some(first.into())));
+        core.enter();
+        let scope = Recorder::new();
+        assert_eq!(poll_deadline(&core, &scope), (Some(first), 0));
+
+        let handle = {
+            let core = core.clone();
+            thread::spawn(move || core.reschedule(Some(later.into())))
+        };
+        let expired = core.expire(0);
+        let result = handle.join().unwrap();
+
+        match result {
+            Ok(()) => {
+                assert!(!expired, "{IGNORED}");
+                assert_eq!(core.phase(), Phase::Active, "{IGNORED}");
+                assert!(
+                    scope.woken(),
+                    "a successful reschedule did not wake the scope"
+                );
+                assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
+            }
+            Err(error) => {
+                assert!(
+                    expired,
+                    "a reschedule was refused but the scope did not expire"
+                );
+                assert_eq!(error, RescheduleError::Expired);
+                assert_eq!(core.phase(), Phase::Expired);
+                assert!(!scope.woken(), "a refused reschedule woke the scope");
+            }
+        }
     });
 }
 
+const IGNORED: &str = "a reschedule returned Ok but the scope expired on the old deadline";
+
 #[test]
-fn reschedule_races_close_finished_model() {
-    reschedule_races_close(false);
+fn reschedule_races_expiry_model() {
+    reschedule_races_expiry();
 }
 
 #[test]
-#[should_panic(expected = "a reschedule succeeded after the scope closed")]
-fn reschedule_races_close_finished_twin_reschedule_after_close() {
-    fault::with(Fault::TimeoutRescheduleAfterClose, || {
-        reschedule_races_close(false)
-    });
+#[should_panic(expected = "a reschedule returned Ok but the scope expired on the old deadline")]
+fn reschedule_races_expiry_twin_expire_ignores_generation() {
+    fault::with(
+        Fault::TimeoutExpireIgnoresGeneration,
+        reschedule_races_expiry,
+    );
+}
+
+#[test]
+#[should_panic(expected = "a reschedule returned Ok but the scope expired on the old deadline")]
+fn reschedule_races_expiry_twin_reschedule_after_close() {
+    fault::with(Fault::TimeoutRescheduleAfterClose, reschedule_races_expiry);
 }
