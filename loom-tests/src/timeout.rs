@@ -24,8 +24,3 @@ pub fn poll_deadline(core: &TimeoutCore, scope: &Recorder) -> (Option<Instant>, 
     };
     (deadline.map(|deadline| deadline.into_std()), generation)
 }
-
-/// The scope's current deadline, as a `std` instant.
-pub fn when(core: &TimeoutCore) -> Option<Instant> {
-    core.when().map(|deadline| deadline.into_std())
-}

@@ -17,7 +17,7 @@ use asyncio::__cores::timeout::{Phase, TimeoutCore};
 use asyncio::RescheduleError;
 use loom::sync::Arc;
 use loom::thread;
-use loom_tests::timeout::{deadlines, poll_deadline, when};
+use loom_tests::timeout::{deadlines, poll_deadline};
 use loom_tests::waker::Recorder;
 
 const MISSED: &str = "the scope missed a reschedule: it saw the old deadline and was not woken";
