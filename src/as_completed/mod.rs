@@ -166,6 +166,7 @@ impl<T, E> AsCompleted<T, E> {
     /// Gives back the children not yet yielded, in a set (for example the
     /// ones still running after a timeout, which were not cancelled).
     pub fn into_set(self) -> TaskSet<T, E> {
+        self.set.unregister();
         self.set
     }
 

@@ -144,15 +144,16 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             None => self.ready.take(&mut batch),
         }
         for &index in &batch {
-            let Some(slot) = &self.slots[index] else {
+            // A pushed index means the child published: its core wakes the
+            // index waker only then, and only the set holds that waker. The
+            // loom models run with debug assertions, so they check it.
+            let Some(slot) = self.slots[index].take() else {
                 continue;
             };
-            // A pushed index means the child published; re-register if not
-            // (a spurious wake must not lose the child).
-            if !slot.handle.task_core().register(&self.wakers[index]) {
-                continue;
-            }
-            let slot = self.slots[index].take().expect("checked above");
+            debug_assert!(
+                slot.handle.task_core().is_done(),
+                "asyncio: a task set was woken by a child that has not finished"
+            );
             self.free.push(index);
             self.pending -= 1;
             self.push_done(slot.handle);
@@ -199,7 +200,8 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         if !(self.satisfied(when) || timed_out) {
             return Poll::Pending;
         }
-        self.ready.unregister();
+        // The waker stays registered: a waiter that polls again reuses it,
+        // and one that goes away unregisters (the `Wait` future's drop).
         self.failed_in_done = 0;
         Poll::Ready(self.done.drain(..).collect())
     }
@@ -213,13 +215,9 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
                 if handle.task_core().is_failure() {
                     self.failed_in_done -= 1;
                 }
-                self.ready.unregister();
                 Poll::Ready(Some(handle))
             }
-            None if self.pending == 0 => {
-                self.ready.unregister();
-                Poll::Ready(None)
-            }
+            None if self.pending == 0 => Poll::Ready(None),
             None => Poll::Pending,
         }
     }
