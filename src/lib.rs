@@ -97,18 +97,24 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod as_completed;
 mod hook;
 pub(crate) mod sync;
 pub mod task;
 pub mod timeout;
+pub mod wait;
 
+pub use as_completed::{as_completed, try_as_completed, AsCompleted, AsCompletedTasks};
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
-pub use task::{spawn, try_spawn, CancelHandle, Join, Panic, Task, TaskError, TaskId};
+pub use task::{
+    spawn, try_spawn, CancelHandle, IntoTask, Join, Panic, Task, TaskError, TaskId, TryIntoTask,
+};
 pub use timeout::{
     shield, timeout, timeout_at, wait_for, RescheduleError, Shield, Timeout, TimeoutError,
     TimeoutHandle,
 };
 pub use tokio::time::sleep;
+pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 
 /// The runtime-free synchronisation cores, for the loom models in
 /// `loom-tests/`. **Not part of the semver contract**: anything here may
@@ -118,5 +124,7 @@ pub mod __cores {
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
     pub use crate::task::core as task;
+    pub use crate::task::ready;
     pub use crate::timeout::core as timeout;
+    pub use crate::wait::core as set;
 }

@@ -91,6 +91,14 @@ pub mod fault {
         /// The timeout core expires a scope on a deadline that a reschedule
         /// has already replaced.
         TimeoutExpireIgnoresGeneration = 1 << 7,
+        /// The ready list queues a finished child but does not wake the
+        /// waiter.
+        ReadySkipWake = 1 << 8,
+        /// The ready list keeps a waiter's waker after it stopped waiting.
+        ReadyKeepsStaleWaker = 1 << 9,
+        /// A task set returns on timeout without collecting a child that
+        /// finished meanwhile, and forgets it.
+        SetForgetsOnTimeout = 1 << 10,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -7,6 +7,8 @@
 #![cfg_attr(not(asyncio_loom), allow(unused))]
 
 #[cfg(asyncio_loom)]
+pub mod set;
+#[cfg(asyncio_loom)]
 pub mod task;
 #[cfg(asyncio_loom)]
 pub mod timeout;

@@ -51,6 +51,11 @@ impl Recorder {
         self.wakes() > 0
     }
 
+    /// Wakes the waker, as a timer or another thread would.
+    pub fn wake(&self) {
+        self.waker.wake_by_ref();
+    }
+
     /// Polls `poll` once with this waker.
     pub fn poll<R>(&self, poll: impl FnOnce(&mut Context<'_>) -> Poll<R>) -> Poll<R> {
         let mut cx = Context::from_waker(&self.waker);

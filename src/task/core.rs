@@ -53,6 +53,8 @@ struct State<T, E> {
     slot: Slot<T, E>,
     /// The task ended by cancellation (kept after the outcome is taken).
     cancelled: bool,
+    /// The task ended with an error or a panic (kept after it is taken).
+    failed: bool,
     waker: Option<Waker>,
     /// The `Task` handle is gone: nobody will take the outcome.
     detached: bool,
@@ -86,6 +88,7 @@ impl<T, E> TaskCore<T, E> {
             state: Mutex::new(State {
                 slot: Slot::Running,
                 cancelled: false,
+                failed: false,
                 waker: None,
                 detached: false,
                 cancel_requested: false,
@@ -119,6 +122,7 @@ impl<T, E> TaskCore<T, E> {
             return false;
         }
         state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
+        state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
         if state.detached {
             state.slot = Slot::Taken;
             drop(state);
@@ -155,6 +159,34 @@ impl<T, E> TaskCore<T, E> {
                     _ => state.waker = Some(cx.waker().clone()),
                 }
                 Poll::Pending
+            }
+        }
+    }
+
+    /// Registers `waker` to be woken when the outcome is published, without
+    /// taking it. Returns `true` (and registers nothing) if the outcome is
+    /// already published. Task sets use it to learn of a completion without
+    /// consuming the outcome, which stays in the core for whoever takes it.
+    pub fn register(&self, waker: &Waker) -> bool {
+        let mut state = self.state.lock();
+        if !matches!(state.slot, Slot::Running) {
+            return true;
+        }
+        match &state.waker {
+            Some(current) if current.will_wake(waker) => {}
+            _ => state.waker = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Takes the outcome if it is published, without registering anything.
+    pub fn try_take(&self) -> Option<Result<T, TaskError<E>>> {
+        let mut state = self.state.lock();
+        match std::mem::replace(&mut state.slot, Slot::Taken) {
+            Slot::Ready(outcome) => Some(outcome),
+            other => {
+                state.slot = other;
+                None
             }
         }
     }
@@ -209,6 +241,12 @@ impl<T, E> TaskCore<T, E> {
     /// Whether the task finished by being cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.state.lock().cancelled
+    }
+
+    /// Whether the task ended with an error or a panic (asyncio: "raised an
+    /// exception"; a cancellation is not one).
+    pub fn is_failure(&self) -> bool {
+        self.state.lock().failed
     }
 
     /// Whether a cancel was requested while the task was running.

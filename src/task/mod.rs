@@ -8,6 +8,8 @@ mod error;
 
 #[doc(hidden)]
 pub mod core;
+#[doc(hidden)]
+pub mod ready;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -255,6 +257,28 @@ impl<T, E> Task<T, E> {
         }
     }
 
+    /// The task's outcome if it has finished, without waiting; otherwise the
+    /// task back. A finished task's outcome can also be had with `.await`,
+    /// which completes at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let task = asyncio::spawn(async { 3 });
+    /// let task = task.try_outcome().expect_err("it has not run yet");
+    /// tokio::task::yield_now().await;
+    /// assert_eq!(task.try_outcome().unwrap().unwrap(), 3);
+    /// # }
+    /// ```
+    pub fn try_outcome(self) -> Result<Result<T, TaskError<E>>, Self> {
+        match self.core.try_take() {
+            Some(outcome) => Ok(outcome),
+            None => Err(self),
+        }
+    }
+
     /// Detaches the task: the same as dropping the handle, said explicitly.
     pub fn detach(self) {}
 }
@@ -341,6 +365,101 @@ impl<T, E> Drop for Join<T, E> {
         if let Some(task) = &self.task {
             task.cancel();
         }
+    }
+}
+
+impl<T, E> self::ready::ChildHandle<T, E> for Task<T, E> {
+    fn task_core(&self) -> &TaskCore<T, E> {
+        &self.core
+    }
+
+    fn cancel(&self) -> bool {
+        Task::cancel(self)
+    }
+}
+
+/// What a primitive that runs children accepts as one child: a plain future
+/// (spawned as a task when the primitive is called) or a [`Task`] (taken as
+/// it is, not wrapped in another task, so cancelling through the primitive
+/// cancels it).
+///
+/// Implemented for every `Future + Send + 'static` whose output is
+/// `Send + 'static` (the output is the child's value; it cannot fail), and
+/// for every [`Task<T, E>`].
+pub trait IntoTask {
+    /// The child's value.
+    type Ok;
+    /// The child's error ([`Infallible`] for a plain future).
+    type Err;
+    /// Whether [`into_task`](IntoTask::into_task) spawns a new task (a
+    /// future) rather than handing over an existing one (a `Task`).
+    #[doc(hidden)]
+    const SPAWNS: bool;
+    /// The child as a running task.
+    #[doc(hidden)]
+    fn into_task(self) -> Task<Self::Ok, Self::Err>;
+}
+
+impl<F> IntoTask for F
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    type Ok = F::Output;
+    type Err = Infallible;
+    const SPAWNS: bool = true;
+    #[track_caller]
+    fn into_task(self) -> Task<F::Output> {
+        spawn(self)
+    }
+}
+
+impl<T, E> IntoTask for Task<T, E> {
+    type Ok = T;
+    type Err = E;
+    const SPAWNS: bool = false;
+    fn into_task(self) -> Task<T, E> {
+        self
+    }
+}
+
+/// [`IntoTask`] for fallible children: a future returning `Result<T, E>`
+/// (spawned with [`try_spawn`], so `Err(E)` is the child's failure) or a
+/// [`Task<T, E>`].
+pub trait TryIntoTask {
+    /// The child's value.
+    type Ok;
+    /// The child's error.
+    type Err;
+    /// Whether [`into_task`](TryIntoTask::into_task) spawns a new task.
+    #[doc(hidden)]
+    const SPAWNS: bool;
+    /// The child as a running task.
+    #[doc(hidden)]
+    fn into_task(self) -> Task<Self::Ok, Self::Err>;
+}
+
+impl<F, T, E> TryIntoTask for F
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    type Ok = T;
+    type Err = E;
+    const SPAWNS: bool = true;
+    #[track_caller]
+    fn into_task(self) -> Task<T, E> {
+        try_spawn(self)
+    }
+}
+
+impl<T, E> TryIntoTask for Task<T, E> {
+    type Ok = T;
+    type Err = E;
+    const SPAWNS: bool = false;
+    fn into_task(self) -> Task<T, E> {
+        self
     }
 }
 

@@ -1,0 +1,185 @@
+//! loom models of the task-set core (`asyncio::__cores::set`) and its ready
+//! list (`asyncio::__cores::ready`), the completion-order machinery under
+//! `wait`, `TaskSet::next_completed` and `as_completed`: the crate's real
+//! `SetCore` over real task cores, children completed by loom threads, the
+//! waiter on the main thread.
+//!
+//! Every model has a calibration twin: the same model with a fault switched
+//! on inside the core, which must make the model's own assertion fail.
+//!
+//! The crate docs come before `#![cfg(asyncio_loom)]` on purpose: attributes
+//! after a crate-level `cfg` that is off are stripped with the crate, and
+//! the workspace's `missing_docs` lint would then fail the plain (non-loom)
+//! `cargo clippy --workspace --all-targets -- -D warnings`.
+#![cfg(asyncio_loom)]
+
+use std::future::ready;
+use std::task::Poll;
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::set::{ReturnWhen, SetCore};
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::set::{poll_with, Handle, StaleCheck};
+use loom_tests::task::{core, count_report, Spawned};
+use loom_tests::waker::Recorder;
+
+const MISSED: &str = "the set missed a completion: pending and not woken";
+const STALE: &str = "a waiter that stopped waiting was woken";
+const LOST: &str = "a child that finished was lost";
+
+type Set = SetCore<u32, (), Handle<u32, ()>>;
+
+/// Two children completing on two threads while the waiter polls. The
+/// waiter's poll either collects both, or it is woken afterwards, and then
+/// a poll collects the rest: every completion is seen, none twice.
+fn completions_race_the_waiter() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let mut workers = Vec::new();
+        for value in [1, 2] {
+            let core = core::<u32, ()>(count_report);
+            let spawned = Spawned::new(ready(Ok(value)), core.clone());
+            set.insert(Handle::new(core), false);
+            workers.push(thread::spawn(move || spawned.run()));
+        }
+        let waiter = Recorder::new();
+        let first = waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false));
+        for worker in workers {
+            assert!(worker.join().unwrap());
+        }
+        let done = match first {
+            Poll::Ready(done) => done,
+            Poll::Pending => {
+                assert!(waiter.woken(), "{MISSED}");
+                match waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false)) {
+                    Poll::Ready(done) => done,
+                    Poll::Pending => panic!("{MISSED}: still pending after both finished"),
+                }
+            }
+        };
+        assert_eq!(done.len(), 2, "every child comes back exactly once");
+        assert!(set.is_empty());
+    });
+}
+
+#[test]
+fn completions_race_the_waiter_model() {
+    completions_race_the_waiter();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn completions_race_the_waiter_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, completions_race_the_waiter);
+}
+
+/// The waiter polls once, then is dropped (it unregisters), while a child
+/// completes. No wake reaches the waiter after it stopped waiting, and the
+/// child is still in the set for the next waiter.
+fn dropped_waiter_races_completion() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        set.insert(Handle::new(core), false);
+        let worker = thread::spawn(move || spawned.run());
+
+        let (check, waker) = StaleCheck::new();
+        let first = poll_with(&waker, |cx| {
+            set.poll_wait(cx, ReturnWhen::FirstCompleted, false)
+        });
+        let returned = match first {
+            Poll::Ready(done) => done.len(),
+            Poll::Pending => {
+                // The wait future is dropped: it unregisters.
+                set.unregister();
+                check.stop();
+                0
+            }
+        };
+        worker.join().unwrap();
+        assert!(!check.stale(), "{STALE}");
+        if returned == 0 {
+            assert_eq!(set.len(), 1, "{LOST}");
+            let next = Recorder::new();
+            let Poll::Ready(done) =
+                next.poll(|cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, false))
+            else {
+                panic!("{LOST}: the next waiter does not find it");
+            };
+            assert_eq!(done.len(), 1);
+        }
+    });
+}
+
+#[test]
+fn dropped_waiter_races_completion_model() {
+    dropped_waiter_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "a waiter that stopped waiting was woken")]
+fn dropped_waiter_races_completion_twin_stale_waker() {
+    fault::with(Fault::ReadyKeepsStaleWaker, dropped_waiter_races_completion);
+}
+
+/// A timeout racing a completion: one thread completes the child, another
+/// sets the timeout flag and wakes the waiter (the tokio timer's part). The
+/// wait returns on one or the other; whatever it returns, the child is
+/// either in what it returned or still in the set, and a later wait finds it.
+fn timeout_races_completion() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        set.insert(Handle::new(core), false);
+        let waiter = Recorder::new();
+        let fired = Arc::new(AtomicBool::new(false));
+
+        let worker = thread::spawn(move || spawned.run());
+        let timer = {
+            let fired = fired.clone();
+            let waiter = waiter.clone();
+            thread::spawn(move || {
+                fired.store(true, Ordering::SeqCst);
+                waiter.wake();
+            })
+        };
+        let first = waiter
+            .poll(|cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, fired.load(Ordering::SeqCst)));
+        worker.join().unwrap();
+        timer.join().unwrap();
+        // By now the timer has fired: a wait returns whatever is done.
+        let returned = match first {
+            Poll::Ready(done) => done.len(),
+            Poll::Pending => {
+                match waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, true)) {
+                    Poll::Ready(done) => done.len(),
+                    Poll::Pending => panic!("a timed-out wait did not return"),
+                }
+            }
+        };
+        assert_eq!(returned + set.len(), 1, "{LOST}");
+        if returned == 0 {
+            let next = Recorder::new();
+            let again = next.poll(|cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false));
+            assert!(
+                matches!(again, Poll::Ready(ref done) if done.len() == 1),
+                "{LOST}"
+            );
+        }
+    });
+}
+
+#[test]
+fn timeout_races_completion_model() {
+    timeout_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "a child that finished was lost")]
+fn timeout_races_completion_twin_forgets_on_timeout() {
+    fault::with(Fault::SetForgetsOnTimeout, timeout_races_completion);
+}

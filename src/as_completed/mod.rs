@@ -1,0 +1,258 @@
+//! [`as_completed`]: outcomes in the order the children finish, as a
+//! `Stream`.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use tokio::time::Instant;
+
+use crate::task::{IntoTask, Task, TaskError, TryIntoTask};
+use crate::timeout::{deadline_after, TimeoutError, Timer};
+use crate::wait::{outcome_of, TaskSet};
+
+/// Runs `children` and yields their outcomes in the order they finish:
+/// asyncio's `for aw in as_completed(aws, timeout=...)`.
+///
+/// `children` is any iterator of futures (each spawned as a task now, so
+/// they all start at once) or of [`Task`]s (taken as they are). The stream
+/// yields `Ok(outcome)` for each child as it finishes, where `outcome` is
+/// the child's `Result<T, TaskError<E>>`, and ends after the last one. With
+/// a `timeout` (a [`Duration`]; `None` for no limit), once it passes, each
+/// child still unfinished is yielded as `Err(TimeoutError)` and the stream
+/// ends; **no child is cancelled** (behaviour 45): take them back with
+/// [`into_set`](AsCompleted::into_set). For futures returning `Result`, use
+/// [`try_as_completed`]; to get the original tasks instead of their
+/// outcomes (the 3.13 `async for` form), use [`tasks`](AsCompleted::tasks).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use futures::StreamExt;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let children = [3, 1, 2].map(|secs| async move {
+///     asyncio::sleep(Duration::from_secs(secs)).await;
+///     secs
+/// });
+/// let order: Vec<u64> = asyncio::as_completed(children, None)
+///     .map(|item| item.unwrap().unwrap())
+///     .collect()
+///     .await;
+/// assert_eq!(order, [1, 2, 3]);
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `for aw in as_completed(aws): r = await aw` | `while let Some(item) = stream.next().await { let r = item?; }` |
+/// | `async for t in as_completed(tasks)` (3.13) | `as_completed(tasks, None).tasks()` |
+/// | `as_completed(aws, timeout=5)` | `as_completed(aws, Duration::from_secs(5))` |
+/// | a child's exception raised by `await aw` | `Ok(Err(TaskError::Failed(e)))`: a value (behaviour 46) |
+/// | `TimeoutError` raised by `await aw` after the deadline | `Err(TimeoutError)`, once per unfinished child |
+///
+/// The differences:
+/// 1. The stream yields outcomes, not awaitables to await in turn
+///    (behaviour 43): there is nothing to mix up, and each outcome is that
+///    of the earliest child still unreported.
+/// 2. A child's error is a value in the stream, never raised, so iterating
+///    goes on after it (behaviour 46) without a `try`.
+/// 3. Passing a single future instead of an iterator (behaviour 47) does not
+///    compile. An empty iterator yields nothing (behaviour 48). The stream
+///    can be resumed after a `break` (behaviour 49), as any `Stream`.
+///
+/// # Cancellation
+///
+/// | situation | asyncio | crate |
+/// | --- | --- | --- |
+/// | the awaiting future is dropped (between items) | the children keep running | the stream and its children are untouched; poll it again to resume |
+/// | the stream is dropped | the children keep running | children it spawned from futures are cancelled (nobody else can reach them); tasks you passed in are detached, as dropping a `Task` does |
+/// | a child errors | raised by that `await` (plain `for`) | yielded as `Ok(Err(TaskError::Failed(e)))` |
+/// | a child is cancelled | `CancelledError` from that `await` | yielded as `Ok(Err(TaskError::Cancelled))` |
+/// | a child panics | the `BaseException` escapes | yielded as `Ok(Err(TaskError::Panicked(p)))` |
+/// | the timeout fires | `TimeoutError`; children not cancelled (45) | `Err(TimeoutError)` per unfinished child; none cancelled |
+/// | the runtime shuts down | tasks are cancelled | children end `Cancelled` |
+///
+/// # Panics
+///
+/// Spawning outside a tokio runtime panics at the caller's line.
+#[track_caller]
+pub fn as_completed<I>(
+    children: I,
+    timeout: impl Into<Option<Duration>>,
+) -> AsCompleted<<I::Item as IntoTask>::Ok, <I::Item as IntoTask>::Err>
+where
+    I: IntoIterator,
+    I::Item: IntoTask,
+{
+    let mut set = TaskSet::new();
+    for child in children {
+        let owned = <I::Item as IntoTask>::SPAWNS;
+        set.insert_owned(child.into_task(), owned);
+    }
+    AsCompleted::from_set(set, timeout)
+}
+
+/// [`as_completed`] for fallible children: futures returning `Result<T, E>`
+/// (spawned with [`try_spawn`](crate::try_spawn), so `Err(E)` is the
+/// child's failure) or [`Task<T, E>`]s.
+///
+/// # Panics
+///
+/// Spawning outside a tokio runtime panics at the caller's line.
+#[track_caller]
+pub fn try_as_completed<I>(
+    children: I,
+    timeout: impl Into<Option<Duration>>,
+) -> AsCompleted<<I::Item as TryIntoTask>::Ok, <I::Item as TryIntoTask>::Err>
+where
+    I: IntoIterator,
+    I::Item: TryIntoTask,
+{
+    let mut set = TaskSet::new();
+    for child in children {
+        let owned = <I::Item as TryIntoTask>::SPAWNS;
+        set.insert_owned(child.into_task(), owned);
+    }
+    AsCompleted::from_set(set, timeout)
+}
+
+/// The stream returned by [`as_completed`]: each child's outcome as it
+/// finishes.
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompleted<T, E> {
+    set: TaskSet<T, E>,
+    deadline: Option<Instant>,
+    timer: Timer,
+    /// Set once the deadline passed: how many timeouts are left to yield.
+    timed_out: Option<usize>,
+}
+
+impl<T, E> fmt::Debug for AsCompleted<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("set", &self.set)
+            .field("deadline", &self.deadline)
+            .field("timed_out", &self.timed_out.is_some())
+            .finish()
+    }
+}
+
+impl<T, E> AsCompleted<T, E> {
+    /// Iterates over a [`TaskSet`] in completion order, with an optional
+    /// timeout. What the set spawned itself stays cancel-on-drop.
+    pub fn from_set(set: TaskSet<T, E>, timeout: impl Into<Option<Duration>>) -> Self {
+        Self {
+            set,
+            deadline: timeout.into().map(deadline_after),
+            timer: Timer::default(),
+            timed_out: None,
+        }
+    }
+
+    /// Yields the finished tasks themselves instead of their outcomes: the
+    /// 3.13 `async for` form of asyncio's `as_completed`, which yields the
+    /// original tasks (behaviour 44).
+    pub fn tasks(self) -> AsCompletedTasks<T, E> {
+        AsCompletedTasks { inner: self }
+    }
+
+    /// Gives back the children not yet yielded, in a set (for example the
+    /// ones still running after a timeout, which were not cancelled).
+    pub fn into_set(self) -> TaskSet<T, E> {
+        self.set.unregister();
+        self.set
+    }
+
+    /// How many children have not been yielded yet.
+    pub fn remaining(&self) -> usize {
+        match self.timed_out {
+            Some(left) => left,
+            None => self.set.len(),
+        }
+    }
+
+    fn poll_next_task(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Task<T, E>, TimeoutError>>> {
+        if let Some(left) = &mut self.timed_out {
+            if *left == 0 {
+                return Poll::Ready(None);
+            }
+            *left -= 1;
+            return Poll::Ready(Some(Err(TimeoutError)));
+        }
+        if let Poll::Ready(next) = self.set.poll_next_completed(cx) {
+            return Poll::Ready(next.map(Ok));
+        }
+        if !self.timer.poll_expired(self.deadline, 0, cx) {
+            return Poll::Pending;
+        }
+        // The deadline passed: every child still unfinished is one timeout.
+        // They stay in the set, running, for `into_set`.
+        self.set.unregister();
+        let left = self.set.len();
+        self.timed_out = Some(left);
+        self.poll_next_task(cx)
+    }
+}
+
+impl<T, E> Unpin for AsCompleted<T, E> {}
+
+impl<T, E> Stream for AsCompleted<T, E> {
+    type Item = Result<Result<T, TaskError<E>>, TimeoutError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut()
+            .poll_next_task(cx)
+            .map(|next| next.map(|item| item.map(outcome_of)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let remaining = self.remaining();
+        (remaining, Some(remaining))
+    }
+}
+
+/// The stream returned by [`AsCompleted::tasks`]: each child's task as it
+/// finishes.
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompletedTasks<T, E> {
+    inner: AsCompleted<T, E>,
+}
+
+impl<T, E> fmt::Debug for AsCompletedTasks<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompletedTasks")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<T, E> AsCompletedTasks<T, E> {
+    /// Gives back the children not yet yielded, in a set.
+    pub fn into_set(self) -> TaskSet<T, E> {
+        self.inner.into_set()
+    }
+}
+
+impl<T, E> Unpin for AsCompletedTasks<T, E> {}
+
+impl<T, E> Stream for AsCompletedTasks<T, E> {
+    type Item = Result<Task<T, E>, TimeoutError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.poll_next_task(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,270 @@
+//! The task-set core: a set of running children that keeps its own
+//! completion order. Runtime-free; sync types from `crate::sync` only (via
+//! the [`ReadyList`]), so the loom models drive this code.
+//!
+//! Implementer's notes. The set is owned by one waiter at a time (it is
+//! behind `&mut`), so only the [`ReadyList`] is shared: each pending child
+//! sits in a slot whose index waker is registered in the child's core, and a
+//! completion pushes the slot's index. [`SetCore::collect`] drains those
+//! indices and moves the finished children, in the order they finished, to
+//! the `done` queue. Every child is looked at once when it is inserted and
+//! once when it finishes, never while it is pending, so draining N children
+//! one completion at a time costs O(N) in total, not O(N²) as asyncio's
+//! `wait` does (it re-registers callbacks on every pending future each
+//! call).
+//!
+//! Outcomes are never taken out of the children's cores here: the `done`
+//! queue holds the finished children's handles, owned by the set. A waiter
+//! that is dropped mid-wait therefore loses nothing (what it had collected
+//! is still in the set) and [`unregister`](SetCore::unregister)s its waker.
+//! Slots and their index wakers are reused, so a long-lived set allocates a
+//! waker per slot, not per child.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::task::{Context, Poll, Waker};
+
+use crate::sync::Arc;
+use crate::task::ready::{index_waker, ChildHandle, ReadyList};
+
+/// When a wait on the set returns: asyncio's `return_when`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReturnWhen {
+    /// As soon as any child finishes, in any way (cancellation included).
+    FirstCompleted,
+    /// As soon as a child fails (an error or a panic; a cancellation does
+    /// not count), or when all have finished.
+    FirstException,
+    /// When every child has finished.
+    AllCompleted,
+}
+
+struct Slot<H> {
+    handle: H,
+    /// The set spawned this child itself (nobody else holds it).
+    owned: bool,
+}
+
+/// A set of children and their completion order.
+pub struct SetCore<T, E, H: ChildHandle<T, E>> {
+    ready: Arc<ReadyList>,
+    slots: Vec<Option<Slot<H>>>,
+    /// One index waker per slot, created on first use and reused.
+    wakers: Vec<Waker>,
+    free: Vec<usize>,
+    pending: usize,
+    /// Finished children, in completion order.
+    done: VecDeque<H>,
+    /// How many children in `done` failed (asyncio: raised).
+    failed_in_done: usize,
+    batch: Vec<usize>,
+    _outcome: PhantomData<fn() -> (T, E)>,
+}
+
+impl<T, E, H: ChildHandle<T, E>> fmt::Debug for SetCore<T, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCore")
+            .field("pending", &self.pending)
+            .field("done", &self.done.len())
+            .finish()
+    }
+}
+
+impl<T, E, H: ChildHandle<T, E>> Default for SetCore<T, E, H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self {
+            ready: Arc::new(ReadyList::new()),
+            slots: Vec::new(),
+            wakers: Vec::new(),
+            free: Vec::new(),
+            pending: 0,
+            done: VecDeque::new(),
+            failed_in_done: 0,
+            batch: Vec::new(),
+            _outcome: PhantomData,
+        }
+    }
+
+    /// Adds a running child. `owned` marks a child the set spawned itself,
+    /// which is cancelled, not detached, when the set is dropped.
+    pub fn insert(&mut self, handle: H, owned: bool) {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(None);
+                self.wakers
+                    .push(index_waker(&self.ready, self.slots.len() - 1));
+                self.slots.len() - 1
+            }
+        };
+        if handle.task_core().register(&self.wakers[index]) {
+            self.free.push(index);
+            self.push_done(handle);
+        } else {
+            self.slots[index] = Some(Slot { handle, owned });
+            self.pending += 1;
+        }
+    }
+
+    /// Children not finished yet (as far as the set has seen).
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Finished children waiting to be returned.
+    pub fn done(&self) -> usize {
+        self.done.len()
+    }
+
+    /// All children in the set, finished or not.
+    pub fn len(&self) -> usize {
+        self.pending + self.done.len()
+    }
+
+    /// Whether the set holds no child at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Moves the children that finished since the last look to the `done`
+    /// queue, registering `waker` (if any) to hear of the next completion.
+    pub fn collect(&mut self, waker: Option<&Waker>) {
+        let mut batch = std::mem::take(&mut self.batch);
+        match waker {
+            Some(waker) => self.ready.drain(waker, &mut batch),
+            None => self.ready.take(&mut batch),
+        }
+        for &index in &batch {
+            // A pushed index means the child published: its core wakes the
+            // index waker only then, and only the set holds that waker. The
+            // loom models run with debug assertions, so they check it.
+            let Some(slot) = self.slots[index].take() else {
+                continue;
+            };
+            debug_assert!(
+                slot.handle.task_core().is_done(),
+                "asyncio: a task set was woken by a child that has not finished"
+            );
+            self.free.push(index);
+            self.pending -= 1;
+            self.push_done(slot.handle);
+        }
+        batch.clear();
+        self.batch = batch;
+    }
+
+    fn push_done(&mut self, handle: H) {
+        if handle.task_core().is_failure() {
+            self.failed_in_done += 1;
+        }
+        self.done.push_back(handle);
+    }
+
+    /// Whether `when` is satisfied by what has been collected.
+    fn satisfied(&self, when: ReturnWhen) -> bool {
+        match when {
+            ReturnWhen::FirstCompleted => !self.done.is_empty(),
+            ReturnWhen::FirstException => self.failed_in_done > 0 || self.pending == 0,
+            ReturnWhen::AllCompleted => self.pending == 0,
+        }
+    }
+
+    /// One step of a wait: collects completions, then returns every finished
+    /// child (in completion order) if `when` is satisfied or the waiter
+    /// `timed_out`; otherwise stays registered and returns `Pending`.
+    pub fn poll_wait(
+        &mut self,
+        cx: &mut Context<'_>,
+        when: ReturnWhen,
+        timed_out: bool,
+    ) -> Poll<Vec<H>> {
+        #[cfg(asyncio_loom)]
+        let forget =
+            timed_out && crate::sync::fault::on(crate::sync::fault::Fault::SetForgetsOnTimeout);
+        #[cfg(not(asyncio_loom))]
+        let forget = false;
+        if forget {
+            let mut batch = Vec::new();
+            self.ready.take(&mut batch);
+        }
+        self.collect(Some(cx.waker()));
+        if !(self.satisfied(when) || timed_out) {
+            return Poll::Pending;
+        }
+        // The waker stays registered: a waiter that polls again reuses it,
+        // and one that goes away unregisters (the `Wait` future's drop).
+        self.failed_in_done = 0;
+        Poll::Ready(self.done.drain(..).collect())
+    }
+
+    /// One step of completion-order iteration: the next finished child, or
+    /// `None` when the set is empty.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<H>> {
+        self.collect(Some(cx.waker()));
+        match self.done.pop_front() {
+            Some(handle) => {
+                if handle.task_core().is_failure() {
+                    self.failed_in_done -= 1;
+                }
+                Poll::Ready(Some(handle))
+            }
+            None if self.pending == 0 => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The waiter stopped waiting: forget its waker (the set keeps
+    /// everything it collected).
+    pub fn unregister(&self) {
+        self.ready.unregister();
+    }
+
+    /// Requests cancellation of every pending child. Returns how many were
+    /// still running.
+    pub fn cancel_all(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|slot| slot.handle.cancel())
+            .count()
+    }
+
+    /// Empties the set: the finished children in completion order, then the
+    /// pending ones (which no longer report to the set).
+    pub fn into_handles(mut self) -> Vec<H> {
+        self.ready.close();
+        self.collect(None);
+        let mut handles: Vec<H> = self.done.drain(..).collect();
+        handles.extend(
+            self.slots
+                .iter_mut()
+                .filter_map(|slot| slot.take())
+                .map(|slot| slot.handle),
+        );
+        self.pending = 0;
+        handles
+    }
+}
+
+impl<T, E, H: ChildHandle<T, E>> Drop for SetCore<T, E, H> {
+    fn drop(&mut self) {
+        self.ready.close();
+        // Children the set spawned itself are cancelled: nobody else can
+        // reach them. The others are detached when their handles drop here,
+        // as dropping a `Task` does.
+        for slot in self.slots.iter().flatten() {
+            if slot.owned {
+                slot.handle.cancel();
+            }
+        }
+    }
+}

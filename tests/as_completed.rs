@@ -1,0 +1,183 @@
+//! `as_completed`: asyncio behaviours 42–49.
+
+mod common;
+
+use std::future::Future;
+use std::time::Duration;
+
+use asyncio::{TaskError, TimeoutError};
+use common::{DropFlag, Reached};
+use futures::{FutureExt, StreamExt};
+
+const SEC: Duration = Duration::from_secs(1);
+
+async fn sleeper(secs: u64) -> u64 {
+    asyncio::sleep(Duration::from_secs(secs)).await;
+    secs
+}
+
+#[tokio::test(start_paused = true)]
+async fn outcomes_come_in_completion_order() {
+    // Behaviour 42.
+    let stream = asyncio::as_completed([3, 1, 2].map(sleeper), None);
+    let order: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    assert_eq!(order, [1, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_item_is_the_earliest_unreported_finisher() {
+    // Behaviour 43: position does not identify the input; the stream yields
+    // outcomes in finishing order, whatever the input order.
+    let mut stream = asyncio::as_completed([5, 4].map(sleeper), None);
+    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 4);
+    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 5);
+    assert!(stream.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_form_yields_the_original_tasks() {
+    // Behaviour 44 (3.13 `async for`): the very tasks passed in.
+    let slow = asyncio::spawn(sleeper(2));
+    let fast = asyncio::spawn(sleeper(1));
+    let (slow_id, fast_id) = (slow.id(), fast.id());
+    let ids: Vec<_> = asyncio::as_completed([slow, fast], None)
+        .tasks()
+        .map(|task| task.unwrap().id())
+        .collect()
+        .await;
+    assert_eq!(ids, [fast_id, slow_id]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_yields_a_timeout_per_unfinished_child_and_cancels_none() {
+    // Behaviour 45.
+    let mut stream = asyncio::as_completed([1, 10, 20].map(sleeper), 5 * SEC);
+    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 1);
+    assert_eq!(stream.next().await.unwrap().unwrap_err(), TimeoutError);
+    assert_eq!(stream.next().await.unwrap().unwrap_err(), TimeoutError);
+    assert!(stream.next().await.is_none());
+    // Not cancelled: they are still running and finish with their values.
+    let mut rest = stream.into_set();
+    assert_eq!(rest.pending(), 2);
+    let mut values = Vec::new();
+    while let Some(task) = rest.next_completed().await {
+        values.push(task.await.unwrap());
+    }
+    assert_eq!(values, [10, 20]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_childs_error_is_a_value_and_iteration_goes_on() {
+    // Behaviour 46.
+    type Child = std::pin::Pin<Box<dyn Future<Output = Result<u64, &'static str>> + Send>>;
+    let children: Vec<Child> = vec![
+        Box::pin(async {
+            asyncio::sleep(SEC).await;
+            Err("first failed")
+        }),
+        Box::pin(async {
+            asyncio::sleep(2 * SEC).await;
+            Ok(2)
+        }),
+    ];
+    let mut stream = asyncio::try_as_completed(children, None);
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(Err(TaskError::Failed("first failed"))))
+    ));
+    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn empty_input_yields_nothing() {
+    // Behaviour 48.
+    let mut stream = asyncio::as_completed(Vec::<asyncio::Task<()>>::new(), SEC);
+    assert!(stream.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_stream_resumes_after_a_break() {
+    // Behaviour 49.
+    let mut stream = asyncio::as_completed([1, 2, 3].map(sleeper), None);
+    let mut first = Vec::new();
+    while let Some(item) = stream.next().await {
+        first.push(item.unwrap().unwrap());
+        if first.len() == 2 {
+            break;
+        }
+    }
+    let rest: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    assert_eq!((first, rest), (vec![1, 2], vec![3]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_safety_a_dropped_next_loses_nothing() {
+    let mut stream = asyncio::as_completed([1, 2].map(sleeper), None);
+    assert!(stream.next().now_or_never().is_none());
+    asyncio::sleep(5 * SEC).await;
+    let rest: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    assert_eq!(rest, [1, 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_stream_cancels_its_own_children_and_detaches_given_tasks() {
+    let spawned_dropped = DropFlag::new();
+    let guard = spawned_dropped.guard();
+    let own = asyncio::as_completed(
+        [async move {
+            let _guard = guard;
+            asyncio::sleep(10 * SEC).await;
+        }],
+        None,
+    );
+    let given_finished = Reached::new();
+    let reached = given_finished.clone();
+    let given = asyncio::as_completed(
+        [asyncio::spawn(async move {
+            asyncio::sleep(10 * SEC).await;
+            reached.hit();
+        })],
+        None,
+    );
+    tokio::task::yield_now().await;
+    drop((own, given));
+    tokio::task::yield_now().await;
+    assert!(
+        spawned_dropped.dropped(),
+        "a child the stream spawned was cancelled"
+    );
+    asyncio::sleep(20 * SEC).await;
+    assert!(
+        given_finished.reached(),
+        "a task the caller passed in ran on"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn panics_and_cancellations_are_values() {
+    let cancelled = asyncio::spawn(sleeper(10));
+    cancelled.cancel();
+    let panicking = asyncio::spawn(async {
+        asyncio::sleep(SEC).await;
+        panic!("boom")
+    });
+    let outcomes: Vec<_> = asyncio::as_completed([cancelled, panicking], None)
+        .map(|item| item.unwrap().unwrap_err())
+        .collect()
+        .await;
+    assert!(outcomes[0].is_cancelled());
+    assert!(outcomes[1].is_panic());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_children_all_come_back_exactly_once() {
+    const N: u64 = 20_000;
+    let stream = asyncio::as_completed((0..N).map(|i| async move { i }), None);
+    assert_eq!(
+        futures::Stream::size_hint(&stream),
+        (N as usize, Some(N as usize))
+    );
+    let mut seen: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    seen.sort_unstable();
+    assert_eq!(seen, (0..N).collect::<Vec<_>>());
+}
