@@ -69,21 +69,23 @@
 //! | `async with asyncio.timeout(d) as cm:` | [`timeout(d)`](fn@timeout)`.run(body)`, with [`TimeoutHandle`] as `cm` |
 //! | `asyncio.timeout_at(when)` | [`timeout_at(when)`](timeout_at) |
 //! | `asyncio.shield(task)` | [`shield(task)`](shield) |
+//! | `asyncio.wait(tasks, timeout, return_when)` | [`wait(&mut set, return_when, timeout)`](wait()) over a [`TaskSet`] |
+//! | `asyncio.as_completed(aws, timeout)` | [`as_completed(aws, timeout)`](as_completed()), a `Stream` |
 //! | `asyncio.sleep(d)` | [`sleep(d)`](sleep) (tokio's) |
 //! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
 //! | "Task exception was never retrieved" | [`set_unobserved_error_hook`] |
 //!
 //! # Cancellation, for every primitive
 //!
-//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] |
-//! | --- | --- | --- | --- | --- |
-//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached |
-//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` |
-//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` |
-//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` |
-//! | a timeout fires | n/a | operand cancelled and gone, then `Err(TimeoutError)` | body dropped, `Err(TimeoutError)` | the task runs on |
-//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached |
-//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` |
+//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) |
+//! | --- | --- | --- | --- | --- | --- | --- |
+//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | yielded as a value |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | yielded as a value |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | yielded as a value |
+//! | a timeout fires | n/a | operand cancelled and gone, then `Err(TimeoutError)` | body dropped, `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimeoutError` per unfinished child; none cancelled |
+//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same |
+//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` |
 //!
 //! Each primitive's own documentation has the full table beside asyncio's
 //! behaviour, with the reasons where they differ. The porting notes for the
