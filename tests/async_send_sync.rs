@@ -48,3 +48,15 @@ fn timeout_types() {
     require_send::<asyncio::Shield<u8, Infallible>>();
     require_sync::<asyncio::Shield<u8, Infallible>>();
 }
+
+#[test]
+fn wait_types() {
+    require_send::<asyncio::TaskSet<u8>>();
+    require_sync::<asyncio::TaskSet<u8>>();
+    require_send::<asyncio::wait::Wait<'static, u8, Infallible>>();
+    require_send::<asyncio::wait::NextCompleted<'static, u8, Infallible>>();
+    require_error::<asyncio::WaitError>();
+    require_send::<asyncio::AsCompleted<u8, std::io::Error>>();
+    require_sync::<asyncio::AsCompleted<u8, std::io::Error>>();
+    require_send::<asyncio::AsCompletedTasks<u8, Infallible>>();
+}
