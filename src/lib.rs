@@ -2,11 +2,16 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod gather;
 mod hook;
 pub(crate) mod sync;
 pub mod task;
 pub mod timeout;
 
+pub use gather::{
+    gather, try_gather, Gather, GatherAll, GatherError, GatherTuple, GatherTupleAll, Gatherable,
+    TryGatherable,
+};
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
 pub use task::{spawn, try_spawn, CancelHandle, Join, Panic, Task, TaskError, TaskId};
 pub use timeout::{
@@ -20,6 +25,7 @@ pub use tokio::time::sleep;
 /// change in any release.
 #[doc(hidden)]
 pub mod __cores {
+    pub use crate::gather::core as gather;
     pub use crate::task::core as task;
     pub use crate::timeout::core as timeout;
     #[cfg(asyncio_loom)]

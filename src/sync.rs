@@ -79,6 +79,18 @@ pub mod fault {
         TaskDetachForgetsFailure = 1 << 2,
         /// The timeout core does not wake the scope when rescheduled.
         TimeoutSkipWake = 1 << 3,
+        /// The task core drops a panic quietly after an observed detach, as
+        /// it drops an ordinary failure.
+        TaskQuietDropsPanic = 1 << 4,
+        /// The gather core queues a finished child but does not wake the
+        /// waiter.
+        GatherSkipWake = 1 << 5,
+        /// The gather core, dropped before it completed, does not abort its
+        /// unfinished children.
+        GatherDropSkipsAbort = 1 << 6,
+        /// The gather core drops a sibling's panic that arrives while it
+        /// joins the cancelled siblings, instead of reporting it.
+        GatherForgetsLaterPanic = 1 << 7,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
