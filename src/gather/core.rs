@@ -129,7 +129,8 @@ impl Shared {
         let waker = state.waker.take();
         drop(state);
         #[cfg(asyncio_loom)]
-        let waker = waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipWake));
+        let waker =
+            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipWake));
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -222,7 +223,10 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         let len = children.len();
         Self {
             shared: Arc::new(Shared::new()),
-            ids: children.iter().map(|child| child.task_core().id()).collect(),
+            ids: children
+                .iter()
+                .map(|child| child.task_core().id())
+                .collect(),
             children: children.into_iter().map(Some).collect(),
             wakers: std::iter::repeat_with(|| None).take(len).collect(),
             outcomes: std::iter::repeat_with(|| None).take(len).collect(),
@@ -309,7 +313,10 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
                 index,
             }))
         });
-        let outcome = match child.task_core().poll_outcome(&mut Context::from_waker(waker)) {
+        let outcome = match child
+            .task_core()
+            .poll_outcome(&mut Context::from_waker(waker))
+        {
             Poll::Pending => return false,
             Poll::Ready(outcome) => outcome,
         };
@@ -390,9 +397,9 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             };
             return Finished::Failed { index, error };
         }
-        let outcomes = outcomes.into_iter().map(|outcome| {
-            outcome.expect("asyncio: gather finished with a child outcome missing")
-        });
+        let outcomes = outcomes
+            .into_iter()
+            .map(|outcome| outcome.expect("asyncio: gather finished with a child outcome missing"));
         match self.mode {
             Mode::ReturnExceptions => Finished::Outcomes(outcomes.collect()),
             Mode::FailFast | Mode::CancelSiblings => Finished::Values(

@@ -134,7 +134,8 @@ impl<T, E> TaskCore<T, E> {
         let waker = state.waker.take();
         drop(state);
         #[cfg(asyncio_loom)]
-        let waker = waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake));
+        let waker =
+            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake));
         if let Some(waker) = waker {
             waker.wake();
         }
