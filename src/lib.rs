@@ -1,4 +1,99 @@
 //! Python asyncio's structured concurrency toolkit, on tokio.
+//!
+//! The crate gives Rust asyncio's concurrency primitives with asyncio's
+//! names, and says exactly what each one does on error, panic, drop and
+//! timeout: every primitive has a `# Cancellation` table beside asyncio's
+//! behaviour, and its synchronisation is checked by loom models of the
+//! crate's own code.
+//!
+//! ```
+//! use std::time::Duration;
+//! use asyncio::TaskError;
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! // asyncio.create_task: the task starts now, whether or not it is awaited.
+//! let slow = asyncio::spawn(async {
+//!     asyncio::sleep(Duration::from_secs(10)).await;
+//!     "slow"
+//! });
+//! // asyncio.wait_for: on timeout the task is cancelled, and waited for.
+//! let outcome = asyncio::wait_for(slow, Duration::from_secs(1)).await;
+//! assert_eq!(outcome.unwrap_err(), asyncio::TimeoutError);
+//!
+//! // A failing task: its error is a value, TaskError::Failed.
+//! let failing = asyncio::try_spawn(async { Err::<(), _>("bad input") });
+//! assert!(matches!(failing.await, Err(TaskError::Failed("bad input"))));
+//! # }
+//! ```
+//!
+//! # The model
+//!
+//! - **Children are tokio tasks**, spawned on the current runtime when the
+//!   primitive is called, as asyncio wraps coroutines in Tasks. Calling a
+//!   spawning function outside a runtime panics at the caller's line.
+//! - **An outcome is a `Result`**: a task yields `Result<T, TaskError<E>>`,
+//!   where [`TaskError`] is `Failed(E)` (asyncio's exception: the future
+//!   returned `Err`), `Cancelled`, or `Panicked` (asyncio's
+//!   `BaseException`: the panic is caught and its payload kept). Plain
+//!   futures use [`spawn`]; futures returning `Result` use [`try_spawn`].
+//! - **Completion beats cancellation**: a value a child has computed is
+//!   delivered even if a cancel races it; asyncio loses it (behaviour 12).
+//! - **Panics are never lost**, and neither are errors nobody observes: they
+//!   go to the [unobserved-error hook](set_unobserved_error_hook).
+//!
+//! # What cancellation means here
+//!
+//! asyncio cancels a task by throwing `CancelledError` into it at its next
+//! `await`; the task can catch it, clean up asynchronously, or even ignore
+//! it. A Rust future is cancelled by being **dropped**: it stops at the
+//! await point where it was suspended, its destructors run, and it cannot
+//! catch, delay or refuse the cancellation. So:
+//!
+//! - cancelling a task ([`Task::cancel`]) aborts it: it is dropped at its
+//!   next await point (a future that never awaits cannot be cancelled);
+//! - cancelling the code that awaits a primitive (asyncio cancels the task
+//!   that awaits `gather`) is **dropping the future** the primitive
+//!   returned, for example when it loses a `tokio::select!` or a timeout;
+//! - "cancelled" means the operation did not happen, or stopped at an
+//!   await point: whatever it had done before stays done.
+//!
+//! # asyncio ↔ crate
+//!
+//! | asyncio | crate |
+//! | --- | --- |
+//! | `asyncio.create_task(coro)` | [`spawn(fut)`](spawn), [`try_spawn(fut)`](try_spawn) |
+//! | `await task` | `task.await` → `Result<T, TaskError<E>>` |
+//! | `task.cancel()`, `.done()`, `.cancelled()` | [`Task::cancel`], [`Task::is_done`], [`Task::is_cancelled`] |
+//! | `asyncio.wait_for(aw, timeout)` | [`wait_for(aw, timeout)`](wait_for) |
+//! | `async with asyncio.timeout(d) as cm:` | [`timeout(d)`](fn@timeout)`.run(body)`, with [`TimeoutHandle`] as `cm` |
+//! | `asyncio.timeout_at(when)` | [`timeout_at(when)`](timeout_at) |
+//! | `asyncio.shield(task)` | [`shield(task)`](shield) |
+//! | `asyncio.sleep(d)` | [`sleep(d)`](sleep) (tokio's) |
+//! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
+//! | "Task exception was never retrieved" | [`set_unobserved_error_hook`] |
+//!
+//! # Cancellation, for every primitive
+//!
+//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] |
+//! | --- | --- | --- | --- | --- |
+//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` |
+//! | a timeout fires | n/a | operand cancelled and gone, then `Err(TimeoutError)` | body dropped, `Err(TimeoutError)` | the task runs on |
+//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached |
+//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` |
+//!
+//! Each primitive's own documentation has the full table beside asyncio's
+//! behaviour, with the reasons where they differ. The porting notes for the
+//! asyncio behaviours the crate does not mirror are in the README.
+//!
+//! # Stability
+//!
+//! The hidden module `__cores` exposes the runtime-free synchronisation
+//! cores to the crate's loom models. It is **not** part of the semver
+//! contract.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -26,8 +121,8 @@ pub use tokio::time::sleep;
 #[doc(hidden)]
 pub mod __cores {
     pub use crate::gather::core as gather;
-    pub use crate::task::core as task;
-    pub use crate::timeout::core as timeout;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
+    pub use crate::task::core as task;
+    pub use crate::timeout::core as timeout;
 }

@@ -14,16 +14,18 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
+use self::core::{Phase, TimeoutCore};
 pub use self::shield::{shield, Shield};
 pub use self::wait_for::{wait_for, Awaitable, WaitFor};
-use self::core::{Phase, TimeoutCore};
 use crate::sync::Arc;
 
 /// The deadline passed before the operation completed: asyncio's
 /// `TimeoutError`.
+///
+/// A unit value on purpose, so that ported code can compare with
+/// `Err(TimeoutError)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("deadline has elapsed")]
-#[non_exhaustive]
 #[doc(alias = "Elapsed")]
 pub struct TimeoutError;
 
@@ -112,6 +114,16 @@ pub enum RescheduleError {
 /// | the deadline fires | the body is cancelled at its await; `TimeoutError` at exit (62) | the body is dropped at its await; `Err(TimeoutError)`; `expired()` is `true` |
 /// | the handle is dropped | n/a | nothing: the scope keeps its deadline |
 /// | the runtime shuts down | the task is cancelled | the scope is dropped with its task |
+///
+/// A scope cannot be entered twice (behaviour 72): `run` consumes it.
+///
+/// ```compile_fail
+/// # async fn twice() {
+/// let scope = asyncio::timeout(std::time::Duration::from_secs(1));
+/// scope.run(async {}).await.unwrap();
+/// scope.run(async {}).await.unwrap(); // error: use of moved value
+/// # }
+/// ```
 ///
 /// A body that completes without ever returning `Pending` completes even if
 /// its deadline has passed, as in asyncio (behaviour 70): the deadline is

@@ -1,0 +1,50 @@
+//! Every public type is Send/Sync where it should be, checked at compile
+//! time (after tokio's `tests/async_send_sync.rs`).
+#![allow(dead_code)] // the functions below are compile-time assertions
+
+use std::convert::Infallible;
+
+fn require_send<T: Send>() {}
+fn require_sync<T: Sync>() {}
+fn require_static<T: 'static>() {}
+fn require_error<T: std::error::Error + Send + Sync + 'static>() {}
+
+type Body = std::future::Ready<u8>;
+
+#[test]
+fn task_types() {
+    require_send::<asyncio::Task<u8>>();
+    require_sync::<asyncio::Task<u8>>();
+    require_send::<asyncio::Task<u8, std::io::Error>>();
+    require_send::<asyncio::Join<u8>>();
+    require_sync::<asyncio::Join<u8>>();
+    require_send::<asyncio::CancelHandle>();
+    require_sync::<asyncio::CancelHandle>();
+    require_send::<asyncio::TaskId>();
+    require_sync::<asyncio::TaskId>();
+}
+
+#[test]
+fn error_types() {
+    require_error::<asyncio::TaskError<std::io::Error>>();
+    require_error::<asyncio::TaskError<Infallible>>();
+    require_send::<asyncio::Panic>();
+    require_sync::<asyncio::Panic>();
+    require_error::<asyncio::TimeoutError>();
+    require_error::<asyncio::RescheduleError>();
+    require_send::<asyncio::Unobserved>();
+    require_static::<asyncio::Unobserved>();
+}
+
+#[test]
+fn timeout_types() {
+    require_send::<asyncio::Timeout>();
+    require_sync::<asyncio::Timeout>();
+    require_send::<asyncio::TimeoutHandle>();
+    require_sync::<asyncio::TimeoutHandle>();
+    require_send::<asyncio::timeout::Scope<Body>>();
+    require_send::<asyncio::timeout::WaitFor<Body>>();
+    require_send::<asyncio::timeout::WaitFor<asyncio::Task<u8>>>();
+    require_send::<asyncio::Shield<u8, Infallible>>();
+    require_sync::<asyncio::Shield<u8, Infallible>>();
+}

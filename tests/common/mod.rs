@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use asyncio::Unobserved;
+
+/// A flag set when the value holding it is dropped: proves a future was
+/// dropped (cancelled) rather than left running.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DropFlag(Arc<AtomicBool>);
+
+impl DropFlag {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+    /// A guard that sets the flag when dropped; move it into a future.
+    pub(crate) fn guard(&self) -> DropGuard {
+        DropGuard(self.0.clone())
+    }
+    pub(crate) fn dropped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct DropGuard(Arc<AtomicBool>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A flag a future sets when it reaches a point.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reached(Arc<AtomicUsize>);
+
+impl Reached {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+    pub(crate) fn hit(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+    pub(crate) fn reached(&self) -> bool {
+        self.count() > 0
+    }
+}
+
+/// Serialises the tests that replace the process-wide unobserved-error hook,
+/// and collects what it reports while held.
+pub(crate) struct HookCapture {
+    _serial: MutexGuard<'static, ()>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+static HOOK_SERIAL: Mutex<()> = Mutex::new(());
+
+impl HookCapture {
+    pub(crate) fn install() -> Self {
+        let serial = HOOK_SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        asyncio::set_unobserved_error_hook(move |unobserved: Unobserved| {
+            sink.lock().unwrap().push(unobserved.to_string());
+        });
+        Self {
+            _serial: serial,
+            seen,
+        }
+    }
+    pub(crate) fn reports(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for HookCapture {
+    fn drop(&mut self) {
+        asyncio::reset_unobserved_error_hook();
+    }
+}

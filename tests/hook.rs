@@ -1,0 +1,105 @@
+//! The unobserved-error hook: a failure or panic nobody will observe is
+//! reported once, never silenced (SPEC decision 6; asyncio's "Task exception
+//! was never retrieved", and behaviour 84 for shield). The hook is
+//! process-wide, so every test holds `HookCapture`, which serialises them.
+
+mod common;
+
+use std::time::Duration;
+
+use common::HookCapture;
+
+const SEC: Duration = Duration::from_secs(1);
+
+#[tokio::test(start_paused = true)]
+async fn detached_task_failure_is_reported_once_with_its_id() {
+    let hook = HookCapture::install();
+    let task = asyncio::try_spawn(async {
+        asyncio::sleep(SEC).await;
+        Err::<(), _>("lost error")
+    });
+    let id = task.id();
+    drop(task);
+    asyncio::sleep(2 * SEC).await;
+    assert_eq!(
+        hook.reports(),
+        vec![format!(
+            "{id} failed and nobody observed its error: \"lost error\""
+        )]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failure_in_a_handle_dropped_unawaited_is_reported() {
+    let hook = HookCapture::install();
+    let task = asyncio::try_spawn(async { Err::<(), _>(7) });
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        hook.reports().is_empty(),
+        "nothing is reported while the handle can still observe it"
+    );
+    drop(task);
+    assert_eq!(hook.reports().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn detached_panic_is_reported_with_its_message() {
+    let hook = HookCapture::install();
+    drop(asyncio::spawn(async { panic!("nobody is listening") }));
+    asyncio::sleep(SEC).await;
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].ends_with("panicked and nobody observed the panic: nobody is listening"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn observed_failures_and_cancellations_are_not_reported() {
+    let hook = HookCapture::install();
+    let failed = asyncio::try_spawn(async { Err::<(), _>("seen") });
+    assert!(failed.await.is_err());
+    let cancelled = asyncio::spawn(asyncio::sleep(10 * SEC));
+    cancelled.cancel();
+    drop(cancelled);
+    let detached_ok = asyncio::spawn(async { 1 });
+    drop(detached_ok);
+    asyncio::sleep(20 * SEC).await;
+    assert!(hook.reports().is_empty(), "got {:?}", hook.reports());
+}
+
+#[tokio::test(start_paused = true)]
+async fn shielded_task_failing_after_the_awaiter_left_is_reported() {
+    // Behaviour 84: once the outer side is gone, a later failure of the
+    // inner task is an unobserved error.
+    let hook = HookCapture::install();
+    let task = asyncio::try_spawn(async {
+        asyncio::sleep(5 * SEC).await;
+        Err::<(), _>("failed after shield was dropped")
+    });
+    let id = task.id();
+    tokio::select! {
+        _ = asyncio::shield(task) => unreachable!(),
+        _ = asyncio::sleep(SEC) => {}
+    }
+    assert!(hook.reports().is_empty());
+    asyncio::sleep(10 * SEC).await;
+    assert_eq!(
+        hook.reports(),
+        vec![format!(
+            "{id} failed and nobody observed its error: \"failed after shield was dropped\""
+        )]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_puts_back_the_default_hook() {
+    let hook = HookCapture::install();
+    asyncio::reset_unobserved_error_hook();
+    drop(asyncio::try_spawn(async { Err::<(), _>("to stderr") }));
+    asyncio::sleep(SEC).await;
+    assert!(
+        hook.reports().is_empty(),
+        "the replaced hook no longer receives reports"
+    );
+}

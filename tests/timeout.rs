@@ -1,0 +1,505 @@
+//! `wait_for`, `timeout` / `timeout_at` and `shield`: asyncio behaviours
+//! 50–60, 62–78, 80–84 and 86, where Rust can express them. The ones that
+//! cannot apply (a cancellation the body catches, swallows or chains) are
+//! listed in the porting table with their reasons; the tests below check the
+//! crate's side of each.
+
+mod common;
+
+use std::time::Duration;
+
+use asyncio::{RescheduleError, TaskError, TimeoutError};
+use common::{DropFlag, Reached};
+use tokio::time::Instant;
+
+const SEC: Duration = Duration::from_secs(1);
+
+// ---------------------------------------------------------------- wait_for
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_none_is_a_plain_await() {
+    // Behaviour 50.
+    let slow = async {
+        asyncio::sleep(3600 * SEC).await;
+        "late but there"
+    };
+    assert_eq!(asyncio::wait_for(slow, None).await, Ok("late but there"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_drops_the_future_before_returning_timeout() {
+    // Behaviour 51: the operand is cancelled and gone before TimeoutError.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let operand = async move {
+        let _guard = guard;
+        asyncio::sleep(10 * SEC).await;
+    };
+    let start = Instant::now();
+    assert_eq!(asyncio::wait_for(operand, SEC).await, Err(TimeoutError));
+    assert!(
+        dropped.dropped(),
+        "the operand was dropped before the error"
+    );
+    assert_eq!(start.elapsed(), SEC);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_cancels_a_task_and_waits_until_it_has_finished() {
+    // Behaviour 51 for a task operand: cancelled, then waited for.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let task = asyncio::spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(10 * SEC).await;
+    });
+    let handle = task.cancel_handle();
+    assert!(matches!(
+        asyncio::wait_for(task, SEC).await,
+        Err(TimeoutError)
+    ));
+    assert!(
+        handle.is_done(),
+        "the task finished before wait_for returned"
+    );
+    assert!(dropped.dropped());
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_zero_never_starts_a_future() {
+    // Behaviour 53: a coroutine with timeout <= 0 is never started.
+    let reached = Reached::new();
+    let r = reached.clone();
+    let operand = async move { r.hit() };
+    assert_eq!(
+        asyncio::wait_for(operand, Duration::ZERO).await,
+        Err(TimeoutError)
+    );
+    assert!(!reached.reached());
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_zero_returns_a_finished_tasks_outcome() {
+    // Behaviour 53: an already-done future returns its result.
+    let task = asyncio::spawn(async { 11 });
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    let outcome = asyncio::wait_for(task, Duration::ZERO).await;
+    assert_eq!(outcome.unwrap().unwrap(), 11);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_zero_cancels_a_running_task() {
+    // Behaviour 53: a running task is cancelled.
+    let task = asyncio::spawn(asyncio::sleep(10 * SEC));
+    let handle = task.cancel_handle();
+    tokio::task::yield_now().await;
+    assert!(matches!(
+        asyncio::wait_for(task, Duration::ZERO).await,
+        Err(TimeoutError)
+    ));
+    assert!(handle.is_done());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_wait_for_cancels_the_operand() {
+    // Behaviour 54: cancelling the caller cancels the inner awaitable.
+    let future_dropped = DropFlag::new();
+    let guard = future_dropped.guard();
+    let operand = async move {
+        let _guard = guard;
+        asyncio::sleep(10 * SEC).await;
+    };
+    let task = asyncio::spawn(asyncio::sleep(10 * SEC));
+    let handle = task.cancel_handle();
+    tokio::select! {
+        _ = asyncio::wait_for(operand, 5 * SEC) => unreachable!(),
+        _ = asyncio::wait_for(task, 5 * SEC) => unreachable!(),
+        _ = asyncio::sleep(SEC) => {}
+    }
+    assert!(future_dropped.dropped(), "the future operand was dropped");
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(handle.is_done(), "the task operand was cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn wait_for_delivers_a_task_value_that_beats_the_cancellation() {
+    // Behaviours 55/56 in the crate's form: the deadline passes and the task
+    // is cancelled while it is in synchronous code; it completes before the
+    // abort can land, so its value is delivered, not a TimeoutError.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let task = asyncio::spawn(async move {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap(); // blocks the worker: no await point
+        "computed"
+    });
+    started_rx.await.unwrap();
+    // join! polls wait_for first (the zero deadline has passed, so it
+    // requests the cancellation), then releases the task.
+    let (outcome, ()) = tokio::join!(asyncio::wait_for(task, Duration::ZERO), async move {
+        release_tx.send(()).unwrap();
+    });
+    assert_eq!(
+        outcome.expect("completion beats cancellation").unwrap(),
+        "computed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_passes_the_operands_error_through() {
+    // Behaviour 56's crate form: an error is the operand's output, unchanged.
+    let failing = async { Err::<(), _>("inner error") };
+    assert_eq!(
+        asyncio::wait_for(failing, SEC).await,
+        Ok(Err("inner error"))
+    );
+    let task = asyncio::try_spawn(async { Err::<(), _>("task error") });
+    let outcome = asyncio::wait_for(task, SEC).await.unwrap();
+    assert!(matches!(outcome, Err(TaskError::Failed("task error"))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_runs_a_future_in_the_callers_task() {
+    // Behaviour 57 (3.12+): the operand is awaited in the caller's own task.
+    let caller = asyncio::spawn(async {
+        let outer = tokio::task::id();
+        let inner = asyncio::wait_for(async { tokio::task::id() }, SEC)
+            .await
+            .unwrap();
+        (outer, inner)
+    });
+    let (outer, inner) = caller.await.unwrap();
+    assert_eq!(outer, inner);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_on_a_shielded_task_times_out_and_the_task_runs_on() {
+    // Behaviour 60.
+    let task = asyncio::spawn(async {
+        asyncio::sleep(5 * SEC).await;
+        "finished anyway"
+    });
+    let mut shielded = asyncio::shield(task);
+    assert!(matches!(
+        asyncio::wait_for(&mut shielded, SEC).await,
+        Err(TimeoutError)
+    ));
+    assert_eq!(shielded.await.unwrap(), "finished anyway");
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_that_completes_in_time_returns_the_value() {
+    let operand = async {
+        asyncio::sleep(SEC).await;
+        3
+    };
+    assert_eq!(asyncio::wait_for(operand, 2 * SEC).await, Ok(3));
+}
+
+// ----------------------------------------------------------------- timeout
+
+#[tokio::test(start_paused = true)]
+async fn timeout_cancels_the_body_and_returns_timeout_error() {
+    // Behaviour 62: the body is cancelled at its await; TimeoutError at exit.
+    let reached_after = Reached::new();
+    let r = reached_after.clone();
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    let outcome = scope
+        .run(async move {
+            asyncio::sleep(10 * SEC).await;
+            r.hit();
+        })
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert!(!reached_after.reached());
+    assert!(handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_none_never_fires() {
+    // Behaviour 63.
+    let scope = asyncio::timeout(None);
+    let handle = scope.handle();
+    assert_eq!(handle.when(), None);
+    let outcome = scope.run(asyncio::sleep(3600 * SEC)).await;
+    assert_eq!(outcome, Ok(()));
+    assert!(!handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_at_reports_its_deadline() {
+    // Behaviour 63: timeout_at(d).when() == d.
+    let deadline = Instant::now() + 3 * SEC;
+    assert_eq!(
+        asyncio::timeout_at(deadline).handle().when(),
+        Some(deadline)
+    );
+    assert_eq!(asyncio::timeout_at(None).handle().when(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn nested_timeouts_with_the_same_deadline_fire_the_innermost() {
+    // Behaviour 64, documented difference: the inner scope fires and its
+    // TimeoutError is a value the outer body handles.
+    let deadline = Instant::now() + SEC;
+    let outer = asyncio::timeout_at(deadline);
+    let inner = asyncio::timeout_at(deadline);
+    let (outer_handle, inner_handle) = (outer.handle(), inner.handle());
+    let outcome = outer
+        .run(async move { inner.run(asyncio::sleep(10 * SEC)).await })
+        .await;
+    assert_eq!(outcome, Ok(Err(TimeoutError)));
+    assert!(inner_handle.expired());
+    assert!(!outer_handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn shorter_inner_timeout_caught_inside_leaves_the_outer_running() {
+    // Behaviour 65.
+    let outer = asyncio::timeout(10 * SEC);
+    let outer_handle = outer.handle();
+    let outcome = outer
+        .run(async {
+            let inner = asyncio::timeout(SEC).run(asyncio::sleep(5 * SEC)).await;
+            assert_eq!(inner, Err(TimeoutError));
+            asyncio::sleep(2 * SEC).await;
+            "outer finished"
+        })
+        .await;
+    assert_eq!(outcome, Ok("outer finished"));
+    assert!(!outer_handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn body_error_passes_through_unchanged_and_not_expired() {
+    // Behaviour 66.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    let outcome = scope.run(async { Err::<(), _>("foreign") }).await;
+    assert_eq!(outcome, Ok(Err("foreign")));
+    assert!(!handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_scope_before_its_deadline_is_not_a_timeout() {
+    // Behaviours 67 and 74: an outside cancellation is not converted; the
+    // crate's form is that the dropped scope returns nothing and is not
+    // expired.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let scope = asyncio::timeout(10 * SEC);
+    let handle = scope.handle();
+    tokio::select! {
+        _ = scope.run(async move { let _guard = guard; asyncio::sleep(60 * SEC).await }) => unreachable!(),
+        _ = asyncio::sleep(SEC) => {}
+    }
+    assert!(dropped.dropped());
+    assert!(!handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_zero_fires_at_the_first_await_even_a_yield() {
+    // Behaviour 69: timeout(0) interrupts even `sleep(0)`; the body runs up
+    // to its first suspension.
+    let before = Reached::new();
+    let after = Reached::new();
+    let (b, a) = (before.clone(), after.clone());
+    let outcome = asyncio::timeout(Duration::ZERO)
+        .run(async move {
+            b.hit();
+            tokio::task::yield_now().await;
+            a.hit();
+        })
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert!(before.reached());
+    assert!(!after.reached());
+}
+
+#[tokio::test(start_paused = true)]
+async fn body_that_never_yields_completes_past_its_deadline() {
+    // Behaviour 70: the deadline (already past here) is only checked when
+    // the body suspends, and this body never does.
+    let scope = asyncio::timeout_at(Instant::now() - SEC);
+    let handle = scope.handle();
+    let outcome = scope.run(async { "completed" }).await;
+    assert_eq!(outcome, Ok("completed"));
+    assert!(!handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn reschedule_fails_unless_the_scope_is_active() {
+    // Behaviour 71: not entered, finished, expired all fail.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::NotEntered));
+    scope.run(async {}).await.unwrap();
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Finished));
+
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    assert!(scope.run(asyncio::sleep(5 * SEC)).await.is_err());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Expired));
+    assert_eq!(
+        RescheduleError::Expired.to_string(),
+        "timeout has already expired"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reschedule_extends_disables_or_moves_into_the_past() {
+    // Behaviour 71: extend.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    let start = Instant::now();
+    let outcome = scope
+        .run(async {
+            handle.reschedule(start + 5 * SEC).unwrap();
+            asyncio::sleep(3 * SEC).await;
+            "extended"
+        })
+        .await;
+    assert_eq!(outcome, Ok("extended"));
+
+    // Disable.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    let outcome = scope
+        .run(async {
+            handle.reschedule(None).unwrap();
+            asyncio::sleep(3600 * SEC).await;
+            "disabled"
+        })
+        .await;
+    assert_eq!(outcome, Ok("disabled"));
+    assert_eq!(handle.when(), None);
+
+    // Into the past: fires at the next await.
+    let scope = asyncio::timeout(3600 * SEC);
+    let handle = scope.handle();
+    let after = Reached::new();
+    let a = after.clone();
+    let start = Instant::now();
+    let outcome = scope
+        .run(async move {
+            handle.reschedule(Instant::now() - SEC).unwrap();
+            tokio::task::yield_now().await;
+            a.hit();
+        })
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert!(!after.reached());
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reschedule_from_another_task_rearms_a_waiting_scope() {
+    // The handle works from anywhere: moving the deadline earlier from
+    // another task wakes the parked scope, which fires at the new deadline.
+    let scope = asyncio::timeout(3600 * SEC);
+    let handle = scope.handle();
+    let start = Instant::now();
+    let mover = asyncio::spawn(async move {
+        asyncio::sleep(SEC).await;
+        handle.reschedule(Instant::now() + SEC).unwrap();
+    });
+    let outcome = scope.run(asyncio::sleep(3600 * SEC)).await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert_eq!(start.elapsed(), 2 * SEC);
+    mover.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scope_dropped_before_entry_converts_nothing() {
+    // Behaviour 78 is an asyncio bug (a pending cancel turned into
+    // TimeoutError by timeout(0)); in the crate a cancelled scope is a
+    // dropped future, never entered, never expired.
+    let scope = asyncio::timeout(Duration::ZERO);
+    let handle = scope.handle();
+    drop(scope.run(asyncio::sleep(SEC)));
+    assert!(!handle.expired());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::NotEntered));
+}
+
+// ------------------------------------------------------------------ shield
+
+#[tokio::test(start_paused = true)]
+async fn shield_of_a_finished_task_completes_at_once() {
+    // Behaviour 80's crate form.
+    let task = asyncio::spawn(async { 1 });
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    let shielded = asyncio::shield(task);
+    assert_eq!(
+        futures::FutureExt::now_or_never(shielded).unwrap().unwrap(),
+        1
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_shield_leaves_the_task_running() {
+    // Behaviours 81 and 86: the awaiter is cancelled (and so is the code
+    // after the shielded await); the task runs to completion.
+    let finished = Reached::new();
+    let after_await = Reached::new();
+    let (f, a) = (finished.clone(), after_await.clone());
+    let task = asyncio::spawn(async move {
+        asyncio::sleep(5 * SEC).await;
+        f.hit();
+    });
+    let awaiter = async move {
+        asyncio::shield(task).await.unwrap();
+        a.hit();
+    };
+    tokio::select! {
+        _ = awaiter => unreachable!(),
+        _ = asyncio::sleep(SEC) => {}
+    }
+    asyncio::sleep(10 * SEC).await;
+    assert!(finished.reached(), "the shielded task ran on");
+    assert!(
+        !after_await.reached(),
+        "the code after the shielded await did not"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_the_task_is_seen_through_the_shield() {
+    // Behaviour 82.
+    let task = asyncio::spawn(asyncio::sleep(10 * SEC));
+    let handle = task.cancel_handle();
+    let shielded = asyncio::shield(task);
+    tokio::task::yield_now().await;
+    assert!(handle.cancel());
+    assert!(matches!(shielded.await, Err(TaskError::Cancelled)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shield_passes_results_and_errors_through() {
+    // Behaviour 83.
+    let ok = asyncio::spawn(async { "ok" });
+    assert_eq!(asyncio::shield(ok).await.unwrap(), "ok");
+    let failed = asyncio::try_spawn(async { Err::<(), _>("bad") });
+    assert!(matches!(
+        asyncio::shield(failed).await,
+        Err(TaskError::Failed("bad"))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shield_gives_the_task_back() {
+    let task = asyncio::spawn(async {
+        asyncio::sleep(SEC).await;
+        9
+    });
+    let id = task.id();
+    let task = asyncio::shield(task).into_task().unwrap();
+    assert_eq!(task.id(), id);
+    assert_eq!(task.await.unwrap(), 9);
+}
