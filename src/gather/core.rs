@@ -1,6 +1,6 @@
 //! The gather core: waits on many children's completion cores at once and
 //! decides, as outcomes arrive, when the gather is finished. Runtime-free;
-//! its sync types come from [`crate::sync`] only, so the loom models in
+//! its sync types come from `crate::sync` only, so the loom models in
 //! `loom-tests/tests/gather.rs` drive this code.
 //!
 //! Implementer's notes. Re-polling every child on each wake-up would make a
@@ -8,7 +8,7 @@
 //!
 //! - [`Shared`] holds a *ready list* of child indices and the waiter's waker,
 //!   under one lock. Each child's [`TaskCore`] gets, once, a waker of its own
-//!   ([`IndexWaker`]) that pushes the child's index on the ready list and
+//!   (`IndexWaker`) that pushes the child's index on the ready list and
 //!   wakes the waiter. `TaskCore` takes its waker when it publishes, so each
 //!   child pushes its index at most once, and only the first push after the
 //!   waiter parked wakes it (the push takes the waiter's waker).

@@ -1,5 +1,5 @@
 //! [`gather`] and [`try_gather`]: run many children concurrently and collect
-//! their results in input order, after asyncio's `gather`; the [`gather!`]
+//! their results in input order, after asyncio's `gather`; the [`gather!`](crate::gather!)
 //! and [`try_gather!`](crate::try_gather!) macros do the same for a fixed
 //! list of futures of different types.
 
@@ -547,7 +547,7 @@ macro_rules! gather {
 ///
 /// Each future returns `Result<Ti, E>`; the result is `Ok((t1, t2, ..))` or
 /// the first failure as a [`GatherError<E>`](GatherError). Otherwise as
-/// [`gather!`].
+/// [`gather!`](crate::gather!).
 ///
 /// # Examples
 ///
@@ -574,7 +574,7 @@ macro_rules! try_gather {
     };
 }
 
-/// The future returned by [`gather!`] and [`try_gather!`](crate::try_gather!):
+/// The future returned by [`gather!`](crate::gather!) and [`try_gather!`](crate::try_gather!):
 /// yields the children's values as a tuple, or the first failure.
 ///
 /// Dropping it before it completes cancels every unfinished child.
