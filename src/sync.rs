@@ -79,18 +79,30 @@ pub mod fault {
         TaskDetachForgetsFailure = 1 << 2,
         /// The timeout core does not wake the scope when rescheduled.
         TimeoutSkipWake = 1 << 3,
+        /// The task's wrapper publishes a completed child's outcome before
+        /// dropping the child's future (so its destructors may still run).
+        TaskPublishBeforeDrop = 1 << 4,
+        /// The task core accepts a cancel request after the outcome was
+        /// published.
+        TaskLateCancelAccepted = 1 << 5,
+        /// The timeout core lets a closed (expired or finished) scope be
+        /// rescheduled.
+        TimeoutRescheduleAfterClose = 1 << 6,
+        /// The timeout core expires a scope on a deadline that a reschedule
+        /// has already replaced.
+        TimeoutExpireIgnoresGeneration = 1 << 7,
         /// The task core drops a panic quietly after an observed detach, as
         /// it drops an ordinary failure.
-        TaskQuietDropsPanic = 1 << 4,
+        TaskQuietDropsPanic = 1 << 8,
         /// The gather core queues a finished child but does not wake the
         /// waiter.
-        GatherSkipWake = 1 << 5,
+        GatherSkipWake = 1 << 9,
         /// The gather core, dropped before it completed, does not abort its
         /// unfinished children.
-        GatherDropSkipsAbort = 1 << 6,
+        GatherDropSkipsAbort = 1 << 10,
         /// The gather core drops a sibling's panic that arrives while it
         /// joins the cancelled siblings, instead of reporting it.
-        GatherForgetsLaterPanic = 1 << 7,
+        GatherForgetsLaterPanic = 1 << 11,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

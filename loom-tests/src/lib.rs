@@ -7,4 +7,8 @@
 #![cfg_attr(not(asyncio_loom), allow(unused))]
 
 #[cfg(asyncio_loom)]
+pub mod task;
+#[cfg(asyncio_loom)]
+pub mod timeout;
+#[cfg(asyncio_loom)]
 pub mod waker;

@@ -1,6 +1,6 @@
 //! The completion core: where a spawned child publishes its outcome and where
 //! the awaiting side finds it. Runtime-free; its sync types come from
-//! [`crate::sync`] only, so the loom models in `loom-tests/` drive this code.
+//! `crate::sync` only, so the loom models in `loom-tests/` drive this code.
 //!
 //! Implementer's notes. One lock guards the whole state of a task: the
 //! outcome slot, the waiter's waker, and two flags (the handle was dropped;
@@ -214,6 +214,10 @@ impl<T, E> TaskCore<T, E> {
             state.cancel_requested = true;
             true
         } else {
+            #[cfg(asyncio_loom)]
+            if crate::sync::fault::on(crate::sync::fault::Fault::TaskLateCancelAccepted) {
+                return true;
+            }
             false
         }
     }
@@ -315,6 +319,12 @@ where
             Ok(Poll::Ready(Err(error))) => Err(TaskError::Failed(error)),
             Err(payload) => Err(TaskError::Panicked(Panic::new(payload))),
         };
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::TaskPublishBeforeDrop) {
+            this.publisher.core.publish(outcome);
+            this.future.set(None);
+            return Poll::Ready(());
+        }
         // Drop the child's future before anyone can see the outcome. A panic
         // in its destructor is a panic of the child and is not lost either.
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {

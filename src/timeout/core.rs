@@ -1,6 +1,6 @@
 //! The timeout core: a scope's deadline and phase, shared with the
 //! [`TimeoutHandle`](crate::TimeoutHandle)s that reschedule it from anywhere.
-//! Runtime-free; sync types from [`crate::sync`] only.
+//! Runtime-free; sync types from `crate::sync` only.
 //!
 //! Implementer's notes. A handle on another thread may move the deadline
 //! while the scope is parked on the old one, so a reschedule bumps a
@@ -71,6 +71,11 @@ impl TimeoutCore {
         let mut state = self.state.lock();
         match state.phase {
             Phase::Active => {}
+            #[cfg(asyncio_loom)]
+            Phase::Expired | Phase::Finished
+                if crate::sync::fault::on(
+                    crate::sync::fault::Fault::TimeoutRescheduleAfterClose,
+                ) => {}
             Phase::Created => return Err(RescheduleError::NotEntered),
             Phase::Expired => return Err(RescheduleError::Expired),
             Phase::Finished => return Err(RescheduleError::Finished),
@@ -110,16 +115,33 @@ impl TimeoutCore {
         }
     }
 
-    /// Ends the scope: `expired` if the deadline fired, else finished.
-    pub fn close(&self, expired: bool) {
+    /// Ends the scope because its body completed.
+    pub fn finish(&self) {
         let mut state = self.state.lock();
         if state.phase == Phase::Active {
-            state.phase = if expired {
-                Phase::Expired
-            } else {
-                Phase::Finished
-            };
+            state.phase = Phase::Finished;
         }
         state.waker = None;
+    }
+
+    /// Ends the scope because the deadline of `generation` passed. Refuses
+    /// (returns `false`, the scope stays active) if a reschedule moved the
+    /// deadline since the scope read it: that reschedule already returned
+    /// `Ok`, so the scope must re-arm on the new deadline, not expire on the
+    /// old one. The check and the phase change are one step under the lock,
+    /// so a reschedule either lands before it (and is honoured) or after it
+    /// (and is refused with `Expired`).
+    pub fn expire(&self, generation: u64) -> bool {
+        let mut state = self.state.lock();
+        let moved = state.generation != generation;
+        #[cfg(asyncio_loom)]
+        let moved = moved
+            && !crate::sync::fault::on(crate::sync::fault::Fault::TimeoutExpireIgnoresGeneration);
+        if state.phase != Phase::Active || moved {
+            return false;
+        }
+        state.phase = Phase::Expired;
+        state.waker = None;
+        true
     }
 }

@@ -268,18 +268,23 @@ impl<F: Future> Future for Scope<F> {
         this.core.enter();
         if let Poll::Ready(value) = body.poll(cx) {
             this.body.set(None);
-            this.core.close(false);
+            this.core.finish();
             return Poll::Ready(Ok(value));
         }
-        let (deadline, generation) = this.core.poll_deadline(cx);
-        if this.timer.poll_expired(deadline, generation, cx) {
-            // The body goes before the error is returned: whoever sees the
-            // timeout knows the body's destructors have run.
-            this.body.set(None);
-            this.core.close(true);
-            return Poll::Ready(Err(TimeoutError));
+        loop {
+            let (deadline, generation) = this.core.poll_deadline(cx);
+            if !this.timer.poll_expired(deadline, generation, cx) {
+                return Poll::Pending;
+            }
+            // A reschedule may have landed since the deadline was read: then
+            // the core refuses to expire and the new deadline is armed.
+            if this.core.expire(generation) {
+                // The body goes before the error is returned: whoever sees
+                // the timeout knows the body's destructors have run.
+                this.body.set(None);
+                return Poll::Ready(Err(TimeoutError));
+            }
         }
-        Poll::Pending
     }
 }
 

@@ -1,0 +1,340 @@
+//! loom models of the task completion core (`asyncio::__cores::task`): the
+//! crate's real `TaskCore` and `Child`, with the runtime's actions as loom
+//! threads (a worker polling the child; an abort dropping it) and the waiter
+//! on the main thread, checked for liveness with a recording waker.
+//!
+//! Every model has a calibration twin: the same model with a fault switched
+//! on inside the core, which must make the model's own assertion fail.
+//!
+//! The crate docs come before `#![cfg(asyncio_loom)]` on purpose: attributes
+//! after a crate-level `cfg` that is off are stripped with the crate, and
+//! the workspace's `missing_docs` lint would then fail the plain (non-loom)
+//! `cargo clippy --workspace --all-targets -- -D warnings`.
+#![cfg(asyncio_loom)]
+
+use std::future::ready;
+use std::task::Poll;
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::TaskError;
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::task::{
+    core, count_report, panics, poll_outcome, reports, reset_reports, Completes, Spawned,
+    PANIC_MESSAGE,
+};
+use loom_tests::waker::Recorder;
+
+const NOT_WOKEN: &str = "the waiter was not woken";
+const VALUE_LOST: &str = "a completed child's value was lost to the cancellation";
+const LATE_CANCEL: &str = "request_cancel accepted a task that had already finished";
+const NOT_EXACTLY_ONCE: &str = "the failure was not observed exactly once";
+const DROPPED_LATE: &str = "the outcome was visible before the child's future was dropped";
+
+/// Completion racing an abort. The waiter registered first; a worker polls
+/// a child that completes on its first poll while an abort drops it. The
+/// waiter is woken and finds `Ok(7)` or `Cancelled`, and `Ok(7)` whenever the
+/// poll completed the child (completion beats cancellation).
+fn abort_races_completion() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Arc::new(Spawned::new(ready(Ok(7)), core.clone()));
+        let waiter = Recorder::new();
+        assert!(poll_outcome(&core, &waiter).is_pending());
+
+        let worker = {
+            let spawned = spawned.clone();
+            thread::spawn(move || spawned.run())
+        };
+        let abort = thread::spawn(move || spawned.abort());
+        let completed = worker.join().unwrap();
+        abort.join().unwrap();
+
+        assert!(waiter.woken(), "{NOT_WOKEN}");
+        let Poll::Ready(outcome) = poll_outcome(&core, &waiter) else {
+            panic!("the waiter was woken but found no outcome");
+        };
+        match outcome {
+            Ok(7) => assert!(completed, "a value was published without a completing poll"),
+            Err(TaskError::Cancelled) => assert!(!completed, "{VALUE_LOST}"),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn abort_races_completion_model() {
+    abort_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "the waiter was not woken")]
+fn abort_races_completion_twin_skip_wake() {
+    fault::with(Fault::TaskSkipWake, abort_races_completion);
+}
+
+#[test]
+#[should_panic(expected = "a completed child's value was lost to the cancellation")]
+fn abort_races_completion_twin_cancel_overwrites_value() {
+    fault::with(Fault::TaskCancelOverwritesValue, abort_races_completion);
+}
+
+/// The waiter registering its waker racing the child's completion (no
+/// abort): either the waiter's poll finds the outcome, or it registered in
+/// time and is woken.
+fn registration_races_completion() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        let worker = thread::spawn(move || spawned.run());
+
+        let waiter = Recorder::new();
+        let first = poll_outcome(&core, &waiter);
+        assert!(worker.join().unwrap());
+
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                assert!(waiter.woken(), "{NOT_WOKEN}");
+                let Poll::Ready(outcome) = poll_outcome(&core, &waiter) else {
+                    panic!("the waiter was woken but found no outcome");
+                };
+                outcome
+            }
+        };
+        assert!(matches!(outcome, Ok(7)), "unexpected outcome {outcome:?}");
+    });
+}
+
+#[test]
+fn registration_races_completion_model() {
+    registration_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "the waiter was not woken")]
+fn registration_races_completion_twin_skip_wake() {
+    fault::with(Fault::TaskSkipWake, registration_races_completion);
+}
+
+/// A cancel request racing completion, as `Task::cancel` does it: request,
+/// then abort if the request was accepted. `request_cancel` returns `false`
+/// exactly when the outcome was already published, and a computed value is
+/// delivered even when the request was accepted first.
+fn cancel_request_races_completion() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Arc::new(Spawned::new(ready(Ok(7)), core.clone()));
+
+        let worker = {
+            let spawned = spawned.clone();
+            thread::spawn(move || spawned.run())
+        };
+        let cancel = {
+            let core = core.clone();
+            thread::spawn(move || {
+                // `done` only goes from false to true, so `done_before` means
+                // "published before the request".
+                let done_before = core.is_done();
+                let requested = core.request_cancel();
+                if requested {
+                    spawned.abort();
+                }
+                (done_before, requested)
+            })
+        };
+        let completed = worker.join().unwrap();
+        let (done_before, requested) = cancel.join().unwrap();
+
+        assert!(!(done_before && requested), "{LATE_CANCEL}");
+        assert!(
+            requested || completed,
+            "request_cancel refused a task that was still running"
+        );
+        let Poll::Ready(outcome) = poll_outcome(&core, &Recorder::new()) else {
+            panic!("no outcome was published");
+        };
+        match outcome {
+            Ok(7) => assert!(completed, "a value was published without a completing poll"),
+            Err(TaskError::Cancelled) => assert!(!completed, "{VALUE_LOST}"),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn cancel_request_races_completion_model() {
+    cancel_request_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "request_cancel accepted a task that had already finished")]
+fn cancel_request_races_completion_twin_late_cancel_accepted() {
+    fault::with(
+        Fault::TaskLateCancelAccepted,
+        cancel_request_races_completion,
+    );
+}
+
+#[test]
+#[should_panic(expected = "a completed child's value was lost to the cancellation")]
+fn cancel_request_races_completion_twin_cancel_overwrites_value() {
+    fault::with(
+        Fault::TaskCancelOverwritesValue,
+        cancel_request_races_completion,
+    );
+}
+
+/// Completion (a failure) racing the waiter being dropped: the waiter polls
+/// once, then its `Task` is dropped (`detach`). The failure is observed
+/// exactly once: by the waiter's poll, or by the report function, never both
+/// and never neither.
+fn detach_races_failure() {
+    loom::model(|| {
+        reset_reports();
+        let core = core::<u32, &'static str>(count_report);
+        let spawned = Spawned::new(ready(Err("boom")), core.clone());
+        let worker = thread::spawn(move || spawned.run());
+
+        let seen_by_waiter = match poll_outcome(&core, &Recorder::new()) {
+            Poll::Ready(Err(TaskError::Failed("boom"))) => 1,
+            Poll::Ready(other) => panic!("unexpected outcome {other:?}"),
+            Poll::Pending => 0,
+        };
+        core.detach();
+        assert!(worker.join().unwrap());
+
+        assert_eq!(seen_by_waiter + reports(), 1, "{NOT_EXACTLY_ONCE}");
+    });
+}
+
+#[test]
+fn detach_races_failure_model() {
+    detach_races_failure();
+}
+
+#[test]
+#[should_panic(expected = "the failure was not observed exactly once")]
+fn detach_races_failure_twin_detach_forgets_failure() {
+    fault::with(Fault::TaskDetachForgetsFailure, detach_races_failure);
+}
+
+/// The awaiting future dropped while the child fails, as `Join`'s drop does
+/// it: request cancellation, abort if accepted (the runtime drops the child
+/// later, on another thread), then detach. A failure the child did produce is
+/// reported exactly once; a child aborted before it ran reports nothing.
+fn dropped_waiter_races_failure() {
+    loom::model(|| {
+        reset_reports();
+        let core = core::<u32, &'static str>(count_report);
+        let spawned = Arc::new(Spawned::new(ready(Err("boom")), core.clone()));
+        let worker = {
+            let spawned = spawned.clone();
+            thread::spawn(move || spawned.run())
+        };
+
+        let abort = core
+            .request_cancel()
+            .then(|| thread::spawn(move || spawned.abort()));
+        core.detach();
+        let failed = worker.join().unwrap();
+        if let Some(abort) = abort {
+            abort.join().unwrap();
+        }
+
+        assert_eq!(reports(), usize::from(failed), "{NOT_EXACTLY_ONCE}");
+    });
+}
+
+#[test]
+fn dropped_waiter_races_failure_model() {
+    dropped_waiter_races_failure();
+}
+
+#[test]
+#[should_panic(expected = "the failure was not observed exactly once")]
+fn dropped_waiter_races_failure_twin_detach_forgets_failure() {
+    fault::with(
+        Fault::TaskDetachForgetsFailure,
+        dropped_waiter_races_failure,
+    );
+}
+
+/// The same for a panic (decision 6: panics are never lost): a child that
+/// panics is published as `Panicked` with its message, and a detached
+/// waiter's panic is reported exactly once.
+fn detach_races_panic() {
+    loom::model(|| {
+        reset_reports();
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(panics(), core.clone());
+        let worker = thread::spawn(move || spawned.run());
+
+        let seen_by_waiter = match poll_outcome(&core, &Recorder::new()) {
+            Poll::Ready(Err(TaskError::Panicked(panic))) => {
+                assert_eq!(panic.message(), PANIC_MESSAGE);
+                1
+            }
+            Poll::Ready(other) => panic!("unexpected outcome {other:?}"),
+            Poll::Pending => 0,
+        };
+        core.detach();
+        assert!(worker.join().unwrap());
+
+        assert_eq!(seen_by_waiter + reports(), 1, "{NOT_EXACTLY_ONCE}");
+    });
+}
+
+#[test]
+fn detach_races_panic_model() {
+    detach_races_panic();
+}
+
+#[test]
+#[should_panic(expected = "the failure was not observed exactly once")]
+fn detach_races_panic_twin_detach_forgets_failure() {
+    fault::with(Fault::TaskDetachForgetsFailure, detach_races_panic);
+}
+
+/// Whoever sees the outcome knows the child's destructors have run (what
+/// "structured means joined" rests on), on both paths: the worker completing
+/// the child, and an abort dropping it. The waiter polls concurrently.
+fn outcome_follows_child_drop() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let dropped = Arc::new(AtomicBool::new(false));
+        let spawned = Arc::new(Spawned::new(
+            Completes::new(7, dropped.clone()),
+            core.clone(),
+        ));
+
+        let worker = {
+            let spawned = spawned.clone();
+            thread::spawn(move || spawned.run())
+        };
+        let abort = thread::spawn(move || spawned.abort());
+
+        if let Poll::Ready(outcome) = poll_outcome(&core, &Recorder::new()) {
+            assert!(dropped.load(Ordering::SeqCst), "{DROPPED_LATE}");
+            assert!(
+                matches!(outcome, Ok(7) | Err(TaskError::Cancelled)),
+                "unexpected outcome {outcome:?}"
+            );
+        }
+        worker.join().unwrap();
+        abort.join().unwrap();
+        assert!(dropped.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn outcome_follows_child_drop_model() {
+    outcome_follows_child_drop();
+}
+
+#[test]
+#[should_panic(expected = "the outcome was visible before the child's future was dropped")]
+fn outcome_follows_child_drop_twin_publish_before_drop() {
+    fault::with(Fault::TaskPublishBeforeDrop, outcome_follows_child_drop);
+}

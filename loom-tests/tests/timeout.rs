@@ -1,0 +1,185 @@
+//! loom models of the timeout core (`asyncio::__cores::timeout`): a
+//! `TimeoutHandle` rescheduling the scope from another thread, racing the
+//! scope's poll and the scope's end. The scope is the main thread, with a
+//! recording waker.
+//!
+//! Every model has a calibration twin: the same model with a fault switched
+//! on inside the core, which must make the model's own assertion fail.
+//!
+//! The crate docs come before `#![cfg(asyncio_loom)]` on purpose: attributes
+//! after a crate-level `cfg` that is off are stripped with the crate, and
+//! the workspace's `missing_docs` lint would then fail the plain (non-loom)
+//! `cargo clippy --workspace --all-targets -- -D warnings`.
+#![cfg(asyncio_loom)]
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::timeout::{Phase, TimeoutCore};
+use asyncio::RescheduleError;
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::timeout::{deadlines, poll_deadline};
+use loom_tests::waker::Recorder;
+
+const MISSED: &str = "the scope missed a reschedule: it saw the old deadline and was not woken";
+const AFTER_CLOSE: &str = "a reschedule succeeded after the scope closed";
+
+/// A reschedule from another thread racing the scope's poll. The scope had
+/// polled once (its waker is registered); it polls again while a handle
+/// moves the deadline. Either that poll sees the new deadline and
+/// generation, or the scope is woken afterwards, and its next poll sees
+/// them: no lost re-arm.
+fn reschedule_races_poll() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let core = Arc::new(TimeoutCore::new(Some(first.into())));
+        core.enter();
+        let scope = Recorder::new();
+        assert_eq!(poll_deadline(&core, &scope), (Some(first), 0));
+
+        let handle = {
+            let core = core.clone();
+            thread::spawn(move || core.reschedule(Some(later.into())))
+        };
+        let seen = poll_deadline(&core, &scope);
+        assert_eq!(handle.join().unwrap(), Ok(()));
+
+        match seen {
+            (Some(deadline), 1) if deadline == later => {}
+            (Some(deadline), 0) if deadline == first => assert!(scope.woken(), "{MISSED}"),
+            other => panic!("deadline and generation disagree: {other:?}"),
+        }
+        assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
+    });
+}
+
+#[test]
+fn reschedule_races_poll_model() {
+    reschedule_races_poll();
+}
+
+#[test]
+#[should_panic(expected = "the scope missed a reschedule")]
+fn reschedule_races_poll_twin_skip_wake() {
+    fault::with(Fault::TimeoutSkipWake, reschedule_races_poll);
+}
+
+/// A reschedule racing the scope's end because its body finished. The
+/// reschedule either comes first (`Ok`: the scope was woken and the
+/// generation moved) or is refused with `Finished`, changing nothing. The
+/// phase stays `Finished` either way.
+fn reschedule_races_finish() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let core = Arc::new(TimeoutCore::new(Some(first.into())));
+        core.enter();
+        let scope = Recorder::new();
+        assert_eq!(poll_deadline(&core, &scope), (Some(first), 0));
+
+        let handle = {
+            let core = core.clone();
+            thread::spawn(move || core.reschedule(Some(later.into())))
+        };
+        core.finish();
+        let result = handle.join().unwrap();
+
+        assert_eq!(core.phase(), Phase::Finished, "{AFTER_CLOSE}: it reopened");
+        // A last look at the generation (the real scope never polls again).
+        let (deadline, generation) = poll_deadline(&core, &Recorder::new());
+        match result {
+            Ok(()) => {
+                // Before `finish` the scope's waker is registered, so a
+                // reschedule that lands first wakes it; one that was not
+                // woken landed after the scope closed.
+                assert!(scope.woken(), "{AFTER_CLOSE}: nothing was woken");
+                assert_eq!((deadline, generation), (Some(later), 1));
+            }
+            Err(error) => {
+                assert_eq!(error, RescheduleError::Finished, "{AFTER_CLOSE}");
+                assert!(!scope.woken(), "a refused reschedule woke the scope");
+                assert_eq!(
+                    (deadline, generation),
+                    (Some(first), 0),
+                    "a refused reschedule changed the deadline"
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn reschedule_races_finish_model() {
+    reschedule_races_finish();
+}
+
+#[test]
+#[should_panic(expected = "a reschedule succeeded after the scope closed")]
+fn reschedule_races_finish_twin_reschedule_after_close() {
+    fault::with(Fault::TimeoutRescheduleAfterClose, reschedule_races_finish);
+}
+
+/// A reschedule racing the scope's expiry. The scope read the first deadline
+/// (generation 0), found it passed, and expires on generation 0 while a
+/// handle moves the deadline later. Exactly one of them wins: either the
+/// reschedule landed first (`Ok`), and then the scope must refuse to expire
+/// on the old deadline, stay active, and have been woken to re-arm; or the
+/// expiry landed first, and the reschedule is refused with `Expired`. A
+/// reschedule that returned `Ok` is never ignored.
+fn reschedule_races_expiry() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let core = Arc::new(TimeoutCore::new(Some(first.into())));
+        core.enter();
+        let scope = Recorder::new();
+        assert_eq!(poll_deadline(&core, &scope), (Some(first), 0));
+
+        let handle = {
+            let core = core.clone();
+            thread::spawn(move || core.reschedule(Some(later.into())))
+        };
+        let expired = core.expire(0);
+        let result = handle.join().unwrap();
+
+        match result {
+            Ok(()) => {
+                assert!(!expired, "{IGNORED}");
+                assert_eq!(core.phase(), Phase::Active, "{IGNORED}");
+                assert!(
+                    scope.woken(),
+                    "a successful reschedule did not wake the scope"
+                );
+                assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
+            }
+            Err(error) => {
+                assert!(
+                    expired,
+                    "a reschedule was refused but the scope did not expire"
+                );
+                assert_eq!(error, RescheduleError::Expired);
+                assert_eq!(core.phase(), Phase::Expired);
+                assert!(!scope.woken(), "a refused reschedule woke the scope");
+            }
+        }
+    });
+}
+
+const IGNORED: &str = "a reschedule returned Ok but the scope expired on the old deadline";
+
+#[test]
+fn reschedule_races_expiry_model() {
+    reschedule_races_expiry();
+}
+
+#[test]
+#[should_panic(expected = "a reschedule returned Ok but the scope expired on the old deadline")]
+fn reschedule_races_expiry_twin_expire_ignores_generation() {
+    fault::with(
+        Fault::TimeoutExpireIgnoresGeneration,
+        reschedule_races_expiry,
+    );
+}
+
+#[test]
+#[should_panic(expected = "a reschedule returned Ok but the scope expired on the old deadline")]
+fn reschedule_races_expiry_twin_reschedule_after_close() {
+    fault::with(Fault::TimeoutRescheduleAfterClose, reschedule_races_expiry);
+}
