@@ -104,8 +104,8 @@ pub mod task;
 pub mod timeout;
 
 pub use gather::{
-    gather, try_gather, Gather, GatherAll, GatherError, GatherTuple, GatherTupleAll, Gatherable,
-    TryGatherable,
+    gather, try_gather, Gather, GatherAll, GatherCancel, GatherError, GatherTuple, GatherTupleAll,
+    Gatherable, TryGatherable,
 };
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
 pub use task::{spawn, try_spawn, CancelHandle, Join, Panic, Task, TaskError, TaskId};

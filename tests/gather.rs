@@ -406,6 +406,57 @@ async fn dropping_gather_cancels_every_unfinished_child() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn cancel_cancels_every_unfinished_child_and_waits_for_them() {
+    // Behaviour 23, structured (SPEC decision 5): `cancel()` reports that it
+    // cancelled something, and completes only once every child finished.
+    let flags: Vec<DropFlag> = (0..3).map(|_| DropFlag::new()).collect();
+    let children: Vec<BoxFuture<()>> = flags
+        .iter()
+        .map(|flag| {
+            let guard = flag.guard();
+            Box::pin(async move {
+                let _guard = guard;
+                asyncio::sleep(Duration::from_secs(60)).await;
+            }) as BoxFuture<()>
+        })
+        .collect();
+    let mut gathered = asyncio::gather(children);
+    assert!(poll_once(&mut gathered).is_pending());
+    assert!(gathered.cancel().await);
+    assert!(flags.iter().all(DropFlag::dropped), "every child finished");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_after_every_child_finished_returns_false() {
+    // Behaviour 26: nothing is left to cancel.
+    let children = vec![after(1, 1_u8), after(2, 2_u8)];
+    let gathered = asyncio::gather(children).return_exceptions();
+    asyncio::sleep(Duration::from_secs(5)).await;
+    assert!(!gathered.cancel().await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_hands_a_collected_panic_to_the_hook() {
+    // SPEC decision 6: a panic collected as a value but never returned,
+    // because the gather was cancelled, is not lost.
+    let capture = HookCapture::install();
+    let panicking = asyncio::spawn(async { panic!("collected panic") });
+    let id = panicking.id();
+    let slow = asyncio::spawn(async { asyncio::sleep(Duration::from_secs(60)).await });
+    let mut gathered = asyncio::gather([panicking, slow]).return_exceptions();
+    settle().await;
+    assert!(poll_once(&mut gathered).is_pending());
+    assert!(gathered.cancel().await);
+    let ours: Vec<_> = capture
+        .reports()
+        .into_iter()
+        .filter(|report| report.starts_with(&format!("{id} ")))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert!(ours[0].contains("collected panic"), "{ours:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn cancelling_the_task_awaiting_gather_cancels_the_children() {
     // Behaviour 25: cancelling the task that awaits gather cancels every
     // child through it.

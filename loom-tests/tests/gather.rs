@@ -274,3 +274,44 @@ fn two_panics_race_model() {
 fn two_panics_race_twin_forgets_later_panic() {
     fault::with(Fault::GatherForgetsLaterPanic, two_panics_race);
 }
+
+/// `cancel_all` then `poll_cancelled` (the structured `Gather::cancel`): the
+/// abort of a child that a worker is completing races that completion. The
+/// waiter is woken if it parked, and is ready only once every child's
+/// outcome is published.
+fn cancel_waits_for_every_child() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, first_core) = child(1, Box::pin(ready(Ok(10))));
+        let (second, _second_run, second_core) = child(2, Box::pin(pending()));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        assert!(waiter.poll(|cx| gathering.poll(cx)).is_pending());
+
+        let a = worker(first_run);
+        assert!(gathering.cancel_all(), "a running child was cancelled");
+        let poll = waiter.poll(|cx| gathering.poll_cancelled(cx));
+        if poll.is_ready() {
+            assert!(first_core.is_done() && second_core.is_done());
+        }
+        a.join().unwrap();
+        if poll.is_pending() {
+            assert!(waiter.woken(), "{NOT_WOKEN}");
+            assert!(waiter.poll(|cx| gathering.poll_cancelled(cx)).is_ready());
+        }
+        assert!(first_core.is_done() && second_core.is_done());
+        drop(gathering);
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn cancel_waits_for_every_child_model() {
+    cancel_waits_for_every_child();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn cancel_waits_for_every_child_twin_skip_wake() {
+    fault::with(Fault::GatherSkipWake, cancel_waits_for_every_child);
+}

@@ -196,6 +196,8 @@ pub struct Gathering<T, E, H: ChildHandle<T, E>> {
     failure: Option<usize>,
     /// The siblings were cancelled; the gather waits for all of them.
     joining: bool,
+    /// The whole gather was cancelled (`cancel_all`): outcomes are dropped.
+    cancelling: bool,
     started: bool,
     finished: bool,
     /// The ready list swapped out of `shared`, kept for its capacity.
@@ -234,6 +236,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             mode,
             failure: None,
             joining: false,
+            cancelling: false,
             started: false,
             finished: false,
             batch: Vec::new(),
@@ -269,6 +272,53 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     /// If polled again after it returned `Ready`.
     pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Finished<T, E>> {
         assert!(!self.finished, "asyncio: gather polled after it completed");
+        self.collect_ready(cx);
+        let done = (self.failure.is_some() && !self.joining) || self.unfinished == 0;
+        if done {
+            Poll::Ready(self.finish())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Cancels every unfinished child, for
+    /// [`poll_cancelled`](Gathering::poll_cancelled) to wait until each has finished. Returns
+    /// whether any child was still running (asyncio's `gather.cancel()`,
+    /// behaviours 23 and 26). From now on every outcome is dropped: ordinary
+    /// ones quietly, panics to `report`.
+    pub fn cancel_all(&mut self) -> bool {
+        if self.finished {
+            return false;
+        }
+        self.cancelling = true;
+        let mut any = false;
+        for child in self.children.iter().flatten() {
+            any |= child.cancel();
+        }
+        any
+    }
+
+    /// After [`cancel_all`](Gathering::cancel_all): ready once every child
+    /// has published its outcome, so their futures have been dropped.
+    pub fn poll_cancelled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.finished {
+            return Poll::Ready(());
+        }
+        self.collect_ready(cx);
+        if self.unfinished > 0 {
+            return Poll::Pending;
+        }
+        self.finished = true;
+        self.shared.close();
+        self.wakers.clear();
+        self.report_kept_panics();
+        Poll::Ready(())
+    }
+
+    /// Registers the waiter and visits the children that are ready (every
+    /// child on the first call). Stops early when a fail-fast failure means
+    /// the gather must finish now.
+    fn collect_ready(&mut self, cx: &mut Context<'_>) {
         let mut batch = std::mem::take(&mut self.batch);
         self.shared.drain(cx.waker(), &mut batch);
         let mut stop = false;
@@ -293,11 +343,14 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         }
         batch.clear();
         self.batch = batch;
-        let done = (self.failure.is_some() && !self.joining) || self.unfinished == 0;
-        if done {
-            Poll::Ready(self.finish())
-        } else {
-            Poll::Pending
+    }
+
+    /// Hands every panic collected but never returned to `report`.
+    fn report_kept_panics(&mut self) {
+        for (index, outcome) in std::mem::take(&mut self.outcomes).into_iter().enumerate() {
+            if let Some(Err(error @ TaskError::Panicked(_))) = outcome {
+                (self.report)(self.ids[index], error);
+            }
         }
     }
 
@@ -331,6 +384,13 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     fn collect(&mut self, index: usize, outcome: Result<T, TaskError<E>>) -> bool {
         let panicked = matches!(outcome, Err(TaskError::Panicked(_)));
         let failed = outcome.is_err();
+        if self.cancelling {
+            // Nobody will see this outcome: the gather was cancelled.
+            if let Err(error @ TaskError::Panicked(_)) = outcome {
+                (self.report)(self.ids[index], error);
+            }
+            return false;
+        }
         if self.mode == Mode::ReturnExceptions {
             self.outcomes[index] = Some(outcome);
             return false;
@@ -437,10 +497,6 @@ impl<T, E, H: ChildHandle<T, E>> Drop for Gathering<T, E, H> {
             }
         }
         // A panic collected but never returned is not lost either.
-        for (index, outcome) in std::mem::take(&mut self.outcomes).into_iter().enumerate() {
-            if let Some(Err(error @ TaskError::Panicked(_))) = outcome {
-                (self.report)(self.ids[index], error);
-            }
-        }
+        self.report_kept_panics();
     }
 }

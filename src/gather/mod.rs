@@ -235,7 +235,7 @@ impl<T, E> ChildHandle<T, E> for Task<T, E> {
 /// | `await asyncio.gather(a(), b())` with different result types | `asyncio::gather!(a(), b()).await`, a tuple |
 /// | `await asyncio.gather(*aws, return_exceptions=True)` | `asyncio::gather(aws).return_exceptions().await` |
 /// | `await asyncio.gather(asyncio.shield(t))` | `asyncio::gather([asyncio::shield(t)]).await` |
-/// | `gather_fut.cancel()` | drop the `Gather` future |
+/// | `gather_fut.cancel()` | drop the `Gather` future, or [`gather.cancel().await`](Gather::cancel) to wait until the children have finished |
 /// | (no equivalent; a `TaskGroup` does this) | `asyncio::gather(aws).cancel_siblings().await` |
 ///
 /// The differences:
@@ -248,9 +248,12 @@ impl<T, E> ChildHandle<T, E> for Task<T, E> {
 ///    asyncio re-raises the inner exception unchanged (behaviour 28).
 /// 3. Passing the same awaitable twice (behaviour 17) cannot happen: a
 ///    future or task is moved into the gather.
-/// 4. There is no `gather_fut.cancel()` that returns a bool, and no message
-///    (behaviours 19, 23–26, 30): cancelling is dropping the future, and a
-///    gather that already completed has nothing left to cancel.
+/// 4. Cancelling is dropping the future (which cannot wait for the
+///    children), or [`Gather::cancel`], which consumes the gather, returns
+///    whether any child was still running (behaviours 23, 26) and waits for
+///    them; there is no message (behaviour 30). A gather that completed has
+///    nothing left to cancel: its leftover fail-fast siblings are out of its
+///    reach (behaviour 19).
 /// 5. Once a gather is dropped, its children are aborted; a child cannot
 ///    swallow the cancellation and return a value (behaviour 27).
 /// 6. A gather of already-finished tasks still completes at its first poll,
@@ -262,7 +265,7 @@ impl<T, E> ChildHandle<T, E> for Task<T, E> {
 ///
 /// | situation | asyncio | crate |
 /// | --- | --- | --- |
-/// | the awaiting future is dropped | every unfinished child is cancelled (23, 25); after completion, nothing (26) | every unfinished child is aborted and stops at its next await point (drop cannot wait for it); after completion, nothing |
+/// | the awaiting future is dropped | every unfinished child is cancelled (23, 25); after completion, nothing (26) | every unfinished child is aborted and stops at its next await point (drop cannot wait for it: [`cancel().await`](Gather::cancel) does); after completion, nothing |
 /// | a child errors | fail-fast: the error propagates, siblings run on (18); `return_exceptions`: a value (20) | fail-fast: `Err(GatherError)`, siblings run on, their later errors are quiet (32); `cancel_siblings`: siblings cancelled and joined, then `Err`; `return_exceptions`: `Err(TaskError::Failed(e))` in its place |
 /// | a child is cancelled | `CancelledError` propagates, siblings run on (21); `return_exceptions`: a value (22) | the same: `Err(GatherError)` with [`TaskError::Cancelled`]; `return_exceptions`: `Err(TaskError::Cancelled)` in its place |
 /// | a child panics | `KeyboardInterrupt` escapes the loop (96) | siblings are cancelled and joined, then the panic is resumed; `return_exceptions`: `Err(TaskError::Panicked(p))` in its place |
@@ -438,6 +441,38 @@ impl<T, E> Gather<T, E> {
         GatherAll { inner: self }
     }
 
+    /// Cancels every unfinished child now, and returns a future that
+    /// completes once each of them has finished (its future dropped), with
+    /// whether any child was still running: asyncio's `gather.cancel()`
+    /// followed by awaiting the gather (behaviours 23 and 26), in its
+    /// structured form. Dropping a gather cancels too, but cannot wait.
+    ///
+    /// The outcomes are dropped: an error quietly, a panic to the
+    /// [unobserved-error hook](crate::set_unobserved_error_hook), as with
+    /// every outcome nobody will see.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let slow = asyncio::spawn(asyncio::sleep(Duration::from_secs(60)));
+    /// let watch = slow.cancel_handle();
+    /// let gathered = asyncio::gather([slow]);
+    /// assert!(gathered.cancel().await); // a child was still running
+    /// assert!(watch.is_done()); // and it has finished
+    /// # }
+    /// ```
+    pub fn cancel(mut self) -> GatherCancel<T, E> {
+        let cancelled_any = self.gathering.cancel_all();
+        GatherCancel {
+            gathering: self.gathering,
+            cancelled_any,
+        }
+    }
+
     #[track_caller]
     fn set_mode(&mut self, mode: Mode) {
         assert!(
@@ -470,6 +505,37 @@ impl<T, E> Future for Gather<T, E> {
     }
 }
 
+/// The future returned by [`Gather::cancel`]: completes once every child
+/// the gather cancelled has finished, with whether any was still running.
+///
+/// Dropping it before it completes leaves the children aborted, without
+/// waiting for them.
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherCancel<T, E = Infallible> {
+    gathering: Gathering<T, E, Task<T, E>>,
+    cancelled_any: bool,
+}
+
+impl<T, E> fmt::Debug for GatherCancel<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherCancel")
+            .field("state", &self.gathering)
+            .field("cancelled_any", &self.cancelled_any)
+            .finish()
+    }
+}
+
+impl<T, E> Unpin for GatherCancel<T, E> {}
+
+impl<T, E> Future for GatherCancel<T, E> {
+    type Output = bool;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+        std::task::ready!(self.gathering.poll_cancelled(cx));
+        Poll::Ready(self.cancelled_any)
+    }
+}
+
 /// The future returned by [`Gather::return_exceptions`]: yields every
 /// child's outcome, in input order.
 ///
@@ -490,6 +556,14 @@ impl<T, E> fmt::Debug for GatherAll<T, E> {
         f.debug_struct("GatherAll")
             .field("state", &self.inner.gathering)
             .finish()
+    }
+}
+
+impl<T, E> GatherAll<T, E> {
+    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
+    /// each has finished.
+    pub fn cancel(self) -> GatherCancel<T, E> {
+        self.inner.cancel()
     }
 }
 
@@ -606,6 +680,12 @@ impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
         }
     }
 
+    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
+    /// each has finished.
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E> {
+        self.inner.cancel()
+    }
+
     /// As [`Gather::return_exceptions`]: yields a tuple of every child's
     /// outcome, `(Result<A, TaskError<E>>, Result<B, TaskError<E>>, ..)`.
     ///
@@ -644,6 +724,14 @@ impl<P, E> fmt::Debug for GatherTupleAll<P, E> {
         f.debug_struct("GatherTupleAll")
             .field("state", &self.inner.inner.gathering)
             .finish()
+    }
+}
+
+impl<P, E> GatherTupleAll<P, E> {
+    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
+    /// each has finished.
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E> {
+        self.inner.cancel()
     }
 }
 
