@@ -360,16 +360,27 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         let Some(child) = &self.children[index] else {
             return false;
         };
-        let waker = self.wakers[index].get_or_insert_with(|| {
-            Waker::from(std::sync::Arc::new(IndexWaker {
-                shared: self.shared.clone(),
-                index,
-            }))
-        });
-        let outcome = match child
-            .task_core()
-            .poll_outcome(&mut Context::from_waker(waker))
-        {
+        let core = child.task_core();
+        let polled = match &self.wakers[index] {
+            Some(waker) => core.poll_outcome(&mut Context::from_waker(waker)),
+            // First visit: look without a waker of our own, so that a child
+            // that finished already costs no allocation; if it is running,
+            // register its index waker (the second look cannot miss a
+            // completion in between: it finds the outcome or registers).
+            None => match core.poll_outcome(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(outcome) => Poll::Ready(outcome),
+                Poll::Pending => {
+                    let waker = Waker::from(std::sync::Arc::new(IndexWaker {
+                        shared: self.shared.clone(),
+                        index,
+                    }));
+                    let polled = core.poll_outcome(&mut Context::from_waker(&waker));
+                    self.wakers[index] = Some(waker);
+                    polled
+                }
+            },
+        };
+        let outcome = match polled {
             Poll::Pending => return false,
             Poll::Ready(outcome) => outcome,
         };
