@@ -220,7 +220,8 @@ impl<T, E, H: ChildHandle<T, E>> fmt::Debug for Gathering<T, E, H> {
 
 impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     /// Gathers `children` (already running) in `mode`. `report` receives a
-    /// panic that nobody will observe (a second panic while joining).
+    /// panic that nobody will observe (a second panic while joining, or one
+    /// collected by a gather that was then dropped or cancelled).
     pub fn new(children: Vec<H>, mode: Mode, report: Report<E>) -> Self {
         let len = children.len();
         Self {
@@ -282,10 +283,10 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     }
 
     /// Cancels every unfinished child, for
-    /// [`poll_cancelled`](Gathering::poll_cancelled) to wait until each has finished. Returns
-    /// whether any child was still running (asyncio's `gather.cancel()`,
-    /// behaviours 23 and 26). From now on every outcome is dropped: ordinary
-    /// ones quietly, panics to `report`.
+    /// [`poll_cancelled`](Gathering::poll_cancelled) to wait until each has
+    /// finished. Returns whether any child was still running (asyncio's
+    /// `gather.cancel()`, behaviours 23 and 26). From now on every outcome
+    /// is dropped: ordinary ones quietly, panics to `report`.
     pub fn cancel_all(&mut self) -> bool {
         if self.finished {
             return false;
