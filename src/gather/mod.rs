@@ -174,6 +174,11 @@ impl<T, E> ChildHandle<T, E> for Task<T, E> {
 /// An empty input completes at the first poll with `Ok(vec![])`
 /// (behaviour 15).
 ///
+/// To gather a task that must outlive the gather's cancellation, gather
+/// [`shield(task)`](crate::shield): the shield is a future, so it is spawned
+/// as a child, and cancelling that child detaches the task instead of
+/// cancelling it (behaviour 85).
+///
 /// The gather waits on its children without re-polling them: each child
 /// signals its own completion, so gathering N children costs O(N) in all.
 ///
@@ -275,6 +280,8 @@ impl<T, E> ChildHandle<T, E> for Task<T, E> {
 ///
 /// A nested gather is a child like any other: dropping the outer gather
 /// aborts the inner one, whose drop aborts its children (behaviour 28).
+/// Cancelling is an abort: a child stops at its next await point, and a
+/// child that never awaits cannot be cancelled.
 ///
 /// # Errors
 ///
