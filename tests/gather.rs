@@ -124,6 +124,29 @@ async fn gather_macro_return_exceptions_keeps_every_outcome_typed() {
     assert!(matches!(b, Err(TaskError::Failed("offline"))));
 }
 
+#[tokio::test(start_paused = true)]
+async fn gather_macro_cancel_siblings_joins_the_other_arguments() {
+    // The cancel-siblings option, for a fixed list of different types.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let error = asyncio::try_gather!(
+        async move {
+            let _guard = guard;
+            asyncio::sleep(Duration::from_secs(60)).await;
+            Ok::<_, &str>("never")
+        },
+        async {
+            asyncio::sleep(Duration::from_secs(1)).await;
+            Err::<u8, _>("boom")
+        },
+    )
+    .cancel_siblings()
+    .await
+    .unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(dropped.dropped(), "the other argument was joined");
+}
+
 // ------------------------------------------------------------- fail-fast --
 
 #[tokio::test(start_paused = true)]
