@@ -103,6 +103,9 @@ pub mod fault {
         /// The gather core drops a sibling's panic that arrives while it
         /// joins the cancelled siblings, instead of reporting it.
         GatherForgetsLaterPanic = 1 << 11,
+        /// The gather core returns its chosen failure without waiting for
+        /// the siblings it cancelled to finish.
+        GatherSkipsJoin = 1 << 12,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -42,6 +42,11 @@ type Runtime = Arc<Spawned<ChildFuture, u32, u32>>;
 struct Gathered {
     core: Arc<TaskCore<u32, u32>>,
     spawned: Runtime,
+    /// Whether cancelling drops the wrapper on the cancelling thread. When
+    /// `false`, cancelling only records the request, and a model thread
+    /// plays the runtime that drops the wrapper later, as tokio's abort
+    /// does asynchronously.
+    abort_in_place: bool,
 }
 
 impl ChildHandle<u32, u32> for Gathered {
@@ -51,7 +56,7 @@ impl ChildHandle<u32, u32> for Gathered {
 
     fn cancel(&self) -> bool {
         let requested = self.core.request_cancel();
-        if requested {
+        if requested && self.abort_in_place {
             self.spawned.abort();
         }
         requested
@@ -72,6 +77,7 @@ fn child(id: u64, future: ChildFuture) -> (Gathered, Runtime, Arc<TaskCore<u32, 
     let handle = Gathered {
         core: core.clone(),
         spawned: spawned.clone(),
+        abort_in_place: true,
     };
     (handle, spawned, core)
 }
@@ -314,4 +320,59 @@ fn cancel_waits_for_every_child_model() {
 #[should_panic(expected = "the gather's waiter was not woken")]
 fn cancel_waits_for_every_child_twin_skip_wake() {
     fault::with(Fault::GatherSkipWake, cancel_waits_for_every_child);
+}
+
+/// Cancel-siblings: a worker fails child 0 while the runtime, on another
+/// thread, drops (aborts) the never-ending child 1 at any moment. Cancelling
+/// only requests the abort, as tokio's does. Whichever failure the gather
+/// chooses (child 0's error, or child 1's cancellation), it returns only
+/// once every child has published its outcome: structured means joined.
+fn cancel_siblings_returns_only_once_joined() {
+    loom::model(|| {
+        reset_reports();
+        let (failing, failing_run, failing_core) = child(1, Box::pin(ready(Err(7))));
+        let (mut endless, endless_run, endless_core) = child(2, Box::pin(pending()));
+        endless.abort_in_place = false;
+        let mut gathering =
+            Gathering::new(vec![failing, endless], Mode::CancelSiblings, count_report);
+        let a = worker(failing_run);
+        let runtime = thread::spawn(move || endless_run.abort());
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        if poll.is_ready() {
+            assert!(
+                failing_core.is_done() && endless_core.is_done(),
+                "the gather returned before its cancelled siblings finished"
+            );
+        }
+        a.join().unwrap();
+        runtime.join().unwrap();
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Failed {
+                index: 0,
+                error: TaskError::Failed(7),
+            }
+            | Finished::Failed {
+                index: 1,
+                error: TaskError::Cancelled,
+            } => {}
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn cancel_siblings_returns_only_once_joined_model() {
+    cancel_siblings_returns_only_once_joined();
+}
+
+#[test]
+#[should_panic(expected = "the gather returned before its cancelled siblings finished")]
+fn cancel_siblings_returns_only_once_joined_twin_skip_join() {
+    fault::with(
+        Fault::GatherSkipsJoin,
+        cancel_siblings_returns_only_once_joined,
+    );
 }

@@ -274,7 +274,12 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Finished<T, E>> {
         assert!(!self.finished, "asyncio: gather polled after it completed");
         self.collect_ready(cx);
-        let done = (self.failure.is_some() && !self.joining) || self.unfinished == 0;
+        #[cfg(asyncio_loom)]
+        let joining =
+            self.joining && !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipsJoin);
+        #[cfg(not(asyncio_loom))]
+        let joining = self.joining;
+        let done = (self.failure.is_some() && !joining) || self.unfinished == 0;
         if done {
             Poll::Ready(self.finish())
         } else {
