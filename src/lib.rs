@@ -100,6 +100,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod as_completed;
+pub mod gather;
 mod hook;
 pub(crate) mod sync;
 pub mod task;
@@ -107,6 +108,10 @@ pub mod timeout;
 pub mod wait;
 
 pub use as_completed::{as_completed, try_as_completed, AsCompleted, AsCompletedTasks};
+pub use gather::{
+    gather, try_gather, Gather, GatherAll, GatherCancel, GatherError, GatherTuple, GatherTupleAll,
+    Gatherable, TryGatherable,
+};
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
 pub use task::{
     spawn, try_spawn, CancelHandle, IntoTask, Join, Panic, Task, TaskError, TaskId, TryIntoTask,
@@ -123,6 +128,7 @@ pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 /// change in any release.
 #[doc(hidden)]
 pub mod __cores {
+    pub use crate::gather::core as gather;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
     pub use crate::task::core as task;

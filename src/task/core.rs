@@ -59,6 +59,9 @@ struct State<T, E> {
     /// The `Task` handle is gone: nobody will take the outcome.
     detached: bool,
     cancel_requested: bool,
+    /// The owner observed a failure on the task's behalf (fail-fast gather):
+    /// a later `Failed` is dropped quietly; a panic is still reported.
+    quiet_failures: bool,
 }
 
 impl<T, E> std::fmt::Debug for TaskCore<T, E> {
@@ -92,6 +95,7 @@ impl<T, E> TaskCore<T, E> {
                 waker: None,
                 detached: false,
                 cancel_requested: false,
+                quiet_failures: false,
             }),
         }
     }
@@ -125,8 +129,9 @@ impl<T, E> TaskCore<T, E> {
         state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
         if state.detached {
             state.slot = Slot::Taken;
+            let quiet = state.quiet_failures;
             drop(state);
-            self.report_if_failure(outcome);
+            self.report_unobservable(outcome, quiet);
             return true;
         }
         state.slot = Slot::Ready(outcome);
@@ -194,8 +199,24 @@ impl<T, E> TaskCore<T, E> {
     /// The handle is gone: nobody will take the outcome. A failure already in
     /// the slot is reported now; one published later is reported then.
     pub fn detach(&self) {
+        self.detach_with(false);
+    }
+
+    /// The handle is gone, and its owner has already reported a failure on
+    /// the task's behalf (fail-fast `gather` returned a sibling's error): a
+    /// later ordinary failure is dropped quietly, as asyncio marks it
+    /// retrieved (asyncio behaviour 32); a panic is still reported, since
+    /// panics are never lost. Calling [`detach`](TaskCore::detach) afterwards
+    /// changes nothing.
+    pub fn detach_observed(&self) {
+        self.detach_with(true);
+    }
+
+    fn detach_with(&self, quiet: bool) {
         let mut state = self.state.lock();
         state.detached = true;
+        state.quiet_failures |= quiet;
+        let quiet = state.quiet_failures;
         let waker = state.waker.take();
         let outcome = match std::mem::replace(&mut state.slot, Slot::Taken) {
             Slot::Ready(outcome) => Some(outcome),
@@ -211,7 +232,7 @@ impl<T, E> TaskCore<T, E> {
             if crate::sync::fault::on(crate::sync::fault::Fault::TaskDetachForgetsFailure) {
                 return;
             }
-            self.report_if_failure(outcome);
+            self.report_unobservable(outcome, quiet);
         }
     }
 
@@ -254,12 +275,18 @@ impl<T, E> TaskCore<T, E> {
         self.state.lock().cancel_requested
     }
 
-    fn report_if_failure(&self, outcome: Result<T, TaskError<E>>) {
+    /// Hands an outcome nobody can observe to `report`: a panic always, an
+    /// ordinary failure unless `quiet`.
+    fn report_unobservable(&self, outcome: Result<T, TaskError<E>>, quiet: bool) {
+        #[cfg(asyncio_loom)]
+        let quiet_panics =
+            quiet && crate::sync::fault::on(crate::sync::fault::Fault::TaskQuietDropsPanic);
+        #[cfg(not(asyncio_loom))]
+        let quiet_panics = false;
         match outcome {
-            Err(error @ (TaskError::Failed(_) | TaskError::Panicked(_))) => {
-                (self.report)(self.id, error)
-            }
-            Ok(_) | Err(TaskError::Cancelled) => {}
+            Err(error @ TaskError::Failed(_)) if !quiet => (self.report)(self.id, error),
+            Err(error @ TaskError::Panicked(_)) if !quiet_panics => (self.report)(self.id, error),
+            Ok(_) | Err(_) => {}
         }
     }
 }

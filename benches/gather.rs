@@ -1,0 +1,82 @@
+//! `asyncio::gather` of N trivial futures beside tokio's `JoinSet` spawn +
+//! drain and `futures::future::join_all` over `JoinHandle`s, in the same
+//! run, called from inside a spawned task on the multi-thread runtime
+//! (SPEC.md's performance section: there tokio's coop budget makes
+//! `join_all` over `JoinHandle`s quadratic).
+//!
+//! Targets: gather ≤ 1.2× JoinSet; gather's cost per task at 100k ≤ 1.3×
+//! its cost per task at 10k.
+
+// criterion_group! generates public functions that cannot carry docs.
+#![allow(missing_docs)]
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn gather_trivial_futures(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("gather");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    for n in [10_000_usize, 100_000] {
+        // Per-element throughput makes criterion print the cost per task,
+        // which is what the 10k → 100k target compares.
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("asyncio_gather", n), &n, |b, &n| {
+            b.to_async(&rt).iter(|| async move {
+                tokio::spawn(async move {
+                    let values = asyncio::gather((0..n).map(|i| async move { i }))
+                        .await
+                        .unwrap();
+                    values.iter().sum::<usize>()
+                })
+                .await
+                .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("tokio_join_set", n), &n, |b, &n| {
+            b.to_async(&rt).iter(|| async move {
+                tokio::spawn(async move {
+                    let mut set = tokio::task::JoinSet::new();
+                    for i in 0..n {
+                        set.spawn(async move { i });
+                    }
+                    let mut sum = 0;
+                    while let Some(done) = set.join_next().await {
+                        sum += done.unwrap();
+                    }
+                    sum
+                })
+                .await
+                .unwrap()
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("futures_join_all_join_handles", n),
+            &n,
+            |b, &n| {
+                b.to_async(&rt).iter(|| async move {
+                    tokio::spawn(async move {
+                        let handles = (0..n).map(|i| tokio::spawn(async move { i }));
+                        let values = futures::future::join_all(handles).await;
+                        values.into_iter().map(Result::unwrap).sum::<usize>()
+                    })
+                    .await
+                    .unwrap()
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, gather_trivial_futures);
+criterion_main!(benches);

@@ -1,0 +1,378 @@
+//! loom models of the gather core (`asyncio::__cores::gather`): the crate's
+//! real `Gathering` waiting on real `TaskCore`s fed by real `Child` wrappers,
+//! with the runtime's actions as loom threads (a worker polling a child; an
+//! abort dropping it) and the waiter on the main thread, checked for
+//! liveness with a recording waker.
+//!
+//! Every model has a calibration twin: the same model with a fault switched
+//! on inside the real cores, which must make the model's own assertion fail.
+//!
+//! The crate docs come before `#![cfg(asyncio_loom)]` on purpose: attributes
+//! after a crate-level `cfg` that is off are stripped with the crate, and
+//! the workspace's `missing_docs` lint would then fail the plain (non-loom)
+//! `cargo clippy --workspace --all-targets -- -D warnings`.
+#![cfg(asyncio_loom)]
+
+use std::future::{pending, ready, Future};
+use std::pin::Pin;
+use std::task::Poll;
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::gather::{ChildHandle, Finished, Gathering, Mode};
+use asyncio::__cores::task::TaskCore;
+use asyncio::{TaskError, TaskId};
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::task::{count_report, panics, reports, reset_reports, Spawned, PANIC_MESSAGE};
+use loom_tests::waker::Recorder;
+
+const NOT_WOKEN: &str = "the gather's waiter was not woken";
+const NOT_ABORTED: &str = "an unfinished child was not aborted when the gather was dropped";
+const PANIC_LOST: &str = "a child's panic was neither resumed nor reported";
+
+type ChildFuture = Pin<Box<dyn Future<Output = Result<u32, u32>> + Send>>;
+
+/// The runtime's hold on a spawned child.
+type Runtime = Arc<Spawned<ChildFuture, u32, u32>>;
+
+/// One gathered child: its core, and the runtime's hold on its wrapper.
+/// Cancelling it is what `Task::cancel` does: record the request, then
+/// abort (drop the wrapper, here on the cancelling thread, racing the
+/// worker that polls it). Dropping it detaches it, as dropping a `Task`.
+struct Gathered {
+    core: Arc<TaskCore<u32, u32>>,
+    spawned: Runtime,
+    /// Whether cancelling drops the wrapper on the cancelling thread. When
+    /// `false`, cancelling only records the request, and a model thread
+    /// plays the runtime that drops the wrapper later, as tokio's abort
+    /// does asynchronously.
+    abort_in_place: bool,
+}
+
+impl ChildHandle<u32, u32> for Gathered {
+    fn task_core(&self) -> &TaskCore<u32, u32> {
+        &self.core
+    }
+
+    fn cancel(&self) -> bool {
+        let requested = self.core.request_cancel();
+        if requested && self.abort_in_place {
+            self.spawned.abort();
+        }
+        requested
+    }
+}
+
+impl Drop for Gathered {
+    fn drop(&mut self) {
+        self.core.detach();
+    }
+}
+
+/// Spawns a child around `future`: the handle for the gather, and the
+/// runtime's side for a worker thread.
+fn child(id: u64, future: ChildFuture) -> (Gathered, Runtime, Arc<TaskCore<u32, u32>>) {
+    let core = Arc::new(TaskCore::new(TaskId::from_raw(id), count_report::<u32>));
+    let spawned = Arc::new(Spawned::new(future, core.clone()));
+    let handle = Gathered {
+        core: core.clone(),
+        spawned: spawned.clone(),
+        abort_in_place: true,
+    };
+    (handle, spawned, core)
+}
+
+/// Runs `spawned` once on a new loom thread, as a worker would.
+fn worker(spawned: Runtime) -> thread::JoinHandle<bool> {
+    thread::spawn(move || spawned.run())
+}
+
+/// Polls the gather until the threads are joined: the first poll may race
+/// the children; after `join`, one more poll (if the first was pending, and
+/// only once the waiter was woken) must finish it.
+fn finish(
+    gathering: &mut Gathering<u32, u32, Gathered>,
+    waiter: &Recorder,
+    first: Poll<Finished<u32, u32>>,
+) -> Finished<u32, u32> {
+    match first {
+        Poll::Ready(finished) => finished,
+        Poll::Pending => {
+            assert!(waiter.woken(), "{NOT_WOKEN}");
+            match waiter.poll(|cx| gathering.poll(cx)) {
+                Poll::Ready(finished) => finished,
+                Poll::Pending => panic!("every child finished but the gather did not"),
+            }
+        }
+    }
+}
+
+/// Two children complete on two workers while the waiter polls for the
+/// first time (registering its index wakers). Whatever the interleaving,
+/// the waiter is woken if it parked, and gets both values in input order.
+fn children_complete_concurrently_with_the_waiter() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, _) = child(1, Box::pin(ready(Ok(10))));
+        let (second, second_run, _) = child(2, Box::pin(ready(Ok(11))));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let a = worker(first_run);
+        let b = worker(second_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        assert!(a.join().unwrap() && b.join().unwrap());
+
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Values(values) => assert_eq!(values, vec![10, 11]),
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn children_complete_concurrently_with_the_waiter_model() {
+    children_complete_concurrently_with_the_waiter();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn children_complete_concurrently_with_the_waiter_twin_skip_wake() {
+    fault::with(
+        Fault::GatherSkipWake,
+        children_complete_concurrently_with_the_waiter,
+    );
+}
+
+/// The waiter polls once and is dropped while a worker completes the first
+/// child; the second child never completes on its own. Every child ends:
+/// the first with its value or cancelled (the abort raced its completion;
+/// a value is never overwritten), the second cancelled by the drop. No
+/// outcome reaches the report, and loom's leak check sees every `Arc`
+/// (cores, shared state, wakers) freed.
+fn waiter_dropped_while_children_complete() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, first_core) = child(1, Box::pin(ready(Ok(10))));
+        let (second, _second_run, second_core) = child(2, Box::pin(pending()));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        assert!(waiter.poll(|cx| gathering.poll(cx)).is_pending());
+
+        let a = worker(first_run);
+        drop(gathering);
+        let completed = a.join().unwrap();
+
+        assert!(second_core.is_done(), "{NOT_ABORTED}");
+        assert!(second_core.is_cancelled());
+        assert!(first_core.is_done(), "{NOT_ABORTED}");
+        assert_eq!(
+            first_core.is_cancelled(),
+            !completed,
+            "a completed child's value was overwritten by the abort"
+        );
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn waiter_dropped_while_children_complete_model() {
+    waiter_dropped_while_children_complete();
+}
+
+#[test]
+#[should_panic(expected = "an unfinished child was not aborted when the gather was dropped")]
+fn waiter_dropped_while_children_complete_twin_skip_abort() {
+    fault::with(
+        Fault::GatherDropSkipsAbort,
+        waiter_dropped_while_children_complete,
+    );
+}
+
+/// Fail-fast, an error (child 0) races a panic (child 1). Whichever the
+/// waiter sees first is the gather's result, and the other is accounted for:
+/// if the error won, the gather returned at once, leaving the panicking
+/// sibling detached, and its panic is reported exactly once; if the panic
+/// won, the sibling was cancelled and joined and its error dropped quietly.
+fn error_races_panic() {
+    loom::model(|| {
+        reset_reports();
+        let (failing, failing_run, _) = child(1, Box::pin(ready(Err(7))));
+        let (panicking, panicking_run, _) = child(2, Box::pin(panics()));
+        let mut gathering = Gathering::new(vec![failing, panicking], Mode::FailFast, count_report);
+        let a = worker(failing_run);
+        let b = worker(panicking_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        a.join().unwrap();
+        b.join().unwrap();
+
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Failed {
+                index: 0,
+                error: TaskError::Failed(7),
+            } => assert_eq!(reports(), 1, "{PANIC_LOST}"),
+            Finished::Failed {
+                index: 1,
+                error: TaskError::Panicked(panic),
+            } => {
+                assert_eq!(panic.message(), PANIC_MESSAGE);
+                assert_eq!(reports(), 0, "the sibling's error was not dropped quietly");
+            }
+            other => panic!("unexpected result {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn error_races_panic_model() {
+    error_races_panic();
+}
+
+#[test]
+#[should_panic(expected = "a child's panic was neither resumed nor reported")]
+fn error_races_panic_twin_quiet_detach_drops_panic() {
+    fault::with(Fault::TaskQuietDropsPanic, error_races_panic);
+}
+
+/// Two children panic on two workers. Exactly one panic is the gather's
+/// result; the other reaches the report exactly once, whether it arrived in
+/// the same batch or while the gather joined its cancelled sibling.
+fn two_panics_race() {
+    loom::model(|| {
+        reset_reports();
+        let (left, left_run, _) = child(1, Box::pin(panics()));
+        let (right, right_run, _) = child(2, Box::pin(panics()));
+        let mut gathering = Gathering::new(vec![left, right], Mode::FailFast, count_report);
+        let a = worker(left_run);
+        let b = worker(right_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        let left_completed = a.join().unwrap();
+        let right_completed = b.join().unwrap();
+
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Failed {
+                index,
+                error: TaskError::Panicked(_),
+            } => {
+                assert!(index < 2);
+                // The sibling panicked too unless the gather's abort reached
+                // it first (then it was cancelled, and there is no panic).
+                let both = left_completed && right_completed;
+                assert_eq!(reports(), usize::from(both), "{PANIC_LOST}");
+            }
+            other => panic!("unexpected result {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn two_panics_race_model() {
+    two_panics_race();
+}
+
+#[test]
+#[should_panic(expected = "a child's panic was neither resumed nor reported")]
+fn two_panics_race_twin_forgets_later_panic() {
+    fault::with(Fault::GatherForgetsLaterPanic, two_panics_race);
+}
+
+/// `cancel_all` then `poll_cancelled` (the structured `Gather::cancel`): the
+/// abort of a child that a worker is completing races that completion. The
+/// waiter is woken if it parked, and is ready only once every child's
+/// outcome is published.
+fn cancel_waits_for_every_child() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, first_core) = child(1, Box::pin(ready(Ok(10))));
+        let (second, _second_run, second_core) = child(2, Box::pin(pending()));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        assert!(waiter.poll(|cx| gathering.poll(cx)).is_pending());
+
+        let a = worker(first_run);
+        assert!(gathering.cancel_all(), "a running child was cancelled");
+        let poll = waiter.poll(|cx| gathering.poll_cancelled(cx));
+        if poll.is_ready() {
+            assert!(first_core.is_done() && second_core.is_done());
+        }
+        a.join().unwrap();
+        if poll.is_pending() {
+            assert!(waiter.woken(), "{NOT_WOKEN}");
+            assert!(waiter.poll(|cx| gathering.poll_cancelled(cx)).is_ready());
+        }
+        assert!(first_core.is_done() && second_core.is_done());
+        drop(gathering);
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn cancel_waits_for_every_child_model() {
+    cancel_waits_for_every_child();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn cancel_waits_for_every_child_twin_skip_wake() {
+    fault::with(Fault::GatherSkipWake, cancel_waits_for_every_child);
+}
+
+/// Cancel-siblings: a worker fails child 0 while the runtime, on another
+/// thread, drops (aborts) the never-ending child 1 at any moment. Cancelling
+/// only requests the abort, as tokio's does. Whichever failure the gather
+/// chooses (child 0's error, or child 1's cancellation), it returns only
+/// once every child has published its outcome: structured means joined.
+fn cancel_siblings_returns_only_once_joined() {
+    loom::model(|| {
+        reset_reports();
+        let (failing, failing_run, failing_core) = child(1, Box::pin(ready(Err(7))));
+        let (mut endless, endless_run, endless_core) = child(2, Box::pin(pending()));
+        endless.abort_in_place = false;
+        let mut gathering =
+            Gathering::new(vec![failing, endless], Mode::CancelSiblings, count_report);
+        let a = worker(failing_run);
+        let runtime = thread::spawn(move || endless_run.abort());
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        if poll.is_ready() {
+            assert!(
+                failing_core.is_done() && endless_core.is_done(),
+                "the gather returned before its cancelled siblings finished"
+            );
+        }
+        a.join().unwrap();
+        runtime.join().unwrap();
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Failed {
+                index: 0,
+                error: TaskError::Failed(7),
+            }
+            | Finished::Failed {
+                index: 1,
+                error: TaskError::Cancelled,
+            } => {}
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn cancel_siblings_returns_only_once_joined_model() {
+    cancel_siblings_returns_only_once_joined();
+}
+
+#[test]
+#[should_panic(expected = "the gather returned before its cancelled siblings finished")]
+fn cancel_siblings_returns_only_once_joined_twin_skip_join() {
+    fault::with(
+        Fault::GatherSkipsJoin,
+        cancel_siblings_returns_only_once_joined,
+    );
+}

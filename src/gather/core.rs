@@ -1,0 +1,519 @@
+//! The gather core: waits on many children's completion cores at once and
+//! decides, as outcomes arrive, when the gather is finished. Runtime-free;
+//! its sync types come from `crate::sync` only, so the loom models in
+//! `loom-tests/tests/gather.rs` drive this code.
+//!
+//! Implementer's notes. Re-polling every child on each wake-up would make a
+//! gather of N children O(N²), so the core works like `FuturesUnordered`:
+//!
+//! - [`Shared`] holds a *ready list* of child indices and the waiter's waker,
+//!   under one lock. Each child's [`TaskCore`] gets, once, a waker of its own
+//!   (`IndexWaker`) that pushes the child's index on the ready list and
+//!   wakes the waiter. `TaskCore` takes its waker when it publishes, so each
+//!   child pushes its index at most once, and only the first push after the
+//!   waiter parked wakes it (the push takes the waiter's waker).
+//! - [`Gathering`], owned by the waiter (the gather future), holds the
+//!   children's handles and the outcomes collected so far. Its first poll
+//!   visits every child once, which registers the index wakers (and collects
+//!   children that finished before it); every later poll swaps the ready list
+//!   out and visits only those indices. The waiter registers its waker
+//!   *before* it swaps the list out, under the same lock, so a push that
+//!   lands after the swap finds the waker and wakes it: no lost wake-up.
+//!
+//! What happens on an outcome depends on the [`Mode`]. In fail-fast mode the
+//! first error or cancellation finishes the gather at once; the siblings keep
+//! running and are detached "observed", so their later ordinary errors are
+//! dropped quietly (asyncio behaviour 32) while their panics still reach the
+//! unobserved-error hook. A panic (in any mode but return-exceptions) and any
+//! failure in cancel-siblings mode instead start *joining*: every unfinished
+//! sibling is cancelled, and the gather finishes only once each has published
+//! its outcome, so the siblings' futures have been dropped by then. A panic
+//! that arrives while joining replaces an ordinary failure as the one
+//! returned (panics win); a second panic goes to `report`.
+//!
+//! Dropping a `Gathering` before it finished cancels every unfinished child
+//! (drop cannot wait: each stops at its next await point) and reports any
+//! panic it collected but never returned.
+
+use std::fmt;
+use std::task::{Context, Poll, Waker};
+
+use crate::sync::{Arc, Mutex};
+use crate::task::core::{Report, TaskCore};
+use crate::task::{TaskError, TaskId};
+
+/// What the gather core needs from one child: its completion core, and a way
+/// to cancel it. Dropping the handle detaches the child.
+///
+/// The crate implements it for [`Task`](crate::Task) (cancel = request and
+/// abort); the loom models implement it over a child wrapper that another
+/// thread may be completing.
+pub trait ChildHandle<T, E> {
+    /// The child's completion core.
+    fn task_core(&self) -> &TaskCore<T, E>;
+    /// Requests cancellation; `false` if the child had already finished.
+    fn cancel(&self) -> bool;
+}
+
+/// How a gather treats a child that ends without a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The first error or cancellation finishes the gather; siblings keep
+    /// running (asyncio's default). A panic cancels and joins the siblings.
+    FailFast,
+    /// The first failure (error, cancellation or panic) cancels the siblings;
+    /// the gather finishes once they all have.
+    CancelSiblings,
+    /// Every outcome is collected as a value (`return_exceptions=True`).
+    ReturnExceptions,
+}
+
+/// What a finished gather yields.
+#[derive(Debug)]
+pub enum Finished<T, E> {
+    /// Every child produced a value (fail-fast and cancel-siblings modes).
+    Values(Vec<T>),
+    /// Every child's outcome, in input order (return-exceptions mode).
+    Outcomes(Vec<Result<T, TaskError<E>>>),
+    /// The failure that ended the gather: the child's index and how it ended.
+    Failed {
+        /// The child's index in the input.
+        index: usize,
+        /// How it ended.
+        error: TaskError<E>,
+    },
+}
+
+/// The state shared between the waiter and the children's index wakers.
+pub struct Shared {
+    state: Mutex<SharedState>,
+}
+
+struct SharedState {
+    /// Indices of children that woke since the waiter last looked.
+    ready: Vec<usize>,
+    /// The waiter's waker, taken by the first push after it parked.
+    waker: Option<Waker>,
+    /// The waiter is gone or finished: pushes are ignored.
+    closed: bool,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("Shared")
+            .field("ready", &state.ready.len())
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
+impl Shared {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new(SharedState {
+                ready: Vec::new(),
+                waker: None,
+                closed: false,
+            }),
+        }
+    }
+
+    /// A child finished: queue its index and wake the waiter.
+    fn child_ready(&self, index: usize) {
+        let mut state = self.state.lock();
+        if state.closed {
+            return;
+        }
+        state.ready.push(index);
+        let waker = state.waker.take();
+        drop(state);
+        #[cfg(asyncio_loom)]
+        let waker =
+            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipWake));
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Registers the waiter's waker and moves the ready list into `into`
+    /// (which is empty), under one lock.
+    fn drain(&self, waker: &Waker, into: &mut Vec<usize>) {
+        let mut state = self.state.lock();
+        match &state.waker {
+            Some(current) if current.will_wake(waker) => {}
+            _ => state.waker = Some(waker.clone()),
+        }
+        std::mem::swap(&mut state.ready, into);
+    }
+
+    /// The waiter is done: forget its waker and ignore later pushes.
+    fn close(&self) {
+        let mut state = self.state.lock();
+        state.closed = true;
+        let waker = state.waker.take();
+        let ready = std::mem::take(&mut state.ready);
+        drop(state);
+        drop((waker, ready));
+    }
+}
+
+/// The waker registered in one child's [`TaskCore`]: pushes its index.
+struct IndexWaker {
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+// `std::task::Wake` needs std's `Arc`; the shared state inside stays on the
+// shim's `Arc`, which is what the loom models track.
+impl std::task::Wake for IndexWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.shared.child_ready(self.index);
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.shared.child_ready(self.index);
+    }
+}
+
+/// The waiter's side of a gather: the children, the outcomes collected so
+/// far, and the decision of when the gather is finished.
+pub struct Gathering<T, E, H: ChildHandle<T, E>> {
+    shared: Arc<Shared>,
+    /// Each child's id, to name it in a report after its handle is gone.
+    ids: Vec<TaskId>,
+    /// `None` once the child's outcome was collected (or it was detached).
+    children: Vec<Option<H>>,
+    /// The waker registered in each unfinished child's core, kept so that a
+    /// re-poll reuses it (and `TaskCore` keeps the registration).
+    wakers: Vec<Option<Waker>>,
+    /// Outcomes kept for the result: values, the selected failure, and in
+    /// return-exceptions mode everything.
+    outcomes: Vec<Option<Result<T, TaskError<E>>>>,
+    unfinished: usize,
+    mode: Mode,
+    /// The index of the failure that will be returned, once one is chosen.
+    failure: Option<usize>,
+    /// The siblings were cancelled; the gather waits for all of them.
+    joining: bool,
+    /// The whole gather was cancelled (`cancel_all`): outcomes are dropped.
+    cancelling: bool,
+    started: bool,
+    finished: bool,
+    /// The ready list swapped out of `shared`, kept for its capacity.
+    batch: Vec<usize>,
+    report: Report<E>,
+}
+
+impl<T, E, H: ChildHandle<T, E>> fmt::Debug for Gathering<T, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gathering")
+            .field("children", &self.children.len())
+            .field("unfinished", &self.unfinished)
+            .field("mode", &self.mode)
+            .field("failure", &self.failure)
+            .field("joining", &self.joining)
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
+    /// Gathers `children` (already running) in `mode`. `report` receives a
+    /// panic that nobody will observe (a second panic while joining, or one
+    /// collected by a gather that was then dropped or cancelled).
+    pub fn new(children: Vec<H>, mode: Mode, report: Report<E>) -> Self {
+        let len = children.len();
+        Self {
+            shared: Arc::new(Shared::new()),
+            ids: children
+                .iter()
+                .map(|child| child.task_core().id())
+                .collect(),
+            children: children.into_iter().map(Some).collect(),
+            wakers: std::iter::repeat_with(|| None).take(len).collect(),
+            outcomes: std::iter::repeat_with(|| None).take(len).collect(),
+            unfinished: len,
+            mode,
+            failure: None,
+            joining: false,
+            cancelling: false,
+            started: false,
+            finished: false,
+            batch: Vec::new(),
+            report,
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Changes the mode. Only meaningful before the first poll.
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+    }
+
+    /// Whether the gather was polled at least once.
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// How many children have not published an outcome yet (as far as the
+    /// waiter has seen).
+    pub fn unfinished(&self) -> usize {
+        self.unfinished
+    }
+
+    /// Polls for the gather's result.
+    ///
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready`.
+    pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Finished<T, E>> {
+        assert!(!self.finished, "asyncio: gather polled after it completed");
+        self.collect_ready(cx);
+        #[cfg(asyncio_loom)]
+        let joining =
+            self.joining && !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipsJoin);
+        #[cfg(not(asyncio_loom))]
+        let joining = self.joining;
+        let done = (self.failure.is_some() && !joining) || self.unfinished == 0;
+        if done {
+            Poll::Ready(self.finish())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Cancels every unfinished child, for
+    /// [`poll_cancelled`](Gathering::poll_cancelled) to wait until each has
+    /// finished. Returns whether any child was still running (asyncio's
+    /// `gather.cancel()`, behaviours 23 and 26). From now on every outcome
+    /// is dropped: ordinary ones quietly, panics to `report`.
+    pub fn cancel_all(&mut self) -> bool {
+        if self.finished {
+            return false;
+        }
+        self.cancelling = true;
+        let mut any = false;
+        for child in self.children.iter().flatten() {
+            any |= child.cancel();
+        }
+        any
+    }
+
+    /// After [`cancel_all`](Gathering::cancel_all): ready once every child
+    /// has published its outcome, so their futures have been dropped.
+    pub fn poll_cancelled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.finished {
+            return Poll::Ready(());
+        }
+        self.collect_ready(cx);
+        if self.unfinished > 0 {
+            return Poll::Pending;
+        }
+        self.finished = true;
+        self.shared.close();
+        self.wakers.clear();
+        self.report_kept_panics();
+        Poll::Ready(())
+    }
+
+    /// Registers the waiter and visits the children that are ready (every
+    /// child on the first call). Stops early when a fail-fast failure means
+    /// the gather must finish now.
+    fn collect_ready(&mut self, cx: &mut Context<'_>) {
+        let mut batch = std::mem::take(&mut self.batch);
+        self.shared.drain(cx.waker(), &mut batch);
+        let mut stop = false;
+        if !self.started {
+            // The first poll visits every child: that registers the index
+            // wakers, and collects those that finished already. Indices
+            // pushed meanwhile are visited again harmlessly below.
+            self.started = true;
+            for index in 0..self.children.len() {
+                if self.visit(index) {
+                    stop = true;
+                    break;
+                }
+            }
+        }
+        if !stop {
+            for &index in &batch {
+                if self.visit(index) {
+                    break;
+                }
+            }
+        }
+        batch.clear();
+        self.batch = batch;
+    }
+
+    /// Hands every panic collected but never returned to `report`.
+    fn report_kept_panics(&mut self) {
+        for (index, outcome) in std::mem::take(&mut self.outcomes).into_iter().enumerate() {
+            if let Some(Err(error @ TaskError::Panicked(_))) = outcome {
+                (self.report)(self.ids[index], error);
+            }
+        }
+    }
+
+    /// Looks at child `index`; collects its outcome if it has one. Returns
+    /// `true` if the gather must finish now (fail-fast on a failure).
+    fn visit(&mut self, index: usize) -> bool {
+        let Some(child) = &self.children[index] else {
+            return false;
+        };
+        let core = child.task_core();
+        let polled = match &self.wakers[index] {
+            Some(waker) => core.poll_outcome(&mut Context::from_waker(waker)),
+            // First visit: look without a waker of our own, so that a child
+            // that finished already costs no allocation; if it is running,
+            // register its index waker (the second look cannot miss a
+            // completion in between: it finds the outcome or registers).
+            None => match core.poll_outcome(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(outcome) => Poll::Ready(outcome),
+                Poll::Pending => {
+                    let waker = Waker::from(std::sync::Arc::new(IndexWaker {
+                        shared: self.shared.clone(),
+                        index,
+                    }));
+                    let polled = core.poll_outcome(&mut Context::from_waker(&waker));
+                    self.wakers[index] = Some(waker);
+                    polled
+                }
+            },
+        };
+        let outcome = match polled {
+            Poll::Pending => return false,
+            Poll::Ready(outcome) => outcome,
+        };
+        // The child's core is empty now: dropping its handle detaches
+        // nothing, and its index waker is no longer registered anywhere.
+        self.children[index] = None;
+        self.wakers[index] = None;
+        self.unfinished -= 1;
+        self.collect(index, outcome)
+    }
+
+    fn collect(&mut self, index: usize, outcome: Result<T, TaskError<E>>) -> bool {
+        let panicked = matches!(outcome, Err(TaskError::Panicked(_)));
+        let failed = outcome.is_err();
+        if self.cancelling {
+            // Nobody will see this outcome: the gather was cancelled.
+            if let Err(error @ TaskError::Panicked(_)) = outcome {
+                (self.report)(self.ids[index], error);
+            }
+            return false;
+        }
+        if self.mode == Mode::ReturnExceptions {
+            self.outcomes[index] = Some(outcome);
+            return false;
+        }
+        if self.joining {
+            // Siblings finishing after the failure was chosen: a panic
+            // outranks an ordinary failure; anything else is dropped quietly.
+            let chosen_is_panic = self
+                .failure
+                .and_then(|chosen| self.outcomes[chosen].as_ref())
+                .is_some_and(|chosen| matches!(chosen, Err(TaskError::Panicked(_))));
+            if panicked && !chosen_is_panic {
+                if let Some(previous) = self.failure.replace(index) {
+                    self.outcomes[previous] = None;
+                }
+                self.outcomes[index] = Some(outcome);
+            } else if panicked {
+                #[cfg(asyncio_loom)]
+                if crate::sync::fault::on(crate::sync::fault::Fault::GatherForgetsLaterPanic) {
+                    return false;
+                }
+                if let Err(error) = outcome {
+                    (self.report)(self.ids[index], error);
+                }
+            }
+            return false;
+        }
+        if !failed {
+            self.outcomes[index] = Some(outcome);
+            return false;
+        }
+        self.failure = Some(index);
+        self.outcomes[index] = Some(outcome);
+        if panicked || self.mode == Mode::CancelSiblings {
+            self.joining = true;
+            self.cancel_unfinished();
+            return false;
+        }
+        true
+    }
+
+    fn cancel_unfinished(&self) {
+        for child in self.children.iter().flatten() {
+            child.cancel();
+        }
+    }
+
+    /// Builds the result and detaches what is left.
+    fn finish(&mut self) -> Finished<T, E> {
+        self.finished = true;
+        self.shared.close();
+        // Fail-fast: the siblings run on; their later errors are quiet.
+        for child in self.children.iter_mut() {
+            if let Some(child) = child.take() {
+                child.task_core().detach_observed();
+            }
+        }
+        self.wakers.clear();
+        let mut outcomes = std::mem::take(&mut self.outcomes);
+        if let Some(index) = self.failure {
+            let error = match outcomes[index].take() {
+                Some(Err(error)) => error,
+                _ => unreachable!("asyncio: gather's chosen failure is not a failure"),
+            };
+            return Finished::Failed { index, error };
+        }
+        let outcomes = outcomes
+            .into_iter()
+            .map(|outcome| outcome.expect("asyncio: gather finished with a child outcome missing"));
+        match self.mode {
+            Mode::ReturnExceptions => Finished::Outcomes(outcomes.collect()),
+            Mode::FailFast | Mode::CancelSiblings => Finished::Values(
+                outcomes
+                    .map(|outcome| match outcome {
+                        Ok(value) => value,
+                        Err(_) => unreachable!("asyncio: gather collected an unchosen failure"),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<T, E, H: ChildHandle<T, E>> Drop for Gathering<T, E, H> {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.shared.close();
+        // Drop cannot wait: every unfinished child is aborted and stops at
+        // its next await point, after this returns.
+        #[cfg(asyncio_loom)]
+        let abort = !crate::sync::fault::on(crate::sync::fault::Fault::GatherDropSkipsAbort);
+        #[cfg(not(asyncio_loom))]
+        let abort = true;
+        for child in self.children.iter_mut() {
+            if let Some(child) = child.take() {
+                if abort {
+                    child.cancel();
+                }
+                // Whatever it ended with was the gather's to observe, and the
+                // gather was abandoned: an error is quiet, a panic reported.
+                child.task_core().detach_observed();
+            }
+        }
+        // A panic collected but never returned is not lost either.
+        self.report_kept_panics();
+    }
+}

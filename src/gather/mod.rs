@@ -1,0 +1,884 @@
+//! [`gather`] and [`try_gather`]: run many children concurrently and collect
+//! their results in input order, after asyncio's `gather`; the [`gather!`](crate::gather!)
+//! and [`try_gather!`](crate::try_gather!) macros do the same for a fixed
+//! list of futures of different types.
+
+#[doc(hidden)]
+pub mod core;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use self::core::{ChildHandle, Finished, Gathering, Mode};
+use crate::task::core::TaskCore;
+use crate::task::{report_unobserved, spawn, try_spawn, Task, TaskError};
+
+/// A child of a [`gather`] failed: which one, and how it ended.
+///
+/// `index` is the child's position in the input (the iterator's order, or
+/// the macro's argument order). `error` is how it ended: its future returned
+/// `Err` ([`TaskError::Failed`]) or it was cancelled
+/// ([`TaskError::Cancelled`]). A panic is never returned as a `GatherError`
+/// by the fail-fast future: it is resumed in the caller (see [`gather`]).
+///
+/// `GatherError<E>` is `Send + Sync + 'static` whenever `E` is.
+#[derive(Debug, thiserror::Error)]
+#[error("gather child {index}: {error}")]
+#[non_exhaustive]
+pub struct GatherError<E> {
+    /// The failed child's position in the input.
+    pub index: usize,
+    /// How it ended.
+    #[source]
+    pub error: TaskError<E>,
+}
+
+impl<E> GatherError<E> {
+    /// The failed child's position in the input.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// How the child ended.
+    pub fn error(&self) -> &TaskError<E> {
+        &self.error
+    }
+
+    /// How the child ended, by value.
+    pub fn into_error(self) -> TaskError<E> {
+        self.error
+    }
+
+    /// Whether the child was cancelled (asyncio's `CancelledError` out of
+    /// `gather`, behaviour 21).
+    pub fn is_cancelled(&self) -> bool {
+        self.error.is_cancelled()
+    }
+}
+
+/// What [`gather`] accepts: a plain future (spawned as a task when `gather`
+/// is called) or a [`Task`] (gathered as it is, not wrapped, so cancelling
+/// the gather cancels it).
+///
+/// Implemented for every `Future + Send + 'static` whose output is
+/// `Send + 'static` (the future's output is the child's value), and for
+/// every `Task<T, E>`.
+pub trait Gatherable {
+    /// The child's value.
+    type Ok;
+    /// The child's error type ([`Infallible`] for a plain future).
+    type Err;
+    #[doc(hidden)]
+    fn into_task(self) -> Task<Self::Ok, Self::Err>;
+}
+
+impl<F> Gatherable for F
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    type Ok = F::Output;
+    type Err = Infallible;
+    #[track_caller]
+    fn into_task(self) -> Task<F::Output> {
+        spawn(self)
+    }
+}
+
+impl<T, E> Gatherable for Task<T, E> {
+    type Ok = T;
+    type Err = E;
+    fn into_task(self) -> Task<T, E> {
+        self
+    }
+}
+
+/// What [`try_gather`] accepts: a future returning `Result<T, E>` (spawned
+/// with [`try_spawn`] when `try_gather` is called, so `Err(E)` is the
+/// child's failure) or a [`Task<T, E>`] (gathered as it is).
+pub trait TryGatherable {
+    /// The child's value.
+    type Ok;
+    /// The child's error.
+    type Err;
+    #[doc(hidden)]
+    fn into_task(self) -> Task<Self::Ok, Self::Err>;
+}
+
+impl<F, T, E> TryGatherable for F
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    type Ok = T;
+    type Err = E;
+    #[track_caller]
+    fn into_task(self) -> Task<T, E> {
+        try_spawn(self)
+    }
+}
+
+impl<T, E> TryGatherable for Task<T, E> {
+    type Ok = T;
+    type Err = E;
+    fn into_task(self) -> Task<T, E> {
+        self
+    }
+}
+
+impl<T, E> ChildHandle<T, E> for Task<T, E> {
+    fn task_core(&self) -> &TaskCore<T, E> {
+        self.core()
+    }
+
+    fn cancel(&self) -> bool {
+        Task::cancel(self)
+    }
+}
+
+/// Runs `children` concurrently and collects their values in input order:
+/// asyncio's `gather(*aws)`.
+///
+/// Each child is a plain future, spawned as a task on the current tokio
+/// runtime *when `gather` is called* (children start at once, not at the
+/// first poll), or a [`Task`], gathered as it is (not wrapped in a new task).
+/// For futures that return `Result<T, E>`, use [`try_gather`], so that
+/// `Err(E)` is a failure rather than a value. For a fixed list of futures of
+/// different types, use [`gather!`](crate::gather!).
+///
+/// The returned [`Gather`] future completes when every child has produced a
+/// value, with `Ok(values)` in input order (not completion order), or at the
+/// **first failure** with `Err(GatherError { index, error })`, naming the
+/// child. What happens then is asyncio's default, *fail-fast*:
+///
+/// - an error or a cancellation completes the gather at once, and the
+///   **siblings keep running**, detached (asyncio behaviours 18, 19); their
+///   later errors are dropped quietly, as asyncio marks them retrieved
+///   (behaviour 32);
+/// - a **panic** is different (it is asyncio's `KeyboardInterrupt`): the
+///   siblings are cancelled and joined, then the first panic is resumed in
+///   the caller; a later panic goes to the
+///   [unobserved-error hook](crate::set_unobserved_error_hook).
+///
+/// Two options change that, and are set before the gather is first polled:
+/// [`cancel_siblings`](Gather::cancel_siblings) cancels the siblings on the
+/// first failure and returns once they have all finished;
+/// [`return_exceptions`](Gather::return_exceptions) collects every outcome
+/// as a value, asyncio's `return_exceptions=True`.
+///
+/// An empty input completes at the first poll with `Ok(vec![])`
+/// (behaviour 15).
+///
+/// To gather a task that must outlive the gather's cancellation, gather
+/// [`shield(task)`](crate::shield): the shield is a future, so it is spawned
+/// as a child, and cancelling that child detaches the task instead of
+/// cancelling it (behaviour 85).
+///
+/// The gather waits on its children without re-polling them: each child
+/// signals its own completion, so gathering N children costs O(N) in all.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let squares = asyncio::gather((1..=3).map(|n| async move { n * n })).await;
+/// assert_eq!(squares.unwrap(), vec![1, 4, 9]);
+/// # }
+/// ```
+///
+/// Tasks are gathered as they are; cancelling one from outside fails the
+/// gather with a cancellation naming it (behaviour 21):
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let slow = asyncio::spawn(async {
+///     asyncio::sleep(Duration::from_secs(60)).await;
+///     1
+/// });
+/// let fast = asyncio::spawn(async { 2 });
+/// let handle = slow.cancel_handle();
+/// let gathered = asyncio::gather([slow, fast]);
+/// handle.cancel();
+/// let error = gathered.await.unwrap_err();
+/// assert_eq!(error.index, 0);
+/// assert!(error.is_cancelled());
+/// # }
+/// ```
+///
+/// Collect every outcome, errors included:
+///
+/// ```
+/// use asyncio::TaskError;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let outcomes = asyncio::try_gather(["1", "x"].map(|text| async move {
+///     text.parse::<u32>()
+/// }))
+/// .return_exceptions()
+/// .await;
+/// assert_eq!(outcomes[0].as_ref().unwrap(), &1);
+/// assert!(matches!(outcomes[1], Err(TaskError::Failed(_))));
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `await asyncio.gather(*coros)` | `asyncio::gather(futures).await` (or [`try_gather`] for `Result` futures) |
+/// | `await asyncio.gather(*tasks)` | `asyncio::gather(tasks).await`: the tasks are not wrapped |
+/// | `await asyncio.gather(a(), b())` with different result types | `asyncio::gather!(a(), b()).await`, a tuple |
+/// | `await asyncio.gather(*aws, return_exceptions=True)` | `asyncio::gather(aws).return_exceptions().await` |
+/// | `await asyncio.gather(asyncio.shield(t))` | `asyncio::gather([asyncio::shield(t)]).await` |
+/// | `gather_fut.cancel()` | drop the `Gather` future, or [`gather.cancel().await`](Gather::cancel) to wait until the children have finished |
+/// | (no equivalent; a `TaskGroup` does this) | `asyncio::gather(aws).cancel_siblings().await` |
+///
+/// The differences:
+/// 1. A child's panic is not an ordinary exception: even in fail-fast mode
+///    the siblings are cancelled and joined before the panic is resumed
+///    (asyncio lets a `KeyboardInterrupt` escape, behaviour 96).
+/// 2. The error names the child: [`GatherError::index`]. A nested gather's
+///    error is nested too (`GatherError { index, error:
+///    TaskError::Failed(GatherError { .. }) }` with [`try_gather`]), where
+///    asyncio re-raises the inner exception unchanged (behaviour 28).
+/// 3. Passing the same awaitable twice (behaviour 17) cannot happen: a
+///    future or task is moved into the gather.
+/// 4. Cancelling is dropping the future (which cannot wait for the
+///    children), or [`Gather::cancel`], which consumes the gather, returns
+///    whether any child was still running (behaviours 23, 26) and waits for
+///    them; there is no message (behaviour 30). A gather that completed has
+///    nothing left to cancel: its leftover fail-fast siblings are out of its
+///    reach (behaviour 19).
+/// 5. Once a gather is dropped, its children are aborted; a child cannot
+///    swallow the cancellation and return a value (behaviour 27).
+/// 6. A gather of already-finished tasks still completes at its first poll,
+///    not when it is built (3.12's eager path, behaviour 29).
+/// 7. Non-futures are rejected at compile time, not with `TypeError`
+///    (behaviour 31).
+///
+/// # Cancellation
+///
+/// | situation | asyncio | crate |
+/// | --- | --- | --- |
+/// | the awaiting future is dropped | every unfinished child is cancelled (23, 25); after completion, nothing (26) | every unfinished child is aborted and stops at its next await point (drop cannot wait for it: [`cancel().await`](Gather::cancel) does); after completion, nothing |
+/// | a child errors | fail-fast: the error propagates, siblings run on (18); `return_exceptions`: a value (20) | fail-fast: `Err(GatherError)`, siblings run on, their later errors are quiet (32); `cancel_siblings`: siblings cancelled and joined, then `Err`; `return_exceptions`: `Err(TaskError::Failed(e))` in its place |
+/// | a child is cancelled | `CancelledError` propagates, siblings run on (21); `return_exceptions`: a value (22) | the same: `Err(GatherError)` with [`TaskError::Cancelled`]; `return_exceptions`: `Err(TaskError::Cancelled)` in its place |
+/// | a child panics | `KeyboardInterrupt` escapes the loop (96) | siblings are cancelled and joined, then the panic is resumed; `return_exceptions`: `Err(TaskError::Panicked(p))` in its place |
+/// | a timeout fires (`wait_for(gather(..))`) | gather is cancelled, so are its children | the `Gather` is dropped: as the first row |
+/// | the owner/handle is dropped | n/a: gather's children are its own | n/a; a gathered [`shield`](crate::shield)ed task is detached, not cancelled (85) |
+/// | the runtime shuts down | `asyncio.run` cancels the tasks | the children are dropped, each outcome becomes `Cancelled`; the gather, if still polled, sees the first one |
+///
+/// A nested gather is a child like any other: dropping the outer gather
+/// aborts the inner one, whose drop aborts its children (behaviour 28).
+/// Cancelling is an abort: a child stops at its next await point, and a
+/// child that never awaits cannot be cancelled.
+///
+/// # Errors
+///
+/// `Err(GatherError { index, error })`: the first child that failed or was
+/// cancelled, with [`TaskError::Failed`] or [`TaskError::Cancelled`]. With
+/// [`return_exceptions`](Gather::return_exceptions) there is no error:
+/// every outcome is a value.
+///
+/// # Panics
+///
+/// If called outside a tokio runtime while some child is a future to spawn,
+/// at the caller's line, as `tokio::spawn` does. Awaiting the gather resumes
+/// the first child's panic (see above).
+#[track_caller]
+pub fn gather<I>(children: I) -> Gather<<I::Item as Gatherable>::Ok, <I::Item as Gatherable>::Err>
+where
+    I: IntoIterator,
+    I::Item: Gatherable,
+    <I::Item as Gatherable>::Err: fmt::Debug + Send + 'static,
+{
+    let children = children.into_iter();
+    let mut tasks = Vec::with_capacity(children.size_hint().0);
+    // A loop, not `map`: a closure would hide the caller's location from
+    // `spawn`'s panic outside a runtime.
+    for child in children {
+        tasks.push(child.into_task());
+    }
+    Gather::new(tasks)
+}
+
+/// Runs fallible `children` concurrently and collects their values in input
+/// order: [`gather`] for futures that return `Result<T, E>`.
+///
+/// A child's `Err(E)` is its failure, [`TaskError::Failed`]; everything else
+/// is as [`gather`]: the same modes, cancellation and panics. Children are
+/// futures (spawned with [`try_spawn`] when `try_gather` is called) or
+/// [`Task`]s.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let parsed = asyncio::try_gather(["1", "2", "x"].map(|text| async move {
+///     text.parse::<u32>()
+/// }))
+/// .await;
+/// let error = parsed.unwrap_err();
+/// assert_eq!(error.index, 2);
+/// assert!(error.error.is_failure());
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// As [`gather`]: the first child that returned `Err` or was cancelled.
+///
+/// # Panics
+///
+/// If called outside a tokio runtime while some child is a future to spawn,
+/// at the caller's line.
+#[track_caller]
+pub fn try_gather<I>(
+    children: I,
+) -> Gather<<I::Item as TryGatherable>::Ok, <I::Item as TryGatherable>::Err>
+where
+    I: IntoIterator,
+    I::Item: TryGatherable,
+    <I::Item as TryGatherable>::Err: fmt::Debug + Send + 'static,
+{
+    let children = children.into_iter();
+    let mut tasks = Vec::with_capacity(children.size_hint().0);
+    for child in children {
+        tasks.push(child.into_task());
+    }
+    Gather::new(tasks)
+}
+
+/// The future returned by [`gather`] and [`try_gather`]: yields
+/// `Ok(values)` in input order, or the first failure.
+///
+/// Dropping it before it completes cancels every unfinished child; dropping
+/// it after it completed changes nothing.
+///
+/// # Cancel safety
+///
+/// Not cancel-safe: if it is used as a branch in `select!` and another branch
+/// completes first, the children are cancelled and the values already
+/// produced are lost.
+#[must_use = "futures do nothing unless polled"]
+pub struct Gather<T, E = Infallible> {
+    gathering: Gathering<T, E, Task<T, E>>,
+}
+
+impl<T, E> fmt::Debug for Gather<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gather")
+            .field("state", &self.gathering)
+            .finish()
+    }
+}
+
+impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
+    fn new(tasks: Vec<Task<T, E>>) -> Self {
+        Self {
+            gathering: Gathering::new(tasks, Mode::FailFast, report_unobserved::<E>),
+        }
+    }
+}
+
+impl<T, E> Gather<T, E> {
+    /// On the first failure (error, cancellation or panic), cancels every
+    /// unfinished sibling and completes only once all of them have finished:
+    /// their futures have been dropped when the gather returns. The first
+    /// failure is returned (a panic is resumed); a sibling's panic during
+    /// the wait outranks an ordinary error, and a second panic goes to the
+    /// [unobserved-error hook](crate::set_unobserved_error_hook).
+    ///
+    /// asyncio's `gather` has no such option; `TaskGroup` behaves this way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let slow = asyncio::try_spawn(async {
+    ///     asyncio::sleep(Duration::from_secs(60)).await;
+    ///     Ok::<u32, &str>(1)
+    /// });
+    /// let failing = asyncio::try_spawn(async { Err::<u32, &str>("boom") });
+    /// let watch = slow.cancel_handle();
+    /// let error = asyncio::try_gather([slow, failing])
+    ///     .cancel_siblings()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(error.index, 1);
+    /// assert!(watch.is_done()); // cancelled, and already finished
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the gather was already polled: the policy is chosen before it
+    /// starts.
+    #[track_caller]
+    pub fn cancel_siblings(mut self) -> Self {
+        self.set_mode(Mode::CancelSiblings);
+        self
+    }
+
+    /// Collects every outcome as a value, in input order: asyncio's
+    /// `return_exceptions=True`. Errors, cancellations and panics take their
+    /// place in the results (behaviours 20, 22); the gather completes when
+    /// every child has finished.
+    ///
+    /// # Panics
+    ///
+    /// If the gather was already polled: the mode is chosen before it starts.
+    #[track_caller]
+    pub fn return_exceptions(mut self) -> GatherAll<T, E> {
+        self.set_mode(Mode::ReturnExceptions);
+        GatherAll { inner: self }
+    }
+
+    /// Cancels every unfinished child now, and returns a future that
+    /// completes once each of them has finished (its future dropped), with
+    /// whether any child was still running: asyncio's `gather.cancel()`
+    /// followed by awaiting the gather (behaviours 23 and 26), in its
+    /// structured form. Dropping a gather cancels too, but cannot wait.
+    ///
+    /// The outcomes are dropped: an error quietly, a panic to the
+    /// [unobserved-error hook](crate::set_unobserved_error_hook), as with
+    /// every outcome nobody will see.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let slow = asyncio::spawn(asyncio::sleep(Duration::from_secs(60)));
+    /// let watch = slow.cancel_handle();
+    /// let gathered = asyncio::gather([slow]);
+    /// assert!(gathered.cancel().await); // a child was still running
+    /// assert!(watch.is_done()); // and it has finished
+    /// # }
+    /// ```
+    pub fn cancel(mut self) -> GatherCancel<T, E> {
+        let cancelled_any = self.gathering.cancel_all();
+        GatherCancel {
+            gathering: self.gathering,
+            cancelled_any,
+        }
+    }
+
+    #[track_caller]
+    fn set_mode(&mut self, mode: Mode) {
+        assert!(
+            !self.gathering.started(),
+            "asyncio: a gather's mode must be chosen before it is first polled"
+        );
+        self.gathering.set_mode(mode);
+    }
+}
+
+// Nothing in a gather is ever pinned in place: the children run in their own
+// tasks, and the outcomes are plain values moved out when it completes.
+impl<T, E> Unpin for Gather<T, E> {}
+
+impl<T, E> Future for Gather<T, E> {
+    type Output = Result<Vec<T>, GatherError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(match std::task::ready!(self.gathering.poll(cx)) {
+            Finished::Values(values) => Ok(values),
+            Finished::Failed {
+                error: TaskError::Panicked(panic),
+                ..
+            } => panic.resume(),
+            Finished::Failed { index, error } => Err(GatherError { index, error }),
+            Finished::Outcomes(_) => {
+                unreachable!("asyncio: a fail-fast gather yielded every outcome")
+            }
+        })
+    }
+}
+
+/// The future returned by [`Gather::cancel`]: completes once every child
+/// the gather cancelled has finished, with whether any was still running.
+///
+/// Dropping it before it completes leaves the children aborted, without
+/// waiting for them.
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherCancel<T, E = Infallible> {
+    gathering: Gathering<T, E, Task<T, E>>,
+    cancelled_any: bool,
+}
+
+impl<T, E> fmt::Debug for GatherCancel<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherCancel")
+            .field("state", &self.gathering)
+            .field("cancelled_any", &self.cancelled_any)
+            .finish()
+    }
+}
+
+impl<T, E> Unpin for GatherCancel<T, E> {}
+
+impl<T, E> Future for GatherCancel<T, E> {
+    type Output = bool;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+        std::task::ready!(self.gathering.poll_cancelled(cx));
+        Poll::Ready(self.cancelled_any)
+    }
+}
+
+/// The future returned by [`Gather::return_exceptions`]: yields every
+/// child's outcome, in input order.
+///
+/// Dropping it before it completes cancels every unfinished child.
+///
+/// # Cancel safety
+///
+/// Not cancel-safe: if it is used as a branch in `select!` and another branch
+/// completes first, the children are cancelled and the outcomes already
+/// produced are lost (a panic among them goes to the unobserved-error hook).
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherAll<T, E = Infallible> {
+    inner: Gather<T, E>,
+}
+
+impl<T, E> fmt::Debug for GatherAll<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherAll")
+            .field("state", &self.inner.gathering)
+            .finish()
+    }
+}
+
+impl<T, E> GatherAll<T, E> {
+    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
+    /// each has finished.
+    pub fn cancel(self) -> GatherCancel<T, E> {
+        self.inner.cancel()
+    }
+}
+
+impl<T, E> Unpin for GatherAll<T, E> {}
+
+impl<T, E> Future for GatherAll<T, E> {
+    type Output = Vec<Result<T, TaskError<E>>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(match std::task::ready!(self.inner.gathering.poll(cx)) {
+            Finished::Outcomes(outcomes) => outcomes,
+            Finished::Values(_) | Finished::Failed { .. } => {
+                unreachable!("asyncio: a return-exceptions gather stopped at a failure")
+            }
+        })
+    }
+}
+
+/// Runs a fixed list of futures of different types concurrently and yields
+/// their values as a tuple: [`gather`] for `asyncio.gather(a(), b())`.
+///
+/// Each future is spawned as a task when the macro expression is evaluated.
+/// The result is a [`GatherTuple`] future, which yields
+/// `Ok((a, b, ..))` in argument order or the first failure as a
+/// [`GatherError<Infallible>`](GatherError) naming the argument's position;
+/// its [`cancel_siblings`](GatherTuple::cancel_siblings) and
+/// [`return_exceptions`](GatherTuple::return_exceptions) options are those of
+/// [`Gather`]. From 1 to 12 futures.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (number, text) = asyncio::gather!(async { 7 }, async { "seven" })
+///     .await
+///     .unwrap();
+/// assert_eq!((number, text), (7, "seven"));
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// Outside a tokio runtime, at the macro's line.
+#[macro_export]
+macro_rules! gather {
+    ($($future:expr),+ $(,)?) => {
+        $crate::gather::__private::tuple(($($crate::gather::__private::part($future),)+))
+    };
+}
+
+/// Runs a fixed list of fallible futures of different value types (one error
+/// type) concurrently and yields their values as a tuple: [`try_gather`] for
+/// a fixed list.
+///
+/// Each future returns `Result<Ti, E>`; the result is `Ok((t1, t2, ..))` or
+/// the first failure as a [`GatherError<E>`](GatherError). Otherwise as
+/// [`gather!`](crate::gather!).
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let outcome = asyncio::try_gather!(
+///     async { Ok::<_, String>(1) },
+///     async { Err::<&str, _>("offline".to_string()) },
+/// )
+/// .await;
+/// let error = outcome.unwrap_err();
+/// assert_eq!(error.index, 1);
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// Outside a tokio runtime, at the macro's line.
+#[macro_export]
+macro_rules! try_gather {
+    ($($future:expr),+ $(,)?) => {
+        $crate::gather::__private::tuple(($($crate::gather::__private::try_part($future),)+))
+    };
+}
+
+/// The future returned by [`gather!`](crate::gather!) and [`try_gather!`](crate::try_gather!):
+/// yields the children's values as a tuple, or the first failure.
+///
+/// Dropping it before it completes cancels every unfinished child.
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherTuple<P, E = Infallible> {
+    inner: Gather<__private::Erased, E>,
+    parts: PhantomData<fn() -> P>,
+}
+
+impl<P, E> fmt::Debug for GatherTuple<P, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherTuple")
+            .field("state", &self.inner.gathering)
+            .finish()
+    }
+}
+
+impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
+    /// As [`Gather::cancel_siblings`].
+    ///
+    /// # Panics
+    ///
+    /// If the gather was already polled.
+    #[track_caller]
+    pub fn cancel_siblings(self) -> Self {
+        Self {
+            inner: self.inner.cancel_siblings(),
+            parts: PhantomData,
+        }
+    }
+
+    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
+    /// each has finished.
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E> {
+        self.inner.cancel()
+    }
+
+    /// As [`Gather::return_exceptions`]: yields a tuple of every child's
+    /// outcome, `(Result<A, TaskError<E>>, Result<B, TaskError<E>>, ..)`.
+    ///
+    /// # Panics
+    ///
+    /// If the gather was already polled.
+    #[track_caller]
+    pub fn return_exceptions(self) -> GatherTupleAll<P, E> {
+        GatherTupleAll {
+            inner: self.inner.return_exceptions(),
+            parts: PhantomData,
+        }
+    }
+}
+
+impl<P, E> Unpin for GatherTuple<P, E> {}
+
+impl<P: __private::Parts<E>, E> Future for GatherTuple<P, E> {
+    type Output = Result<P::Values, GatherError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let values = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
+        Poll::Ready(values.map(P::values))
+    }
+}
+
+/// The future returned by [`GatherTuple::return_exceptions`].
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherTupleAll<P, E = Infallible> {
+    inner: GatherAll<__private::Erased, E>,
+    parts: PhantomData<fn() -> P>,
+}
+
+impl<P, E> fmt::Debug for GatherTupleAll<P, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherTupleAll")
+            .field("state", &self.inner.inner.gathering)
+            .finish()
+    }
+}
+
+impl<P, E> GatherTupleAll<P, E> {
+    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
+    /// each has finished.
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E> {
+        self.inner.cancel()
+    }
+}
+
+impl<P, E> Unpin for GatherTupleAll<P, E> {}
+
+impl<P: __private::Parts<E>, E> Future for GatherTupleAll<P, E> {
+    type Output = P::Outcomes;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outcomes = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
+        Poll::Ready(P::outcomes(outcomes))
+    }
+}
+
+/// The macros' plumbing. Not part of the public contract.
+#[doc(hidden)]
+pub mod __private {
+    use std::any::Any;
+    use std::convert::Infallible;
+    use std::fmt;
+    use std::future::Future;
+    use std::marker::PhantomData;
+
+    use super::{Gather, GatherTuple};
+    use crate::task::{spawn, try_spawn, Task, TaskError};
+
+    /// A child's value with its type erased, so that children of different
+    /// types share one gather.
+    pub type Erased = Box<dyn Any + Send>;
+
+    /// One macro argument, spawned, remembering its value type.
+    pub struct Part<T, E> {
+        task: Task<Erased, E>,
+        value: PhantomData<fn() -> T>,
+    }
+
+    impl<T, E> fmt::Debug for Part<T, E> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Part").field("task", &self.task).finish()
+        }
+    }
+
+    /// Spawns a plain future for `gather!`.
+    #[track_caller]
+    pub fn part<F>(future: F) -> Part<F::Output, Infallible>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Part {
+            task: spawn(async move { Box::new(future.await) as Erased }),
+            value: PhantomData,
+        }
+    }
+
+    /// Spawns a fallible future for `try_gather!`.
+    #[track_caller]
+    pub fn try_part<F, T, E>(future: F) -> Part<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: fmt::Debug + Send + 'static,
+    {
+        Part {
+            task: try_spawn(async move { future.await.map(|value| Box::new(value) as Erased) }),
+            value: PhantomData,
+        }
+    }
+
+    /// Gathers a tuple of parts.
+    pub fn tuple<P, E>(parts: P) -> GatherTuple<P, E>
+    where
+        P: Parts<E>,
+        E: fmt::Debug + Send + 'static,
+    {
+        GatherTuple {
+            inner: Gather::new(parts.into_tasks()),
+            parts: PhantomData,
+        }
+    }
+
+    fn unerase<T: 'static>(value: Option<Erased>) -> T {
+        match value.map(|value| value.downcast::<T>()) {
+            Some(Ok(value)) => *value,
+            // Each part's task was built from a future of exactly this type.
+            _ => unreachable!("asyncio: gather! lost track of a child's type"),
+        }
+    }
+
+    /// A tuple of [`Part`]s.
+    pub trait Parts<E> {
+        /// The tuple of values.
+        type Values;
+        /// The tuple of outcomes.
+        type Outcomes;
+        /// The parts' tasks, in order.
+        fn into_tasks(self) -> Vec<Task<Erased, E>>;
+        /// Rebuilds the typed tuple of values.
+        fn values(values: Vec<Erased>) -> Self::Values;
+        /// Rebuilds the typed tuple of outcomes.
+        fn outcomes(outcomes: Vec<Result<Erased, TaskError<E>>>) -> Self::Outcomes;
+    }
+
+    macro_rules! impl_parts {
+        ($($T:ident $i:tt),+) => {
+            impl<E, $($T: Send + 'static),+> Parts<E> for ($(Part<$T, E>,)+) {
+                type Values = ($($T,)+);
+                type Outcomes = ($(Result<$T, TaskError<E>>,)+);
+
+                fn into_tasks(self) -> Vec<Task<Erased, E>> {
+                    vec![$(self.$i.task),+]
+                }
+
+                fn values(values: Vec<Erased>) -> Self::Values {
+                    let mut values = values.into_iter();
+                    ($(unerase::<$T>(values.next()),)+)
+                }
+
+                fn outcomes(outcomes: Vec<Result<Erased, TaskError<E>>>) -> Self::Outcomes {
+                    let mut outcomes = outcomes.into_iter();
+                    ($(match outcomes.next() {
+                        Some(Ok(value)) => Ok(unerase::<$T>(Some(value))),
+                        Some(Err(error)) => Err(error),
+                        None => unreachable!("asyncio: gather! lost a child's outcome"),
+                    },)+)
+                }
+            }
+        };
+    }
+
+    impl_parts!(A 0);
+    impl_parts!(A 0, B 1);
+    impl_parts!(A 0, B 1, C 2);
+    impl_parts!(A 0, B 1, C 2, D 3);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8, K 9);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8, K 9, L 10);
+    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8, K 9, L 10, M 11);
+}

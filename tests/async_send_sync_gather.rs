@@ -1,0 +1,49 @@
+//! gather's public types are Send/Sync where they should be, checked at
+//! compile time (after tokio's `tests/async_send_sync.rs`).
+#![allow(dead_code)] // the functions below are compile-time assertions
+
+use std::convert::Infallible;
+
+fn require_send<T: Send>() {}
+fn require_sync<T: Sync>() {}
+fn require_unpin<T: Unpin>() {}
+fn require_error<T: std::error::Error + Send + Sync + 'static>() {}
+
+type Parts = (
+    asyncio::gather::__private::Part<u8, std::io::Error>,
+    asyncio::gather::__private::Part<String, std::io::Error>,
+);
+
+#[test]
+fn gather_futures() {
+    require_send::<asyncio::Gather<u8>>();
+    require_sync::<asyncio::Gather<u8>>();
+    require_unpin::<asyncio::Gather<u8>>();
+    require_send::<asyncio::Gather<String, std::io::Error>>();
+    require_sync::<asyncio::Gather<String, std::io::Error>>();
+    require_send::<asyncio::GatherAll<u8, std::io::Error>>();
+    require_sync::<asyncio::GatherAll<u8, std::io::Error>>();
+    require_unpin::<asyncio::GatherAll<u8, std::io::Error>>();
+    // The macros' futures hold values type-erased as `Box<dyn Any + Send>`,
+    // so they are Send but not Sync (a future needs only Send to be spawned).
+    require_send::<asyncio::GatherTuple<Parts, std::io::Error>>();
+    require_unpin::<asyncio::GatherTuple<Parts, std::io::Error>>();
+    require_send::<asyncio::GatherTupleAll<Parts, std::io::Error>>();
+}
+
+#[test]
+fn gather_can_be_spawned() {
+    // A gather is a child like any other: nested gathers need this.
+    fn spawnable<F: std::future::Future + Send + 'static>() {}
+    spawnable::<asyncio::Gather<u8, std::io::Error>>();
+    spawnable::<asyncio::GatherAll<u8>>();
+    spawnable::<asyncio::GatherTuple<Parts, std::io::Error>>();
+}
+
+#[test]
+fn gather_error() {
+    require_error::<asyncio::GatherError<std::io::Error>>();
+    require_error::<asyncio::GatherError<Infallible>>();
+    require_send::<asyncio::GatherError<Infallible>>();
+    require_sync::<asyncio::GatherError<Infallible>>();
+}

@@ -1,0 +1,750 @@
+//! `gather`, `try_gather`, `gather!`, `try_gather!`: asyncio's gather
+//! (behaviours 15–32 and 85 of asyncio-semantics.md), the panic rule of SPEC
+//! decision 6, and the crate's cancel-siblings option.
+
+mod common;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use asyncio::{GatherError, TaskError};
+use common::{DropFlag, HookCapture, Reached};
+use futures::FutureExt;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A child that sleeps, then yields `value`.
+fn after<T: Send + 'static>(secs: u64, value: T) -> BoxFuture<T> {
+    Box::pin(async move {
+        asyncio::sleep(Duration::from_secs(secs)).await;
+        value
+    })
+}
+
+/// Polls `future` once, with a waker that does nothing.
+fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    Pin::new(future).poll(&mut cx)
+}
+
+/// Lets the current-thread runtime run everything that is ready.
+async fn settle() {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+}
+
+// ---------------------------------------------------------------- basics --
+
+#[tokio::test]
+async fn empty_gather_completes_at_once_with_empty_result() {
+    // Behaviour 15.
+    let mut gathered = asyncio::gather(Vec::<BoxFuture<u8>>::new());
+    assert!(matches!(poll_once(&mut gathered), Poll::Ready(Ok(values)) if values.is_empty()));
+    let mut all = asyncio::try_gather(Vec::<BoxFuture<Result<u8, ()>>>::new()).return_exceptions();
+    assert!(matches!(poll_once(&mut all), Poll::Ready(outcomes) if outcomes.is_empty()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn results_come_back_in_input_order_not_completion_order() {
+    // Behaviour 16: the last child finishes first.
+    let children = vec![after(3, 'a'), after(2, 'b'), after(1, 'c')];
+    assert_eq!(
+        asyncio::gather(children).await.unwrap(),
+        vec!['a', 'b', 'c']
+    );
+}
+
+#[tokio::test]
+async fn children_start_when_gather_is_called_not_at_first_poll() {
+    // SPEC decision 1.
+    let reached = Reached::new();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            let r = reached.clone();
+            async move { r.hit() }
+        })
+        .collect();
+    let gathered = asyncio::gather(children);
+    settle().await;
+    assert_eq!(
+        reached.count(),
+        3,
+        "children ran before the gather was polled"
+    );
+    assert_eq!(gathered.await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn gathers_tasks_without_wrapping_them() {
+    // Behaviour 23/25 precondition: the gathered tasks are the tasks.
+    let first = asyncio::spawn(async { 1 });
+    let second = asyncio::spawn(async { 2 });
+    assert_eq!(asyncio::gather([first, second]).await.unwrap(), vec![1, 2]);
+}
+
+#[tokio::test]
+async fn try_gather_collects_ok_values() {
+    let children = ["1", "2", "3"].map(|text| async move { text.parse::<u32>() });
+    assert_eq!(asyncio::try_gather(children).await.unwrap(), vec![1, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn gather_macro_yields_a_tuple_of_different_types() {
+    let (number, text, unit) = asyncio::gather!(after(2, 7_u8), after(1, "seven"), async {})
+        .await
+        .unwrap();
+    assert_eq!((number, text, unit), (7, "seven", ()));
+}
+
+#[tokio::test]
+async fn try_gather_macro_names_the_failing_argument() {
+    let error = asyncio::try_gather!(async { Ok::<_, &str>(1_u8) }, async {
+        Err::<String, _>("offline")
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(matches!(error.error, TaskError::Failed("offline")));
+}
+
+#[tokio::test]
+async fn gather_macro_return_exceptions_keeps_every_outcome_typed() {
+    // Behaviour 20, for a fixed list.
+    let (a, b) = asyncio::try_gather!(async { Ok::<_, &str>(1_u8) }, async {
+        Err::<String, _>("offline")
+    })
+    .return_exceptions()
+    .await;
+    assert_eq!(a.unwrap(), 1);
+    assert!(matches!(b, Err(TaskError::Failed("offline"))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn gather_macro_cancel_siblings_joins_the_other_arguments() {
+    // The cancel-siblings option, for a fixed list of different types.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let error = asyncio::try_gather!(
+        async move {
+            let _guard = guard;
+            asyncio::sleep(Duration::from_secs(60)).await;
+            Ok::<_, &str>("never")
+        },
+        async {
+            asyncio::sleep(Duration::from_secs(1)).await;
+            Err::<u8, _>("boom")
+        },
+    )
+    .cancel_siblings()
+    .await
+    .unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(dropped.dropped(), "the other argument was joined");
+}
+
+// ------------------------------------------------------------- fail-fast --
+
+#[tokio::test(start_paused = true)]
+async fn gather_failure_leaves_siblings_running() {
+    // Behaviours 18 and 19: the first error goes straight to the awaiter;
+    // the siblings are not cancelled, and nothing the gather does later can
+    // stop them (it is done).
+    let finished = Reached::new();
+    let f = finished.clone();
+    let sibling = asyncio::try_spawn(async move {
+        asyncio::sleep(Duration::from_secs(5)).await;
+        f.hit();
+        Ok::<u8, &str>(1)
+    });
+    let failing = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err::<u8, _>("boom")
+    });
+    let watch = sibling.cancel_handle();
+    let error = asyncio::try_gather([sibling, failing]).await.unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(matches!(error.error, TaskError::Failed("boom")));
+    assert!(!watch.is_done(), "the sibling is still running");
+    asyncio::sleep(Duration::from_secs(10)).await;
+    assert!(finished.reached(), "the sibling ran to completion");
+}
+
+#[tokio::test(start_paused = true)]
+async fn later_sibling_errors_are_dropped_quietly_after_fail_fast() {
+    // Behaviour 32: after the first exception propagated, later ones are
+    // marked retrieved; nothing reaches the unobserved-error hook.
+    let capture = HookCapture::install();
+    let first = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err::<u8, _>("first")
+    });
+    let later = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(2)).await;
+        Err::<u8, _>("later")
+    });
+    let later_id = later.id();
+    let error = asyncio::try_gather([first, later]).await.unwrap_err();
+    assert_eq!(error.index, 0);
+    asyncio::sleep(Duration::from_secs(5)).await;
+    let ours: Vec<_> = capture
+        .reports()
+        .into_iter()
+        .filter(|report| report.starts_with(&format!("{later_id} ")))
+        .collect();
+    assert!(ours.is_empty(), "later error was reported: {ours:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn later_sibling_panic_after_fail_fast_goes_to_the_hook() {
+    // SPEC decision 6: a sibling's panic after fail-fast returned is never
+    // lost; asyncio has no equivalent (behaviour 96).
+    let capture = HookCapture::install();
+    let first = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err::<u8, _>("first")
+    });
+    let later = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(2)).await;
+        panic!("late panic");
+        #[allow(unreachable_code)] // the type of the future's output
+        Ok::<u8, &str>(0)
+    });
+    let later_id = later.id();
+    let error = asyncio::try_gather([first, later]).await.unwrap_err();
+    assert_eq!(error.index, 0);
+    asyncio::sleep(Duration::from_secs(5)).await;
+    let ours: Vec<_> = capture
+        .reports()
+        .into_iter()
+        .filter(|report| report.starts_with(&format!("{later_id} ")))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert!(ours[0].contains("late panic"), "{ours:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn child_cancelled_from_outside_fails_the_gather_and_siblings_run_on() {
+    // Behaviour 21: a child cancelled from outside makes awaiting gather
+    // raise CancelledError; siblings keep running; the awaiter is not
+    // cancelled (it gets an error value and carries on).
+    let cancelled = asyncio::spawn(after(10, 0_u8));
+    let sibling = asyncio::spawn(after(2, 1_u8));
+    let sibling_watch = sibling.cancel_handle();
+    let handle = cancelled.cancel_handle();
+    let gathered = asyncio::gather([cancelled, sibling]);
+    assert!(handle.cancel());
+    let error = gathered.await.unwrap_err();
+    assert_eq!(error.index, 0);
+    assert!(error.is_cancelled());
+    assert!(!sibling_watch.is_done());
+    asyncio::sleep(Duration::from_secs(3)).await;
+    assert!(sibling_watch.is_done(), "the sibling finished on its own");
+}
+
+#[tokio::test(start_paused = true)]
+async fn child_panic_cancels_and_joins_siblings_then_resumes_in_caller() {
+    // SPEC decision 6: even in fail-fast mode, a panic cancels the siblings,
+    // waits until each has finished, then resumes the panic.
+    let sibling_dropped = DropFlag::new();
+    let guard = sibling_dropped.guard();
+    let sibling = asyncio::spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(60)).await;
+    });
+    let watch = sibling.cancel_handle();
+    let panicking = asyncio::spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        panic!("child exploded");
+    });
+    let outcome = std::panic::AssertUnwindSafe(asyncio::gather([sibling, panicking]))
+        .catch_unwind()
+        .await;
+    let payload = outcome.unwrap_err();
+    assert_eq!(*payload.downcast::<&str>().unwrap(), "child exploded");
+    assert!(sibling_dropped.dropped(), "the sibling was dropped first");
+    assert!(watch.is_done(), "the sibling had finished (joined)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn second_panic_while_joining_goes_to_the_hook() {
+    // SPEC decision 6: the first panic is resumed, a second one goes to the
+    // unobserved-error hook. Both children panic at the same instant; which
+    // is first depends on the timer, so the test accepts either.
+    let capture = HookCapture::install();
+    let children: Vec<_> = ["left panic", "right panic"]
+        .into_iter()
+        .map(|message| {
+            asyncio::spawn(async move {
+                asyncio::sleep(Duration::from_secs(1)).await;
+                std::panic::panic_any(message)
+            })
+        })
+        .collect();
+    let ids: Vec<_> = children.iter().map(|child| child.id()).collect();
+    let payload = std::panic::AssertUnwindSafe(asyncio::gather(children))
+        .catch_unwind()
+        .await
+        .unwrap_err();
+    let resumed = *payload.downcast::<&str>().unwrap();
+    let other = if resumed == "left panic" {
+        "right panic"
+    } else {
+        "left panic"
+    };
+    let ours: Vec<_> = capture
+        .reports()
+        .into_iter()
+        .filter(|report| ids.iter().any(|id| report.starts_with(&format!("{id} "))))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert!(ours[0].contains(other), "{ours:?}");
+}
+
+// ------------------------------------------------------- cancel siblings --
+
+#[tokio::test(start_paused = true)]
+async fn cancel_siblings_cancels_and_joins_before_returning() {
+    // The crate's option (asyncio's TaskGroup behaviour, SPEC decision 5):
+    // when the gather returns, every cancelled sibling has finished.
+    let flags: Vec<DropFlag> = (0..3).map(|_| DropFlag::new()).collect();
+    let mut children: Vec<BoxFuture<Result<u8, &str>>> = flags
+        .iter()
+        .map(|flag| {
+            let guard = flag.guard();
+            Box::pin(async move {
+                let _guard = guard;
+                asyncio::sleep(Duration::from_secs(60)).await;
+                Ok::<u8, &str>(0)
+            }) as BoxFuture<Result<u8, &str>>
+        })
+        .collect();
+    children.push(Box::pin(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err("boom")
+    }));
+    let start = tokio::time::Instant::now();
+    let error = asyncio::try_gather(children)
+        .cancel_siblings()
+        .await
+        .unwrap_err();
+    assert_eq!(error.index, 3);
+    assert!(matches!(error.error, TaskError::Failed("boom")));
+    assert!(flags.iter().all(DropFlag::dropped), "siblings joined");
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_siblings_with_no_failure_returns_every_value() {
+    let children = vec![after(2, 1), after(1, 2)];
+    let values = asyncio::gather(children).cancel_siblings().await.unwrap();
+    assert_eq!(values, vec![1, 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_siblings_on_outside_cancellation_cancels_the_rest() {
+    // Behaviour 21 under the cancel-siblings policy: a cancellation is a
+    // failure like any other.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let sibling = asyncio::spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(60)).await;
+    });
+    let victim = asyncio::spawn(async { asyncio::sleep(Duration::from_secs(60)).await });
+    let handle = victim.cancel_handle();
+    let gathered = asyncio::gather([sibling, victim]).cancel_siblings();
+    handle.cancel();
+    let error = gathered.await.unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(error.is_cancelled());
+    assert!(dropped.dropped());
+}
+
+// ----------------------------------------------------- return_exceptions --
+
+#[tokio::test(start_paused = true)]
+async fn return_exceptions_puts_errors_cancellations_and_panics_in_place() {
+    // Behaviours 20 and 22, and SPEC decision 6 (a panic is a value here).
+    let ok = asyncio::try_spawn(after(1, Ok::<u8, &str>(1)));
+    let failed = asyncio::try_spawn(async { Err::<u8, _>("boom") });
+    let cancelled = asyncio::try_spawn(after(60, Ok::<u8, &str>(3)));
+    let panicked = asyncio::try_spawn(async {
+        panic!("child exploded");
+        #[allow(unreachable_code)] // the type of the future's output
+        Ok::<u8, &str>(4)
+    });
+    let handle = cancelled.cancel_handle();
+    let gathered = asyncio::try_gather([ok, failed, cancelled, panicked]).return_exceptions();
+    handle.cancel();
+    let outcomes = gathered.await;
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(*outcomes[0].as_ref().unwrap(), 1);
+    assert!(matches!(outcomes[1], Err(TaskError::Failed("boom"))));
+    assert!(matches!(outcomes[2], Err(TaskError::Cancelled)));
+    match &outcomes[3] {
+        Err(TaskError::Panicked(panic)) => assert_eq!(panic.message(), "child exploded"),
+        other => panic!("expected a panic, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------- cancellation --
+
+#[tokio::test(start_paused = true)]
+async fn dropping_gather_cancels_every_unfinished_child() {
+    // Behaviour 23 (and 25: the awaiting side is cancelled), in both modes.
+    for return_exceptions in [false, true] {
+        let flags: Vec<DropFlag> = (0..3).map(|_| DropFlag::new()).collect();
+        let finished = Reached::new();
+        let f = finished.clone();
+        let mut children: Vec<BoxFuture<()>> = vec![Box::pin(async move { f.hit() })];
+        for flag in &flags {
+            let guard = flag.guard();
+            children.push(Box::pin(async move {
+                let _guard = guard;
+                asyncio::sleep(Duration::from_secs(60)).await;
+            }));
+        }
+        let mut gathered = asyncio::gather(children);
+        settle().await;
+        assert!(finished.reached());
+        if return_exceptions {
+            let mut all = gathered.return_exceptions();
+            assert!(poll_once(&mut all).is_pending());
+            drop(all);
+        } else {
+            assert!(poll_once(&mut gathered).is_pending());
+            drop(gathered);
+        }
+        settle().await;
+        assert!(
+            flags.iter().all(DropFlag::dropped),
+            "every unfinished child was cancelled (return_exceptions: {return_exceptions})"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_cancels_every_unfinished_child_and_waits_for_them() {
+    // Behaviour 23, structured (SPEC decision 5): `cancel()` reports that it
+    // cancelled something, and completes only once every child finished.
+    let flags: Vec<DropFlag> = (0..3).map(|_| DropFlag::new()).collect();
+    let children: Vec<BoxFuture<()>> = flags
+        .iter()
+        .map(|flag| {
+            let guard = flag.guard();
+            Box::pin(async move {
+                let _guard = guard;
+                asyncio::sleep(Duration::from_secs(60)).await;
+            }) as BoxFuture<()>
+        })
+        .collect();
+    let mut gathered = asyncio::gather(children);
+    assert!(poll_once(&mut gathered).is_pending());
+    assert!(gathered.cancel().await);
+    assert!(flags.iter().all(DropFlag::dropped), "every child finished");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_after_every_child_finished_returns_false() {
+    // Behaviour 26: nothing is left to cancel.
+    let children = vec![after(1, 1_u8), after(2, 2_u8)];
+    let gathered = asyncio::gather(children).return_exceptions();
+    asyncio::sleep(Duration::from_secs(5)).await;
+    assert!(!gathered.cancel().await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_hands_a_collected_panic_to_the_hook() {
+    // SPEC decision 6: a panic collected as a value but never returned,
+    // because the gather was cancelled, is not lost.
+    let capture = HookCapture::install();
+    let panicking = asyncio::spawn(async { panic!("collected panic") });
+    let id = panicking.id();
+    let slow = asyncio::spawn(async { asyncio::sleep(Duration::from_secs(60)).await });
+    let mut gathered = asyncio::gather([panicking, slow]).return_exceptions();
+    settle().await;
+    assert!(poll_once(&mut gathered).is_pending());
+    assert!(gathered.cancel().await);
+    let ours: Vec<_> = capture
+        .reports()
+        .into_iter()
+        .filter(|report| report.starts_with(&format!("{id} ")))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert!(ours[0].contains("collected panic"), "{ours:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_the_task_awaiting_gather_cancels_the_children() {
+    // Behaviour 25: cancelling the task that awaits gather cancels every
+    // child through it.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let child = asyncio::spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(60)).await;
+    });
+    let awaiter = asyncio::spawn(async move { asyncio::gather([child]).await });
+    settle().await;
+    assert!(awaiter.cancel());
+    assert!(awaiter.await.unwrap_err().is_cancelled());
+    settle().await;
+    assert!(dropped.dropped());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_gather_after_it_completed_changes_nothing() {
+    // Behaviour 26: results are delivered; the children had finished.
+    let child = asyncio::spawn(after(1, 5_u8));
+    let watch = child.cancel_handle();
+    let mut gathered = asyncio::gather([child]);
+    let values = (&mut gathered).await.unwrap();
+    drop(gathered);
+    assert_eq!(values, vec![5]);
+    assert!(watch.is_done());
+    assert!(!watch.cancel(), "nothing left to cancel");
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_fail_fast_gather_after_it_failed_does_not_stop_siblings() {
+    // Behaviour 19: the leftover children are out of the gather's reach.
+    let finished = Reached::new();
+    let f = finished.clone();
+    let sibling = asyncio::try_spawn(async move {
+        asyncio::sleep(Duration::from_secs(5)).await;
+        f.hit();
+        Ok::<(), &str>(())
+    });
+    let failing = asyncio::try_spawn(async { Err::<(), _>("boom") });
+    let mut gathered = asyncio::try_gather([sibling, failing]);
+    assert!((&mut gathered).await.is_err());
+    drop(gathered);
+    asyncio::sleep(Duration::from_secs(10)).await;
+    assert!(finished.reached());
+}
+
+#[tokio::test(start_paused = true)]
+async fn nested_gather_cancellation_cascades_to_inner_children() {
+    // Behaviour 28: cancelling the outer gather cascades through the inner
+    // gather to its children.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let inner = asyncio::gather([Box::pin(async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(60)).await;
+    }) as BoxFuture<()>]);
+    let mut outer = asyncio::gather([inner]);
+    settle().await;
+    assert!(poll_once(&mut outer).is_pending());
+    drop(outer);
+    settle().await;
+    assert!(dropped.dropped(), "the inner child was cancelled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_inner_gather_fails_outer_and_unrelated_children_run_on() {
+    // Behaviour 28: the inner gather, cancelled, fails the outer one; the
+    // outer's other children keep running (fail-fast).
+    let inner = asyncio::spawn(asyncio::gather([after(60, 1_u8)]));
+    let handle = inner.cancel_handle();
+    let finished = Reached::new();
+    let f = finished.clone();
+    let unrelated = asyncio::spawn(async move {
+        asyncio::sleep(Duration::from_secs(5)).await;
+        f.hit();
+        Ok(vec![])
+    });
+    let outer = asyncio::gather([inner, unrelated]);
+    handle.cancel();
+    let error = outer.await.unwrap_err();
+    assert_eq!(error.index, 0);
+    assert!(error.is_cancelled());
+    asyncio::sleep(Duration::from_secs(10)).await;
+    assert!(finished.reached());
+}
+
+#[tokio::test]
+async fn inner_child_error_comes_out_of_both_levels_naming_each_index() {
+    // Behaviour 28, with the crate's difference: the error is nested, each
+    // level naming its child.
+    let inner = asyncio::try_gather([
+        Box::pin(async { Ok(1_u8) }) as BoxFuture<Result<u8, &str>>,
+        Box::pin(async { Err("deep") }),
+    ]);
+    let outer = asyncio::try_gather([
+        Box::pin(async { Ok(vec![0_u8]) }) as BoxFuture<Result<Vec<u8>, GatherError<&str>>>,
+        Box::pin(inner),
+    ]);
+    let error = outer.await.unwrap_err();
+    assert_eq!(error.index, 1);
+    let inner_error = error.into_error().into_failure().unwrap();
+    assert_eq!(inner_error.index, 1);
+    assert!(matches!(inner_error.error, TaskError::Failed("deep")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn gathering_a_shielded_task_and_cancelling_leaves_the_task_running() {
+    // Behaviour 85: `gather(shield(t)).cancel()` leaves `t` running. The
+    // shield is a future, so gather spawns it as a child; cancelling the
+    // gather aborts that child, which detaches `t` rather than cancelling it.
+    let finished = Reached::new();
+    let f = finished.clone();
+    let task = asyncio::spawn(async move {
+        asyncio::sleep(Duration::from_secs(5)).await;
+        f.hit();
+    });
+    let watch = task.cancel_handle();
+    let mut gathered = asyncio::gather([asyncio::shield(task)]);
+    settle().await;
+    assert!(poll_once(&mut gathered).is_pending());
+    drop(gathered);
+    asyncio::sleep(Duration::from_secs(10)).await;
+    assert!(finished.reached(), "the shielded task ran to completion");
+    assert!(watch.is_done());
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_around_gather_cancels_the_children() {
+    // The "timeout fires" row: wait_for drops the gather, which cancels.
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let child = asyncio::spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(60)).await;
+    });
+    let outcome = asyncio::wait_for(asyncio::gather([child]), Duration::from_secs(1)).await;
+    assert_eq!(outcome.unwrap_err(), asyncio::TimeoutError);
+    settle().await;
+    assert!(dropped.dropped());
+}
+
+#[test]
+fn runtime_shutdown_ends_children_as_cancelled() {
+    // The "runtime shuts down" row: children are dropped, their outcomes
+    // become Cancelled; a gather still polled sees the first one.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let gathered = {
+        let _inside = runtime.enter();
+        asyncio::gather([Box::pin(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        }) as BoxFuture<()>])
+    };
+    drop(runtime);
+    assert!(dropped.dropped());
+    let error = futures::executor::block_on(gathered).unwrap_err();
+    assert_eq!(error.index, 0);
+    assert!(error.is_cancelled());
+}
+
+// ----------------------------------------------------------------- misuse --
+
+#[test]
+fn gather_outside_a_runtime_panics_at_the_callers_line() {
+    // SPEC decision 1: a programming error, reported at the caller's line.
+    let line = Arc::new(AtomicUsize::new(0));
+    let seen = line.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let (true, Some(location)) =
+            (message.contains("outside a tokio runtime"), info.location())
+        {
+            seen.store(location.line() as usize, Ordering::SeqCst);
+        }
+    }));
+    let expected = line!() + 1;
+    let outcome = std::panic::catch_unwind(|| asyncio::gather([async { 1 }]));
+    std::panic::set_hook(previous);
+    let message = outcome.unwrap_err();
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| message.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap();
+    assert!(message.contains("outside a tokio runtime"), "{message}");
+    assert_eq!(line.load(Ordering::SeqCst), expected as usize);
+}
+
+#[tokio::test]
+async fn choosing_the_mode_after_the_first_poll_panics() {
+    let mut gathered = asyncio::gather([after(1, 1_u8)]);
+    assert!(poll_once(&mut gathered).is_pending());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        gathered.return_exceptions()
+    }));
+    assert!(outcome.is_err());
+}
+
+#[test]
+fn gather_error_names_the_child_and_chains_the_task_error() {
+    use std::error::Error;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let error = runtime
+        .block_on(async {
+            asyncio::try_gather([async { Err::<(), _>(std::io::Error::other("disk full")) }]).await
+        })
+        .unwrap_err();
+    assert_eq!(error.to_string(), "gather child 0: task failed: disk full");
+    assert_eq!(
+        error.source().unwrap().to_string(),
+        "task failed: disk full"
+    );
+    let boxed: Box<dyn Error + Send + Sync> = Box::new(error);
+    assert!(boxed.to_string().starts_with("gather child 0"));
+}
+
+// ------------------------------------------------------------------ scale --
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_of_100k_children_inside_a_spawned_task() {
+    // The performance target's scenario, as a correctness test: 100k
+    // children, gathered from inside a task on the multi-thread runtime,
+    // every value in order.
+    const N: usize = 100_000;
+    let gathered = tokio::spawn(async {
+        let values = asyncio::gather((0..N).map(|i| async move { i * 2 }))
+            .await
+            .unwrap();
+        values
+    })
+    .await
+    .unwrap();
+    assert_eq!(gathered.len(), N);
+    assert!(gathered
+        .iter()
+        .enumerate()
+        .all(|(i, &value)| value == i * 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_of_many_tasks_with_one_failure_on_multi_thread() {
+    const N: usize = 10_000;
+    let result = asyncio::try_gather((0..N).map(|i| async move {
+        tokio::task::yield_now().await;
+        if i == N / 2 {
+            Err(i)
+        } else {
+            Ok(i)
+        }
+    }))
+    .await;
+    let error = result.unwrap_err();
+    assert_eq!(error.index, N / 2);
+    assert!(matches!(error.error, TaskError::Failed(i) if i == N / 2));
+}
