@@ -110,7 +110,6 @@ pub mod wait;
 pub use as_completed::{as_completed, try_as_completed, AsCompleted, AsCompletedTasks};
 pub use gather::{
     gather, try_gather, Gather, GatherAll, GatherCancel, GatherError, GatherTuple, GatherTupleAll,
-    Gatherable, TryGatherable,
 };
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
 pub use task::{

@@ -102,18 +102,15 @@ pub mod fault {
         /// The task core drops a panic quietly after an observed detach, as
         /// it drops an ordinary failure.
         TaskQuietDropsPanic = 1 << 11,
-        /// The gather core queues a finished child but does not wake the
-        /// waiter.
-        GatherSkipWake = 1 << 12,
         /// The gather core, dropped before it completed, does not abort its
         /// unfinished children.
-        GatherDropSkipsAbort = 1 << 13,
+        GatherDropSkipsAbort = 1 << 12,
         /// The gather core drops a sibling's panic that arrives while it
         /// joins the cancelled siblings, instead of reporting it.
-        GatherForgetsLaterPanic = 1 << 14,
+        GatherForgetsLaterPanic = 1 << 13,
         /// The gather core returns its chosen failure without waiting for
         /// the siblings it cancelled to finish.
-        GatherSkipsJoin = 1 << 15,
+        GatherSkipsJoin = 1 << 14,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

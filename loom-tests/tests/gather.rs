@@ -18,7 +18,8 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
-use asyncio::__cores::gather::{ChildHandle, Finished, Gathering, Mode};
+use asyncio::__cores::gather::{Finished, Gathering, Mode};
+use asyncio::__cores::ready::ChildHandle;
 use asyncio::__cores::task::TaskCore;
 use asyncio::{TaskError, TaskId};
 use loom::sync::Arc;
@@ -140,7 +141,7 @@ fn children_complete_concurrently_with_the_waiter_model() {
 #[should_panic(expected = "the gather's waiter was not woken")]
 fn children_complete_concurrently_with_the_waiter_twin_skip_wake() {
     fault::with(
-        Fault::GatherSkipWake,
+        Fault::ReadySkipWake,
         children_complete_concurrently_with_the_waiter,
     );
 }
@@ -319,7 +320,7 @@ fn cancel_waits_for_every_child_model() {
 #[test]
 #[should_panic(expected = "the gather's waiter was not woken")]
 fn cancel_waits_for_every_child_twin_skip_wake() {
-    fault::with(Fault::GatherSkipWake, cancel_waits_for_every_child);
+    fault::with(Fault::ReadySkipWake, cancel_waits_for_every_child);
 }
 
 /// Cancel-siblings: a worker fails child 0 while the runtime, on another

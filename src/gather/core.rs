@@ -6,10 +6,10 @@
 //! Implementer's notes. Re-polling every child on each wake-up would make a
 //! gather of N children O(N²), so the core works like `FuturesUnordered`:
 //!
-//! - [`Shared`] holds a *ready list* of child indices and the waiter's waker,
-//!   under one lock. Each child's [`TaskCore`] gets, once, a waker of its own
-//!   (`IndexWaker`) that pushes the child's index on the ready list and
-//!   wakes the waiter. `TaskCore` takes its waker when it publishes, so each
+//! - The shared [`ReadyList`] holds the indices of finished children and the
+//!   waiter's waker, under one lock. Each child's `TaskCore` gets, once, a
+//!   waker of its own ([`index_waker`]) that pushes the child's index on the
+//!   ready list and wakes the waiter. `TaskCore` takes its waker when it publishes, so each
 //!   child pushes its index at most once, and only the first push after the
 //!   waiter parked wakes it (the push takes the waiter's waker).
 //! - [`Gathering`], owned by the waiter (the gather future), holds the
@@ -38,22 +38,10 @@
 use std::fmt;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{Arc, Mutex};
-use crate::task::core::{Report, TaskCore};
+use crate::sync::Arc;
+use crate::task::core::Report;
+use crate::task::ready::{index_waker, ChildHandle, ReadyList};
 use crate::task::{TaskError, TaskId};
-
-/// What the gather core needs from one child: its completion core, and a way
-/// to cancel it. Dropping the handle detaches the child.
-///
-/// The crate implements it for [`Task`](crate::Task) (cancel = request and
-/// abort); the loom models implement it over a child wrapper that another
-/// thread may be completing.
-pub trait ChildHandle<T, E> {
-    /// The child's completion core.
-    fn task_core(&self) -> &TaskCore<T, E>;
-    /// Requests cancellation; `false` if the child had already finished.
-    fn cancel(&self) -> bool;
-}
 
 /// How a gather treats a child that ends without a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,102 +72,10 @@ pub enum Finished<T, E> {
     },
 }
 
-/// The state shared between the waiter and the children's index wakers.
-pub struct Shared {
-    state: Mutex<SharedState>,
-}
-
-struct SharedState {
-    /// Indices of children that woke since the waiter last looked.
-    ready: Vec<usize>,
-    /// The waiter's waker, taken by the first push after it parked.
-    waker: Option<Waker>,
-    /// The waiter is gone or finished: pushes are ignored.
-    closed: bool,
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.lock();
-        f.debug_struct("Shared")
-            .field("ready", &state.ready.len())
-            .field("closed", &state.closed)
-            .finish()
-    }
-}
-
-impl Shared {
-    fn new() -> Self {
-        Self {
-            state: Mutex::new(SharedState {
-                ready: Vec::new(),
-                waker: None,
-                closed: false,
-            }),
-        }
-    }
-
-    /// A child finished: queue its index and wake the waiter.
-    fn child_ready(&self, index: usize) {
-        let mut state = self.state.lock();
-        if state.closed {
-            return;
-        }
-        state.ready.push(index);
-        let waker = state.waker.take();
-        drop(state);
-        #[cfg(asyncio_loom)]
-        let waker =
-            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipWake));
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
-    /// Registers the waiter's waker and moves the ready list into `into`
-    /// (which is empty), under one lock.
-    fn drain(&self, waker: &Waker, into: &mut Vec<usize>) {
-        let mut state = self.state.lock();
-        match &state.waker {
-            Some(current) if current.will_wake(waker) => {}
-            _ => state.waker = Some(waker.clone()),
-        }
-        std::mem::swap(&mut state.ready, into);
-    }
-
-    /// The waiter is done: forget its waker and ignore later pushes.
-    fn close(&self) {
-        let mut state = self.state.lock();
-        state.closed = true;
-        let waker = state.waker.take();
-        let ready = std::mem::take(&mut state.ready);
-        drop(state);
-        drop((waker, ready));
-    }
-}
-
-/// The waker registered in one child's [`TaskCore`]: pushes its index.
-struct IndexWaker {
-    shared: Arc<Shared>,
-    index: usize,
-}
-
-// `std::task::Wake` needs std's `Arc`; the shared state inside stays on the
-// shim's `Arc`, which is what the loom models track.
-impl std::task::Wake for IndexWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.shared.child_ready(self.index);
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.shared.child_ready(self.index);
-    }
-}
-
 /// The waiter's side of a gather: the children, the outcomes collected so
 /// far, and the decision of when the gather is finished.
 pub struct Gathering<T, E, H: ChildHandle<T, E>> {
-    shared: Arc<Shared>,
+    shared: Arc<ReadyList>,
     /// Each child's id, to name it in a report after its handle is gone.
     ids: Vec<TaskId>,
     /// `None` once the child's outcome was collected (or it was detached).
@@ -225,7 +121,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     pub fn new(children: Vec<H>, mode: Mode, report: Report<E>) -> Self {
         let len = children.len();
         Self {
-            shared: Arc::new(Shared::new()),
+            shared: Arc::new(ReadyList::new()),
             ids: children
                 .iter()
                 .map(|child| child.task_core().id())
@@ -376,10 +272,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             None => match core.poll_outcome(&mut Context::from_waker(Waker::noop())) {
                 Poll::Ready(outcome) => Poll::Ready(outcome),
                 Poll::Pending => {
-                    let waker = Waker::from(std::sync::Arc::new(IndexWaker {
-                        shared: self.shared.clone(),
-                        index,
-                    }));
+                    let waker = index_waker(&self.shared, index);
                     let polled = core.poll_outcome(&mut Context::from_waker(&waker));
                     self.wakers[index] = Some(waker);
                     polled

@@ -13,9 +13,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use self::core::{ChildHandle, Finished, Gathering, Mode};
-use crate::task::core::TaskCore;
-use crate::task::{report_unobserved, spawn, try_spawn, Task, TaskError};
+use self::core::{Finished, Gathering, Mode};
+use crate::task::{report_unobserved, IntoTask, Task, TaskError, TryIntoTask};
 
 /// A child of a [`gather`] failed: which one, and how it ended.
 ///
@@ -57,87 +56,6 @@ impl<E> GatherError<E> {
     /// `gather`, behaviour 21).
     pub fn is_cancelled(&self) -> bool {
         self.error.is_cancelled()
-    }
-}
-
-/// What [`gather`] accepts: a plain future (spawned as a task when `gather`
-/// is called) or a [`Task`] (gathered as it is, not wrapped, so cancelling
-/// the gather cancels it).
-///
-/// Implemented for every `Future + Send + 'static` whose output is
-/// `Send + 'static` (the future's output is the child's value), and for
-/// every `Task<T, E>`.
-pub trait Gatherable {
-    /// The child's value.
-    type Ok;
-    /// The child's error type ([`Infallible`] for a plain future).
-    type Err;
-    #[doc(hidden)]
-    fn into_task(self) -> Task<Self::Ok, Self::Err>;
-}
-
-impl<F> Gatherable for F
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    type Ok = F::Output;
-    type Err = Infallible;
-    #[track_caller]
-    fn into_task(self) -> Task<F::Output> {
-        spawn(self)
-    }
-}
-
-impl<T, E> Gatherable for Task<T, E> {
-    type Ok = T;
-    type Err = E;
-    fn into_task(self) -> Task<T, E> {
-        self
-    }
-}
-
-/// What [`try_gather`] accepts: a future returning `Result<T, E>` (spawned
-/// with [`try_spawn`] when `try_gather` is called, so `Err(E)` is the
-/// child's failure) or a [`Task<T, E>`] (gathered as it is).
-pub trait TryGatherable {
-    /// The child's value.
-    type Ok;
-    /// The child's error.
-    type Err;
-    #[doc(hidden)]
-    fn into_task(self) -> Task<Self::Ok, Self::Err>;
-}
-
-impl<F, T, E> TryGatherable for F
-where
-    F: Future<Output = Result<T, E>> + Send + 'static,
-    T: Send + 'static,
-    E: fmt::Debug + Send + 'static,
-{
-    type Ok = T;
-    type Err = E;
-    #[track_caller]
-    fn into_task(self) -> Task<T, E> {
-        try_spawn(self)
-    }
-}
-
-impl<T, E> TryGatherable for Task<T, E> {
-    type Ok = T;
-    type Err = E;
-    fn into_task(self) -> Task<T, E> {
-        self
-    }
-}
-
-impl<T, E> ChildHandle<T, E> for Task<T, E> {
-    fn task_core(&self) -> &TaskCore<T, E> {
-        self.core()
-    }
-
-    fn cancel(&self) -> bool {
-        Task::cancel(self)
     }
 }
 
@@ -296,11 +214,11 @@ impl<T, E> ChildHandle<T, E> for Task<T, E> {
 /// at the caller's line, as `tokio::spawn` does. Awaiting the gather resumes
 /// the first child's panic (see above).
 #[track_caller]
-pub fn gather<I>(children: I) -> Gather<<I::Item as Gatherable>::Ok, <I::Item as Gatherable>::Err>
+pub fn gather<I>(children: I) -> Gather<<I::Item as IntoTask>::Ok, <I::Item as IntoTask>::Err>
 where
     I: IntoIterator,
-    I::Item: Gatherable,
-    <I::Item as Gatherable>::Err: fmt::Debug + Send + 'static,
+    I::Item: IntoTask,
+    <I::Item as IntoTask>::Err: fmt::Debug + Send + 'static,
 {
     let children = children.into_iter();
     let mut tasks = Vec::with_capacity(children.size_hint().0);
@@ -317,7 +235,7 @@ where
 ///
 /// A child's `Err(E)` is its failure, [`TaskError::Failed`]; everything else
 /// is as [`gather`]: the same modes, cancellation and panics. Children are
-/// futures (spawned with [`try_spawn`] when `try_gather` is called) or
+/// futures (spawned with [`try_spawn`](crate::try_spawn) when `try_gather` is called) or
 /// [`Task`]s.
 ///
 /// # Examples
@@ -346,11 +264,11 @@ where
 #[track_caller]
 pub fn try_gather<I>(
     children: I,
-) -> Gather<<I::Item as TryGatherable>::Ok, <I::Item as TryGatherable>::Err>
+) -> Gather<<I::Item as TryIntoTask>::Ok, <I::Item as TryIntoTask>::Err>
 where
     I: IntoIterator,
-    I::Item: TryGatherable,
-    <I::Item as TryGatherable>::Err: fmt::Debug + Send + 'static,
+    I::Item: TryIntoTask,
+    <I::Item as TryIntoTask>::Err: fmt::Debug + Send + 'static,
 {
     let children = children.into_iter();
     let mut tasks = Vec::with_capacity(children.size_hint().0);

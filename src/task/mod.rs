@@ -281,12 +281,6 @@ impl<T, E> Task<T, E> {
 
     /// Detaches the task: the same as dropping the handle, said explicitly.
     pub fn detach(self) {}
-
-    /// The task's completion core, for the primitives that wait on many
-    /// tasks at once (`gather`) without wrapping them.
-    pub(crate) fn core(&self) -> &TaskCore<T, E> {
-        &self.core
-    }
 }
 
 impl<T, E> Drop for Task<T, E> {
