@@ -69,6 +69,8 @@
 //! | `async with asyncio.timeout(d) as cm:` | [`timeout(d)`](fn@timeout)`.run(body)`, with [`TimeoutHandle`] as `cm` |
 //! | `asyncio.timeout_at(when)` | [`timeout_at(when)`](timeout_at) |
 //! | `asyncio.shield(task)` | [`shield(task)`](shield) |
+//! | `asyncio.gather(*aws)` | [`gather(aws)`](gather()), [`try_gather(aws)`](try_gather()), [`gather!`] |
+//! | `asyncio.gather(*aws, return_exceptions=True)` | [`gather(aws).return_exceptions()`](Gather::return_exceptions) |
 //! | `asyncio.wait(tasks, timeout, return_when)` | [`wait(&mut set, return_when, timeout)`](wait()) over a [`TaskSet`] |
 //! | `asyncio.as_completed(aws, timeout)` | [`as_completed(aws, timeout)`](as_completed()), a `Stream` |
 //! | `asyncio.sleep(d)` | [`sleep(d)`](sleep) (tokio's) |
@@ -77,15 +79,15 @@
 //!
 //! # Cancellation, for every primitive
 //!
-//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) |
-//! | --- | --- | --- | --- | --- | --- | --- |
-//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume |
-//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | yielded as a value |
-//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | yielded as a value |
-//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | yielded as a value |
-//! | a timeout fires | n/a | operand cancelled and gone, then `Err(TimeoutError)` | body dropped, `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimeoutError` per unfinished child; none cancelled |
-//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same |
-//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` |
+//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) |
+//! | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | yielded as a value | fail-fast: `Err(GatherError)`, siblings run on |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | yielded as a value | fail-fast: `Err(GatherError)`; a value with `return_exceptions` |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | yielded as a value | siblings cancelled and joined, then the panic resumes |
+//! | a timeout fires | n/a | operand cancelled and gone, then `Err(TimeoutError)` | body dropped, `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimeoutError` per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) |
+//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a |
+//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` |
 //!
 //! Each primitive's own documentation has the full table beside asyncio's
 //! behaviour, with the reasons where they differ. The porting notes for the
