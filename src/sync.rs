@@ -111,6 +111,9 @@ pub mod fault {
         /// The gather core returns its chosen failure without waiting for
         /// the siblings it cancelled to finish.
         GatherSkipsJoin = 1 << 14,
+        /// A child's wrapper, dropped by an abort, catches a panic from the
+        /// child's destructor but does not publish it.
+        ChildDropLosesPanic = 1 << 15,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -252,3 +252,25 @@ async fn task_ids_are_unique_and_named_in_display() {
     assert_ne!(a.id(), b.id());
     assert_eq!(a.id().to_string(), format!("task {}", a.id().as_u64()));
 }
+
+/// Regression: a child whose future panics in its destructor while being
+/// aborted lost that panic (tokio swallows panics of aborted tasks, and the
+/// core recorded "cancelled"). SPEC decision 6: panics are never lost.
+#[tokio::test(start_paused = true)]
+async fn panic_in_an_aborted_childs_destructor_is_the_tasks_panic() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("cleanup exploded");
+        }
+    }
+    let task = asyncio::spawn(async {
+        let _guard = PanicsOnDrop;
+        asyncio::sleep(Duration::from_secs(60)).await;
+    });
+    tokio::task::yield_now().await;
+    assert!(task.cancel());
+    let error = task.await.unwrap_err();
+    assert!(error.is_panic(), "got {error:?}");
+    assert_eq!(error.into_panic().unwrap().message(), "cleanup exploded");
+}

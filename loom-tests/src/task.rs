@@ -136,3 +136,26 @@ pub fn reset_reports() {
 pub fn reports() -> usize {
     REPORTS.load(StdOrdering::SeqCst)
 }
+
+/// A child's future that never completes and panics when dropped (its
+/// clean-up fails). It unwinds with `resume_unwind`, so the models stay
+/// quiet.
+#[derive(Debug)]
+pub struct PanicsOnDrop;
+
+/// The panic message of [`PanicsOnDrop`].
+pub const DROP_PANIC_MESSAGE: &str = "the child's clean-up panicked";
+
+impl Future for PanicsOnDrop {
+    type Output = Result<u32, ()>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<u32, ()>> {
+        Poll::Pending
+    }
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        std::panic::resume_unwind(Box::new(DROP_PANIC_MESSAGE));
+    }
+}

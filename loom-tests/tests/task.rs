@@ -21,8 +21,8 @@ use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::task::{
-    core, count_report, panics, poll_outcome, reports, reset_reports, Completes, Spawned,
-    PANIC_MESSAGE,
+    core, count_report, panics, poll_outcome, reports, reset_reports, Completes, PanicsOnDrop,
+    Spawned, DROP_PANIC_MESSAGE, PANIC_MESSAGE,
 };
 use loom_tests::waker::Recorder;
 
@@ -337,4 +337,48 @@ fn outcome_follows_child_drop_model() {
 #[should_panic(expected = "the outcome was visible before the child's future was dropped")]
 fn outcome_follows_child_drop_twin_publish_before_drop() {
     fault::with(Fault::TaskPublishBeforeDrop, outcome_follows_child_drop);
+}
+
+const DROP_PANIC_LOST: &str = "a panic in the aborted child's destructor was lost";
+
+/// An abort racing the runtime's poll of a child whose destructor panics.
+/// The poll leaves it pending; the abort drops it. Whatever the order, the
+/// waiter is woken and finds the destructor's panic, not "cancelled".
+fn abort_of_a_child_whose_drop_panics() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Arc::new(Spawned::new(PanicsOnDrop, core.clone()));
+        let waiter = Recorder::new();
+        assert!(poll_outcome(&core, &waiter).is_pending());
+
+        let worker = {
+            let spawned = spawned.clone();
+            thread::spawn(move || spawned.run())
+        };
+        let abort = thread::spawn(move || spawned.abort());
+        assert!(!worker.join().unwrap(), "the child never completes");
+        abort.join().unwrap();
+
+        assert!(waiter.woken(), "{NOT_WOKEN}");
+        match poll_outcome(&core, &waiter) {
+            Poll::Ready(Err(TaskError::Panicked(panic))) => {
+                assert_eq!(panic.message(), DROP_PANIC_MESSAGE)
+            }
+            other => panic!("{DROP_PANIC_LOST}: got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn abort_of_a_child_whose_drop_panics_model() {
+    abort_of_a_child_whose_drop_panics();
+}
+
+#[test]
+#[should_panic(expected = "a panic in the aborted child's destructor was lost")]
+fn abort_of_a_child_whose_drop_panics_twin_loses_panic() {
+    fault::with(
+        Fault::ChildDropLosesPanic,
+        abort_of_a_child_whose_drop_panics,
+    );
 }

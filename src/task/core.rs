@@ -308,13 +308,35 @@ pin_project_lite::pin_project! {
     /// The future the runtime runs for a child: polls the child's future,
     /// catches its panic, and publishes its outcome into the core.
     ///
-    /// Field order matters: `future` is dropped before `publisher`, so the
-    /// child's destructors have run when "cancelled" is published.
+    /// When the runtime drops it before it completed (an abort, runtime
+    /// shutdown), the child's future is dropped first, so its destructors
+    /// have run when "cancelled" is published. A panic in those destructors
+    /// is the child's panic: it is caught and published instead of
+    /// "cancelled" (tokio would otherwise swallow it with the aborted task).
     #[must_use = "futures do nothing unless polled"]
     pub struct Child<F, T, E> {
         #[pin]
         future: Option<F>,
         publisher: Publisher<T, E>,
+    }
+
+    impl<F, T, E> PinnedDrop for Child<F, T, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let mut future = this.future;
+            if future.is_none() {
+                return;
+            }
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+                #[cfg(asyncio_loom)]
+                if crate::sync::fault::on(crate::sync::fault::Fault::ChildDropLosesPanic) {
+                    return;
+                }
+                this.publisher
+                    .core
+                    .publish(Err(TaskError::Panicked(Panic::new(payload))));
+            }
+        }
     }
 }
 
