@@ -6,17 +6,12 @@
 // criterion_group! generates public functions that cannot carry docs.
 #![allow(missing_docs)]
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn spawn_and_await(c: &mut Criterion) {
-    let rt = runtime();
+    let rt = common::runtime();
     let mut group = c.benchmark_group("spawn_and_await");
     group.sample_size(20);
     for n in [1_000_usize, 10_000] {

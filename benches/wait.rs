@@ -9,17 +9,12 @@
 // criterion_group! generates public functions that cannot carry docs.
 #![allow(missing_docs)]
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use tokio::sync::oneshot;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 /// N gates: task i waits on gate i; the drainer opens gate i + 1 when task i
 /// comes back.
@@ -115,7 +110,7 @@ async fn drain_futures_unordered(n: usize) -> usize {
 }
 
 fn drain_in_completion_order(c: &mut Criterion) {
-    let rt = runtime();
+    let rt = common::runtime();
     let mut group = c.benchmark_group("drain_in_completion_order");
     group.sample_size(10);
     for n in [1_000_usize, 10_000, 100_000] {
