@@ -122,6 +122,7 @@ pub use timeout::{
     TimeoutHandle,
 };
 pub use tokio::time::sleep;
+pub use tokio_util::sync::CancellationToken;
 pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 
 /// The runtime-free synchronisation cores, for the loom models in

@@ -114,6 +114,9 @@ pub mod fault {
         /// A child's wrapper, dropped by an abort, catches a panic from the
         /// child's destructor but does not publish it.
         ChildDropLosesPanic = 1 << 15,
+        /// The gather core aborts the siblings at once although a grace
+        /// period was asked for.
+        GatherGraceAbortsAtOnce = 1 << 16,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -748,3 +748,111 @@ async fn gather_of_many_tasks_with_one_failure_on_multi_thread() {
     assert_eq!(error.index, N / 2);
     assert!(matches!(error.error, TaskError::Failed(i) if i == N / 2));
 }
+
+// ------------------------------------------- cooperative cancellation (grace)
+
+/// A child that watches `token`: when it is cancelled, it cleans up for
+/// `cleanup` (asynchronously), marks `cleaned` and returns.
+fn polite(
+    token: &asyncio::CancellationToken,
+    cleanup: Duration,
+    cleaned: &Reached,
+) -> asyncio::Task<&'static str, &'static str> {
+    let (token, cleaned) = (token.clone(), cleaned.clone());
+    asyncio::try_spawn(async move {
+        token.cancelled().await;
+        asyncio::sleep(cleanup).await;
+        cleaned.hit();
+        Ok("cleaned up")
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn grace_lets_siblings_clean_up_then_aborts_the_stubborn_ones() {
+    // SPEC decision 5: on the first failure the token is cancelled; a child
+    // that watches it cleans up asynchronously; one that ignores it is
+    // aborted when the grace period is over; the gather returns only once
+    // both have finished.
+    let token = asyncio::CancellationToken::new();
+    let cleaned = Reached::new();
+    let stubborn_dropped = DropFlag::new();
+    let guard = stubborn_dropped.guard();
+    let stubborn = asyncio::try_spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(3600)).await;
+        Ok("never")
+    });
+    let failing = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err("boom")
+    });
+    let start = tokio::time::Instant::now();
+    let error = asyncio::try_gather([
+        polite(&token, Duration::from_secs(2), &cleaned),
+        stubborn,
+        failing,
+    ])
+    .cancel_siblings()
+    .with_grace(token.clone(), Duration::from_secs(5))
+    .await
+    .unwrap_err();
+    assert_eq!(error.index, 2);
+    assert!(token.is_cancelled());
+    assert!(cleaned.reached(), "the polite child finished its clean-up");
+    assert!(stubborn_dropped.dropped(), "the stubborn child was aborted");
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(6),
+        "failure at 1s + 5s of grace"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn grace_ends_early_when_every_sibling_stops_on_its_own() {
+    let token = asyncio::CancellationToken::new();
+    let cleaned = Reached::new();
+    let failing = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err("boom")
+    });
+    let start = tokio::time::Instant::now();
+    let error = asyncio::try_gather([polite(&token, Duration::from_secs(2), &cleaned), failing])
+        .cancel_siblings()
+        .with_grace(token, Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(cleaned.reached());
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(3),
+        "no waiting for the full grace"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_with_grace_cancels_the_token_and_waits_for_clean_up() {
+    let token = asyncio::CancellationToken::new();
+    let cleaned = Reached::new();
+    let gathered = asyncio::try_gather([polite(&token, Duration::from_secs(2), &cleaned)])
+        .with_grace(token.clone(), Duration::from_secs(10));
+    let start = tokio::time::Instant::now();
+    assert!(gathered.cancel().await, "the child was still running");
+    assert!(token.is_cancelled());
+    assert!(cleaned.reached(), "it cleaned up instead of being aborted");
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_with_grace_leaves_siblings_running_and_the_token_alone() {
+    // Fail-fast cancels nothing, so the grace period never starts.
+    let token = asyncio::CancellationToken::new();
+    let cleaned = Reached::new();
+    let failing = asyncio::try_spawn(async { Err("boom") });
+    let error = asyncio::try_gather([polite(&token, Duration::ZERO, &cleaned), failing])
+        .with_grace(token.clone(), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert_eq!(error.index, 1);
+    assert!(!token.is_cancelled());
+}

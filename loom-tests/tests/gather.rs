@@ -377,3 +377,57 @@ fn cancel_siblings_returns_only_once_joined_twin_skip_join() {
         cancel_siblings_returns_only_once_joined,
     );
 }
+
+const ABORTED_IN_GRACE: &str = "a sibling was aborted during its grace period";
+
+/// Cancel-siblings with a grace period: the abort is deferred to the tokio
+/// layer (it calls `abort_unfinished` when the grace expires). A failure
+/// races a sibling that stops on its own; the core must not abort the
+/// sibling itself, and still returns only once it has finished.
+fn grace_defers_the_abort() {
+    loom::model(|| {
+        reset_reports();
+        let (failing, failing_run, failing_core) = child(1, Box::pin(ready(Err(7))));
+        let (polite, polite_run, polite_core) = child(2, Box::pin(ready(Ok(1))));
+        let mut gathering =
+            Gathering::new(vec![failing, polite], Mode::CancelSiblings, count_report);
+        gathering.defer_abort();
+        let a = worker(failing_run);
+        let b = worker(polite_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        if poll.is_ready() {
+            assert!(
+                failing_core.is_done() && polite_core.is_done(),
+                "the gather returned before its siblings finished"
+            );
+        }
+        a.join().unwrap();
+        b.join().unwrap();
+        let finished = finish(&mut gathering, &waiter, poll);
+        assert!(!polite_core.cancel_requested(), "{ABORTED_IN_GRACE}");
+        assert!(
+            matches!(
+                finished,
+                Finished::Failed {
+                    index: 0,
+                    error: TaskError::Failed(7)
+                }
+            ),
+            "unexpected result {finished:?}"
+        );
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn grace_defers_the_abort_model() {
+    grace_defers_the_abort();
+}
+
+#[test]
+#[should_panic(expected = "a sibling was aborted during its grace period")]
+fn grace_defers_the_abort_twin_aborts_at_once() {
+    fault::with(Fault::GatherGraceAbortsAtOnce, grace_defers_the_abort);
+}

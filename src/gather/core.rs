@@ -31,6 +31,12 @@
 //! that arrives while joining replaces an ordinary failure as the one
 //! returned (panics win); a second panic goes to `report`.
 //!
+//! With a grace period ([`Gathering::defer_abort`]), starting to join does
+//! not abort anyone: the tokio layer cancels the children's token, and calls
+//! [`Gathering::abort_unfinished`] for those still running when the period
+//! is over. Joining itself is unchanged: the gather finishes once each
+//! cancelled child has published.
+//!
 //! Dropping a `Gathering` before it finished cancels every unfinished child
 //! (drop cannot wait: each stops at its next await point) and reports any
 //! panic it collected but never returned.
@@ -94,6 +100,10 @@ pub struct Gathering<T, E, H: ChildHandle<T, E>> {
     joining: bool,
     /// The whole gather was cancelled (`cancel_all`): outcomes are dropped.
     cancelling: bool,
+    /// Cancelling waits for the tokio layer's grace period: joining and
+    /// `cancel_all` do not abort the children themselves; the layer calls
+    /// [`abort_unfinished`](Gathering::abort_unfinished) when it expires.
+    deferred_abort: bool,
     started: bool,
     finished: bool,
     /// The ready list swapped out of `shared`, kept for its capacity.
@@ -134,6 +144,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             failure: None,
             joining: false,
             cancelling: false,
+            deferred_abort: false,
             started: false,
             finished: false,
             batch: Vec::new(),
@@ -149,6 +160,27 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     /// Changes the mode. Only meaningful before the first poll.
     pub fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+    }
+
+    /// Defers aborting: when the gather starts cancelling children (joining,
+    /// or `cancel_all`), it leaves them running until
+    /// [`abort_unfinished`](Gathering::abort_unfinished), so that they can
+    /// stop on their own during a grace period. Set before the first poll.
+    pub fn defer_abort(&mut self) {
+        self.deferred_abort = true;
+    }
+
+    /// Whether the gather is cancelling children and waiting for them to
+    /// finish (a failure in cancel-siblings mode, a panic, or `cancel_all`).
+    pub fn is_cancelling_children(&self) -> bool {
+        (self.joining || self.cancelling) && !self.finished
+    }
+
+    /// Aborts every child that has not finished (the grace period is over).
+    pub fn abort_unfinished(&self) {
+        for child in self.children.iter().flatten() {
+            child.cancel();
+        }
     }
 
     /// Whether the gather was polled at least once.
@@ -193,6 +225,13 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             return false;
         }
         self.cancelling = true;
+        if self.deferred_abort {
+            return self
+                .children
+                .iter()
+                .flatten()
+                .any(|child| !child.task_core().is_done());
+        }
         let mut any = false;
         for child in self.children.iter().flatten() {
             any |= child.cancel();
@@ -336,16 +375,17 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         self.outcomes[index] = Some(outcome);
         if panicked || self.mode == Mode::CancelSiblings {
             self.joining = true;
-            self.cancel_unfinished();
+            #[cfg(asyncio_loom)]
+            let deferred = self.deferred_abort
+                && !crate::sync::fault::on(crate::sync::fault::Fault::GatherGraceAbortsAtOnce);
+            #[cfg(not(asyncio_loom))]
+            let deferred = self.deferred_abort;
+            if !deferred {
+                self.abort_unfinished();
+            }
             return false;
         }
         true
-    }
-
-    fn cancel_unfinished(&self) {
-        for child in self.children.iter().flatten() {
-            child.cancel();
-        }
     }
 
     /// Builds the result and detaches what is left.

@@ -12,9 +12,14 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use self::core::{Finished, Gathering, Mode};
 use crate::task::{report_unobserved, IntoTask, Task, TaskError, TryIntoTask};
+use crate::timeout::{deadline_after, Timer};
 
 /// A child of a [`gather`] failed: which one, and how it ended.
 ///
@@ -292,6 +297,38 @@ where
 #[must_use = "futures do nothing unless polled"]
 pub struct Gather<T, E = Infallible> {
     gathering: Gathering<T, E, Task<T, E>>,
+    grace: Option<Grace>,
+}
+
+/// A cooperative cancellation: the token children watch, and how long they
+/// get to stop on their own before the gather aborts them.
+struct Grace {
+    token: CancellationToken,
+    period: Duration,
+    deadline: Option<Instant>,
+    timer: Timer,
+    aborted: bool,
+}
+
+impl Grace {
+    /// While `gathering` cancels children: cancels the token at once, and
+    /// aborts the children still running when the period is over.
+    fn poll<T, E>(&mut self, gathering: &Gathering<T, E, Task<T, E>>, cx: &mut Context<'_>) {
+        if self.aborted || !gathering.is_cancelling_children() {
+            return;
+        }
+        let deadline = match self.deadline {
+            Some(deadline) => deadline,
+            None => {
+                self.token.cancel();
+                *self.deadline.insert(deadline_after(self.period))
+            }
+        };
+        if self.timer.poll_expired(Some(deadline), 0, cx) {
+            gathering.abort_unfinished();
+            self.aborted = true;
+        }
+    }
 }
 
 impl<T, E> fmt::Debug for Gather<T, E> {
@@ -306,6 +343,7 @@ impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
     fn new(tasks: Vec<Task<T, E>>) -> Self {
         Self {
             gathering: Gathering::new(tasks, Mode::FailFast, report_unobserved::<E>),
+            grace: None,
         }
     }
 }
@@ -394,8 +432,65 @@ impl<T, E> Gather<T, E> {
         let cancelled_any = self.gathering.cancel_all();
         GatherCancel {
             gathering: self.gathering,
+            grace: self.grace,
             cancelled_any,
         }
+    }
+
+    /// Cancels cooperatively: whenever this gather cancels children (the
+    /// [`cancel_siblings`](Gather::cancel_siblings) policy, a child's panic,
+    /// or [`cancel`](Gather::cancel)), it first cancels `token`, which the
+    /// children can watch to stop on their own and clean up asynchronously,
+    /// and aborts only those still running `grace` later. It still returns
+    /// only once every child it cancelled has finished. (SPEC decision 5:
+    /// Rust cannot run async clean-up inside an abort.)
+    ///
+    /// Dropping the gather cannot wait: it aborts every unfinished child at
+    /// once, grace or not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use asyncio::CancellationToken;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let token = CancellationToken::new();
+    /// let watched = token.clone();
+    /// let polite = asyncio::try_spawn(async move {
+    ///     watched.cancelled().await;
+    ///     asyncio::sleep(Duration::from_millis(10)).await; // async clean-up
+    ///     Ok::<&str, &str>("cleaned up")
+    /// });
+    /// let failing = asyncio::try_spawn(async { Err::<&str, &str>("boom") });
+    /// let error = asyncio::try_gather([polite, failing])
+    ///     .cancel_siblings()
+    ///     .with_grace(token, Duration::from_secs(1))
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(error.index, 1); // the sibling stopped on its own in time
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the gather was already polled.
+    #[track_caller]
+    pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
+        assert!(
+            !self.gathering.started(),
+            "asyncio: a gather's grace period must be chosen before it is first polled"
+        );
+        self.gathering.defer_abort();
+        self.grace = Some(Grace {
+            token,
+            period: grace,
+            deadline: None,
+            timer: Timer::default(),
+            aborted: false,
+        });
+        self
     }
 
     #[track_caller]
@@ -416,7 +511,14 @@ impl<T, E> Future for Gather<T, E> {
     type Output = Result<Vec<T>, GatherError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(match std::task::ready!(self.gathering.poll(cx)) {
+        let this = &mut *self;
+        let polled = this.gathering.poll(cx);
+        if polled.is_pending() {
+            if let Some(grace) = &mut this.grace {
+                grace.poll(&this.gathering, cx);
+            }
+        }
+        Poll::Ready(match std::task::ready!(polled) {
             Finished::Values(values) => Ok(values),
             Finished::Failed {
                 error: TaskError::Panicked(panic),
@@ -438,6 +540,7 @@ impl<T, E> Future for Gather<T, E> {
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherCancel<T, E = Infallible> {
     gathering: Gathering<T, E, Task<T, E>>,
+    grace: Option<Grace>,
     cancelled_any: bool,
 }
 
@@ -456,8 +559,14 @@ impl<T, E> Future for GatherCancel<T, E> {
     type Output = bool;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
-        std::task::ready!(self.gathering.poll_cancelled(cx));
-        Poll::Ready(self.cancelled_any)
+        let this = &mut *self;
+        if this.gathering.poll_cancelled(cx).is_pending() {
+            if let Some(grace) = &mut this.grace {
+                grace.poll(&this.gathering, cx);
+            }
+            return Poll::Pending;
+        }
+        Poll::Ready(this.cancelled_any)
     }
 }
 
