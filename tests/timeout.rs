@@ -149,9 +149,31 @@ async fn wait_for_delivers_a_task_value_that_beats_the_cancellation() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn wait_for_delivers_a_task_error_raised_during_the_cancellation() {
+    // Behaviour 56 in the crate's form: the deadline passes and the task is
+    // cancelled while it is in synchronous code; it returns an error before
+    // the abort can land, and that error comes back, not a TimeoutError.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let task = asyncio::try_spawn(async move {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap(); // blocks the worker: no await point
+        Err::<(), _>("failed while being cancelled")
+    });
+    started_rx.await.unwrap();
+    let (outcome, ()) = tokio::join!(asyncio::wait_for(task, Duration::ZERO), async move {
+        release_tx.send(()).unwrap();
+    });
+    assert!(matches!(
+        outcome,
+        Ok(Err(TaskError::Failed("failed while being cancelled")))
+    ));
+}
+
 #[tokio::test(start_paused = true)]
 async fn wait_for_passes_the_operands_error_through() {
-    // Behaviour 56's crate form: an error is the operand's output, unchanged.
+    // An error is the operand's output, unchanged.
     let failing = async { Err::<(), _>("inner error") };
     assert_eq!(
         asyncio::wait_for(failing, SEC).await,
@@ -287,9 +309,9 @@ async fn body_error_passes_through_unchanged_and_not_expired() {
 
 #[tokio::test(start_paused = true)]
 async fn dropping_a_scope_before_its_deadline_is_not_a_timeout() {
-    // Behaviours 67 and 74: an outside cancellation is not converted; the
-    // crate's form is that the dropped scope returns nothing and is not
-    // expired.
+    // Behaviour 67: an outside cancellation is not converted; the crate's
+    // form is that the dropped scope returns nothing, is not expired, and
+    // is finished: its handle can no longer reschedule it (71).
     let dropped = DropFlag::new();
     let guard = dropped.guard();
     let scope = asyncio::timeout(10 * SEC);
@@ -300,6 +322,37 @@ async fn dropping_a_scope_before_its_deadline_is_not_a_timeout() {
     }
     assert!(dropped.dropped());
     assert!(!handle.expired());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Finished));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancellation_arriving_with_the_expiry_wins_over_the_timeout() {
+    // Behaviour 74: a cancel request after the deadline passed, before the
+    // TimeoutError was raised, propagates as a cancellation. Here the
+    // awaiter gives up at the very instant the deadline passes, before the
+    // scope is polled again: the scope is dropped, never converts, and is
+    // not expired.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    let mut body = Box::pin(scope.run(asyncio::sleep(10 * SEC)));
+    assert!(futures::poll!(body.as_mut()).is_pending());
+    tokio::time::advance(2 * SEC).await; // the deadline has passed
+    drop(body); // cancelled before it could report the timeout
+    assert!(!handle.expired());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Finished));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scope_whose_body_panicked_is_finished() {
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        scope.run(async { panic!("body failed") }),
+    ))
+    .await;
+    assert!(outcome.is_err(), "the body's panic propagates through run");
+    assert!(!handle.expired());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Finished));
 }
 
 #[tokio::test(start_paused = true)]

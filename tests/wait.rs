@@ -318,3 +318,18 @@ async fn draining_a_chain_with_a_wait_loop_sees_every_task_once_in_order() {
     }
     assert_eq!(seen, (0..N).collect::<Vec<_>>());
 }
+
+#[tokio::test(start_paused = true)]
+async fn into_tasks_puts_finished_tasks_first_in_completion_order() {
+    // Regression: into_tasks closed the ready list before collecting it, so
+    // a task that had just finished came back among the unfinished ones.
+    let mut set = TaskSet::new();
+    let slow = asyncio::spawn(sleeper(10));
+    let fast = asyncio::spawn(sleeper(1));
+    let (slow_id, fast_id) = (slow.id(), fast.id());
+    set.insert(slow);
+    set.insert(fast);
+    asyncio::sleep(2 * SEC).await; // fast has finished; nobody looked yet
+    let ids: Vec<_> = set.into_tasks().iter().map(|task| task.id()).collect();
+    assert_eq!(ids, [fast_id, slow_id]);
+}

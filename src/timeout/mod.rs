@@ -111,7 +111,7 @@ pub enum RescheduleError {
 /// | the body errors | the exception passes through; `expired()` is `False` (66) | `Ok(Err(e))`; `expired()` is `false` |
 /// | the body is cancelled | n/a | n/a: the body is a future run in place, not a task |
 /// | the body panics | the exception propagates | the panic propagates through `run`, unchanged |
-/// | the deadline fires | the body is cancelled at its await; `TimeoutError` at exit (62) | the body is dropped at its await; `Err(TimeoutError)`; `expired()` is `true` |
+/// | the deadline fires | the body is cancelled at its await; `TimeoutError` at exit (62) | the body is dropped at its await; `Err(TimeoutError)`; `expired()` is `true`. Tasks the body owns (a `gather`, an awaited `Task`) are aborted, not awaited: they stop at their next await point, possibly after `run` returned |
 /// | the handle is dropped | n/a | nothing: the scope keeps its deadline |
 /// | the runtime shuts down | the task is cancelled | the scope is dropped with its task |
 ///
@@ -228,12 +228,26 @@ impl TimeoutHandle {
 
 pin_project_lite::pin_project! {
     /// The future returned by [`Timeout::run`].
+    ///
+    /// Dropped before it completed (its awaiter was cancelled, or its body
+    /// panicked), the scope is finished: its handles report
+    /// `expired() == false` and `reschedule` fails with
+    /// [`RescheduleError::Finished`].
     #[must_use = "futures do nothing unless polled"]
     pub struct Scope<F> {
         #[pin]
         body: Option<F>,
         core: Arc<TimeoutCore>,
         timer: Timer,
+    }
+
+    impl<F> PinnedDrop for Scope<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.body.is_some() {
+                this.core.finish();
+            }
+        }
     }
 }
 

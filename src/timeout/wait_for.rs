@@ -113,8 +113,13 @@ impl<T, E> Operand for Join<T, E> {
 /// - A **future** runs in place, in the caller's task (as asyncio 3.12+,
 ///   behaviour 57). When the deadline passes, it is dropped at its current
 ///   await point, before `wait_for` returns `Err(TimeoutError)`: once you
-///   see the error, the future is gone (behaviour 51). With a zero (or
-///   already passed) deadline it is never started (behaviour 53).
+///   see the error, the future is gone (behaviour 51). Dropping cannot wait,
+///   though: tasks the future owns (a [`gather`](crate::gather()), a task's
+///   [`Join`](crate::Join)) are aborted and stop at their next await point,
+///   possibly after `wait_for` returned. To wait for them too, pass the
+///   [`Task`] itself, or cancel a gather with
+///   [`Gather::cancel`](crate::Gather::cancel)`.await`. With a zero (or
+///   already passed) deadline a future is never started (behaviour 53).
 /// - A **task** is awaited. When the deadline passes, it is cancelled and
 ///   `wait_for` waits until it has actually finished before returning
 ///   `Err(TimeoutError)` (behaviour 51). If it completes before the
@@ -172,7 +177,7 @@ impl<T, E> Operand for Join<T, E> {
 /// | the operand errors | the exception propagates | `Ok(Err(e))`: the operand's output, unchanged |
 /// | the operand is cancelled | `CancelledError` propagates | a task operand yields `Ok(Err(TaskError::Cancelled))` |
 /// | the operand panics | the exception propagates | a future's panic propagates; a task's is `Ok(Err(TaskError::Panicked(p)))` |
-/// | the timeout fires | the operand is cancelled and waited for, then `TimeoutError` (51) | the same; `Err(TimeoutError)` |
+/// | the timeout fires | the operand is cancelled and waited for, then `TimeoutError` (51) | a task operand: cancelled and waited for, then `Err(TimeoutError)`. A future operand: dropped, then `Err(TimeoutError)`; tasks it owns (a `gather`, a `Join`) are aborted, not awaited, and stop at their next await point, possibly after `wait_for` returned |
 /// | the owner/handle is dropped | n/a | n/a |
 /// | the runtime shuts down | the task is cancelled | the `wait_for` future is dropped with its task |
 ///

@@ -241,8 +241,10 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// Empties the set: the finished children in completion order, then the
     /// pending ones (which no longer report to the set).
     pub fn into_handles(mut self) -> Vec<H> {
-        self.ready.close();
+        // Collect first: closing drops the queued indices of children that
+        // finished since the last look, and they belong with the finished.
         self.collect(None);
+        self.ready.close();
         let mut handles: Vec<H> = self.done.drain(..).collect();
         handles.extend(
             self.slots
