@@ -96,12 +96,16 @@ static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 /// # asyncio::reset_unobserved_error_hook();
 /// ```
 pub fn set_unobserved_error_hook(hook: impl Fn(Unobserved) + Send + Sync + 'static) {
-    *HOOK.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(hook));
+    *HOOK
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(hook));
 }
 
 /// Puts back the default hook, which prints one line on stderr.
 pub fn reset_unobserved_error_hook() {
-    *HOOK.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    *HOOK
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
 }
 
 /// Hands an unobserved outcome to the current hook.

@@ -20,8 +20,8 @@ pub use tokio::time::sleep;
 /// change in any release.
 #[doc(hidden)]
 pub mod __cores {
-    pub use crate::task::core as task;
-    pub use crate::timeout::core as timeout;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
+    pub use crate::task::core as task;
+    pub use crate::timeout::core as timeout;
 }

@@ -1,6 +1,6 @@
 //! The completion core: where a spawned child publishes its outcome and where
 //! the awaiting side finds it. Runtime-free; its sync types come from
-//! [`crate::sync`] only, so the loom models in `loom-tests/` drive this code.
+//! `crate::sync` only, so the loom models in `loom-tests/` drive this code.
 //!
 //! Implementer's notes. One lock guards the whole state of a task: the
 //! outcome slot, the waiter's waker, and two flags (the handle was dropped;
@@ -129,7 +129,8 @@ impl<T, E> TaskCore<T, E> {
         let waker = state.waker.take();
         drop(state);
         #[cfg(asyncio_loom)]
-        let waker = waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake));
+        let waker =
+            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake));
         if let Some(waker) = waker {
             waker.wake();
         }

@@ -121,7 +121,9 @@ impl Panic {
 
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Panic").field("message", &self.message).finish_non_exhaustive()
+        f.debug_struct("Panic")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
     }
 }
 

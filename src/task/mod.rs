@@ -17,8 +17,8 @@ use std::task::{Context, Poll};
 
 use tokio::task::AbortHandle;
 
-pub use self::error::{Panic, TaskError};
 use self::core::{Child, TaskCore};
+pub use self::error::{Panic, TaskError};
 use crate::hook::{self, Unobserved};
 use crate::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The timeout core: a scope's deadline and phase, shared with the
 //! [`TimeoutHandle`](crate::TimeoutHandle)s that reschedule it from anywhere.
-//! Runtime-free; sync types from [`crate::sync`] only.
+//! Runtime-free; sync types from `crate::sync` only.
 //!
 //! Implementer's notes. A handle on another thread may move the deadline
 //! while the scope is parked on the old one, so a reschedule bumps a

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
+use self::core::{Phase, TimeoutCore};
 pub use self::shield::{shield, Shield};
 pub use self::wait_for::{wait_for, Awaitable, WaitFor};
-use self::core::{Phase, TimeoutCore};
 use crate::sync::Arc;
 
 /// The deadline passed before the operation completed: asyncio's

@@ -89,7 +89,9 @@ pub struct Shield<T, E> {
 
 impl<T, E> fmt::Debug for Shield<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shield").field("task", &self.join.task()).finish()
+        f.debug_struct("Shield")
+            .field("task", &self.join.task())
+            .finish()
     }
 }
 
