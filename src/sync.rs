@@ -79,6 +79,23 @@ pub mod fault {
         TaskDetachForgetsFailure = 1 << 2,
         /// The timeout core does not wake the scope when rescheduled.
         TimeoutSkipWake = 1 << 3,
+        // The queue's faults start at bit 16, clear of other cores' bits.
+        /// The queue core grants a freed slot to a waiting putter but does
+        /// not wake it.
+        QueuePutterSkipWake = 1 << 16,
+        /// The queue core does not pass on the item granted to a getter that
+        /// is dropped before it took it.
+        QueueDroppedGetterKeepsItem = 1 << 17,
+        /// The queue core does not wake joiners when the unfinished count
+        /// reaches zero.
+        QueueJoinSkipWake = 1 << 18,
+        /// The queue core does not wake blocked putters on shutdown.
+        QueueShutdownSkipsPutters = 1 << 19,
+        /// The queue core does not wake blocked getters on shutdown.
+        QueueShutdownSkipsGetters = 1 << 20,
+        /// An immediate shutdown lowers the unfinished count but does not
+        /// release joiners when it reaches zero.
+        QueueImmediateShutdownKeepsJoin = 1 << 21,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
