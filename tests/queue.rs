@@ -419,6 +419,39 @@ async fn b118_fixed_blocked_putters_keep_their_order() {
     assert_eq!(out, [0, 1, 2, 3, 4, 5]);
 }
 
+// ---- 119, 120: no loop binding; abandoned gets ----
+
+#[test]
+fn b119_queue_is_not_bound_to_a_runtime() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap(); // no runtime needed
+    let first = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let second = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(first.block_on(queue.get()), Ok(1));
+    second.block_on(queue.put(2)).unwrap();
+    assert_eq!(first.block_on(queue.get()), Ok(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn b120_get_that_loses_a_select_takes_nothing() {
+    let queue = Queue::unbounded();
+    let never_polled = queue.get();
+    queue.put_nowait(1).unwrap();
+    drop(never_polled);
+    assert_eq!(queue.qsize(), 1);
+    assert_eq!(queue.get_nowait(), Ok(1));
+    tokio::select! {
+        _ = queue.get() => unreachable!("the queue is empty"),
+        () = asyncio::sleep(Duration::from_secs(1)) => {}
+    }
+    queue.put_nowait(2).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(2), "the abandoned get took nothing");
+}
+
 // ---- 121–126: shutdown ----
 
 #[tokio::test]

@@ -8,7 +8,7 @@
 //! lock is released, so no user code runs under it.
 //!
 //! Fairness comes from *grants*. A waiter list has two parts: `waiting`
-//! (ordered by arrival, a `BTreeMap` keyed by a counter) and `granted`
+//! (ordered by arrival, keyed by a counter) and `granted`
 //! (waiters that were promised something and woken, but have not run yet).
 //!
 //! - When a slot frees up and putters are waiting, the slot is granted to the
@@ -29,19 +29,25 @@
 //! item is available (`len == granted getters`); `len >= granted getters`.
 //! A waiter that is neither waiting nor granted was removed by a shutdown.
 //!
-//! The unfinished count is asyncio's `_unfinished_tasks`. Items taken through
-//! a guard are counted separately (`guarded`), so that a manual `task_done()`
-//! can never spend the unit a guard will spend when it drops: a guard never
-//! underflows, and the manual call gets the typed error instead.
+//! The unfinished count is asyncio's `_unfinished_tasks`, kept in two parts:
+//! `guarded` (under the lock), the units held by guards, and `spendable` (an
+//! atomic), the units a manual `task_done()` may spend. So a manual call can
+//! never spend the unit a guard will spend when it drops (a guard never
+//! underflows; the manual call gets the typed error), and `task_done()` is
+//! one compare-and-swap outside the lock: a consumer that calls it for every
+//! item does not contend for the lock a third time. Whoever may have brought
+//! the total to zero (`task_done` taking `spendable` to zero, a guard, an
+//! immediate shutdown) takes the lock and releases the joiners if the total
+//! is zero; `join` checks the total under the same lock, so a join cannot
+//! miss that release.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::task::{Context, Poll, Waker};
 
 use crate::queue::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
-use crate::sync::Mutex;
+use crate::sync::{AtomicUsize, Mutex, Ordering};
 
 /// The order in which a queue hands out its items.
 enum Buffer<T> {
@@ -50,7 +56,7 @@ enum Buffer<T> {
     Priority {
         heap: BinaryHeap<Ranked<T>>,
         next_seq: u64,
-        compare: fn(&T, &T) -> Ordering,
+        compare: fn(&T, &T) -> std::cmp::Ordering,
     },
 }
 
@@ -60,25 +66,25 @@ enum Buffer<T> {
 struct Ranked<T> {
     item: T,
     seq: u64,
-    compare: fn(&T, &T) -> Ordering,
+    compare: fn(&T, &T) -> std::cmp::Ordering,
 }
 
 impl<T> Ord for Ranked<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         // `BinaryHeap` pops the greatest: the smallest item, then the oldest.
         (self.compare)(&other.item, &self.item).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
 impl<T> PartialOrd for Ranked<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl<T> PartialEq for Ranked<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
 
@@ -157,24 +163,34 @@ enum Status {
     Gone,
 }
 
+/// A waiter list. Ids come from one counter, so both parts stay sorted by
+/// id, and every granted id is smaller than every waiting one (a grant takes
+/// the oldest waiter). Deques keep their capacity, so a queue that blocks
+/// and wakes in a loop does not allocate.
 #[derive(Default)]
 struct WaitList {
-    waiting: BTreeMap<u64, Waker>,
-    granted: BTreeSet<u64>,
+    waiting: VecDeque<(u64, Waker)>,
+    granted: VecDeque<u64>,
 }
 
 impl WaitList {
     fn register(&mut self, waiter: &mut Waiter, next_id: &mut u64, cx: &Context<'_>) {
         let id = *next_id;
         *next_id += 1;
-        self.waiting.insert(id, cx.waker().clone());
+        self.waiting.push_back((id, cx.waker().clone()));
         waiter.id = Some(id);
     }
 
+    fn waiting_index(&self, id: u64) -> Option<usize> {
+        self.waiting
+            .binary_search_by_key(&id, |(waiting, _)| *waiting)
+            .ok()
+    }
+
     fn status(&self, id: u64) -> Status {
-        if self.granted.contains(&id) {
+        if self.granted.binary_search(&id).is_ok() {
             Status::Granted
-        } else if self.waiting.contains_key(&id) {
+        } else if self.waiting_index(id).is_some() {
             Status::Waiting
         } else {
             Status::Gone
@@ -182,33 +198,51 @@ impl WaitList {
     }
 
     fn update_waker(&mut self, id: u64, cx: &Context<'_>) {
-        if let Some(waker) = self.waiting.get_mut(&id) {
+        if let Some(index) = self.waiting_index(id) {
+            let waker = &mut self.waiting[index].1;
             if !waker.will_wake(cx.waker()) {
                 *waker = cx.waker().clone();
             }
         }
     }
 
+    fn remove_waiting(&mut self, id: u64) {
+        if let Some(index) = self.waiting_index(id) {
+            self.waiting.remove(index);
+        }
+    }
+
+    fn remove_granted(&mut self, id: u64) {
+        if let Ok(index) = self.granted.binary_search(&id) {
+            self.granted.remove(index);
+        }
+    }
+
     /// Grants the first waiting waiter, if any, and returns its waker.
     fn grant_first(&mut self) -> Option<Waker> {
-        let (id, waker) = self.waiting.pop_first()?;
-        self.granted.insert(id);
+        let (id, waker) = self.waiting.pop_front()?;
+        self.granted.push_back(id);
         Some(waker)
+    }
+
+    /// Removes the waiting waiters and returns their wakers.
+    fn take_waiting(&mut self) -> Vec<Waker> {
+        self.waiting.drain(..).map(|(_, waker)| waker).collect()
     }
 
     /// Removes every waiter (granted or not) and returns the wakers of those
     /// still waiting (granted ones were woken when granted).
     fn remove_all(&mut self) -> Vec<Waker> {
         self.granted.clear();
-        std::mem::take(&mut self.waiting).into_values().collect()
+        self.take_waiting()
     }
 }
 
 struct State<T> {
     buffer: Buffer<T>,
     capacity: Option<NonZeroUsize>,
-    unfinished: usize,
-    /// How many of the unfinished items are held by guards.
+    /// How many of the unfinished items are held by guards (the rest are
+    /// counted by [`QueueCore::spendable`]).
     guarded: usize,
     shutdown: bool,
     next_id: u64,
@@ -230,9 +264,9 @@ impl<T> State<T> {
 
     /// Inserts an item into a slot that is known to be free (or granted to
     /// the caller), and grants the item to the first waiting getter.
-    fn insert(&mut self, item: T) -> Option<Waker> {
+    fn insert(&mut self, item: T, spendable: &AtomicUsize) -> Option<Waker> {
         self.buffer.push(item);
-        self.unfinished += 1;
+        spendable.fetch_add(1, Ordering::SeqCst);
         if self.available() > 0 {
             self.getters.grant_first()
         } else {
@@ -242,14 +276,17 @@ impl<T> State<T> {
 
     /// Takes an item out, and grants the freed slot to the first waiting
     /// putter.
-    fn remove(&mut self, guard: bool) -> (T, bool, Option<Waker>) {
+    fn remove(&mut self, guard: bool, spendable: &AtomicUsize) -> (T, bool, Option<Waker>) {
         let item = self
             .buffer
             .pop()
             .expect("asyncio: queue core took an item it had counted but not found");
         // A guard counts only if an unfinished unit is left for it: the
         // item's own unit may already have been spent by a manual task_done.
-        let counted = guard && self.unfinished > self.guarded;
+        let counted = guard
+            && spendable
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
         if counted {
             self.guarded += 1;
         }
@@ -274,8 +311,8 @@ impl<T> State<T> {
         self.getters.grant_first()
     }
 
-    fn release_joiners(&mut self) -> Vec<Waker> {
-        if self.unfinished != 0 {
+    fn release_joiners(&mut self, spendable: &AtomicUsize) -> Vec<Waker> {
+        if self.guarded != 0 || spendable.load(Ordering::SeqCst) != 0 {
             return Vec::new();
         }
         let wakers = self.joiners.remove_all();
@@ -286,9 +323,13 @@ impl<T> State<T> {
         wakers
     }
 
-    fn try_get(&mut self, guard: bool) -> Result<(T, bool, Option<Waker>), TryGetError> {
+    fn try_get(
+        &mut self,
+        guard: bool,
+        spendable: &AtomicUsize,
+    ) -> Result<(T, bool, Option<Waker>), TryGetError> {
         if self.available() > 0 {
-            Ok(self.remove(guard))
+            Ok(self.remove(guard, spendable))
         } else if self.shutdown {
             Err(TryGetError::ShutDown)
         } else {
@@ -322,6 +363,8 @@ pub struct Taken<T> {
 /// The shared state of one queue.
 pub struct QueueCore<T> {
     state: Mutex<State<T>>,
+    /// The unfinished units not held by guards: what `task_done()` spends.
+    spendable: AtomicUsize,
 }
 
 impl<T> fmt::Debug for QueueCore<T> {
@@ -330,7 +373,10 @@ impl<T> fmt::Debug for QueueCore<T> {
         f.debug_struct("QueueCore")
             .field("len", &state.buffer.len())
             .field("capacity", &state.capacity)
-            .field("unfinished", &state.unfinished)
+            .field(
+                "unfinished",
+                &(state.guarded + self.spendable.load(Ordering::SeqCst)),
+            )
             .field("shutdown", &state.shutdown)
             .field("waiting_putters", &state.putters.waiting.len())
             .field("waiting_getters", &state.getters.waiting.len())
@@ -344,7 +390,6 @@ impl<T> QueueCore<T> {
             state: Mutex::new(State {
                 buffer,
                 capacity,
-                unfinished: 0,
                 guarded: 0,
                 shutdown: false,
                 next_id: 0,
@@ -352,6 +397,7 @@ impl<T> QueueCore<T> {
                 getters: WaitList::default(),
                 joiners: WaitList::default(),
             }),
+            spendable: AtomicUsize::new(0),
         }
     }
 
@@ -390,7 +436,7 @@ impl<T> QueueCore<T> {
         if !state.has_free_slot() {
             return Err(TryPutError::Full(item));
         }
-        let waker = state.insert(item);
+        let waker = state.insert(item, &self.spendable);
         drop(state);
         wake(waker);
         Ok(())
@@ -408,7 +454,7 @@ impl<T> QueueCore<T> {
             None => false,
             Some(id) => match state.putters.status(id) {
                 Status::Granted => {
-                    state.putters.granted.remove(&id);
+                    state.putters.remove_granted(id);
                     waiter.id = None;
                     true
                 }
@@ -429,7 +475,7 @@ impl<T> QueueCore<T> {
             return Poll::Ready(Err(PutError::ShutDown(value)));
         }
         if granted || state.has_free_slot() {
-            let waker = state.insert(value);
+            let waker = state.insert(value, &self.spendable);
             drop(state);
             wake(waker);
             return Poll::Ready(Ok(()));
@@ -449,11 +495,11 @@ impl<T> QueueCore<T> {
         let mut state = self.state.lock();
         let waker = match state.putters.status(id) {
             Status::Waiting => {
-                state.putters.waiting.remove(&id);
+                state.putters.remove_waiting(id);
                 None
             }
             Status::Granted => {
-                state.putters.granted.remove(&id);
+                state.putters.remove_granted(id);
                 state.grant_putter()
             }
             Status::Gone => None,
@@ -466,7 +512,7 @@ impl<T> QueueCore<T> {
     /// `guard` says whether a guard will hold the item's unfinished unit.
     pub fn try_get(&self, guard: bool) -> Result<Taken<T>, TryGetError> {
         let mut state = self.state.lock();
-        let outcome = state.try_get(guard);
+        let outcome = state.try_get(guard, &self.spendable);
         drop(state);
         outcome.map(|(item, counted, waker)| {
             wake(waker);
@@ -485,9 +531,9 @@ impl<T> QueueCore<T> {
         if let Some(id) = waiter.id {
             match state.getters.status(id) {
                 Status::Granted => {
-                    state.getters.granted.remove(&id);
+                    state.getters.remove_granted(id);
                     waiter.id = None;
-                    let (item, counted, waker) = state.remove(guard);
+                    let (item, counted, waker) = state.remove(guard, &self.spendable);
                     drop(state);
                     wake(waker);
                     return Poll::Ready(Ok(Taken { item, counted }));
@@ -499,7 +545,7 @@ impl<T> QueueCore<T> {
                 Status::Gone => waiter.id = None,
             }
         }
-        match state.try_get(guard) {
+        match state.try_get(guard, &self.spendable) {
             Ok((item, counted, waker)) => {
                 drop(state);
                 wake(waker);
@@ -523,11 +569,11 @@ impl<T> QueueCore<T> {
         let mut state = self.state.lock();
         let waker = match state.getters.status(id) {
             Status::Waiting => {
-                state.getters.waiting.remove(&id);
+                state.getters.remove_waiting(id);
                 None
             }
             Status::Granted => {
-                state.getters.granted.remove(&id);
+                state.getters.remove_granted(id);
                 #[cfg(asyncio_loom)]
                 let pass_on =
                     !crate::sync::fault::on(crate::sync::fault::Fault::QueueDroppedGetterKeepsItem);
@@ -537,7 +583,8 @@ impl<T> QueueCore<T> {
                     state.grant_getter()
                 } else {
                     // The fault: the item stays promised to nobody.
-                    state.getters.granted.insert(id);
+                    let index = state.getters.granted.partition_point(|&g| g < id);
+                    state.getters.granted.insert(index, id);
                     None
                 }
             }
@@ -549,24 +596,27 @@ impl<T> QueueCore<T> {
 
     /// Marks one unfinished item done (asyncio's `task_done()`).
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut state = self.state.lock();
-        if state.unfinished <= state.guarded {
-            return Err(TaskDoneError::TooManyCalls);
+        let previous = self
+            .spendable
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .map_err(|_| TaskDoneError::TooManyCalls)?;
+        if previous == 1 {
+            // The total may have reached zero: check and release under the
+            // lock, where joins check it too.
+            let mut state = self.state.lock();
+            let wakers = state.release_joiners(&self.spendable);
+            drop(state);
+            wake_all(wakers);
         }
-        state.unfinished -= 1;
-        let wakers = state.release_joiners();
-        drop(state);
-        wake_all(wakers);
         Ok(())
     }
 
     /// A guard that holds an unfinished unit gives it back.
     pub fn guard_done(&self) {
         let mut state = self.state.lock();
-        debug_assert!(state.guarded > 0 && state.unfinished >= state.guarded);
+        debug_assert!(state.guarded > 0);
         state.guarded -= 1;
-        state.unfinished -= 1;
-        let wakers = state.release_joiners();
+        let wakers = state.release_joiners(&self.spendable);
         drop(state);
         wake_all(wakers);
     }
@@ -575,9 +625,9 @@ impl<T> QueueCore<T> {
     /// released by the count reaching zero since it started waiting.
     pub fn poll_join(&self, waiter: &mut Waiter, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = self.state.lock();
-        if state.unfinished == 0 {
+        if state.guarded == 0 && self.spendable.load(Ordering::SeqCst) == 0 {
             if let Some(id) = waiter.id.take() {
-                state.joiners.waiting.remove(&id);
+                state.joiners.remove_waiting(id);
             }
             return Poll::Ready(());
         }
@@ -605,7 +655,7 @@ impl<T> QueueCore<T> {
     /// A pending `join` is dropped.
     pub fn cancel_join(&self, waiter: &mut Waiter) {
         let Some(id) = waiter.id.take() else { return };
-        self.state.lock().joiners.waiting.remove(&id);
+        self.state.lock().joiners.remove_waiting(id);
     }
 
     /// Shuts the queue down (asyncio's `shutdown(immediate)`).
@@ -618,8 +668,13 @@ impl<T> QueueCore<T> {
             discarded = state.buffer.drain();
             // Items held by guards are not forgiven (behaviour 125), and a
             // count already lowered by early task_done() calls stays >= 0.
-            let spare = state.unfinished - state.guarded;
-            state.unfinished -= spare.min(discarded.len());
+            let discarded_count = discarded.len();
+            // `fetch_update` cannot fail: the closure always returns `Some`.
+            let _ = self
+                .spendable
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    Some(n - n.min(discarded_count))
+                });
             // Getters promised an item find none: they see the shutdown.
             state.getters.granted.clear();
             #[cfg(asyncio_loom)]
@@ -628,7 +683,7 @@ impl<T> QueueCore<T> {
             #[cfg(not(asyncio_loom))]
             let release = true;
             if release {
-                wakers.extend(state.release_joiners());
+                wakers.extend(state.release_joiners(&self.spendable));
             }
         }
         // Every putter fails, granted or not (behaviour 123). Getters that
@@ -636,9 +691,7 @@ impl<T> QueueCore<T> {
         // still there; an immediate one cleared their grants above); the
         // waiting ones wake up to see that nothing is left.
         let putters = state.putters.remove_all();
-        let getters: Vec<Waker> = std::mem::take(&mut state.getters.waiting)
-            .into_values()
-            .collect();
+        let getters = state.getters.take_waiting();
         drop(state);
         #[cfg(asyncio_loom)]
         let putters =
@@ -688,6 +741,7 @@ impl<T> QueueCore<T> {
 
     /// The unfinished count (items put and not yet marked done).
     pub fn unfinished(&self) -> usize {
-        self.state.lock().unfinished
+        let state = self.state.lock();
+        state.guarded + self.spendable.load(Ordering::SeqCst)
     }
 }

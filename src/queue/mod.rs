@@ -52,6 +52,8 @@ use crate::sync::Arc;
 ///   is never robbed (asyncio does not promise this: behaviour 118,
 ///   gh-83055). A promised slot or item is claimed when the woken task next
 ///   runs; if it is cancelled first, the promise passes to the next waiter.
+///   So two putters woken at the same moment insert in the order their
+///   tasks run (on a current-thread runtime, the order they were woken).
 /// - **Dropping.** The queue lives as long as any handle, future, stream or
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts
@@ -603,10 +605,9 @@ macro_rules! queue_methods {
             /// Waits until every item put so far has been marked done:
             /// asyncio's `await q.join()`.
             ///
-            /// Returns at once if nothing is unfinished (behaviour 114). Once
-            /// the count reaches zero, every `join` waiting at that moment
-            /// returns, even if a new item is put before it runs (as asyncio's
-            /// `Event` does).
+            /// Returns at once if nothing is unfinished (behaviour 114). A
+            /// `join` woken because the count reached zero returns, even if a
+            /// new item is put before it runs (as asyncio's `Event` does).
             ///
             /// # Examples
             ///
