@@ -856,6 +856,10 @@ mod model {
         CancelGet(usize),
         TaskDone,
         Shutdown(bool),
+        /// Take an item with a guard, and keep the guard.
+        GetGuardedNowait,
+        /// Drop the i-th guard (marks its item done).
+        DropGuard(usize),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -869,6 +873,8 @@ mod model {
             2 => any::<usize>().prop_map(Op::CancelPut),
             2 => any::<usize>().prop_map(Op::CancelGet),
             2 => Just(Op::TaskDone),
+            2 => Just(Op::GetGuardedNowait),
+            2 => any::<usize>().prop_map(Op::DropGuard),
             1 => any::<bool>().prop_map(Op::Shutdown),
         ]
     }
@@ -879,7 +885,10 @@ mod model {
     struct Model {
         buffer: VecDeque<u32>,
         capacity: usize,
-        unfinished: usize,
+        /// Unfinished units a manual task_done may spend.
+        spendable: usize,
+        /// Unfinished units held by guards.
+        guarded: usize,
         shutdown: bool,
         /// (item, granted)
         putters: Vec<(u32, bool)>,
@@ -916,7 +925,7 @@ mod model {
         }
         fn insert(&mut self, item: u32) {
             self.buffer.push_back(item);
-            self.unfinished += 1;
+            self.spendable += 1;
         }
     }
 
@@ -932,6 +941,7 @@ mod model {
             let mut model = Model { capacity, ..Model::default() };
             let mut puts: Vec<(asyncio::queue::Put<'_, u32>, Probe)> = Vec::new();
             let mut gets: Vec<(asyncio::queue::Get<'_, u32>, Probe)> = Vec::new();
+            let mut guards: Vec<(asyncio::queue::Guarded<u32>, bool)> = Vec::new();
             let mut next = 0u32;
             for op in ops {
                 match op {
@@ -1040,8 +1050,8 @@ mod model {
                         model.getters.remove(i);
                     }
                     Op::TaskDone => {
-                        let expected = if model.unfinished > 0 {
-                            model.unfinished -= 1;
+                        let expected = if model.spendable > 0 {
+                            model.spendable -= 1;
                             Ok(())
                         } else {
                             Err(TaskDoneError::TooManyCalls)
@@ -1054,14 +1064,46 @@ mod model {
                         if immediate {
                             let discarded = model.buffer.len();
                             model.buffer.clear();
-                            model.unfinished -= discarded.min(model.unfinished);
+                            model.spendable -= discarded.min(model.spendable);
                             model.getters.iter_mut().for_each(|g| *g = false);
                         }
                         // Putters all fail; getters that were not granted
                         // have nothing left to wait for.
                         model.putters.iter_mut().for_each(|p| p.1 = false);
                     }
-                    Op::PollPut(_) | Op::PollGet(_) | Op::CancelPut(_) | Op::CancelGet(_) => {}
+                    Op::GetGuardedNowait => {
+                        let expected = if model.available() {
+                            Ok(model.buffer.pop_front().unwrap())
+                        } else if model.shutdown {
+                            Err(TryGetError::ShutDown)
+                        } else {
+                            Err(TryGetError::Empty)
+                        };
+                        match queue.get_guarded_nowait() {
+                            Ok(guard) => {
+                                prop_assert_eq!(Ok(*guard), expected);
+                                // The guard holds a unit only if one is left.
+                                let counted = model.spendable > 0;
+                                if counted {
+                                    model.spendable -= 1;
+                                    model.guarded += 1;
+                                }
+                                guards.push((guard, counted));
+                            }
+                            Err(error) => prop_assert_eq!(Err(error), expected),
+                        }
+                    }
+                    Op::DropGuard(i) if !guards.is_empty() => {
+                        let (_guard, counted) = guards.remove(i % guards.len());
+                        if counted {
+                            model.guarded -= 1;
+                        }
+                    }
+                    Op::PollPut(_)
+                    | Op::PollGet(_)
+                    | Op::CancelPut(_)
+                    | Op::CancelGet(_)
+                    | Op::DropGuard(_) => {}
                 }
                 // After a shutdown nobody is granted anything new (a
                 // graceful one keeps the getters' existing grants).
@@ -1071,6 +1113,9 @@ mod model {
                 prop_assert_eq!(queue.qsize(), model.buffer.len());
                 prop_assert_eq!(queue.empty(), !model.available());
                 prop_assert_eq!(queue.full(), !model.free_slot());
+                let mut join = queue.join();
+                let joined = Probe::new().poll(&mut join).is_ready();
+                prop_assert_eq!(joined, model.spendable + model.guarded == 0);
             }
             // Nothing hangs: after a shutdown every pending operation ends.
             queue.shutdown(false);
