@@ -96,6 +96,9 @@ pub mod fault {
         /// An immediate shutdown lowers the unfinished count but does not
         /// release joiners when it reaches zero.
         QueueImmediateShutdownKeepsJoin = 1 << 21,
+        /// The queue core does not pass on the slot granted to a putter that
+        /// is dropped before it inserted.
+        QueueDroppedPutterKeepsSlot = 1 << 22,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

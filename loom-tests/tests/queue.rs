@@ -109,6 +109,53 @@ fn queue_woken_getter_dropped_twin_keeps_item() {
     fault::with(Fault::QueueDroppedGetterKeepsItem, woken_getter_dropped);
 }
 
+/// A putter that may already have been granted a freed slot is dropped
+/// while a get races it: it inserts nothing, and the slot passes to the next
+/// putter (behaviour 116).
+fn woken_putter_dropped() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(one()));
+        queue.try_put(1).unwrap();
+        let (first, second) = (Recorder::new(), Recorder::new());
+        let mut dropped = Waiter::new();
+        let mut dropped_item = Some(2);
+        let mut next = Waiter::new();
+        let mut next_item = Some(3);
+        assert!(first
+            .poll(|cx| queue.poll_put(&mut dropped, &mut dropped_item, cx))
+            .is_pending());
+        assert!(second
+            .poll(|cx| queue.poll_put(&mut next, &mut next_item, cx))
+            .is_pending());
+        let canceller = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.cancel_put(&mut dropped))
+        };
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
+        };
+        canceller.join().unwrap();
+        assert_eq!(consumer.join().unwrap(), Ok(1));
+        assert!(second.woken(), "next putter was not woken");
+        let put = second.poll(|cx| queue.poll_put(&mut next, &mut next_item, cx));
+        assert!(matches!(put, Poll::Ready(Ok(()))));
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(3));
+        assert_eq!(queue.len(), 0, "the dropped put inserted nothing");
+    });
+}
+
+#[test]
+fn queue_woken_putter_dropped() {
+    woken_putter_dropped();
+}
+
+#[test]
+#[should_panic(expected = "next putter was not woken")]
+fn queue_woken_putter_dropped_twin_keeps_slot() {
+    fault::with(Fault::QueueDroppedPutterKeepsSlot, woken_putter_dropped);
+}
+
 /// A join waits while the last task_done races a second join: both joins
 /// return (behaviour 114).
 fn join_races_last_task_done() {

@@ -500,7 +500,19 @@ impl<T> QueueCore<T> {
             }
             Status::Granted => {
                 state.putters.remove_granted(id);
-                state.grant_putter()
+                #[cfg(asyncio_loom)]
+                let pass_on =
+                    !crate::sync::fault::on(crate::sync::fault::Fault::QueueDroppedPutterKeepsSlot);
+                #[cfg(not(asyncio_loom))]
+                let pass_on = true;
+                if pass_on {
+                    state.grant_putter()
+                } else {
+                    // The fault: the slot stays promised to nobody.
+                    let index = state.putters.granted.partition_point(|&g| g < id);
+                    state.putters.granted.insert(index, id);
+                    None
+                }
             }
             Status::Gone => None,
         };

@@ -736,6 +736,28 @@ macro_rules! queue_methods {
             /// assert_eq!(queue.stream().collect::<Vec<_>>().await, [1, 1]);
             /// # }
             /// ```
+            ///
+            /// # Cancellation
+            ///
+            /// Awaiting the stream's next item (`items.next().await`) is a
+            /// [`get`](Self::get), with the same table:
+            ///
+            /// | situation | asyncio (`await q.get()` in a loop) | crate |
+            /// | --- | --- | --- |
+            /// | the future awaiting the next item is dropped | no item is lost (115) | no item is taken; an item promised to the stream passes to the next waiting getter |
+            /// | a child errors | n/a: no children | n/a: no children |
+            /// | a child is cancelled | n/a: no children | n/a: no children |
+            /// | a child panics | n/a: no children | n/a: no children |
+            /// | a timeout fires | loses no item (61) | the same: the timeout drops the `next()` future |
+            /// | the owner/handle is dropped | n/a: no handles | the stream holds its own handle: dropping the others changes nothing, and it keeps waiting until the queue is shut down |
+            /// | the runtime shuts down | the loop is cancelled with its task | the stream is dropped with its task, taking nothing |
+            ///
+            /// # Cancel safety
+            ///
+            /// `next()` on this stream is cancel safe. If it is used as the
+            /// event in a `select!` statement and some other branch completes
+            /// first, then it is guaranteed that no item was taken from the
+            /// queue.
             pub fn stream(&self) -> QueueStream<T> {
                 QueueStream {
                     core: self.core.clone(),
