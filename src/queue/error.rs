@@ -5,6 +5,7 @@
 /// The item that could not be put is handed back: [`into_inner`](PutError::into_inner).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[doc(alias = "QueueShutDown")]
 pub enum PutError<T> {
     /// The queue was shut down before the item went in (behaviours 121, 123).
     #[error("queue is shut down")]
@@ -31,6 +32,7 @@ impl<T> PutError<T> {
 /// The item that could not be put is handed back: [`into_inner`](TryPutError::into_inner).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[doc(alias = "QueueFull")]
 pub enum TryPutError<T> {
     /// No free slot: the queue is full, or every free slot is promised to a
     /// `put` that was waiting for it (behaviours 111, 118).
@@ -71,6 +73,7 @@ impl<T> From<PutError<T>> for TryPutError<T> {
 /// Why [`get`](crate::Queue::get) failed: asyncio's `QueueShutDown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[doc(alias = "QueueShutDown")]
 pub enum GetError {
     /// The queue was shut down and holds no item for this get (behaviours
     /// 122–124).
@@ -82,6 +85,7 @@ pub enum GetError {
 /// `QueueEmpty` or `QueueShutDown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[doc(alias = "QueueEmpty")]
 pub enum TryGetError {
     /// No item is available: the queue is empty, or every item in it is
     /// promised to a `get` that was waiting for it (behaviours 111, 118).

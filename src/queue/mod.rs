@@ -178,8 +178,9 @@ use crate::sync::Arc;
 ///
 /// # Panics
 ///
-/// No method panics. None needs a runtime, apart from awaiting, which needs
-/// an executor that can wake the task.
+/// No method panics (a [`Put`] polled again after it completed does, as
+/// futures may). None needs a runtime, apart from awaiting, which needs an
+/// executor that can wake the task.
 pub struct Queue<T> {
     core: Arc<QueueCore<T>>,
 }
@@ -794,6 +795,11 @@ queue_methods!(PriorityQueue, "asyncio::PriorityQueue::unbounded()");
 ///
 /// Dropping it before it completes inserts nothing; its item is dropped with
 /// it unless taken back with [`into_inner`](Put::into_inner).
+///
+/// # Panics
+///
+/// When polled again after it completed (it no longer holds an item), as
+/// futures may.
 #[must_use = "futures do nothing unless polled"]
 pub struct Put<'a, T> {
     core: &'a QueueCore<T>,
