@@ -174,6 +174,41 @@ async fn b114_join_returns_at_once_when_nothing_is_unfinished() {
 }
 
 #[test]
+fn b113_racing_task_done_calls_succeed_exactly_once_per_item() {
+    const ITEMS: usize = 10_000;
+    let queue = Queue::unbounded();
+    let succeeded = Arc::new(AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for n in 0..ITEMS {
+                queue.put_nowait(n).unwrap();
+            }
+        });
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let mut refusals = 0u64;
+                while succeeded.load(Ordering::SeqCst) < ITEMS {
+                    match queue.task_done() {
+                        Ok(()) => {
+                            succeeded.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(error) => {
+                            assert_eq!(error, TaskDoneError::TooManyCalls);
+                            refusals += 1;
+                            assert!(refusals < 10_000_000, "units that exist were refused");
+                            std::thread::yield_now();
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(succeeded.load(Ordering::SeqCst), ITEMS);
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+    assert!(Probe::new().poll(&mut queue.join()).is_ready());
+}
+
+#[test]
 fn b113_b114_join_waits_for_task_done_not_for_get() {
     let queue = Queue::unbounded();
     queue.put_nowait(1).unwrap();

@@ -29,17 +29,22 @@
 //! item is available (`len == granted getters`); `len >= granted getters`.
 //! A waiter that is neither waiting nor granted was removed by a shutdown.
 //!
-//! The unfinished count is asyncio's `_unfinished_tasks`, kept in two parts:
-//! `guarded` (under the lock), the units held by guards, and `spendable` (an
-//! atomic), the units a manual `task_done()` may spend. So a manual call can
-//! never spend the unit a guard will spend when it drops (a guard never
-//! underflows; the manual call gets the typed error), and `task_done()` is
-//! one compare-and-swap outside the lock: a consumer that calls it for every
-//! item does not contend for the lock a third time. Whoever may have brought
-//! the total to zero (`task_done` taking `spendable` to zero, a guard, an
-//! immediate shutdown) takes the lock and releases the joiners if the total
-//! is zero; `join` checks the total under the same lock, so a join cannot
-//! miss that release.
+//! The unfinished count is asyncio's `_unfinished_tasks`, kept in three
+//! parts. `guarded` (under the lock) counts the units held by guards, so a
+//! manual `task_done()` can never spend the unit a guard will spend when it
+//! drops (a guard never underflows; the manual call gets the typed error).
+//! The units a manual `task_done()` may spend are split between `credit`
+//! (under the lock, where every put adds one) and `spendable` (an atomic on
+//! its own cache line, which `task_done()` decrements with one
+//! compare-and-swap). When `spendable` is empty, `task_done()` takes the lock
+//! and moves all the credit over. So a consumer that marks every item done
+//! neither takes the lock a third time per item nor shares a hot cache line
+//! with the producers: the measured cost of `task_done` in the 1P/1C bench.
+//!
+//! Whoever may have brought the total to zero (`task_done` emptying
+//! `spendable`, a guard, an immediate shutdown) takes the lock and releases
+//! the joiners if the total is zero; `join` checks the total under the same
+//! lock, so a join cannot miss that release.
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
@@ -241,9 +246,10 @@ impl WaitList {
 struct State<T> {
     buffer: Buffer<T>,
     capacity: Option<NonZeroUsize>,
-    /// How many of the unfinished items are held by guards (the rest are
-    /// counted by [`QueueCore::spendable`]).
+    /// How many of the unfinished items are held by guards.
     guarded: usize,
+    /// Unfinished units for `task_done()` not yet moved to `spendable`.
+    credit: usize,
     shutdown: bool,
     next_id: u64,
     putters: WaitList,
@@ -264,9 +270,9 @@ impl<T> State<T> {
 
     /// Inserts an item into a slot that is known to be free (or granted to
     /// the caller), and grants the item to the first waiting getter.
-    fn insert(&mut self, item: T, spendable: &AtomicUsize) -> Option<Waker> {
+    fn insert(&mut self, item: T) -> Option<Waker> {
         self.buffer.push(item);
-        spendable.fetch_add(1, Ordering::SeqCst);
+        self.credit += 1;
         if self.available() > 0 {
             self.getters.grant_first()
         } else {
@@ -283,10 +289,7 @@ impl<T> State<T> {
             .expect("asyncio: queue core took an item it had counted but not found");
         // A guard counts only if an unfinished unit is left for it: the
         // item's own unit may already have been spent by a manual task_done.
-        let counted = guard
-            && spendable
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
+        let counted = guard && self.take_unit(spendable);
         if counted {
             self.guarded += 1;
         }
@@ -311,8 +314,23 @@ impl<T> State<T> {
         self.getters.grant_first()
     }
 
+    /// Takes one unit that a manual `task_done()` could spend, if any.
+    fn take_unit(&mut self, spendable: &AtomicUsize) -> bool {
+        if self.credit > 0 {
+            self.credit -= 1;
+            return true;
+        }
+        spendable
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn is_finished(&self, spendable: &AtomicUsize) -> bool {
+        self.guarded == 0 && self.credit == 0 && spendable.load(Ordering::SeqCst) == 0
+    }
+
     fn release_joiners(&mut self, spendable: &AtomicUsize) -> Vec<Waker> {
-        if self.guarded != 0 || spendable.load(Ordering::SeqCst) != 0 {
+        if !self.is_finished(spendable) {
             return Vec::new();
         }
         let wakers = self.joiners.remove_all();
@@ -363,8 +381,21 @@ pub struct Taken<T> {
 /// The shared state of one queue.
 pub struct QueueCore<T> {
     state: Mutex<State<T>>,
-    /// The unfinished units not held by guards: what `task_done()` spends.
-    spendable: AtomicUsize,
+    /// Unfinished units that `task_done()` spends without the lock.
+    spendable: CachePadded,
+}
+
+/// An atomic on a cache line of its own, so that consumers calling
+/// `task_done()` do not contend for the line that holds the lock.
+#[repr(align(128))]
+#[derive(Default)]
+struct CachePadded(AtomicUsize);
+
+impl std::ops::Deref for CachePadded {
+    type Target = AtomicUsize;
+    fn deref(&self) -> &AtomicUsize {
+        &self.0
+    }
 }
 
 impl<T> fmt::Debug for QueueCore<T> {
@@ -375,7 +406,7 @@ impl<T> fmt::Debug for QueueCore<T> {
             .field("capacity", &state.capacity)
             .field(
                 "unfinished",
-                &(state.guarded + self.spendable.load(Ordering::SeqCst)),
+                &(state.guarded + state.credit + self.spendable.load(Ordering::SeqCst)),
             )
             .field("shutdown", &state.shutdown)
             .field("waiting_putters", &state.putters.waiting.len())
@@ -391,13 +422,14 @@ impl<T> QueueCore<T> {
                 buffer,
                 capacity,
                 guarded: 0,
+                credit: 0,
                 shutdown: false,
                 next_id: 0,
                 putters: WaitList::default(),
                 getters: WaitList::default(),
                 joiners: WaitList::default(),
             }),
-            spendable: AtomicUsize::new(0),
+            spendable: CachePadded::default(),
         }
     }
 
@@ -436,7 +468,7 @@ impl<T> QueueCore<T> {
         if !state.has_free_slot() {
             return Err(TryPutError::Full(item));
         }
-        let waker = state.insert(item, &self.spendable);
+        let waker = state.insert(item);
         drop(state);
         wake(waker);
         Ok(())
@@ -475,7 +507,7 @@ impl<T> QueueCore<T> {
             return Poll::Ready(Err(PutError::ShutDown(value)));
         }
         if granted || state.has_free_slot() {
-            let waker = state.insert(value, &self.spendable);
+            let waker = state.insert(value);
             drop(state);
             wake(waker);
             return Poll::Ready(Ok(()));
@@ -608,18 +640,31 @@ impl<T> QueueCore<T> {
 
     /// Marks one unfinished item done (asyncio's `task_done()`).
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let previous = self
+        let fast = self
             .spendable
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .map_err(|_| TaskDoneError::TooManyCalls)?;
-        if previous == 1 {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if let Ok(previous) = fast {
+            if previous != 1 {
+                return Ok(());
+            }
             // The total may have reached zero: check and release under the
             // lock, where joins check it too.
-            let mut state = self.state.lock();
-            let wakers = state.release_joiners(&self.spendable);
-            drop(state);
-            wake_all(wakers);
         }
+        let mut state = self.state.lock();
+        if fast.is_err() {
+            if state.credit > 0 {
+                // Spend one unit of credit and move the rest over.
+                let credit = std::mem::take(&mut state.credit);
+                self.spendable.fetch_add(credit - 1, Ordering::SeqCst);
+            } else if !state.take_unit(&self.spendable) {
+                // No credit, and no unit moved over by another consumer
+                // since the fast path: nothing is left to mark done.
+                return Err(TaskDoneError::TooManyCalls);
+            }
+        }
+        let wakers = state.release_joiners(&self.spendable);
+        drop(state);
+        wake_all(wakers);
         Ok(())
     }
 
@@ -637,7 +682,7 @@ impl<T> QueueCore<T> {
     /// released by the count reaching zero since it started waiting.
     pub fn poll_join(&self, waiter: &mut Waiter, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = self.state.lock();
-        if state.guarded == 0 && self.spendable.load(Ordering::SeqCst) == 0 {
+        if state.is_finished(&self.spendable) {
             if let Some(id) = waiter.id.take() {
                 state.joiners.remove_waiting(id);
             }
@@ -680,13 +725,17 @@ impl<T> QueueCore<T> {
             discarded = state.buffer.drain();
             // Items held by guards are not forgiven (behaviour 125), and a
             // count already lowered by early task_done() calls stays >= 0.
-            let discarded_count = discarded.len();
-            // `fetch_update` cannot fail: the closure always returns `Some`.
-            let _ = self
-                .spendable
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                    Some(n - n.min(discarded_count))
-                });
+            let from_credit = state.credit.min(discarded.len());
+            state.credit -= from_credit;
+            let rest = discarded.len() - from_credit;
+            if rest > 0 {
+                // `fetch_update` cannot fail: the closure always returns `Some`.
+                let _ = self
+                    .spendable
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                        Some(n - n.min(rest))
+                    });
+            }
             // Getters promised an item find none: they see the shutdown.
             state.getters.granted.clear();
             #[cfg(asyncio_loom)]
@@ -754,6 +803,6 @@ impl<T> QueueCore<T> {
     /// The unfinished count (items put and not yet marked done).
     pub fn unfinished(&self) -> usize {
         let state = self.state.lock();
-        state.guarded + self.spendable.load(Ordering::SeqCst)
+        state.guarded + state.credit + self.spendable.load(Ordering::SeqCst)
     }
 }
