@@ -99,6 +99,9 @@ pub mod fault {
         /// The queue core does not pass on the slot granted to a putter that
         /// is dropped before it inserted.
         QueueDroppedPutterKeepsSlot = 1 << 22,
+        /// The queue core's `task_done` moves credit to its atomic without
+        /// spending the unit it was called for.
+        QueueTaskDoneRefillSpendsNothing = 1 << 23,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -207,6 +207,49 @@ fn queue_join_races_last_task_done_twin_skip_wake() {
     fault::with(Fault::QueueJoinSkipWake, join_races_last_task_done);
 }
 
+/// Two task_done calls race for the one unfinished unit (one takes the
+/// credit path under the lock, or both do): exactly one succeeds, the other
+/// is the typed error, and the waiting join is released (behaviours 113,
+/// 114).
+fn task_done_calls_race_for_the_last_unit() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_pending());
+        let spawn_done = || {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().is_ok())
+        };
+        let (first, second) = (spawn_done(), spawn_done());
+        let successes = usize::from(first.join().unwrap()) + usize::from(second.join().unwrap());
+        assert_eq!(successes, 1, "exactly one task_done must succeed");
+        assert_eq!(queue.unfinished(), 0);
+        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_ready());
+    });
+}
+
+#[test]
+fn queue_task_done_calls_race_for_the_last_unit() {
+    task_done_calls_race_for_the_last_unit();
+}
+
+#[test]
+#[should_panic(expected = "exactly one task_done must succeed")]
+fn queue_task_done_calls_race_for_the_last_unit_twin_refill_spends_nothing() {
+    fault::with(
+        Fault::QueueTaskDoneRefillSpendsNothing,
+        task_done_calls_race_for_the_last_unit,
+    );
+}
+
 /// A put blocking on a full queue races a graceful shutdown: it fails with
 /// its item handed back, and the buffered item is still delivered
 /// (behaviours 121–123).

@@ -655,6 +655,11 @@ impl<T> QueueCore<T> {
             if state.credit > 0 {
                 // Spend one unit of credit and move the rest over.
                 let credit = std::mem::take(&mut state.credit);
+                #[cfg(asyncio_loom)]
+                let credit = credit
+                    + usize::from(crate::sync::fault::on(
+                        crate::sync::fault::Fault::QueueTaskDoneRefillSpendsNothing,
+                    ));
                 self.spendable.fetch_add(credit - 1, Ordering::SeqCst);
             } else if !state.take_unit(&self.spendable) {
                 // No credit, and no unit moved over by another consumer
