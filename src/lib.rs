@@ -104,6 +104,7 @@
 pub mod as_completed;
 pub mod gather;
 mod hook;
+pub mod queue;
 pub(crate) mod sync;
 pub mod task;
 pub mod timeout;
@@ -114,6 +115,9 @@ pub use gather::{
     gather, try_gather, Gather, GatherAll, GatherCancel, GatherError, GatherTuple, GatherTupleAll,
 };
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
+pub use queue::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
+};
 pub use task::{
     spawn, try_spawn, CancelHandle, IntoTask, Join, Panic, Task, TaskError, TaskId, TryIntoTask,
 };
@@ -131,6 +135,7 @@ pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 #[doc(hidden)]
 pub mod __cores {
     pub use crate::gather::core as gather;
+    pub use crate::queue::core as queue;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
     pub use crate::task::core as task;

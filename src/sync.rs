@@ -117,6 +117,28 @@ pub mod fault {
         /// The gather core aborts the siblings at once although a grace
         /// period was asked for.
         GatherGraceAbortsAtOnce = 1 << 16,
+        /// The queue core grants a freed slot to a waiting putter but does
+        /// not wake it.
+        QueuePutterSkipWake = 1 << 17,
+        /// The queue core does not pass on the item granted to a getter that
+        /// is dropped before it took it.
+        QueueDroppedGetterKeepsItem = 1 << 18,
+        /// The queue core does not wake joiners when the unfinished count
+        /// reaches zero.
+        QueueJoinSkipWake = 1 << 19,
+        /// The queue core does not wake blocked putters on shutdown.
+        QueueShutdownSkipsPutters = 1 << 20,
+        /// The queue core does not wake blocked getters on shutdown.
+        QueueShutdownSkipsGetters = 1 << 21,
+        /// An immediate shutdown lowers the unfinished count but does not
+        /// release joiners when it reaches zero.
+        QueueImmediateShutdownKeepsJoin = 1 << 22,
+        /// The queue core does not pass on the slot granted to a putter that
+        /// is dropped before it inserted.
+        QueueDroppedPutterKeepsSlot = 1 << 23,
+        /// The queue core's `task_done` moves credit to its atomic without
+        /// spending the unit it was called for.
+        QueueTaskDoneRefillSpendsNothing = 1 << 24,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

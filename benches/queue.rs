@@ -1,0 +1,133 @@
+//! Queue throughput beside flume and async-channel, in the same run:
+//! 1M items through a queue of capacity 1024, with one producer and one
+//! consumer (target: ≤ 1.5× flume) and with four of each (target: ≤ 2×
+//! async-channel). The crate's consumers call `task_done()` for every item
+//! and the run ends with `join()`, as an asyncio worker pool does; the
+//! channels have no such step. Everything runs on the multi-thread runtime,
+//! from inside a spawned task.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use criterion::{criterion_main, BenchmarkId, Criterion, Throughput};
+use tokio::runtime::Runtime;
+
+const ITEMS: usize = 1_000_000;
+const CAPACITY: usize = 1024;
+
+async fn asyncio_queue(producers: usize, consumers: usize) {
+    let queue = asyncio::Queue::bounded(NonZeroUsize::new(CAPACITY).unwrap());
+    let mut tasks = Vec::new();
+    for p in 0..producers {
+        let queue = queue.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (p..ITEMS).step_by(producers) {
+                queue.put(i).await.unwrap();
+            }
+        }));
+    }
+    for c in 0..consumers {
+        let queue = queue.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in (c..ITEMS).step_by(consumers) {
+                let item = queue.get().await.unwrap();
+                std::hint::black_box(item);
+                queue.task_done().unwrap();
+            }
+        }));
+    }
+    queue.join().await;
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+async fn flume_channel(producers: usize, consumers: usize) {
+    let (tx, rx) = flume::bounded(CAPACITY);
+    let mut tasks = Vec::new();
+    for p in 0..producers {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (p..ITEMS).step_by(producers) {
+                tx.send_async(i).await.unwrap();
+            }
+        }));
+    }
+    for c in 0..consumers {
+        let rx = rx.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in (c..ITEMS).step_by(consumers) {
+                std::hint::black_box(rx.recv_async().await.unwrap());
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+async fn async_channel(producers: usize, consumers: usize) {
+    let (tx, rx) = async_channel::bounded(CAPACITY);
+    let mut tasks = Vec::new();
+    for p in 0..producers {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (p..ITEMS).step_by(producers) {
+                tx.send(i).await.unwrap();
+            }
+        }));
+    }
+    for c in 0..consumers {
+        let rx = rx.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in (c..ITEMS).step_by(consumers) {
+                std::hint::black_box(rx.recv().await.unwrap());
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+fn queue(c: &mut Criterion) {
+    let runtime = Runtime::new().unwrap();
+    let mut group = c.benchmark_group("queue_1M_cap1024");
+    group.throughput(Throughput::Elements(ITEMS as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(10));
+    for (producers, consumers) in [(1, 1), (4, 4)] {
+        let shape = format!("{producers}P{consumers}C");
+        group.bench_with_input(BenchmarkId::new("asyncio", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(asyncio_queue(producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("flume", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(flume_channel(producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("async_channel", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(async_channel(producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+// `criterion_group!` generates an undocumented `pub fn`; it is bench
+// plumbing, not API.
+#[allow(missing_docs, unreachable_pub)]
+mod group {
+    criterion::criterion_group!(benches, super::queue);
+}
+criterion_main!(group::benches);

@@ -1,0 +1,404 @@
+//! loom models of the queue core (`asyncio::__cores::queue`), the code the
+//! public `Queue` runs. Each model has a calibration twin that switches a
+//! fault on inside the core and must fail.
+//!
+//! A dropped future is modelled by polling its operation once with a
+//! recording waker and then calling the `cancel_*` method its `Drop` calls,
+//! on a thread that races another. Liveness is checked with the recorder
+//! (a waiter left pending must have been woken), never with loom's deadlock
+//! detector.
+#![cfg(asyncio_loom)]
+
+use std::num::NonZeroUsize;
+use std::task::Poll;
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::queue::{QueueCore, Waiter};
+use asyncio::queue::{GetError, PutError};
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::waker::Recorder;
+
+fn one() -> Option<NonZeroUsize> {
+    NonZeroUsize::new(1)
+}
+
+/// A put blocked on a full queue races a get that frees the slot: the
+/// putter is woken and inserts, and nothing is lost or duplicated.
+fn put_and_get_at_capacity() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(one()));
+        queue.try_put(1).unwrap();
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let recorder = Recorder::new();
+                let mut waiter = Waiter::new();
+                let mut item = Some(2);
+                let first = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
+                (recorder, waiter, item, first.is_ready())
+            })
+        };
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
+        };
+        let (recorder, mut waiter, mut item, done) = putter.join().unwrap();
+        assert_eq!(getter.join().unwrap(), Ok(1));
+        if !done {
+            assert!(recorder.woken(), "blocked putter was not woken");
+            let again = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
+            assert!(matches!(again, Poll::Ready(Ok(()))));
+        }
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(2));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_put_and_get_at_capacity() {
+    put_and_get_at_capacity();
+}
+
+#[test]
+#[should_panic(expected = "blocked putter was not woken")]
+fn queue_put_and_get_at_capacity_twin_putter_skip_wake() {
+    fault::with(Fault::QueuePutterSkipWake, put_and_get_at_capacity);
+}
+
+/// A getter that may already have been woken for an item is dropped while a
+/// put races it: the item stays in the queue and the wake passes to the next
+/// getter (behaviour 115).
+fn woken_getter_dropped() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let (first, second) = (Recorder::new(), Recorder::new());
+        let mut dropped = Waiter::new();
+        let mut next = Waiter::new();
+        assert!(first
+            .poll(|cx| queue.poll_get(&mut dropped, false, cx))
+            .is_pending());
+        assert!(second
+            .poll(|cx| queue.poll_get(&mut next, false, cx))
+            .is_pending());
+        let canceller = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.cancel_get(&mut dropped))
+        };
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(7).unwrap())
+        };
+        canceller.join().unwrap();
+        producer.join().unwrap();
+        assert!(second.woken(), "next getter was not woken");
+        let got = second.poll(|cx| queue.poll_get(&mut next, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 7));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_woken_getter_dropped() {
+    woken_getter_dropped();
+}
+
+#[test]
+#[should_panic(expected = "next getter was not woken")]
+fn queue_woken_getter_dropped_twin_keeps_item() {
+    fault::with(Fault::QueueDroppedGetterKeepsItem, woken_getter_dropped);
+}
+
+/// A putter that may already have been granted a freed slot is dropped
+/// while a get races it: it inserts nothing, and the slot passes to the next
+/// putter (behaviour 116).
+fn woken_putter_dropped() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(one()));
+        queue.try_put(1).unwrap();
+        let (first, second) = (Recorder::new(), Recorder::new());
+        let mut dropped = Waiter::new();
+        let mut dropped_item = Some(2);
+        let mut next = Waiter::new();
+        let mut next_item = Some(3);
+        assert!(first
+            .poll(|cx| queue.poll_put(&mut dropped, &mut dropped_item, cx))
+            .is_pending());
+        assert!(second
+            .poll(|cx| queue.poll_put(&mut next, &mut next_item, cx))
+            .is_pending());
+        let canceller = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.cancel_put(&mut dropped))
+        };
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
+        };
+        canceller.join().unwrap();
+        assert_eq!(consumer.join().unwrap(), Ok(1));
+        assert!(second.woken(), "next putter was not woken");
+        let put = second.poll(|cx| queue.poll_put(&mut next, &mut next_item, cx));
+        assert!(matches!(put, Poll::Ready(Ok(()))));
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(3));
+        assert_eq!(queue.len(), 0, "the dropped put inserted nothing");
+    });
+}
+
+#[test]
+fn queue_woken_putter_dropped() {
+    woken_putter_dropped();
+}
+
+#[test]
+#[should_panic(expected = "next putter was not woken")]
+fn queue_woken_putter_dropped_twin_keeps_slot() {
+    fault::with(Fault::QueueDroppedPutterKeepsSlot, woken_putter_dropped);
+}
+
+/// A join waits while the last task_done races a second join: both joins
+/// return (behaviour 114).
+fn join_races_last_task_done() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_pending());
+        let finisher = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().unwrap())
+        };
+        let late = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let recorder = Recorder::new();
+                let mut waiter = Waiter::new();
+                let first = recorder.poll(|cx| queue.poll_join(&mut waiter, cx));
+                (recorder, waiter, first.is_ready())
+            })
+        };
+        finisher.join().unwrap();
+        let (late_recorder, mut late_waiter, late_done) = late.join().unwrap();
+        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_ready());
+        if !late_done {
+            assert!(late_recorder.woken(), "joiner was not woken");
+            assert!(late_recorder
+                .poll(|cx| queue.poll_join(&mut late_waiter, cx))
+                .is_ready());
+        }
+    });
+}
+
+#[test]
+fn queue_join_races_last_task_done() {
+    join_races_last_task_done();
+}
+
+#[test]
+#[should_panic(expected = "joiner was not woken")]
+fn queue_join_races_last_task_done_twin_skip_wake() {
+    fault::with(Fault::QueueJoinSkipWake, join_races_last_task_done);
+}
+
+/// Two task_done calls race for the one unfinished unit (one takes the
+/// credit path under the lock, or both do): exactly one succeeds, the other
+/// is the typed error, and the waiting join is released (behaviours 113,
+/// 114).
+fn task_done_calls_race_for_the_last_unit() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_pending());
+        let spawn_done = || {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().is_ok())
+        };
+        let (first, second) = (spawn_done(), spawn_done());
+        let successes = usize::from(first.join().unwrap()) + usize::from(second.join().unwrap());
+        assert_eq!(successes, 1, "exactly one task_done must succeed");
+        assert_eq!(queue.unfinished(), 0);
+        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_ready());
+    });
+}
+
+#[test]
+fn queue_task_done_calls_race_for_the_last_unit() {
+    task_done_calls_race_for_the_last_unit();
+}
+
+#[test]
+#[should_panic(expected = "exactly one task_done must succeed")]
+fn queue_task_done_calls_race_for_the_last_unit_twin_refill_spends_nothing() {
+    fault::with(
+        Fault::QueueTaskDoneRefillSpendsNothing,
+        task_done_calls_race_for_the_last_unit,
+    );
+}
+
+/// A put blocking on a full queue races a graceful shutdown: it fails with
+/// its item handed back, and the buffered item is still delivered
+/// (behaviours 121–123).
+fn shutdown_races_blocked_putter() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(one()));
+        queue.try_put(1).unwrap();
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let recorder = Recorder::new();
+                let mut waiter = Waiter::new();
+                let mut item = Some(2);
+                let first = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
+                (recorder, waiter, item, first)
+            })
+        };
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown(false))
+        };
+        closer.join().unwrap();
+        let (recorder, mut waiter, mut item, first) = putter.join().unwrap();
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                assert!(recorder.woken(), "blocked putter not woken by shutdown");
+                match recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx)) {
+                    Poll::Ready(outcome) => outcome,
+                    Poll::Pending => panic!("putter still pending after shutdown"),
+                }
+            }
+        };
+        assert_eq!(outcome, Err(PutError::ShutDown(2)));
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        assert!(queue.try_get(false).is_err());
+    });
+}
+
+#[test]
+fn queue_shutdown_races_blocked_putter() {
+    shutdown_races_blocked_putter();
+}
+
+#[test]
+#[should_panic(expected = "blocked putter not woken by shutdown")]
+fn queue_shutdown_races_blocked_putter_twin_skips_putters() {
+    fault::with(
+        Fault::QueueShutdownSkipsPutters,
+        shutdown_races_blocked_putter,
+    );
+}
+
+/// A get blocking on an empty queue races a graceful shutdown: it fails
+/// (behaviour 123).
+fn shutdown_races_blocked_getter() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(one()));
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let recorder = Recorder::new();
+                let mut waiter = Waiter::new();
+                let first = recorder
+                    .poll(|cx| queue.poll_get(&mut waiter, false, cx))
+                    .map(|outcome| outcome.map(|taken| taken.item));
+                (recorder, waiter, first)
+            })
+        };
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown(false))
+        };
+        closer.join().unwrap();
+        let (recorder, mut waiter, first) = getter.join().unwrap();
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                assert!(recorder.woken(), "blocked getter not woken by shutdown");
+                match recorder.poll(|cx| queue.poll_get(&mut waiter, false, cx)) {
+                    Poll::Ready(outcome) => outcome.map(|taken| taken.item),
+                    Poll::Pending => panic!("getter still pending after shutdown"),
+                }
+            }
+        };
+        assert_eq!(outcome, Err(GetError::ShutDown));
+    });
+}
+
+#[test]
+fn queue_shutdown_races_blocked_getter() {
+    shutdown_races_blocked_getter();
+}
+
+#[test]
+#[should_panic(expected = "blocked getter not woken by shutdown")]
+fn queue_shutdown_races_blocked_getter_twin_skips_getters() {
+    fault::with(
+        Fault::QueueShutdownSkipsGetters,
+        shutdown_races_blocked_getter,
+    );
+}
+
+/// An immediate shutdown that discards the last unfinished item races the
+/// task_done of a taken one: the waiting join is released (behaviours 124,
+/// 125).
+fn immediate_shutdown_releases_join() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_pending());
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown(true))
+        };
+        let worker = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().unwrap())
+        };
+        closer.join().unwrap();
+        worker.join().unwrap();
+        assert!(
+            recorder.woken(),
+            "joiner not released by immediate shutdown"
+        );
+        assert!(recorder
+            .poll(|cx| queue.poll_join(&mut joiner, cx))
+            .is_ready());
+        assert_eq!(queue.unfinished(), 0);
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_immediate_shutdown_releases_join() {
+    immediate_shutdown_releases_join();
+}
+
+#[test]
+#[should_panic(expected = "joiner not released by immediate shutdown")]
+fn queue_immediate_shutdown_releases_join_twin_keeps_join() {
+    fault::with(
+        Fault::QueueImmediateShutdownKeepsJoin,
+        immediate_shutdown_releases_join,
+    );
+}

@@ -1,0 +1,1100 @@
+//! [`Queue`], [`LifoQueue`] and [`PriorityQueue`]: asyncio's joinable
+//! queues (3.13 semantics, `shutdown` included), as multi-producer
+//! multi-consumer queues that can stand in for a channel.
+//!
+//! All three have the same methods; they differ only in which item a get
+//! takes: the oldest ([`Queue`]), the newest ([`LifoQueue`]), or the smallest
+//! ([`PriorityQueue`], oldest first among equals). The full story (fairness,
+//! shutdown, the asyncio table, cancellation) is on [`Queue`].
+
+#[doc(hidden)]
+pub mod core;
+mod error;
+
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use self::core::{QueueCore, Taken, Waiter};
+pub use self::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
+use crate::sync::Arc;
+
+/// A first-in-first-out joinable queue: asyncio's `Queue`, for many
+/// producers and many consumers.
+///
+/// `Queue<T>` is a handle: clone it to share the queue between tasks (every
+/// clone is the same queue, and any clone can put, get, join or shut down).
+/// A queue is [`bounded`](Queue::bounded) (a `put` waits for a free slot) or
+/// [`unbounded`](Queue::unbounded) (asyncio's `maxsize <= 0`).
+///
+/// - **Items** go in with [`put`](Queue::put) (waits for a slot) or
+///   [`put_nowait`](Queue::put_nowait), and come out oldest first with
+///   [`get`](Queue::get) (waits for an item) or
+///   [`get_nowait`](Queue::get_nowait), or as a [`Stream`](futures_core::Stream)
+///   with [`stream`](Queue::stream).
+/// - **Joining.** Every item put raises an unfinished count;
+///   [`task_done`](Queue::task_done) lowers it, and [`join`](Queue::join)
+///   waits until it is zero. A get does not lower it (behaviours 113, 114).
+///   [`get_guarded`](Queue::get_guarded) returns the item in a [`Guarded`]
+///   handle that calls `task_done` when it is dropped, so a worker that
+///   returns early, fails, panics or is cancelled while holding an item
+///   cannot leave `join` waiting forever.
+/// - **Shutdown** ([`shutdown`](Queue::shutdown)), as in 3.13: puts fail
+///   from then on; gets drain what is left and then fail; an immediate
+///   shutdown discards the buffered items (behaviours 121–126).
+/// - **Fairness.** Blocked puts get free slots, and blocked gets get items,
+///   strictly in the order they started waiting: a slot or item promised to
+///   a woken waiter cannot be taken by a later `put`/`put_nowait` or
+///   `get`/`get_nowait`, so a blocked put is never overtaken and a woken get
+///   is never robbed (asyncio does not promise this: behaviour 118,
+///   gh-83055). A promised slot or item is claimed when the woken task next
+///   runs; if it is cancelled first, the promise passes to the next waiter.
+///   So two putters woken at the same moment insert in the order their
+///   tasks run (on a current-thread runtime, the order they were woken).
+/// - **Dropping.** The queue lives as long as any handle, future, stream or
+///   [`Guarded`] item that refers to it. When the last one is dropped, the
+///   items still buffered are dropped with it. Dropping handles never shuts
+///   the queue down (every handle can both put and get, so there is no
+///   "last sender"): call [`shutdown`](Queue::shutdown) to tell consumers
+///   that no more items will come.
+///
+/// The sizes [`qsize`](Queue::qsize), [`empty`](Queue::empty) and
+/// [`full`](Queue::full) are snapshots: another task may change them before
+/// you act on them.
+///
+/// # Examples
+///
+/// Workers that take items until the queue is shut down, with a `join` that
+/// waits for every item to be processed:
+///
+/// ```
+/// use asyncio::Queue;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let queue = Queue::bounded(2.try_into().unwrap());
+/// let results = Queue::unbounded();
+/// let mut workers = Vec::new();
+/// for _ in 0..3 {
+///     let (queue, results) = (queue.clone(), results.clone());
+///     workers.push(asyncio::spawn(async move {
+///         // `item` calls task_done() when dropped, even on an early return.
+///         while let Ok(item) = queue.get_guarded().await {
+///             results.put_nowait(*item * 10).unwrap();
+///         }
+///     }));
+/// }
+/// for n in 1..=5 {
+///     queue.put(n).await.unwrap();
+/// }
+/// queue.join().await;
+/// queue.shutdown(false);
+/// for worker in workers {
+///     worker.await.unwrap();
+/// }
+/// let mut out: Vec<i32> = std::iter::from_fn(|| results.get_nowait().ok()).collect();
+/// out.sort();
+/// assert_eq!(out, [10, 20, 30, 40, 50]);
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `q = asyncio.Queue(maxsize=n)`, `n > 0` | `let q = Queue::bounded(n)` (`n: NonZeroUsize`) |
+/// | `q = asyncio.Queue()` (`maxsize <= 0`) | `let q = Queue::unbounded()` |
+/// | `await q.put(x)` | `q.put(x).await?` |
+/// | `q.put_nowait(x)` | `q.put_nowait(x)?` |
+/// | `x = await q.get()` | `let x = q.get().await?` |
+/// | `x = q.get_nowait()` | `let x = q.get_nowait()?` |
+/// | `x = await q.get()` … `finally: q.task_done()` | `let x = q.get_guarded().await?` |
+/// | `q.task_done()` | `q.task_done()?` |
+/// | `await q.join()` | `q.join().await` |
+/// | `q.qsize()`, `q.empty()`, `q.full()` | `q.qsize()`, `q.empty()`, `q.full()` |
+/// | `q.maxsize` | `q.maxsize()` (`None` if unbounded) |
+/// | `q.shutdown()`, `q.shutdown(immediate=True)` | `q.shutdown(false)`, `q.shutdown(true)` |
+/// | `while True: x = await q.get()` | `let mut items = q.stream();` then `while let Some(x) = items.next().await` (ends at shutdown) |
+/// | `QueueFull`, `QueueEmpty` | [`TryPutError::Full`], [`TryGetError::Empty`] |
+/// | `QueueShutDown` | the `ShutDown` variant of each error |
+/// | `ValueError('task_done() called too many times')` | [`TaskDoneError::TooManyCalls`] |
+///
+/// The differences:
+/// 1. **Fair order** (behaviour 118, gh-83055): asyncio lets `put_nowait`
+///    overtake a blocked `put`, and `get_nowait` steal the item a woken `get`
+///    was about to take. The crate promises slots and items to waiters in
+///    the order they started waiting (see Fairness above).
+/// 2. Because of those promises, [`empty`](Queue::empty) and
+///    [`full`](Queue::full) say what `get_nowait` and `put_nowait` would
+///    find: an item promised to a woken getter is not available, a slot
+///    promised to a woken putter is not free. [`qsize`](Queue::qsize) counts
+///    every item in the buffer, as asyncio's does.
+/// 3. A failed put hands the item back inside the error
+///    ([`PutError::into_inner`]). Dropping a pending [`Put`] drops its item
+///    with it; [`Put::into_inner`] cancels it and takes the item back.
+/// 4. [`get_guarded`](Queue::get_guarded) has no asyncio counterpart: it is
+///    the `try: … finally: q.task_done()` pattern, impossible to forget. A
+///    manual `task_done()` cannot spend the unit of an item a guard holds:
+///    it fails with `TooManyCalls` instead, so the guard never underflows.
+/// 5. Capacities are integers (`NonZeroUsize`): asyncio's float `maxsize`
+///    (behaviour 110) has no counterpart.
+/// 6. A queue is not bound to an event loop (behaviour 119): any task on any
+///    runtime can use it, and the `_nowait` methods need no runtime at all.
+/// 7. Dropping handles does not shut the queue down; buffered items are
+///    dropped with the last reference to the queue.
+/// 8. Behaviour 120's lost item (an abandoned `get` task that takes an item
+///    later) cannot happen with a `get` future: it takes nothing unless it is
+///    polled to completion. It can still happen if you spawn a task that
+///    gets, and then drop the result.
+///
+/// # Cancellation
+///
+/// A summary; each async method ([`put`](Queue::put), [`get`](Queue::get),
+/// [`get_guarded`](Queue::get_guarded), [`join`](Queue::join)) has its own
+/// table.
+///
+/// | situation | asyncio | crate |
+/// | --- | --- | --- |
+/// | the awaiting future is dropped | a cancelled `put` inserts nothing and a cancelled `get` loses no item, even if woken (115, 116); no stale waiter is left (117) | the same: a dropped `Put` inserts nothing, a dropped `Get` takes nothing, and a slot or item promised to either passes to the next waiter; the waiter is removed at once |
+/// | a child errors | n/a: queue operations have no children | n/a: no children |
+/// | a child is cancelled | n/a: no children | n/a: no children |
+/// | a child panics | n/a: no children | n/a; a worker that panics while holding a [`Guarded`] item marks it done as it unwinds |
+/// | a timeout fires | `wait_for(q.get(), t)` leaves no stale getter and loses no item (61) | the same, since the timeout drops the future (first row) |
+/// | the owner/handle is dropped | n/a: no handles | the futures borrow the handle, so they cannot outlive it; dropping other clones changes nothing |
+/// | the runtime shuts down | pending operations are cancelled | pending futures are dropped with their tasks (first row); the queue itself outlives the runtime |
+///
+/// # Errors
+///
+/// - [`put`](Queue::put): [`PutError::ShutDown`] after a shutdown;
+///   [`put_nowait`](Queue::put_nowait): also [`TryPutError::Full`]. Both
+///   hand the item back.
+/// - [`get`](Queue::get): [`GetError::ShutDown`] once the queue is shut down
+///   and has no item for it; [`get_nowait`](Queue::get_nowait): also
+///   [`TryGetError::Empty`].
+/// - [`task_done`](Queue::task_done): [`TaskDoneError::TooManyCalls`].
+///
+/// # Panics
+///
+/// No method panics (a [`Put`] polled again after it completed does, as
+/// futures may). None needs a runtime, apart from awaiting, which needs an
+/// executor that can wake the task.
+pub struct Queue<T> {
+    core: Arc<QueueCore<T>>,
+}
+
+/// A last-in-first-out joinable queue: asyncio's `LifoQueue`.
+///
+/// The same as [`Queue`] (read its docs for fairness, shutdown,
+/// cancellation and the asyncio table), except that a get takes the newest
+/// item (behaviour 112).
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::LifoQueue;
+///
+/// let stack = LifoQueue::unbounded();
+/// for n in 1..=3 {
+///     stack.put_nowait(n).unwrap();
+/// }
+/// assert_eq!(stack.get_nowait(), Ok(3));
+/// assert_eq!(stack.get_nowait(), Ok(2));
+/// ```
+///
+/// # asyncio equivalent
+///
+/// `asyncio.LifoQueue(maxsize)`: `LifoQueue::bounded(n)` or
+/// `LifoQueue::unbounded()`; otherwise as for [`Queue`].
+///
+/// # Cancellation
+///
+/// As for [`Queue`].
+///
+/// # Errors
+///
+/// As for [`Queue`].
+///
+/// # Panics
+///
+/// No method panics.
+pub struct LifoQueue<T> {
+    core: Arc<QueueCore<T>>,
+}
+
+/// A smallest-first joinable queue: asyncio's `PriorityQueue`.
+///
+/// The same as [`Queue`] (read its docs for fairness, shutdown,
+/// cancellation and the asyncio table), except that a get takes the smallest
+/// item by [`Ord`], and among equal items the one put first (behaviour 112).
+/// Use `(priority, payload)` tuples, or [`std::cmp::Reverse`] for
+/// largest-first.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::PriorityQueue;
+///
+/// let jobs = PriorityQueue::unbounded();
+/// jobs.put_nowait((2, "write")).unwrap();
+/// jobs.put_nowait((1, "read")).unwrap();
+/// jobs.put_nowait((2, "flush")).unwrap();
+/// assert_eq!(jobs.get_nowait(), Ok((1, "read")));
+/// assert_eq!(jobs.get_nowait(), Ok((2, "flush")));
+/// assert_eq!(jobs.get_nowait(), Ok((2, "write")));
+/// ```
+///
+/// # asyncio equivalent
+///
+/// `asyncio.PriorityQueue(maxsize)`: `PriorityQueue::bounded(n)` or
+/// `PriorityQueue::unbounded()`; otherwise as for [`Queue`]. The
+/// differences:
+/// 1. Items must be [`Ord`], so asyncio's `TypeError` for incomparable
+///    payloads (behaviour 112) is a compile error.
+/// 2. Equal items come out first-in-first-out; asyncio's `heapq` does not
+///    promise any order among them.
+///
+/// # Cancellation
+///
+/// As for [`Queue`].
+///
+/// # Errors
+///
+/// As for [`Queue`].
+///
+/// # Panics
+///
+/// No method panics. A panicking [`Ord`] implementation propagates out of
+/// the put or get that called it, and leaves the queue usable.
+pub struct PriorityQueue<T> {
+    core: Arc<QueueCore<T>>,
+}
+
+impl<T> Queue<T> {
+    /// A queue that holds at most `capacity` items: asyncio's
+    /// `Queue(maxsize=capacity)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    ///
+    /// let queue = asyncio::Queue::<u8>::bounded(NonZeroUsize::new(8).unwrap());
+    /// assert_eq!(queue.maxsize(), NonZeroUsize::new(8));
+    /// ```
+    pub fn bounded(capacity: NonZeroUsize) -> Self {
+        Self::from_core(QueueCore::fifo(Some(capacity)))
+    }
+
+    /// A queue without a size limit: asyncio's `Queue()` (`maxsize <= 0`,
+    /// behaviour 110). [`full`](Self::full) is never true.
+    pub fn unbounded() -> Self {
+        Self::from_core(QueueCore::fifo(None))
+    }
+}
+
+impl<T> LifoQueue<T> {
+    /// A queue that holds at most `capacity` items: asyncio's
+    /// `LifoQueue(maxsize=capacity)`.
+    pub fn bounded(capacity: NonZeroUsize) -> Self {
+        Self::from_core(QueueCore::lifo(Some(capacity)))
+    }
+
+    /// A queue without a size limit: asyncio's `LifoQueue()`.
+    pub fn unbounded() -> Self {
+        Self::from_core(QueueCore::lifo(None))
+    }
+}
+
+impl<T: Ord> PriorityQueue<T> {
+    /// A queue that holds at most `capacity` items: asyncio's
+    /// `PriorityQueue(maxsize=capacity)`.
+    pub fn bounded(capacity: NonZeroUsize) -> Self {
+        Self::from_core(QueueCore::priority(Some(capacity)))
+    }
+
+    /// A queue without a size limit: asyncio's `PriorityQueue()`.
+    pub fn unbounded() -> Self {
+        Self::from_core(QueueCore::priority(None))
+    }
+}
+
+impl<T: Ord> Default for PriorityQueue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Self::unbounded()
+    }
+}
+
+impl<T> Default for Queue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Self::unbounded()
+    }
+}
+
+impl<T> Default for LifoQueue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Self::unbounded()
+    }
+}
+
+/// The methods the three queues share. `$name` is the type, `$new` an
+/// expression that builds an unbounded `$name<i32>` for the examples.
+macro_rules! queue_methods {
+    ($name:ident, $new:literal) => {
+        impl<T> $name<T> {
+            fn from_core(core: QueueCore<T>) -> Self {
+                Self {
+                    core: Arc::new(core),
+                }
+            }
+
+            /// Puts `item` into the queue, waiting for a free slot if the
+            /// queue is full: asyncio's `await q.put(item)`.
+            ///
+            /// A blocked put gets a slot before any `put` or `put_nowait`
+            /// that started later (see the fairness policy on [`Queue`]).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put(7).await.unwrap();
+            /// assert_eq!(queue.get().await, Ok(7));
+            /// # }
+            /// ```
+            ///
+            /// # Cancellation
+            ///
+            /// | situation | asyncio | crate |
+            /// | --- | --- | --- |
+            /// | the future awaiting `put` is dropped | nothing is inserted, even if a slot was freed and the putter woken; the slot passes to the next putter (116); the putter leaves the waiter list (117) | the same; the item is dropped with the future (take it back with [`Put::into_inner`]) |
+            /// | a child errors | n/a: `put` has no children | n/a: no children |
+            /// | a child is cancelled | n/a: no children | n/a: no children |
+            /// | a child panics | n/a: no children | n/a: no children |
+            /// | a timeout fires | `wait_for(q.put(x), t)` cancels the put as in the first row | the same: the timeout drops the `Put` |
+            /// | the owner/handle is dropped | n/a: no handles | n/a: `Put` borrows the handle, so it cannot outlive it |
+            /// | the runtime shuts down | the put is cancelled with its task | the `Put` is dropped with its task: as in the first row |
+            ///
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe. If `put` is used as the event in a
+            /// `select!` statement and some other branch completes first, then
+            /// it is guaranteed that the item was not put into the queue (it
+            /// is dropped with the future, unless you poll `&mut put` and call
+            /// [`Put::into_inner`]). You lose your place in the line of
+            /// waiting putters.
+            ///
+            /// # Errors
+            ///
+            /// [`PutError::ShutDown`] if the queue is shut down before the
+            /// item goes in, also while the put waits (behaviours 121, 123).
+            /// The error holds the item.
+            pub fn put(&self, item: T) -> Put<'_, T> {
+                Put {
+                    core: &self.core,
+                    item: Some(item),
+                    waiter: Waiter::new(),
+                }
+            }
+
+            /// Puts `item` into the queue if a slot is free: asyncio's
+            /// `q.put_nowait(item)`.
+            ///
+            /// A slot promised to a woken `put` is not free (behaviour 118
+            /// does not hold here: see the fairness policy on [`Queue`]).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let queue = asyncio::", stringify!($name), "::bounded(1.try_into().unwrap());")]
+            /// queue.put_nowait(1).unwrap();
+            /// let error = queue.put_nowait(2).unwrap_err();
+            /// assert!(error.is_full());
+            /// assert_eq!(error.into_inner(), 2);
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// [`TryPutError::Full`] if no slot is free (behaviour 111),
+            /// [`TryPutError::ShutDown`] after a shutdown (behaviour 121).
+            /// Both hold the item.
+            pub fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
+                self.core.try_put(item)
+            }
+
+            /// Takes an item out of the queue, waiting for one if it is empty:
+            /// asyncio's `await q.get()`.
+            ///
+            /// Taking an item does not mark it done: call
+            /// [`task_done`](Self::task_done) when it is processed, or use
+            /// [`get_guarded`](Self::get_guarded), which cannot forget to.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(1).unwrap();
+            /// assert_eq!(queue.get().await, Ok(1));
+            /// queue.task_done().unwrap();
+            /// queue.join().await;
+            /// # }
+            /// ```
+            ///
+            /// # Cancellation
+            ///
+            /// | situation | asyncio | crate |
+            /// | --- | --- | --- |
+            /// | the future awaiting `get` is dropped | no item is lost, even if the getter was already woken; the next getter is woken (115); the getter leaves the waiter list (117) | the same: the item stays in the queue, promised to the next waiting getter |
+            /// | a child errors | n/a: `get` has no children | n/a: no children |
+            /// | a child is cancelled | n/a: no children | n/a: no children |
+            /// | a child panics | n/a: no children | n/a: no children |
+            /// | a timeout fires | `wait_for(q.get(), t)` loses no item and leaves no stale getter (61) | the same: the timeout drops the `Get` |
+            /// | the owner/handle is dropped | n/a: no handles | n/a: `Get` borrows the handle, so it cannot outlive it |
+            /// | the runtime shuts down | the get is cancelled with its task | the `Get` is dropped with its task: as in the first row |
+            ///
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe. If `get` is used as the event in a
+            /// `select!` statement and some other branch completes first, then
+            /// it is guaranteed that no item was taken from the queue. You lose
+            /// your place in the line of waiting getters.
+            ///
+            /// # Errors
+            ///
+            /// [`GetError::ShutDown`] once the queue is shut down and no item
+            /// is left for this get (behaviours 122–124).
+            pub fn get(&self) -> Get<'_, T> {
+                Get {
+                    core: &self.core,
+                    waiter: Waiter::new(),
+                }
+            }
+
+            /// Takes an item out of the queue if one is available: asyncio's
+            /// `q.get_nowait()`.
+            ///
+            /// An item promised to a woken `get` is not available (see the
+            /// fairness policy on [`Queue`]).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// assert_eq!(queue.get_nowait(), Err(asyncio::queue::TryGetError::Empty));
+            /// queue.put_nowait(1).unwrap();
+            /// assert_eq!(queue.get_nowait(), Ok(1));
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// [`TryGetError::Empty`] if no item is available (behaviour 111),
+            /// [`TryGetError::ShutDown`] if none is and the queue is shut
+            /// down (behaviours 122, 124).
+            pub fn get_nowait(&self) -> Result<T, TryGetError> {
+                self.core.try_get(false).map(|taken| taken.item)
+            }
+
+            /// Takes an item out of the queue, waiting for one if it is empty,
+            /// and returns it in a [`Guarded`] handle that marks it done
+            /// (calls [`task_done`](Self::task_done)) when it is dropped.
+            ///
+            /// A worker that takes items this way cannot make
+            /// [`join`](Self::join) wait forever by returning early, failing
+            /// with `?`, panicking or being cancelled while it holds an item.
+            /// [`Guarded::done`] marks the item done explicitly and hands it
+            /// over.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(20).unwrap();
+            /// let worker = {
+            ///     let queue = queue.clone();
+            ///     asyncio::try_spawn(async move {
+            ///         let item = queue.get_guarded().await.unwrap();
+            ///         if *item > 10 {
+            ///             return Err("too big"); // `item` is marked done here
+            ///         }
+            ///         Ok(item.done())
+            ///     })
+            /// };
+            /// queue.join().await; // does not hang
+            /// assert!(worker.await.is_err());
+            /// # }
+            /// ```
+            ///
+            /// # Cancellation
+            ///
+            /// | situation | asyncio | crate |
+            /// | --- | --- | --- |
+            /// | the future awaiting `get_guarded` is dropped | as for `get` (115, 117) | as for [`get`](Self::get): nothing is taken, so nothing is marked done |
+            /// | a child errors | n/a: no children | n/a: no children; a worker that fails while holding the [`Guarded`] item marks it done |
+            /// | a child is cancelled | n/a: no children | n/a; a worker cancelled while holding the item marks it done |
+            /// | a child panics | n/a: no children | n/a; a worker that panics while holding the item marks it done as it unwinds |
+            /// | a timeout fires | as for `get` (61) | as for [`get`](Self::get) |
+            /// | the owner/handle is dropped | n/a: no handles | n/a: the future borrows the handle; a [`Guarded`] item keeps the queue alive by itself |
+            /// | the runtime shuts down | as for `get` | as for [`get`](Self::get); a [`Guarded`] item dropped with its task marks it done |
+            ///
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe. If `get_guarded` is used as the
+            /// event in a `select!` statement and some other branch completes
+            /// first, then it is guaranteed that no item was taken from the
+            /// queue. You lose your place in the line of waiting getters.
+            ///
+            /// # Errors
+            ///
+            /// [`GetError::ShutDown`], as for [`get`](Self::get).
+            pub fn get_guarded(&self) -> GetGuarded<'_, T> {
+                GetGuarded {
+                    core: &self.core,
+                    waiter: Waiter::new(),
+                }
+            }
+
+            /// Takes an item if one is available, in a [`Guarded`] handle:
+            /// [`get_nowait`](Self::get_nowait) with the guard of
+            /// [`get_guarded`](Self::get_guarded).
+            ///
+            /// # Errors
+            ///
+            /// As for [`get_nowait`](Self::get_nowait).
+            pub fn get_guarded_nowait(&self) -> Result<Guarded<T>, TryGetError> {
+                self.core
+                    .try_get(true)
+                    .map(|taken| Guarded::new(self.core.clone(), taken))
+            }
+
+            /// Marks one item as processed: asyncio's `q.task_done()`.
+            ///
+            /// Every put raises the unfinished count by one; each call lowers
+            /// it by one, and [`join`](Self::join) returns when it reaches
+            /// zero (behaviours 113, 114). A shutdown does not block it
+            /// (behaviour 126). Items held by a [`Guarded`] handle are not
+            /// yours to mark: their handle does it.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(1).unwrap();
+            /// queue.get_nowait().unwrap();
+            /// assert_eq!(queue.task_done(), Ok(()));
+            /// assert_eq!(queue.task_done(), Err(asyncio::queue::TaskDoneError::TooManyCalls));
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// [`TaskDoneError::TooManyCalls`] if nothing is left to mark done
+            /// (behaviour 113); the count is unchanged.
+            pub fn task_done(&self) -> Result<(), TaskDoneError> {
+                self.core.task_done()
+            }
+
+            /// Waits until every item put so far has been marked done:
+            /// asyncio's `await q.join()`.
+            ///
+            /// Returns at once if nothing is unfinished (behaviour 114). A
+            /// `join` woken because the count reached zero returns, even if a
+            /// new item is put before it runs (as asyncio's `Event` does).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.join().await; // nothing unfinished
+            /// queue.put_nowait(1).unwrap();
+            /// let worker = {
+            ///     let queue = queue.clone();
+            ///     asyncio::spawn(async move { drop(queue.get_guarded().await) })
+            /// };
+            /// queue.join().await;
+            /// # worker.await.unwrap();
+            /// # }
+            /// ```
+            ///
+            /// # Cancellation
+            ///
+            /// | situation | asyncio | crate |
+            /// | --- | --- | --- |
+            /// | the future awaiting `join` is dropped | the joiner stops waiting; nothing else changes | the same |
+            /// | a child errors | n/a: `join` has no children (a worker's error is its own business) | n/a: no children; a worker that fails holding a [`Guarded`] item marks it done |
+            /// | a child is cancelled | n/a: no children | n/a; the same with cancellation |
+            /// | a child panics | n/a: no children | n/a; the same with a panic |
+            /// | a timeout fires | `wait_for(q.join(), t)` stops waiting | the same: the timeout drops the `Join` |
+            /// | the owner/handle is dropped | n/a: no handles | n/a: `Join` borrows the handle, so it cannot outlive it |
+            /// | the runtime shuts down | the joiner is cancelled with its task | the `Join` is dropped with its task |
+            ///
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe. If `join` is used as the event in a
+            /// `select!` statement and some other branch completes first, then
+            /// it is guaranteed that the queue was not changed.
+            pub fn join(&self) -> Join<'_, T> {
+                Join {
+                    core: &self.core,
+                    waiter: Waiter::new(),
+                }
+            }
+
+            /// Shuts the queue down: asyncio's `q.shutdown(immediate)` (3.13).
+            ///
+            /// From then on every put fails, blocked ones included, even if a
+            /// slot had just been freed for them (behaviours 121, 123).
+            ///
+            /// - `immediate == false`: gets keep taking the buffered items
+            ///   and fail once none is left; blocked gets with nothing left
+            ///   for them wake up and fail (behaviours 122, 123). `join` is
+            ///   unaffected.
+            /// - `immediate == true`: the buffered items are dropped, the
+            ///   unfinished count is lowered by one for each, and `join`
+            ///   returns if it reaches zero; items already taken but not
+            ///   marked done still hold `join` back (behaviours 124, 125).
+            ///   Every get fails from then on.
+            ///
+            /// It can be called again; a later immediate call drops whatever
+            /// is left (behaviour 126).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(1).unwrap();
+            /// queue.shutdown(false);
+            /// assert!(queue.put_nowait(2).unwrap_err().is_shut_down());
+            /// assert_eq!(queue.get_nowait(), Ok(1));
+            /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
+            /// ```
+            pub fn shutdown(&self, immediate: bool) {
+                self.core.shutdown(immediate)
+            }
+
+            /// Whether [`shutdown`](Self::shutdown) was called.
+            pub fn is_shut_down(&self) -> bool {
+                self.core.is_shut_down()
+            }
+
+            /// The number of items in the queue: asyncio's `q.qsize()`.
+            ///
+            /// Items promised to woken getters that have not run yet are
+            /// counted.
+            pub fn qsize(&self) -> usize {
+                self.core.len()
+            }
+
+            /// Whether no item is available to
+            /// [`get_nowait`](Self::get_nowait): asyncio's `q.empty()`. Items
+            /// promised to woken getters are not available.
+            pub fn empty(&self) -> bool {
+                self.core.is_empty()
+            }
+
+            /// Whether no slot is free for
+            /// [`put_nowait`](Self::put_nowait): asyncio's `q.full()`. Never
+            /// true for an unbounded queue (behaviour 110). Slots promised
+            /// to woken putters are not free.
+            pub fn full(&self) -> bool {
+                self.core.is_full()
+            }
+
+            /// The capacity, `None` if unbounded: asyncio's `q.maxsize`.
+            pub fn maxsize(&self) -> Option<NonZeroUsize> {
+                self.core.capacity()
+            }
+
+            /// The queue's items as a [`Stream`](futures_core::Stream) that
+            /// ends when the queue is shut down and has nothing left for it.
+            ///
+            /// The stream holds its own handle. Each item is taken as by
+            /// [`get`](Self::get): mark it done with
+            /// [`task_done`](Self::task_done) if anyone joins the queue.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use futures::StreamExt;
+            ///
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(1).unwrap();
+            /// queue.put_nowait(1).unwrap();
+            /// queue.shutdown(false);
+            /// assert_eq!(queue.stream().collect::<Vec<_>>().await, [1, 1]);
+            /// # }
+            /// ```
+            ///
+            /// # Cancellation
+            ///
+            /// Awaiting the stream's next item (`items.next().await`) is a
+            /// [`get`](Self::get), with the same table:
+            ///
+            /// | situation | asyncio (`await q.get()` in a loop) | crate |
+            /// | --- | --- | --- |
+            /// | the future awaiting the next item is dropped | no item is lost (115) | no item is taken; an item promised to the stream passes to the next waiting getter |
+            /// | a child errors | n/a: no children | n/a: no children |
+            /// | a child is cancelled | n/a: no children | n/a: no children |
+            /// | a child panics | n/a: no children | n/a: no children |
+            /// | a timeout fires | loses no item (61) | the same: the timeout drops the `next()` future |
+            /// | the owner/handle is dropped | n/a: no handles | the stream holds its own handle: dropping the others changes nothing, and it keeps waiting until the queue is shut down |
+            /// | the runtime shuts down | the loop is cancelled with its task | the stream is dropped with its task, taking nothing |
+            ///
+            /// # Cancel safety
+            ///
+            /// `next()` on this stream is cancel safe. If it is used as the
+            /// event in a `select!` statement and some other branch completes
+            /// first, then it is guaranteed that no item was taken from the
+            /// queue.
+            pub fn stream(&self) -> QueueStream<T> {
+                QueueStream {
+                    core: self.core.clone(),
+                    waiter: Waiter::new(),
+                    ended: false,
+                }
+            }
+        }
+
+        impl<T> Clone for $name<T> {
+            /// Another handle to the same queue.
+            fn clone(&self) -> Self {
+                Self {
+                    core: self.core.clone(),
+                }
+            }
+        }
+
+        impl<T> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("core", &self.core)
+                    .finish()
+            }
+        }
+    };
+}
+
+queue_methods!(Queue, "asyncio::Queue::unbounded()");
+queue_methods!(LifoQueue, "asyncio::LifoQueue::unbounded()");
+queue_methods!(PriorityQueue, "asyncio::PriorityQueue::unbounded()");
+
+/// The future returned by [`Queue::put`] (and the other queues' `put`).
+///
+/// Dropping it before it completes inserts nothing; its item is dropped with
+/// it unless taken back with [`into_inner`](Put::into_inner).
+///
+/// # Panics
+///
+/// When polled again after it completed (it no longer holds an item), as
+/// futures may.
+#[must_use = "futures do nothing unless polled"]
+pub struct Put<'a, T> {
+    core: &'a QueueCore<T>,
+    item: Option<T>,
+    waiter: Waiter,
+}
+
+// The item is moved in and out by value, never pinned.
+impl<T> Unpin for Put<'_, T> {}
+
+impl<T> Put<'_, T> {
+    /// Cancels the put and hands back its item, or `None` if the put already
+    /// completed or failed (a failure hands the item back in its error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::bounded(1.try_into().unwrap());
+    /// queue.put_nowait("first").unwrap();
+    /// let mut put = queue.put("second");
+    /// tokio::select! {
+    ///     _ = &mut put => unreachable!("the queue stays full"),
+    ///     _ = asyncio::sleep(Duration::from_secs(1)) => {}
+    /// }
+    /// assert_eq!(put.into_inner(), Some("second"));
+    /// assert_eq!(queue.qsize(), 1);
+    /// # }
+    /// ```
+    pub fn into_inner(mut self) -> Option<T> {
+        self.core.cancel_put(&mut self.waiter);
+        self.item.take()
+    }
+}
+
+impl<T> Future for Put<'_, T> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.item.is_none() {
+            panic!("asyncio: a queue put was polled after it completed");
+        }
+        this.core.poll_put(&mut this.waiter, &mut this.item, cx)
+    }
+}
+
+impl<T> Drop for Put<'_, T> {
+    fn drop(&mut self) {
+        self.core.cancel_put(&mut self.waiter);
+    }
+}
+
+impl<T> fmt::Debug for Put<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Put")
+            .field("waiting", &self.waiter.is_registered())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Queue::get`] (and the other queues' `get`).
+///
+/// Dropping it before it completes takes nothing from the queue.
+#[must_use = "futures do nothing unless polled"]
+pub struct Get<'a, T> {
+    core: &'a QueueCore<T>,
+    waiter: Waiter,
+}
+
+impl<T> Future for Get<'_, T> {
+    type Output = Result<T, GetError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.core
+            .poll_get(&mut this.waiter, false, cx)
+            .map(|outcome| outcome.map(|taken| taken.item))
+    }
+}
+
+impl<T> Drop for Get<'_, T> {
+    fn drop(&mut self) {
+        self.core.cancel_get(&mut self.waiter);
+    }
+}
+
+impl<T> fmt::Debug for Get<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Get")
+            .field("waiting", &self.waiter.is_registered())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Queue::get_guarded`] (and the other queues'
+/// `get_guarded`).
+///
+/// Dropping it before it completes takes nothing from the queue.
+#[must_use = "futures do nothing unless polled"]
+pub struct GetGuarded<'a, T> {
+    core: &'a Arc<QueueCore<T>>,
+    waiter: Waiter,
+}
+
+impl<T> Future for GetGuarded<'_, T> {
+    type Output = Result<Guarded<T>, GetError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.core
+            .poll_get(&mut this.waiter, true, cx)
+            .map(|outcome| outcome.map(|taken| Guarded::new(this.core.clone(), taken)))
+    }
+}
+
+impl<T> Drop for GetGuarded<'_, T> {
+    fn drop(&mut self) {
+        self.core.cancel_get(&mut self.waiter);
+    }
+}
+
+impl<T> fmt::Debug for GetGuarded<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetGuarded")
+            .field("waiting", &self.waiter.is_registered())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Queue::join`] (and the other queues' `join`).
+#[must_use = "futures do nothing unless polled"]
+pub struct Join<'a, T> {
+    core: &'a QueueCore<T>,
+    waiter: Waiter,
+}
+
+impl<T> Future for Join<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.core.poll_join(&mut this.waiter, cx)
+    }
+}
+
+impl<T> Drop for Join<'_, T> {
+    fn drop(&mut self) {
+        self.core.cancel_join(&mut self.waiter);
+    }
+}
+
+impl<T> fmt::Debug for Join<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join")
+            .field("waiting", &self.waiter.is_registered())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An item taken with [`Queue::get_guarded`]: it marks the item done
+/// (calls [`task_done`](Queue::task_done)) when dropped, or when
+/// [`done`](Guarded::done) is called.
+///
+/// Read and change the item through [`Deref`] and [`DerefMut`]. The handle
+/// keeps the queue alive and is `Send` when `T` is, so it can move into
+/// another task.
+///
+/// A worker that holds a `Guarded` item and fails, returns early, panics or
+/// is cancelled drops it, which marks the item done: `join` cannot be left
+/// waiting for it.
+pub struct Guarded<T> {
+    core: Arc<QueueCore<T>>,
+    item: Option<T>,
+    /// Whether this handle holds the item's unfinished unit (false only if a
+    /// manual `task_done()` spent it before the item was taken).
+    counted: bool,
+}
+
+impl<T> Guarded<T> {
+    fn new(core: Arc<QueueCore<T>>, taken: Taken<T>) -> Self {
+        Self {
+            core,
+            item: Some(taken.item),
+            counted: taken.counted,
+        }
+    }
+
+    /// Marks the item done now and hands it over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(String::from("job")).unwrap();
+    /// let item = queue.get_guarded_nowait().unwrap();
+    /// let job: String = item.done();
+    /// assert_eq!(job, "job");
+    /// assert!(queue.task_done().is_err()); // already marked done
+    /// ```
+    pub fn done(mut self) -> T {
+        self.mark_done();
+        self.item
+            .take()
+            .expect("asyncio: a guarded queue item is present until done")
+    }
+
+    fn mark_done(&mut self) {
+        if std::mem::replace(&mut self.counted, false) {
+            self.core.guard_done();
+        }
+    }
+}
+
+impl<T> Deref for Guarded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.item
+            .as_ref()
+            .expect("asyncio: a guarded queue item is present until done")
+    }
+}
+
+impl<T> DerefMut for Guarded<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.item
+            .as_mut()
+            .expect("asyncio: a guarded queue item is present until done")
+    }
+}
+
+impl<T> Drop for Guarded<T> {
+    fn drop(&mut self) {
+        self.mark_done();
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Guarded<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Guarded").field(&self.item).finish()
+    }
+}
+
+/// The queue's items as a [`Stream`](futures_core::Stream): see
+/// [`Queue::stream`].
+///
+/// Each poll is a [`get`](Queue::get); the stream ends (and stays ended)
+/// once the queue is shut down and has nothing left for it. Dropping the
+/// stream while it waits takes nothing from the queue, as dropping a `get`
+/// does: it is cancel safe.
+#[must_use = "streams do nothing unless polled"]
+pub struct QueueStream<T> {
+    core: Arc<QueueCore<T>>,
+    waiter: Waiter,
+    ended: bool,
+}
+
+impl<T> futures_core::Stream for QueueStream<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        match this.core.poll_get(&mut this.waiter, false, cx) {
+            Poll::Ready(Ok(taken)) => Poll::Ready(Some(taken.item)),
+            Poll::Ready(Err(GetError::ShutDown)) => {
+                this.ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> futures_core::FusedStream for QueueStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.ended
+    }
+}
+
+impl<T> Drop for QueueStream<T> {
+    fn drop(&mut self) {
+        self.core.cancel_get(&mut self.waiter);
+    }
+}
+
+impl<T> fmt::Debug for QueueStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueStream")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}

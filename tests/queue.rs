@@ -1,0 +1,1166 @@
+//! Queue, LifoQueue and PriorityQueue against asyncio's behaviours 110–126
+//! and 61 (numbers from `asyncio-semantics.md`), plus the crate's own
+//! promises: fairness, guarded gets, and a model-based property test.
+
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use asyncio::queue::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
+use asyncio::{LifoQueue, PriorityQueue, Queue};
+use futures::StreamExt;
+
+fn cap(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).unwrap()
+}
+
+/// A waker that counts its wake-ups.
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct Probe {
+    counter: Arc<Counter>,
+    waker: Waker,
+}
+
+impl Probe {
+    fn new() -> Self {
+        let counter = Arc::new(Counter::default());
+        let waker = Waker::from(counter.clone());
+        Self { counter, waker }
+    }
+
+    fn wakes(&self) -> usize {
+        self.counter.0.load(Ordering::SeqCst)
+    }
+
+    fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
+    }
+}
+
+// ---- 110, 111: sizes and the nowait errors ----
+
+#[test]
+fn b110_unbounded_queue_is_never_full() {
+    let queue = Queue::unbounded();
+    for n in 0..10_000 {
+        queue.put_nowait(n).unwrap();
+        assert!(!queue.full());
+    }
+    assert_eq!(queue.qsize(), 10_000);
+    assert_eq!(queue.maxsize(), None);
+}
+
+#[test]
+fn b110_bounded_queue_is_full_at_capacity() {
+    let queue = Queue::bounded(cap(2));
+    assert_eq!(queue.maxsize(), Some(cap(2)));
+    queue.put_nowait(1).unwrap();
+    assert!(!queue.full());
+    queue.put_nowait(2).unwrap();
+    assert!(queue.full());
+    assert_eq!(queue.qsize(), 2);
+}
+
+#[test]
+fn b111_put_nowait_on_full_queue_is_full_error_with_item() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(String::from("a")).unwrap();
+    let error = queue.put_nowait(String::from("b")).unwrap_err();
+    assert_eq!(error.to_string(), "queue is full");
+    assert_eq!(error, TryPutError::Full(String::from("b")));
+    assert_eq!(error.into_inner(), "b");
+}
+
+#[test]
+fn b111_get_nowait_on_empty_queue_is_empty_error() {
+    let queue = Queue::<u8>::unbounded();
+    assert!(queue.empty());
+    let error = queue.get_nowait().unwrap_err();
+    assert_eq!(error, TryGetError::Empty);
+    assert_eq!(error.to_string(), "queue is empty");
+}
+
+// ---- 112: order ----
+
+#[test]
+fn b112_queue_is_fifo() {
+    let queue = Queue::unbounded();
+    for n in [3, 1, 2] {
+        queue.put_nowait(n).unwrap();
+    }
+    let out: Vec<_> = std::iter::from_fn(|| queue.get_nowait().ok()).collect();
+    assert_eq!(out, [3, 1, 2]);
+}
+
+#[test]
+fn b112_lifo_queue_is_lifo() {
+    let queue = LifoQueue::unbounded();
+    for n in [3, 1, 2] {
+        queue.put_nowait(n).unwrap();
+    }
+    let out: Vec<_> = std::iter::from_fn(|| queue.get_nowait().ok()).collect();
+    assert_eq!(out, [2, 1, 3]);
+}
+
+/// Ordered by `priority` only, so that equal priorities are equal items.
+#[derive(Debug, PartialEq, Eq)]
+struct Job {
+    priority: u8,
+    name: &'static str,
+}
+
+impl Ord for Job {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.priority.cmp(&other.priority)
+    }
+}
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[test]
+fn b112_priority_queue_is_smallest_first_and_fifo_among_equals() {
+    let queue = PriorityQueue::unbounded();
+    let jobs = [
+        (2, "b1"),
+        (1, "a1"),
+        (2, "b2"),
+        (3, "c"),
+        (1, "a2"),
+        (2, "b3"),
+    ];
+    for (priority, name) in jobs {
+        queue.put_nowait(Job { priority, name }).unwrap();
+    }
+    let out: Vec<_> = std::iter::from_fn(|| queue.get_nowait().ok())
+        .map(|job| job.name)
+        .collect();
+    assert_eq!(out, ["a1", "a2", "b1", "b2", "b3", "c"]);
+}
+
+// ---- 113, 114: task_done and join ----
+
+#[test]
+fn b113_task_done_too_many_times_is_typed_error() {
+    let queue = Queue::unbounded();
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+    queue.put_nowait(1).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(queue.task_done(), Ok(()));
+    let error = queue.task_done().unwrap_err();
+    assert_eq!(error.to_string(), "task_done() called too many times");
+}
+
+#[tokio::test]
+async fn b114_join_returns_at_once_when_nothing_is_unfinished() {
+    let queue = Queue::<u8>::unbounded();
+    let probe = Probe::new();
+    assert_eq!(probe.poll(&mut queue.join()), Poll::Ready(()));
+}
+
+#[test]
+fn b113_racing_task_done_calls_succeed_exactly_once_per_item() {
+    const ITEMS: usize = 10_000;
+    let queue = Queue::unbounded();
+    let succeeded = Arc::new(AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for n in 0..ITEMS {
+                queue.put_nowait(n).unwrap();
+            }
+        });
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let mut refusals = 0u64;
+                while succeeded.load(Ordering::SeqCst) < ITEMS {
+                    match queue.task_done() {
+                        Ok(()) => {
+                            succeeded.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(error) => {
+                            assert_eq!(error, TaskDoneError::TooManyCalls);
+                            refusals += 1;
+                            assert!(refusals < 10_000_000, "units that exist were refused");
+                            std::thread::yield_now();
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(succeeded.load(Ordering::SeqCst), ITEMS);
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+    assert!(Probe::new().poll(&mut queue.join()).is_ready());
+}
+
+#[test]
+fn b113_b114_join_waits_for_task_done_not_for_get() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let probe = Probe::new();
+    let mut join = queue.join();
+    assert!(probe.poll(&mut join).is_pending());
+    queue.get_nowait().unwrap();
+    queue.get_nowait().unwrap();
+    assert!(
+        probe.poll(&mut join).is_pending(),
+        "gets do not finish items"
+    );
+    queue.task_done().unwrap();
+    assert_eq!(probe.wakes(), 0);
+    queue.task_done().unwrap();
+    assert_eq!(probe.wakes(), 1);
+    assert_eq!(probe.poll(&mut join), Poll::Ready(()));
+}
+
+#[test]
+fn b114_join_released_at_zero_returns_even_if_a_new_item_arrives() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut join = queue.join();
+    assert!(probe.poll(&mut join).is_pending());
+    queue.get_nowait().unwrap();
+    queue.task_done().unwrap();
+    queue.put_nowait(2).unwrap();
+    assert_eq!(probe.poll(&mut join), Poll::Ready(()));
+}
+
+// ---- 115, 116, 117, 61: cancellation ----
+
+#[test]
+fn b115_cancel_safety_woken_get_dropped_loses_no_item_and_wakes_next_getter() {
+    let queue = Queue::unbounded();
+    let (first, second) = (Probe::new(), Probe::new());
+    let mut get1 = queue.get();
+    let mut get2 = queue.get();
+    assert!(first.poll(&mut get1).is_pending());
+    assert!(second.poll(&mut get2).is_pending());
+    queue.put_nowait(7).unwrap();
+    assert_eq!(first.wakes(), 1, "the first getter is woken");
+    assert_eq!(second.wakes(), 0);
+    drop(get1);
+    assert_eq!(second.wakes(), 1, "the wake passes on");
+    assert_eq!(queue.qsize(), 1);
+    assert_eq!(second.poll(&mut get2), Poll::Ready(Ok(7)));
+}
+
+#[test]
+fn b115_cancel_safety_woken_get_dropped_leaves_item_for_get_nowait() {
+    let queue = Queue::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    queue.put_nowait(7).unwrap();
+    assert_eq!(probe.wakes(), 1);
+    drop(get);
+    assert!(!queue.empty());
+    assert_eq!(queue.get_nowait(), Ok(7));
+}
+
+#[test]
+fn b116_cancel_safety_woken_put_dropped_inserts_nothing_and_passes_its_slot() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let (first, second) = (Probe::new(), Probe::new());
+    let mut put2 = queue.put(2);
+    let mut put3 = queue.put(3);
+    assert!(first.poll(&mut put2).is_pending());
+    assert!(second.poll(&mut put3).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(first.wakes(), 1, "the freed slot goes to the first putter");
+    assert_eq!(second.wakes(), 0);
+    drop(put2);
+    assert_eq!(second.wakes(), 1, "the slot passes on");
+    assert_eq!(queue.qsize(), 0, "the dropped put inserted nothing");
+    assert_eq!(second.poll(&mut put3), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(3));
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+}
+
+#[test]
+fn b116_put_into_inner_cancels_and_hands_the_item_back() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut put = queue.put(2);
+    assert!(probe.poll(&mut put).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(put.into_inner(), Some(2));
+    assert!(!queue.full(), "the granted slot was given back");
+    queue.put_nowait(3).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(3));
+}
+
+#[test]
+fn b117_cancelled_getters_leave_no_residue() {
+    let queue = Queue::unbounded();
+    for _ in 0..1000 {
+        let mut get = queue.get();
+        assert!(Probe::new().poll(&mut get).is_pending());
+    }
+    // A stale getter would be promised this item and hide it.
+    queue.put_nowait(1).unwrap();
+    assert!(!queue.empty());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert!(format!("{queue:?}").contains("waiting_getters: 0"));
+}
+
+#[test]
+fn b117_cancelled_putters_leave_no_residue() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(0).unwrap();
+    for n in 1..1000 {
+        let mut put = queue.put(n);
+        assert!(Probe::new().poll(&mut put).is_pending());
+    }
+    // A stale putter would be granted the freed slot and make it look taken.
+    assert_eq!(queue.get_nowait(), Ok(0));
+    assert!(!queue.full());
+    queue.put_nowait(5).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(5));
+    assert!(format!("{queue:?}").contains("waiting_putters: 0"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn b61_wait_for_get_timing_out_leaves_no_waiter_and_loses_no_item() {
+    let queue = Queue::unbounded();
+    for _ in 0..100 {
+        let outcome = asyncio::wait_for(queue.get(), Duration::from_millis(10)).await;
+        assert!(outcome.is_err(), "timed out");
+    }
+    queue.put_nowait(9).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(9));
+}
+
+#[tokio::test(start_paused = true)]
+async fn b61_wait_for_get_racing_a_put_at_the_deadline_loses_no_item() {
+    let queue = Queue::unbounded();
+    let producer = {
+        let queue = queue.clone();
+        asyncio::spawn(async move {
+            asyncio::sleep(Duration::from_secs(1)).await;
+            queue.put_nowait(9).unwrap();
+        })
+    };
+    let outcome = asyncio::wait_for(queue.get(), Duration::from_secs(1)).await;
+    producer.await.unwrap();
+    match outcome {
+        Ok(got) => assert_eq!(got, Ok(9)),
+        Err(_timeout) => assert_eq!(queue.get_nowait(), Ok(9)),
+    }
+    assert_eq!(queue.qsize(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn b116_wait_for_put_timing_out_inserts_nothing() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let outcome = asyncio::wait_for(queue.put(2), Duration::from_secs(1)).await;
+    assert!(outcome.is_err());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+}
+
+// ---- 118: fairness (the crate does better than asyncio) ----
+
+#[test]
+fn b118_fixed_blocked_put_is_not_overtaken_by_put_nowait() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut put = queue.put(2);
+    assert!(probe.poll(&mut put).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert!(queue.full(), "the free slot is promised to the blocked put");
+    assert_eq!(queue.put_nowait(3), Err(TryPutError::Full(3)));
+    assert_eq!(probe.poll(&mut put), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(2));
+}
+
+#[test]
+fn b118_fixed_blocked_put_is_not_overtaken_by_a_later_put() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let (early, late) = (Probe::new(), Probe::new());
+    let mut put2 = queue.put(2);
+    assert!(early.poll(&mut put2).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    let mut put3 = queue.put(3);
+    assert!(late.poll(&mut put3).is_pending(), "the later put waits");
+    assert_eq!(early.poll(&mut put2), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(2));
+    assert_eq!(late.wakes(), 1);
+    assert_eq!(late.poll(&mut put3), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(3));
+}
+
+#[test]
+fn b118_fixed_woken_get_is_not_robbed_by_get_nowait() {
+    let queue = Queue::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    queue.put_nowait(1).unwrap();
+    assert_eq!(queue.qsize(), 1);
+    assert!(queue.empty(), "the item is promised to the woken get");
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+    let mut late = queue.get();
+    assert!(Probe::new().poll(&mut late).is_pending());
+    assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(1)));
+}
+
+#[tokio::test]
+async fn b118_fixed_blocked_putters_keep_their_order() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(0).unwrap();
+    let mut putters = Vec::new();
+    for n in 1..=5 {
+        let queue = queue.clone();
+        putters.push(asyncio::spawn(async move { queue.put(n).await }));
+        tokio::task::yield_now().await; // let it block, in order
+    }
+    for n in 6..=8 {
+        // Later non-blocking puts never get a slot a blocked put is owed.
+        assert!(queue.put_nowait(n).is_err());
+    }
+    let mut out = Vec::new();
+    for n in 0..=5 {
+        out.push(queue.get().await.unwrap());
+        if n < 5 {
+            // The freed slot is promised to the next blocked put.
+            assert!(queue.put_nowait(99).is_err());
+        }
+    }
+    for putter in putters {
+        putter.await.unwrap().unwrap();
+    }
+    assert_eq!(out, [0, 1, 2, 3, 4, 5]);
+}
+
+// ---- 119, 120: no loop binding; abandoned gets ----
+
+#[test]
+fn b119_queue_is_not_bound_to_a_runtime() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap(); // no runtime needed
+    let first = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let second = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(first.block_on(queue.get()), Ok(1));
+    second.block_on(queue.put(2)).unwrap();
+    assert_eq!(first.block_on(queue.get()), Ok(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn b120_get_that_loses_a_select_takes_nothing() {
+    let queue = Queue::unbounded();
+    let never_polled = queue.get();
+    queue.put_nowait(1).unwrap();
+    drop(never_polled);
+    assert_eq!(queue.qsize(), 1);
+    assert_eq!(queue.get_nowait(), Ok(1));
+    tokio::select! {
+        _ = queue.get() => unreachable!("the queue is empty"),
+        () = asyncio::sleep(Duration::from_secs(1)) => {}
+    }
+    queue.put_nowait(2).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(2), "the abandoned get took nothing");
+}
+
+// ---- 121–126: shutdown ----
+
+#[tokio::test]
+async fn b121_put_after_shutdown_fails_and_hands_the_item_back() {
+    let queue = Queue::unbounded();
+    queue.shutdown(false);
+    assert!(queue.is_shut_down());
+    assert_eq!(queue.put(1).await, Err(PutError::ShutDown(1)));
+    let error = queue.put_nowait(2).unwrap_err();
+    assert_eq!(error.to_string(), "queue is shut down");
+    assert_eq!(error.into_inner(), 2);
+    assert!(format!("{queue:?}").contains("shutdown: true"));
+}
+
+#[tokio::test]
+async fn b122_graceful_shutdown_drains_then_fails_and_join_is_unaffected() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    queue.shutdown(false);
+    assert_eq!(queue.get().await, Ok(1));
+    assert_eq!(queue.get_nowait(), Ok(2));
+    assert_eq!(queue.get().await, Err(GetError::ShutDown));
+    assert_eq!(queue.get_nowait(), Err(TryGetError::ShutDown));
+    let probe = Probe::new();
+    let mut join = queue.join();
+    assert!(
+        probe.poll(&mut join).is_pending(),
+        "two items are unfinished"
+    );
+    queue.task_done().unwrap();
+    queue.task_done().unwrap();
+    assert_eq!(probe.poll(&mut join), Poll::Ready(()));
+}
+
+#[tokio::test]
+async fn b123_shutdown_wakes_blocked_getters_and_putters() {
+    let empty = Queue::<u8>::unbounded();
+    let full = Queue::bounded(cap(1));
+    full.put_nowait(1).unwrap();
+    let getter = {
+        let empty = empty.clone();
+        asyncio::spawn(async move { empty.get().await })
+    };
+    let putter = {
+        let full = full.clone();
+        asyncio::spawn(async move { full.put(2).await })
+    };
+    tokio::task::yield_now().await;
+    empty.shutdown(false);
+    full.shutdown(false);
+    assert_eq!(getter.await.unwrap(), Err(GetError::ShutDown));
+    assert_eq!(putter.await.unwrap(), Err(PutError::ShutDown(2)));
+}
+
+#[test]
+fn b123_graceful_shutdown_wakes_blocked_getter_which_fails() {
+    let queue = Queue::<u8>::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    queue.shutdown(false);
+    assert_eq!(probe.wakes(), 1);
+    assert_eq!(probe.poll(&mut get), Poll::Ready(Err(GetError::ShutDown)));
+}
+
+#[test]
+fn b123_putter_granted_a_slot_still_fails_after_shutdown() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut put = queue.put(2);
+    assert!(probe.poll(&mut put).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    queue.shutdown(false);
+    assert_eq!(
+        probe.poll(&mut put),
+        Poll::Ready(Err(PutError::ShutDown(2)))
+    );
+}
+
+#[test]
+fn b123_putter_woken_by_immediate_shutdown_fails_though_there_is_room() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut put = queue.put(2);
+    assert!(probe.poll(&mut put).is_pending());
+    queue.shutdown(true);
+    assert_eq!(probe.wakes(), 1);
+    assert_eq!(queue.qsize(), 0);
+    assert_eq!(
+        probe.poll(&mut put),
+        Poll::Ready(Err(PutError::ShutDown(2)))
+    );
+}
+
+#[test]
+fn b122_getter_woken_before_graceful_shutdown_still_gets_its_item() {
+    let queue = Queue::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    queue.put_nowait(1).unwrap();
+    queue.shutdown(false);
+    assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(1)));
+}
+
+/// Counts how many of its values were dropped.
+#[derive(Debug)]
+struct Tracked(Arc<AtomicUsize>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn b124_immediate_shutdown_discards_items_and_releases_join() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let queue = Queue::unbounded();
+    for _ in 0..3 {
+        queue.put_nowait(Tracked(dropped.clone())).unwrap();
+    }
+    let probe = Probe::new();
+    let mut join = queue.join();
+    assert!(probe.poll(&mut join).is_pending());
+    queue.shutdown(true);
+    assert_eq!(dropped.load(Ordering::SeqCst), 3);
+    assert_eq!(queue.qsize(), 0);
+    assert_eq!(probe.wakes(), 1);
+    assert_eq!(probe.poll(&mut join), Poll::Ready(()));
+    assert!(matches!(queue.get_nowait(), Err(TryGetError::ShutDown)));
+}
+
+#[test]
+fn b124_getter_woken_before_immediate_shutdown_fails() {
+    let queue = Queue::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    queue.put_nowait(1).unwrap();
+    queue.shutdown(true);
+    assert_eq!(probe.poll(&mut get), Poll::Ready(Err(GetError::ShutDown)));
+}
+
+#[test]
+fn b125_immediate_shutdown_does_not_forgive_taken_items() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(1));
+    let probe = Probe::new();
+    let mut join = queue.join();
+    assert!(probe.poll(&mut join).is_pending());
+    queue.shutdown(true);
+    assert!(probe.poll(&mut join).is_pending(), "item 1 is not done yet");
+    queue.task_done().unwrap();
+    assert_eq!(probe.poll(&mut join), Poll::Ready(()));
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+}
+
+#[test]
+fn b126_shutdown_again_and_a_later_immediate_call_drains_the_rest() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    queue.shutdown(false);
+    queue.shutdown(false);
+    assert_eq!(queue.get_nowait(), Ok(1));
+    queue.task_done().unwrap(); // not blocked by shutdown
+    queue.shutdown(true);
+    assert_eq!(queue.qsize(), 0);
+    assert_eq!(queue.get_nowait(), Err(TryGetError::ShutDown));
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+}
+
+// ---- guarded gets ----
+
+#[tokio::test]
+async fn guarded_item_dropped_marks_it_done() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    let item = queue.get_guarded().await.unwrap();
+    assert_eq!(*item, 1);
+    let probe = Probe::new();
+    let mut join = queue.join();
+    assert!(probe.poll(&mut join).is_pending());
+    drop(item);
+    assert_eq!(probe.poll(&mut join), Poll::Ready(()));
+}
+
+#[test]
+fn guarded_item_done_marks_it_done_once() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(vec![1]).unwrap();
+    let mut item = queue.get_guarded_nowait().unwrap();
+    item.push(2);
+    assert_eq!(item.done(), [1, 2]);
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+    assert!(Probe::new().poll(&mut queue.join()).is_ready());
+}
+
+#[test]
+fn guarded_unit_cannot_be_spent_by_a_manual_task_done() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    let item = queue.get_guarded_nowait().unwrap();
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+    let mut join = queue.join();
+    assert!(Probe::new().poll(&mut join).is_pending());
+    drop(item);
+    assert!(Probe::new().poll(&mut join).is_ready());
+}
+
+#[test]
+fn guarded_item_whose_unit_was_spent_early_does_not_underflow() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    queue.task_done().unwrap();
+    queue.task_done().unwrap();
+    let first = queue.get_guarded_nowait().unwrap();
+    let second = queue.get_guarded_nowait().unwrap();
+    drop((first, second));
+    assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
+    queue.put_nowait(3).unwrap();
+    let mut join = queue.join();
+    assert!(
+        Probe::new().poll(&mut join).is_pending(),
+        "item 3 is unfinished"
+    );
+}
+
+/// Regression: the hand-written parallel_map whose worker dies between
+/// `get()` and `task_done()` leaves `join()` hanging forever. With guarded
+/// gets, errors, panics and cancellations all mark the item done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guarded_workers_that_fail_panic_or_are_cancelled_cannot_hang_join() {
+    let queue = Queue::bounded(cap(4));
+    let processed = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let (queue, processed) = (queue.clone(), processed.clone());
+        workers.push(asyncio::try_spawn(async move {
+            loop {
+                let Ok(item) = queue.get_guarded().await else {
+                    return Ok(());
+                };
+                match *item % 10 {
+                    3 => return Err("worker failed"),
+                    7 => panic!("worker panicked"),
+                    9 => std::future::pending::<()>().await, // cancelled below
+                    _ => {}
+                }
+                processed.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    let mut quiet = Vec::new();
+    for n in 0..20u32 {
+        if n % 10 != 3 && n % 10 != 7 && n % 10 != 9 {
+            quiet.push(n);
+        }
+    }
+    // Only the quiet items, then one of each kind of death per worker slot.
+    for n in quiet.iter().copied().chain([3, 7, 9]) {
+        queue.put(n).await.unwrap();
+    }
+    // Wait until the quiet ones are processed and the stuck worker holds 9.
+    while processed.load(Ordering::SeqCst) < quiet.len() || queue.qsize() > 0 {
+        tokio::task::yield_now().await;
+    }
+    // Workers that failed or panicked may still be publishing that: their
+    // outcome wins over the cancel (completion beats cancellation).
+    for worker in &workers {
+        worker.cancel();
+    }
+    tokio::time::timeout(Duration::from_secs(30), queue.join())
+        .await
+        .expect("join must not hang");
+    let mut failed = 0;
+    let mut panicked = 0;
+    let mut cancelled = 0;
+    for worker in workers {
+        match worker.await {
+            Err(asyncio::TaskError::Failed(_)) => failed += 1,
+            Err(asyncio::TaskError::Panicked(_)) => panicked += 1,
+            Err(asyncio::TaskError::Cancelled) => cancelled += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!((failed, panicked), (1, 1));
+    assert_eq!(cancelled, 2);
+    assert_eq!(processed.load(Ordering::SeqCst), quiet.len());
+}
+
+// ---- stream, dropping, many threads ----
+
+#[tokio::test]
+async fn stream_yields_items_and_ends_at_shutdown() {
+    let queue = Queue::unbounded();
+    let consumer = {
+        let mut items = queue.stream();
+        asyncio::spawn(async move {
+            let mut out = Vec::new();
+            while let Some(n) = items.next().await {
+                out.push(n);
+            }
+            out
+        })
+    };
+    for n in 0..5 {
+        queue.put(n).await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    queue.shutdown(false);
+    assert_eq!(consumer.await.unwrap(), [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn dropping_the_last_handle_drops_buffered_items() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let queue = Queue::unbounded();
+    let other = queue.clone();
+    queue.put_nowait(Tracked(dropped.clone())).unwrap();
+    queue.put_nowait(Tracked(dropped.clone())).unwrap();
+    drop(queue);
+    assert_eq!(dropped.load(Ordering::SeqCst), 0, "another handle is alive");
+    assert!(
+        !other.is_shut_down(),
+        "dropping a handle does not shut down"
+    );
+    drop(other);
+    assert_eq!(dropped.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_producers_and_consumers_deliver_every_item_exactly_once() {
+    const PER_PRODUCER: u64 = 2_000;
+    let queue = Queue::bounded(cap(8));
+    let mut producers = Vec::new();
+    for p in 0..4u64 {
+        let queue = queue.clone();
+        producers.push(asyncio::spawn(async move {
+            for i in 0..PER_PRODUCER {
+                queue.put(p * PER_PRODUCER + i).await.unwrap();
+            }
+        }));
+    }
+    let mut consumers = Vec::new();
+    for _ in 0..4 {
+        let queue = queue.clone();
+        consumers.push(asyncio::spawn(async move {
+            let mut got = Vec::new();
+            while let Ok(item) = queue.get_guarded().await {
+                got.push(*item);
+            }
+            got
+        }));
+    }
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    queue.join().await;
+    queue.shutdown(false);
+    let mut all = Vec::new();
+    for consumer in consumers {
+        let got = consumer.await.unwrap();
+        // Each consumer sees each producer's items in the order they were put.
+        for p in 0..4u64 {
+            let mine: Vec<_> = got.iter().filter(|&&n| n / PER_PRODUCER == p).collect();
+            assert!(mine.windows(2).all(|w| w[0] < w[1]));
+        }
+        all.extend(got);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..4 * PER_PRODUCER).collect::<Vec<_>>());
+}
+
+// ---- model-based property test ----
+
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        PutNowait,
+        GetNowait,
+        /// Start a put (polled once, kept pending if it blocks).
+        StartPut,
+        /// Start a get (polled once, kept pending if it blocks).
+        StartGet,
+        /// Poll the i-th pending put / get (modulo their number).
+        PollPut(usize),
+        PollGet(usize),
+        /// Drop (cancel) the i-th pending put / get.
+        CancelPut(usize),
+        CancelGet(usize),
+        TaskDone,
+        Shutdown(bool),
+        /// Take an item with a guard, and keep the guard.
+        GetGuardedNowait,
+        /// Drop the i-th guard (marks its item done).
+        DropGuard(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::PutNowait),
+            3 => Just(Op::GetNowait),
+            3 => Just(Op::StartPut),
+            3 => Just(Op::StartGet),
+            2 => any::<usize>().prop_map(Op::PollPut),
+            2 => any::<usize>().prop_map(Op::PollGet),
+            2 => any::<usize>().prop_map(Op::CancelPut),
+            2 => any::<usize>().prop_map(Op::CancelGet),
+            2 => Just(Op::TaskDone),
+            2 => Just(Op::GetGuardedNowait),
+            2 => any::<usize>().prop_map(Op::DropGuard),
+            1 => any::<bool>().prop_map(Op::Shutdown),
+        ]
+    }
+
+    /// The sequential model: a FIFO buffer, and waiters in arrival order,
+    /// each either waiting or granted (promised a slot or an item).
+    #[derive(Default)]
+    struct Model {
+        buffer: VecDeque<u32>,
+        capacity: usize,
+        /// Unfinished units a manual task_done may spend.
+        spendable: usize,
+        /// Unfinished units held by guards.
+        guarded: usize,
+        shutdown: bool,
+        /// (item, granted)
+        putters: Vec<(u32, bool)>,
+        /// granted
+        getters: Vec<bool>,
+    }
+
+    impl Model {
+        fn granted_putters(&self) -> usize {
+            self.putters.iter().filter(|p| p.1).count()
+        }
+        fn granted_getters(&self) -> usize {
+            self.getters.iter().filter(|g| **g).count()
+        }
+        fn free_slot(&self) -> bool {
+            self.buffer.len() + self.granted_putters() < self.capacity
+        }
+        fn available(&self) -> bool {
+            self.buffer.len() > self.granted_getters()
+        }
+        fn settle(&mut self) {
+            while self.free_slot() {
+                match self.putters.iter_mut().find(|p| !p.1) {
+                    Some(p) => p.1 = true,
+                    None => break,
+                }
+            }
+            while self.available() {
+                match self.getters.iter_mut().find(|g| !**g) {
+                    Some(g) => *g = true,
+                    None => break,
+                }
+            }
+        }
+        fn insert(&mut self, item: u32) {
+            self.buffer.push_back(item);
+            self.spendable += 1;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn queue_matches_the_sequential_model(
+            capacity in 1usize..4,
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            let queue = Queue::bounded(cap(capacity));
+            let mut model = Model { capacity, ..Model::default() };
+            let mut puts: Vec<(asyncio::queue::Put<'_, u32>, Probe)> = Vec::new();
+            let mut gets: Vec<(asyncio::queue::Get<'_, u32>, Probe)> = Vec::new();
+            let mut guards: Vec<(asyncio::queue::Guarded<u32>, bool)> = Vec::new();
+            let mut next = 0u32;
+            for op in ops {
+                match op {
+                    Op::PutNowait => {
+                        next += 1;
+                        let expected = if model.shutdown {
+                            Err(TryPutError::ShutDown(next))
+                        } else if model.free_slot() {
+                            model.insert(next);
+                            Ok(())
+                        } else {
+                            Err(TryPutError::Full(next))
+                        };
+                        prop_assert_eq!(queue.put_nowait(next), expected);
+                    }
+                    Op::GetNowait => {
+                        let expected = if model.available() {
+                            Ok(model.buffer.pop_front().unwrap())
+                        } else if model.shutdown {
+                            Err(TryGetError::ShutDown)
+                        } else {
+                            Err(TryGetError::Empty)
+                        };
+                        prop_assert_eq!(queue.get_nowait(), expected);
+                    }
+                    Op::StartPut => {
+                        next += 1;
+                        let mut put = queue.put(next);
+                        let probe = Probe::new();
+                        let outcome = probe.poll(&mut put);
+                        if model.shutdown {
+                            prop_assert_eq!(outcome, Poll::Ready(Err(PutError::ShutDown(next))));
+                        } else if model.free_slot() {
+                            model.insert(next);
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(())));
+                        } else {
+                            prop_assert!(outcome.is_pending());
+                            model.putters.push((next, false));
+                            puts.push((put, probe));
+                        }
+                    }
+                    Op::StartGet => {
+                        let mut get = queue.get();
+                        let probe = Probe::new();
+                        let outcome = probe.poll(&mut get);
+                        if model.available() {
+                            let item = model.buffer.pop_front().unwrap();
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
+                        } else if model.shutdown {
+                            prop_assert_eq!(outcome, Poll::Ready(Err(GetError::ShutDown)));
+                        } else {
+                            prop_assert!(outcome.is_pending());
+                            model.getters.push(false);
+                            gets.push((get, probe));
+                        }
+                    }
+                    Op::PollPut(i) if !puts.is_empty() => {
+                        let i = i % puts.len();
+                        let (item, granted) = model.putters[i];
+                        let (put, probe) = &mut puts[i];
+                        let outcome = probe.poll(put);
+                        if model.shutdown {
+                            prop_assert_eq!(outcome, Poll::Ready(Err(PutError::ShutDown(item))));
+                        } else if granted {
+                            prop_assert!(probe.wakes() > 0, "a granted putter was woken");
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(())));
+                            model.insert(item);
+                        } else {
+                            prop_assert!(outcome.is_pending());
+                            continue;
+                        }
+                        drop(puts.remove(i));
+                        model.putters.remove(i);
+                    }
+                    Op::PollGet(i) if !gets.is_empty() => {
+                        let i = i % gets.len();
+                        let granted = model.getters[i];
+                        let (get, probe) = &mut gets[i];
+                        let outcome = probe.poll(get);
+                        if granted {
+                            prop_assert!(probe.wakes() > 0, "a granted getter was woken");
+                            let item = model.buffer.pop_front().unwrap();
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
+                        } else if model.shutdown && model.available() {
+                            // Woken by the shutdown; an item whose getter was
+                            // cancelled since is free for it.
+                            let item = model.buffer.pop_front().unwrap();
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
+                        } else if model.shutdown {
+                            prop_assert_eq!(outcome, Poll::Ready(Err(GetError::ShutDown)));
+                        } else {
+                            prop_assert!(outcome.is_pending());
+                            continue;
+                        }
+                        drop(gets.remove(i));
+                        model.getters.remove(i);
+                    }
+                    Op::CancelPut(i) if !puts.is_empty() => {
+                        let i = i % puts.len();
+                        drop(puts.remove(i));
+                        model.putters.remove(i);
+                    }
+                    Op::CancelGet(i) if !gets.is_empty() => {
+                        let i = i % gets.len();
+                        drop(gets.remove(i));
+                        model.getters.remove(i);
+                    }
+                    Op::TaskDone => {
+                        let expected = if model.spendable > 0 {
+                            model.spendable -= 1;
+                            Ok(())
+                        } else {
+                            Err(TaskDoneError::TooManyCalls)
+                        };
+                        prop_assert_eq!(queue.task_done(), expected);
+                    }
+                    Op::Shutdown(immediate) => {
+                        queue.shutdown(immediate);
+                        model.shutdown = true;
+                        if immediate {
+                            let discarded = model.buffer.len();
+                            model.buffer.clear();
+                            model.spendable -= discarded.min(model.spendable);
+                            model.getters.iter_mut().for_each(|g| *g = false);
+                        }
+                        // Putters all fail; getters that were not granted
+                        // have nothing left to wait for.
+                        model.putters.iter_mut().for_each(|p| p.1 = false);
+                    }
+                    Op::GetGuardedNowait => {
+                        let expected = if model.available() {
+                            Ok(model.buffer.pop_front().unwrap())
+                        } else if model.shutdown {
+                            Err(TryGetError::ShutDown)
+                        } else {
+                            Err(TryGetError::Empty)
+                        };
+                        match queue.get_guarded_nowait() {
+                            Ok(guard) => {
+                                prop_assert_eq!(Ok(*guard), expected);
+                                // The guard holds a unit only if one is left.
+                                let counted = model.spendable > 0;
+                                if counted {
+                                    model.spendable -= 1;
+                                    model.guarded += 1;
+                                }
+                                guards.push((guard, counted));
+                            }
+                            Err(error) => prop_assert_eq!(Err(error), expected),
+                        }
+                    }
+                    Op::DropGuard(i) if !guards.is_empty() => {
+                        let (_guard, counted) = guards.remove(i % guards.len());
+                        if counted {
+                            model.guarded -= 1;
+                        }
+                    }
+                    Op::PollPut(_)
+                    | Op::PollGet(_)
+                    | Op::CancelPut(_)
+                    | Op::CancelGet(_)
+                    | Op::DropGuard(_) => {}
+                }
+                // After a shutdown nobody is granted anything new (a
+                // graceful one keeps the getters' existing grants).
+                if !model.shutdown {
+                    model.settle();
+                }
+                prop_assert_eq!(queue.qsize(), model.buffer.len());
+                prop_assert_eq!(queue.empty(), !model.available());
+                prop_assert_eq!(queue.full(), !model.free_slot());
+                let mut join = queue.join();
+                let joined = Probe::new().poll(&mut join).is_ready();
+                prop_assert_eq!(joined, model.spendable + model.guarded == 0);
+            }
+            // Nothing hangs: after a shutdown every pending operation ends.
+            queue.shutdown(false);
+            model.shutdown = true;
+            for (mut put, probe) in puts {
+                prop_assert!(matches!(probe.poll(&mut put), Poll::Ready(Err(PutError::ShutDown(_)))));
+            }
+            for (mut get, probe) in gets {
+                prop_assert!(probe.poll(&mut get).is_ready());
+            }
+        }
+    }
+}
