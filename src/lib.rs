@@ -74,20 +74,21 @@
 //! | `asyncio.wait(tasks, timeout, return_when)` | [`wait(&mut set, return_when, timeout)`](wait()) over a [`TaskSet`] |
 //! | `asyncio.as_completed(aws, timeout)` | [`as_completed(aws, timeout)`](as_completed()), a `Stream` |
 //! | `asyncio.sleep(d)` | [`sleep(d)`](sleep) (tokio's) |
+//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
 //! | "Task exception was never retrieved" | [`set_unobserved_error_hook`] |
 //!
 //! # Cancellation, for every primitive
 //!
-//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) |
-//! | --- | --- | --- | --- | --- | --- | --- | --- |
-//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled |
-//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | yielded as a value | fail-fast: `Err(GatherError)`, siblings run on |
-//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | yielded as a value | fail-fast: `Err(GatherError)`; a value with `return_exceptions` |
-//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | yielded as a value | siblings cancelled and joined, then the panic resumes |
-//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimeoutError` per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) |
-//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a |
-//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` |
+//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) | [`Queue`] (`put`, `get`, `join`) |
+//! | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled | a `put` inserts nothing, a `get` takes nothing; a promised slot or item passes on |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | yielded as a value | fail-fast: `Err(GatherError)`, siblings run on | n/a (no children) |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | yielded as a value | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | n/a |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | yielded as a value | siblings cancelled and joined, then the panic resumes | a worker holding a `Guarded` item marks it done as it unwinds |
+//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimeoutError` per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as a dropped future: nothing lost (61) |
+//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a | nothing; buffered items go with the last handle |
+//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` | pending futures are dropped; the queue outlives the runtime |
 //!
 //! Each primitive's own documentation has the full table beside asyncio's
 //! behaviour, with the reasons where they differ. The porting notes for the

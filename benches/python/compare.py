@@ -45,6 +45,11 @@ SCENARIOS = [
      "drain.py", "wait_loop/10000", 20),
     ("wait(FirstCompleted) loop drain, 100k", "drain_in_completion_order/asyncio_wait_loop/100000",
      "drain_in_completion_order/tokio_join_set/100000", "JoinSet", 1.2, None, None, 20),
+    ("Queue, 1M items, capacity 1024, 1P/1C", "queue_1M_cap1024/asyncio/1P1C",
+     "queue_1M_cap1024/flume/1P1C", "flume", 1.5, "queue_bench.py", "queue/1P1C", 20),
+    ("Queue, 1M items, capacity 1024, 4P/4C", "queue_1M_cap1024/asyncio/4P4C",
+     "queue_1M_cap1024/async_channel/4P4C", "async-channel", 2.0, "queue_bench.py",
+     "queue/4P4C", 5),
 ]
 
 # (what, crate's id at the small size, small N, id at the large size, large N, target)
@@ -59,7 +64,7 @@ SCALING = [
      "drain_in_completion_order/asyncio_wait_loop/100000", 100_000, 1.5),
 ]
 
-BENCHES = ["gather", "wait"]
+BENCHES = ["gather", "wait", "queue"]
 
 
 def python():
