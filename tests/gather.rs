@@ -697,13 +697,17 @@ fn gather_error_names_the_child_and_chains_the_task_error() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let error = runtime
         .block_on(async {
-            asyncio::try_gather([async { Err::<(), _>(std::io::Error::other("disk full")) }]).await
+            asyncio::try_gather([async {
+                Err::<(), _>(common::Layered::new("disk full", "sector 7 unreadable"))
+            }])
+            .await
         })
         .unwrap_err();
-    assert_eq!(error.to_string(), "gather child 0: task failed: disk full");
+    assert_eq!(error.to_string(), "gather child 0: disk full");
+    // The chain names the child once and each cause once.
     assert_eq!(
-        error.source().unwrap().to_string(),
-        "task failed: disk full"
+        common::chain(&error),
+        ["gather child 0: disk full", "sector 7 unreadable"]
     );
     let boxed: Box<dyn Error + Send + Sync> = Box::new(error);
     assert!(boxed.to_string().starts_with("gather child 0"));

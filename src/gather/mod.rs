@@ -30,15 +30,30 @@ use crate::timeout::{deadline_after, Timer};
 /// by the fail-fast future: it is resumed in the caller (see [`gather`]).
 ///
 /// `GatherError<E>` is `Send + Sync + 'static` whenever `E` is.
-#[derive(Debug, thiserror::Error)]
-#[error("gather child {index}: {error}")]
+///
+/// It displays as "gather child {index}: " followed by the child's error, and
+/// its [`source`](std::error::Error::source) continues from that error's
+/// source, so a printed chain names the child once and each cause once.
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct GatherError<E> {
     /// The failed child's position in the input.
     pub index: usize,
     /// How it ended.
-    #[source]
     pub error: TaskError<E>,
+}
+
+impl<E: fmt::Display> fmt::Display for GatherError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "gather child {}: {}", self.index, self.error)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for GatherError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The child's error is already in this error's message.
+        std::error::Error::source(&self.error)
+    }
 }
 
 impl<E> GatherError<E> {

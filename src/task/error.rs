@@ -16,13 +16,18 @@ use std::fmt;
 ///
 /// `TaskError<E>` is `Send + Sync + 'static` whenever `E` is, and implements
 /// [`std::error::Error`] whenever `E` does, so it goes into `anyhow::Error`
-/// or `Box<dyn Error + Send + Sync>`.
+/// or `Box<dyn Error + Send + Sync>`. A failure displays as the task's own
+/// error; a cancellation as "task was cancelled"; a panic as
+/// "task panicked: " and its message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TaskError<E> {
-    /// The task's future returned `Err(E)`.
-    #[error("task failed: {0}")]
-    Failed(#[source] E),
+    /// The task's future returned `Err(E)`. Transparent, as
+    /// `std::io::Error` is around a custom error: it displays as `E` and its
+    /// [`source`](std::error::Error::source) is `E`'s, so an error chain
+    /// prints each message once.
+    #[error(transparent)]
+    Failed(E),
     /// The task was cancelled (aborted) before it produced an outcome.
     #[error("task was cancelled")]
     Cancelled,

@@ -84,3 +84,43 @@ impl Drop for HookCapture {
         asyncio::reset_unobserved_error_hook();
     }
 }
+
+/// An error with a cause, to check that error chains print each message
+/// once.
+#[derive(Debug)]
+pub(crate) struct Layered {
+    message: &'static str,
+    cause: std::io::Error,
+}
+
+impl Layered {
+    pub(crate) fn new(message: &'static str, cause: &'static str) -> Self {
+        Self {
+            message,
+            cause: std::io::Error::other(cause),
+        }
+    }
+}
+
+impl std::fmt::Display for Layered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl std::error::Error for Layered {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+/// The messages of an error chain, outermost first.
+pub(crate) fn chain(error: &dyn std::error::Error) -> Vec<String> {
+    let mut chain = vec![error.to_string()];
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        chain.push(next.to_string());
+        cause = next.source();
+    }
+    chain
+}
