@@ -43,7 +43,9 @@ fn timeout_types() {
     require_send::<asyncio::TimeoutHandle>();
     require_sync::<asyncio::TimeoutHandle>();
     require_send::<asyncio::timeout::Scope<Body>>();
+    require_sync::<asyncio::timeout::Scope<Body>>();
     require_send::<asyncio::timeout::WaitFor<Body>>();
+    require_sync::<asyncio::timeout::WaitFor<Body>>();
     require_send::<asyncio::timeout::WaitFor<asyncio::Task<u8>>>();
     require_send::<asyncio::Shield<u8, Infallible>>();
     require_sync::<asyncio::Shield<u8, Infallible>>();
@@ -54,7 +56,13 @@ fn wait_types() {
     require_send::<asyncio::TaskSet<u8>>();
     require_sync::<asyncio::TaskSet<u8>>();
     require_send::<asyncio::wait::Wait<'static, u8, Infallible>>();
+    require_sync::<asyncio::wait::Wait<'static, u8, Infallible>>();
     require_send::<asyncio::wait::NextCompleted<'static, u8, Infallible>>();
+    require_sync::<asyncio::wait::NextCompleted<'static, u8, Infallible>>();
+    require_send::<asyncio::ReturnWhen>();
+    require_sync::<asyncio::ReturnWhen>();
+    require_send::<asyncio::CancellationToken>();
+    require_sync::<asyncio::CancellationToken>();
     require_error::<asyncio::WaitError>();
     require_send::<asyncio::AsCompleted<u8, std::io::Error>>();
     require_sync::<asyncio::AsCompleted<u8, std::io::Error>>();

@@ -29,6 +29,8 @@ fn gather_futures() {
     require_send::<asyncio::GatherTuple<Parts, std::io::Error>>();
     require_unpin::<asyncio::GatherTuple<Parts, std::io::Error>>();
     require_send::<asyncio::GatherTupleAll<Parts, std::io::Error>>();
+    require_send::<asyncio::GatherCancel<u8, std::io::Error>>();
+    require_sync::<asyncio::GatherCancel<u8, std::io::Error>>();
 }
 
 #[test]

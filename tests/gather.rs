@@ -81,7 +81,24 @@ async fn children_start_when_gather_is_called_not_at_first_poll() {
 
 #[tokio::test]
 async fn gathers_tasks_without_wrapping_them() {
-    // Behaviour 23/25 precondition: the gathered tasks are the tasks.
+    // Behaviour 23/25 precondition: the gathered tasks are the tasks, not
+    // tasks wrapped in new spawned tasks. Gathering them spawns nothing.
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let first = asyncio::spawn(std::future::pending::<u32>());
+    let second = asyncio::spawn(std::future::pending::<u32>());
+    let (first_handle, second_handle) = (first.cancel_handle(), second.cancel_handle());
+    let before = metrics.num_alive_tasks();
+    let gathered = asyncio::gather([first, second]);
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        before,
+        "gather spawned a wrapper"
+    );
+    drop(gathered);
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(first_handle.is_done() && second_handle.is_done());
     let first = asyncio::spawn(async { 1 });
     let second = asyncio::spawn(async { 2 });
     assert_eq!(asyncio::gather([first, second]).await.unwrap(), vec![1, 2]);

@@ -1,6 +1,7 @@
 //! [`as_completed`]: outcomes in the order the children finish, as a
 //! `Stream`.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -126,7 +127,7 @@ where
 /// The stream returned by [`as_completed`]: each child's outcome as it
 /// finishes.
 #[must_use = "streams do nothing unless polled"]
-pub struct AsCompleted<T, E> {
+pub struct AsCompleted<T, E = Infallible> {
     set: TaskSet<T, E>,
     deadline: Option<Instant>,
     timer: Timer,
@@ -224,7 +225,7 @@ impl<T, E> Stream for AsCompleted<T, E> {
 /// The stream returned by [`AsCompleted::tasks`]: each child's task as it
 /// finishes.
 #[must_use = "streams do nothing unless polled"]
-pub struct AsCompletedTasks<T, E> {
+pub struct AsCompletedTasks<T, E = Infallible> {
     inner: AsCompleted<T, E>,
 }
 

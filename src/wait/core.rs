@@ -29,8 +29,10 @@ use crate::sync::Arc;
 use crate::task::ready::{index_waker, ChildHandle, ReadyList};
 
 /// When a wait on the set returns: asyncio's `return_when`.
+///
+/// Not `#[non_exhaustive]`: asyncio's three constants are a closed set, and
+/// a `match` over them should not need a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ReturnWhen {
     /// As soon as any child finishes, in any way (cancellation included).
     FirstCompleted,

@@ -228,7 +228,7 @@ impl<T, E> FromIterator<Task<T, E>> for TaskSet<T, E> {
 
 /// The future returned by [`TaskSet::next_completed`].
 #[must_use = "futures do nothing unless polled"]
-pub struct NextCompleted<'a, T, E> {
+pub struct NextCompleted<'a, T, E = Infallible> {
     set: &'a mut TaskSet<T, E>,
 }
 
@@ -365,7 +365,7 @@ pub fn wait<T, E>(
 
 /// The future returned by [`wait`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Wait<'a, T, E> {
+pub struct Wait<'a, T, E = Infallible> {
     set: &'a mut TaskSet<T, E>,
     return_when: ReturnWhen,
     deadline: Option<Instant>,
