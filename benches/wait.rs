@@ -50,7 +50,7 @@ async fn drain_as_completed(n: usize) -> usize {
     release(&mut open, 0);
     let mut count = 0;
     while let Some(item) = stream.next().await {
-        let i = item.unwrap().unwrap();
+        let i = item.unwrap();
         release(&mut open, i + 1);
         count += 1;
     }

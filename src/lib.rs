@@ -83,10 +83,10 @@
 //! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) | [`Queue`] (`put`, `get`, `join`) |
 //! | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 //! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled | a `put` inserts nothing, a `get` takes nothing; a promised slot or item passes on |
-//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | yielded as a value | fail-fast: `Err(GatherError)`, siblings run on | n/a (no children) |
-//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | yielded as a value | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | n/a |
-//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | yielded as a value | siblings cancelled and joined, then the panic resumes | a worker holding a `Guarded` item marks it done as it unwinds |
-//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimeoutError` per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as a dropped future: nothing lost (61) |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | an `Err` item naming the child | fail-fast: `Err(GatherError)`, siblings run on | n/a (no children) |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | an `Err` item naming the child | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | n/a |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | an `Err` item naming the child | siblings cancelled and joined, then the panic resumes | a worker holding a `Guarded` item marks it done as it unwinds |
+//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimedOut` item per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as a dropped future: nothing lost (61) |
 //! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a | nothing; buffered items go with the last handle |
 //! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` | pending futures are dropped; the queue outlives the runtime |
 //!
@@ -111,7 +111,9 @@ pub mod task;
 pub mod timeout;
 pub mod wait;
 
-pub use as_completed::{as_completed, try_as_completed, AsCompleted, AsCompletedTasks};
+pub use as_completed::{
+    as_completed, try_as_completed, AsCompleted, AsCompletedError, AsCompletedTasks,
+};
 pub use gather::{
     gather, try_gather, Gather, GatherAll, GatherCancel, GatherError, GatherTuple, GatherTupleAll,
 };

@@ -5,7 +5,7 @@ mod common;
 use std::future::Future;
 use std::time::Duration;
 
-use asyncio::{TaskError, TimeoutError};
+use asyncio::{AsCompletedError, TaskError};
 use common::{DropFlag, Reached};
 use futures::{FutureExt, StreamExt};
 
@@ -20,7 +20,7 @@ async fn sleeper(secs: u64) -> u64 {
 async fn outcomes_come_in_completion_order() {
     // Behaviour 42.
     let stream = asyncio::as_completed([3, 1, 2].map(sleeper), None);
-    let order: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    let order: Vec<u64> = stream.map(|item| item.unwrap()).collect().await;
     assert_eq!(order, [1, 2, 3]);
 }
 
@@ -29,8 +29,8 @@ async fn each_item_is_the_earliest_unreported_finisher() {
     // Behaviour 43: position does not identify the input; the stream yields
     // outcomes in finishing order, whatever the input order.
     let mut stream = asyncio::as_completed([5, 4].map(sleeper), None);
-    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 4);
-    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 5);
+    assert_eq!(stream.next().await.unwrap().unwrap(), 4);
+    assert_eq!(stream.next().await.unwrap().unwrap(), 5);
     assert!(stream.next().await.is_none());
 }
 
@@ -51,10 +51,18 @@ async fn tasks_form_yields_the_original_tasks() {
 #[tokio::test(start_paused = true)]
 async fn timeout_yields_a_timeout_per_unfinished_child_and_cancels_none() {
     // Behaviour 45.
-    let mut stream = asyncio::as_completed([1, 10, 20].map(sleeper), 5 * SEC);
-    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 1);
-    assert_eq!(stream.next().await.unwrap().unwrap_err(), TimeoutError);
-    assert_eq!(stream.next().await.unwrap().unwrap_err(), TimeoutError);
+    let mut stream = asyncio::as_completed([20, 1, 10].map(sleeper), 5 * SEC);
+    assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+    // One timeout per unfinished child, each naming it, in input order.
+    let timed_out: Vec<usize> = [stream.next().await, stream.next().await]
+        .into_iter()
+        .map(|item| {
+            let error = item.unwrap().unwrap_err();
+            assert!(error.is_timeout());
+            error.index()
+        })
+        .collect();
+    assert_eq!(timed_out, [0, 2]);
     assert!(stream.next().await.is_none());
     // Not cancelled: they are still running and finish with their values.
     let mut rest = stream.into_set();
@@ -64,6 +72,10 @@ async fn timeout_yields_a_timeout_per_unfinished_child_and_cancels_none() {
         values.push(task.await.unwrap());
     }
     assert_eq!(values, [10, 20]);
+    assert_eq!(
+        AsCompletedError::<std::io::Error>::TimedOut { index: 2 }.to_string(),
+        "as_completed child 2: deadline has elapsed"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -83,9 +95,12 @@ async fn a_childs_error_is_a_value_and_iteration_goes_on() {
     let mut stream = asyncio::try_as_completed(children, None);
     assert!(matches!(
         stream.next().await,
-        Some(Ok(Err(TaskError::Failed("first failed"))))
+        Some(Err(AsCompletedError::Child {
+            index: 0,
+            error: TaskError::Failed("first failed")
+        }))
     ));
-    assert_eq!(stream.next().await.unwrap().unwrap().unwrap(), 2);
+    assert_eq!(stream.next().await.unwrap().unwrap(), 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -101,12 +116,12 @@ async fn the_stream_resumes_after_a_break() {
     let mut stream = asyncio::as_completed([1, 2, 3].map(sleeper), None);
     let mut first = Vec::new();
     while let Some(item) = stream.next().await {
-        first.push(item.unwrap().unwrap());
+        first.push(item.unwrap());
         if first.len() == 2 {
             break;
         }
     }
-    let rest: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    let rest: Vec<u64> = stream.map(|item| item.unwrap()).collect().await;
     assert_eq!((first, rest), (vec![1, 2], vec![3]));
 }
 
@@ -115,7 +130,7 @@ async fn cancel_safety_a_dropped_next_loses_nothing() {
     let mut stream = asyncio::as_completed([1, 2].map(sleeper), None);
     assert!(stream.next().now_or_never().is_none());
     asyncio::sleep(5 * SEC).await;
-    let rest: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    let rest: Vec<u64> = stream.map(|item| item.unwrap()).collect().await;
     assert_eq!(rest, [1, 2]);
 }
 
@@ -162,11 +177,16 @@ async fn panics_and_cancellations_are_values() {
         panic!("boom")
     });
     let outcomes: Vec<_> = asyncio::as_completed([cancelled, panicking], None)
-        .map(|item| item.unwrap().unwrap_err())
+        .map(|item| item.unwrap_err())
         .collect()
         .await;
-    assert!(outcomes[0].is_cancelled());
-    assert!(outcomes[1].is_panic());
+    assert_eq!(
+        outcomes.iter().map(|e| e.index()).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let mut errors = outcomes.into_iter().map(|e| e.into_task_error().unwrap());
+    assert!(errors.next().unwrap().is_cancelled());
+    assert!(errors.next().unwrap().is_panic());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +197,7 @@ async fn many_children_all_come_back_exactly_once() {
         futures::Stream::size_hint(&stream),
         (N as usize, Some(N as usize))
     );
-    let mut seen: Vec<u64> = stream.map(|item| item.unwrap().unwrap()).collect().await;
+    let mut seen: Vec<u64> = stream.map(|item| item.unwrap()).collect().await;
     seen.sort_unstable();
     assert_eq!(seen, (0..N).collect::<Vec<_>>());
 }

@@ -67,4 +67,5 @@ fn wait_types() {
     require_send::<asyncio::AsCompleted<u8, std::io::Error>>();
     require_sync::<asyncio::AsCompleted<u8, std::io::Error>>();
     require_send::<asyncio::AsCompletedTasks<u8, Infallible>>();
+    require_error::<asyncio::AsCompletedError<std::io::Error>>();
 }

@@ -1,6 +1,7 @@
 //! [`as_completed`]: outcomes in the order the children finish, as a
 //! `Stream`.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
@@ -14,17 +15,89 @@ use crate::task::{IntoTask, Task, TaskError, TryIntoTask};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
 use crate::wait::{outcome_of, TaskSet};
 
+/// Why an item of [`as_completed`] has no value: the child it names (by its
+/// position in the input) ended without one, or was still running at the
+/// deadline. Either way the stream goes on to the next item.
+///
+/// It displays as "as_completed child {index}: " followed by what happened;
+/// for a failure, its [`source`](std::error::Error::source) continues from
+/// the child's error's source, so a printed chain names each message once.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AsCompletedError<E> {
+    /// The child ended without a value: it failed, was cancelled, or
+    /// panicked. asyncio's exception raised by `await aw`.
+    Child {
+        /// The child's position in the input.
+        index: usize,
+        /// How it ended.
+        error: TaskError<E>,
+    },
+    /// The deadline passed while the child was still running: asyncio's
+    /// `TimeoutError`. The child was not cancelled (behaviour 45).
+    TimedOut {
+        /// The child's position in the input.
+        index: usize,
+    },
+}
+
+impl<E> AsCompletedError<E> {
+    /// The position in the input of the child this item is about.
+    pub fn index(&self) -> usize {
+        match self {
+            AsCompletedError::Child { index, .. } | AsCompletedError::TimedOut { index } => *index,
+        }
+    }
+
+    /// Whether the deadline passed with the child still running.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, AsCompletedError::TimedOut { .. })
+    }
+
+    /// How the child ended, if it did.
+    pub fn into_task_error(self) -> Option<TaskError<E>> {
+        match self {
+            AsCompletedError::Child { error, .. } => Some(error),
+            AsCompletedError::TimedOut { .. } => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for AsCompletedError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AsCompletedError::Child { index, error } => {
+                write!(f, "as_completed child {index}: {error}")
+            }
+            AsCompletedError::TimedOut { index } => {
+                write!(f, "as_completed child {index}: {TimeoutError}")
+            }
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // The child's error is already in this error's message.
+            AsCompletedError::Child { error, .. } => std::error::Error::source(error),
+            AsCompletedError::TimedOut { .. } => None,
+        }
+    }
+}
+
 /// Runs `children` and yields their outcomes in the order they finish:
 /// asyncio's `for aw in as_completed(aws, timeout=...)`.
 ///
 /// `children` is any iterator of futures (each spawned as a task now, so
 /// they all start at once) or of [`Task`]s (taken as they are). The stream
-/// yields `Ok(outcome)` for each child as it finishes, where `outcome` is
-/// the child's `Result<T, TaskError<E>>`, and ends after the last one. With
-/// a `timeout` (a [`Duration`]; `None` for no limit), once it passes, each
-/// child still unfinished is yielded as `Err(TimeoutError)` and the stream
-/// ends; **no child is cancelled** (behaviour 45): take them back with
-/// [`into_set`](AsCompleted::into_set). For futures returning `Result`, use
+/// yields each child's outcome as it finishes, `Ok(value)` or
+/// `Err(AsCompletedError::Child { index, error })` naming the child by its
+/// position in the input, and ends after the last one. With a `timeout` (a
+/// [`Duration`]; `None` for no limit), once it passes, each child still
+/// unfinished is yielded as `Err(AsCompletedError::TimedOut { index })` and
+/// the stream ends; **no child is cancelled** (behaviour 45): take them back
+/// with [`into_set`](AsCompleted::into_set). For futures returning `Result`, use
 /// [`try_as_completed`]; to get the original tasks instead of their
 /// outcomes (the 3.13 `async for` form), use [`tasks`](AsCompleted::tasks).
 ///
@@ -41,7 +114,7 @@ use crate::wait::{outcome_of, TaskSet};
 ///     secs
 /// });
 /// let order: Vec<u64> = asyncio::as_completed(children, None)
-///     .map(|item| item.unwrap().unwrap())
+///     .map(Result::unwrap)
 ///     .collect()
 ///     .await;
 /// assert_eq!(order, [1, 2, 3]);
@@ -53,17 +126,19 @@ use crate::wait::{outcome_of, TaskSet};
 /// | asyncio | crate |
 /// | --- | --- |
 /// | `for aw in as_completed(aws): r = await aw` | `while let Some(item) = stream.next().await { let r = item?; }` |
+/// | `except Exception as e` (which one failed is unknown) | `Err(AsCompletedError::Child { index, error })`: the child's position in the input |
 /// | `async for t in as_completed(tasks)` (3.13) | `as_completed(tasks, None).tasks()` |
 /// | `as_completed(aws, timeout=5)` | `as_completed(aws, Duration::from_secs(5))` |
-/// | a child's exception raised by `await aw` | `Ok(Err(TaskError::Failed(e)))`: a value (behaviour 46) |
-/// | `TimeoutError` raised by `await aw` after the deadline | `Err(TimeoutError)`, once per unfinished child |
+/// | a child's exception raised by `await aw` | `Err(AsCompletedError::Child { index, error: TaskError::Failed(e) })`, and the stream goes on (behaviour 46) |
+/// | `TimeoutError` raised by `await aw` after the deadline | `Err(AsCompletedError::TimedOut { index })`, once per unfinished child |
 ///
 /// The differences:
 /// 1. The stream yields outcomes, not awaitables to await in turn
 ///    (behaviour 43): there is nothing to mix up, and each outcome is that
 ///    of the earliest child still unreported.
-/// 2. A child's error is a value in the stream, never raised, so iterating
-///    goes on after it (behaviour 46) without a `try`.
+/// 2. A child's error is an item of the stream, never raised, so iterating
+///    goes on after it (behaviour 46) without a `try`; and it says which
+///    child it is (asyncio's does not).
 /// 3. Passing a single future instead of an iterator (behaviour 47) does not
 ///    compile. An empty iterator yields nothing (behaviour 48). The stream
 ///    can be resumed after a `break` (behaviour 49), as any `Stream`.
@@ -74,10 +149,10 @@ use crate::wait::{outcome_of, TaskSet};
 /// | --- | --- | --- |
 /// | the awaiting future is dropped (between items) | the children keep running | the stream and its children are untouched; poll it again to resume |
 /// | the stream is dropped | the children keep running | children it spawned from futures are cancelled (nobody else can reach them); tasks you passed in are detached, as dropping a `Task` does |
-/// | a child errors | raised by that `await` (plain `for`) | yielded as `Ok(Err(TaskError::Failed(e)))` |
-/// | a child is cancelled | `CancelledError` from that `await` | yielded as `Ok(Err(TaskError::Cancelled))` |
-/// | a child panics | the `BaseException` escapes | yielded as `Ok(Err(TaskError::Panicked(p)))` |
-/// | the timeout fires | `TimeoutError`; children not cancelled (45) | `Err(TimeoutError)` per unfinished child; none cancelled |
+/// | a child errors | raised by that `await` (plain `for`) | yielded as `Err(Child { index, error: TaskError::Failed(e) })` |
+/// | a child is cancelled | `CancelledError` from that `await` | yielded as `Err(Child { index, error: TaskError::Cancelled })` |
+/// | a child panics | the `BaseException` escapes | yielded as `Err(Child { index, error: TaskError::Panicked(p) })` |
+/// | the timeout fires | `TimeoutError`; children not cancelled (45) | `Err(TimedOut { index })` per unfinished child, in input order; none cancelled |
 /// | the runtime shuts down | tasks are cancelled | children end `Cancelled` |
 ///
 /// # Panics
@@ -124,6 +199,10 @@ where
     AsCompleted::from_set(set, timeout)
 }
 
+/// What the streams take from the set: a finished task with its input
+/// position, or the input position of a child still running at the deadline.
+type Next<T, E> = Result<(usize, Task<T, E>), usize>;
+
 /// The stream returned by [`as_completed`]: each child's outcome as it
 /// finishes.
 #[must_use = "streams do nothing unless polled"]
@@ -131,8 +210,9 @@ pub struct AsCompleted<T, E = Infallible> {
     set: TaskSet<T, E>,
     deadline: Option<Instant>,
     timer: Timer,
-    /// Set once the deadline passed: how many timeouts are left to yield.
-    timed_out: Option<usize>,
+    /// Set once the deadline passed: the positions of the children still to
+    /// be yielded as timed out, in input order.
+    timed_out: Option<VecDeque<usize>>,
 }
 
 impl<T, E> fmt::Debug for AsCompleted<T, E> {
@@ -173,24 +253,19 @@ impl<T, E> AsCompleted<T, E> {
 
     /// How many children have not been yielded yet.
     pub fn remaining(&self) -> usize {
-        match self.timed_out {
-            Some(left) => left,
+        match &self.timed_out {
+            Some(left) => left.len(),
             None => self.set.len(),
         }
     }
 
-    fn poll_next_task(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Task<T, E>, TimeoutError>>> {
+    /// The next finished task with its input position, or the position of a
+    /// child still running once the deadline passed.
+    fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next<T, E>>> {
         if let Some(left) = &mut self.timed_out {
-            if *left == 0 {
-                return Poll::Ready(None);
-            }
-            *left -= 1;
-            return Poll::Ready(Some(Err(TimeoutError)));
+            return Poll::Ready(left.pop_front().map(Err));
         }
-        if let Poll::Ready(next) = self.set.poll_next_completed(cx) {
+        if let Poll::Ready(next) = self.set.poll_next_positioned(cx) {
             return Poll::Ready(next.map(Ok));
         }
         if !self.timer.poll_expired(self.deadline, 0, cx) {
@@ -199,8 +274,7 @@ impl<T, E> AsCompleted<T, E> {
         // The deadline passed: every child still unfinished is one timeout.
         // They stay in the set, running, for `into_set`.
         self.set.unregister();
-        let left = self.set.len();
-        self.timed_out = Some(left);
+        self.timed_out = Some(self.set.pending_positions().into());
         self.poll_next_task(cx)
     }
 }
@@ -208,12 +282,17 @@ impl<T, E> AsCompleted<T, E> {
 impl<T, E> Unpin for AsCompleted<T, E> {}
 
 impl<T, E> Stream for AsCompleted<T, E> {
-    type Item = Result<Result<T, TaskError<E>>, TimeoutError>;
+    type Item = Result<T, AsCompletedError<E>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut()
-            .poll_next_task(cx)
-            .map(|next| next.map(|item| item.map(outcome_of)))
+        self.get_mut().poll_next_task(cx).map(|next| {
+            next.map(|item| match item {
+                Ok((index, task)) => {
+                    outcome_of(task).map_err(|error| AsCompletedError::Child { index, error })
+                }
+                Err(index) => Err(AsCompletedError::TimedOut { index }),
+            })
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -250,7 +329,10 @@ impl<T, E> Stream for AsCompletedTasks<T, E> {
     type Item = Result<Task<T, E>, TimeoutError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().inner.poll_next_task(cx)
+        self.get_mut()
+            .inner
+            .poll_next_task(cx)
+            .map(|next| next.map(|item| item.map(|(_, task)| task).map_err(|_| TimeoutError)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -47,6 +47,8 @@ struct Slot<H> {
     handle: H,
     /// The set spawned this child itself (nobody else holds it).
     owned: bool,
+    /// The child's position in insertion order.
+    seq: usize,
 }
 
 /// A set of children and their completion order.
@@ -57,8 +59,10 @@ pub struct SetCore<T, E, H: ChildHandle<T, E>> {
     wakers: Vec<Waker>,
     free: Vec<usize>,
     pending: usize,
-    /// Finished children, in completion order.
-    done: VecDeque<H>,
+    /// Finished children, in completion order, with their positions.
+    done: VecDeque<(usize, H)>,
+    /// The position the next inserted child gets.
+    next_seq: usize,
     /// How many children in `done` failed (asyncio: raised).
     failed_in_done: usize,
     batch: Vec<usize>,
@@ -90,15 +94,19 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             free: Vec::new(),
             pending: 0,
             done: VecDeque::new(),
+            next_seq: 0,
             failed_in_done: 0,
             batch: Vec::new(),
             _outcome: PhantomData,
         }
     }
 
-    /// Adds a running child. `owned` marks a child the set spawned itself,
-    /// which is cancelled, not detached, when the set is dropped.
-    pub fn insert(&mut self, handle: H, owned: bool) {
+    /// Adds a running child, and returns its position in insertion order.
+    /// `owned` marks a child the set spawned itself, which is cancelled, not
+    /// detached, when the set is dropped.
+    pub fn insert(&mut self, handle: H, owned: bool) -> usize {
+        let seq = self.next_seq;
+        self.next_seq += 1;
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -110,11 +118,12 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         };
         if handle.task_core().register(&self.wakers[index]) {
             self.free.push(index);
-            self.push_done(handle);
+            self.push_done(seq, handle);
         } else {
-            self.slots[index] = Some(Slot { handle, owned });
+            self.slots[index] = Some(Slot { handle, owned, seq });
             self.pending += 1;
         }
+        seq
     }
 
     /// Children not finished yet (as far as the set has seen).
@@ -158,17 +167,17 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             );
             self.free.push(index);
             self.pending -= 1;
-            self.push_done(slot.handle);
+            self.push_done(slot.seq, slot.handle);
         }
         batch.clear();
         self.batch = batch;
     }
 
-    fn push_done(&mut self, handle: H) {
+    fn push_done(&mut self, seq: usize, handle: H) {
         if handle.task_core().is_failure() {
             self.failed_in_done += 1;
         }
-        self.done.push_back(handle);
+        self.done.push_back((seq, handle));
     }
 
     /// Whether `when` is satisfied by what has been collected.
@@ -205,19 +214,19 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         // The waker stays registered: a waiter that polls again reuses it,
         // and one that goes away unregisters (the `Wait` future's drop).
         self.failed_in_done = 0;
-        Poll::Ready(self.done.drain(..).collect())
+        Poll::Ready(self.done.drain(..).map(|(_, handle)| handle).collect())
     }
 
-    /// One step of completion-order iteration: the next finished child, or
-    /// `None` when the set is empty.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<H>> {
+    /// One step of completion-order iteration: the next finished child with
+    /// its position in insertion order, or `None` when the set is empty.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, H)>> {
         self.collect(Some(cx.waker()));
         match self.done.pop_front() {
-            Some(handle) => {
+            Some((seq, handle)) => {
                 if handle.task_core().is_failure() {
                     self.failed_in_done -= 1;
                 }
-                Poll::Ready(Some(handle))
+                Poll::Ready(Some((seq, handle)))
             }
             None if self.pending == 0 => Poll::Ready(None),
             None => Poll::Pending,
@@ -228,6 +237,14 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// everything it collected).
     pub fn unregister(&self) {
         self.ready.unregister();
+    }
+
+    /// The positions of the children not finished yet (as far as the set has
+    /// seen), in insertion order.
+    pub fn pending_positions(&self) -> Vec<usize> {
+        let mut positions: Vec<usize> = self.slots.iter().flatten().map(|slot| slot.seq).collect();
+        positions.sort_unstable();
+        positions
     }
 
     /// Requests cancellation of every pending child. Returns how many were
@@ -241,19 +258,16 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     }
 
     /// Empties the set: the finished children in completion order, then the
-    /// pending ones (which no longer report to the set).
+    /// pending ones in insertion order (they no longer report to the set).
     pub fn into_handles(mut self) -> Vec<H> {
         // Collect first: closing drops the queued indices of children that
         // finished since the last look, and they belong with the finished.
         self.collect(None);
         self.ready.close();
-        let mut handles: Vec<H> = self.done.drain(..).collect();
-        handles.extend(
-            self.slots
-                .iter_mut()
-                .filter_map(|slot| slot.take())
-                .map(|slot| slot.handle),
-        );
+        let mut handles: Vec<H> = self.done.drain(..).map(|(_, handle)| handle).collect();
+        let mut pending: Vec<Slot<H>> = self.slots.iter_mut().filter_map(Option::take).collect();
+        pending.sort_unstable_by_key(|slot| slot.seq);
+        handles.extend(pending.into_iter().map(|slot| slot.handle));
         self.pending = 0;
         handles
     }

@@ -119,6 +119,19 @@ impl<T, E> TaskSet<T, E> {
         self.core.insert(task, owned);
     }
 
+    /// The next finished task with its position in insertion order.
+    pub(crate) fn poll_next_positioned(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, Task<T, E>)>> {
+        self.core.poll_next(cx)
+    }
+
+    /// The positions of the unfinished tasks, in insertion order.
+    pub(crate) fn pending_positions(&self) -> Vec<usize> {
+        self.core.pending_positions()
+    }
+
     /// How many tasks are in the set, finished or not.
     pub fn len(&self) -> usize {
         self.core.len()
@@ -143,7 +156,8 @@ impl<T, E> TaskSet<T, E> {
         self.core.cancel_all()
     }
 
-    /// Empties the set: finished tasks in completion order, then the others.
+    /// Empties the set: finished tasks in completion order, then the others in
+    /// the order they were put in.
     /// No task is cancelled or detached.
     pub fn into_tasks(self) -> Vec<Task<T, E>> {
         self.core.into_handles()
@@ -164,7 +178,9 @@ impl<T, E> TaskSet<T, E> {
     /// Polls for the next task to finish: the poll form of
     /// [`next_completed`](TaskSet::next_completed).
     pub fn poll_next_completed(&mut self, cx: &mut Context<'_>) -> Poll<Option<Task<T, E>>> {
-        self.core.poll_next(cx)
+        self.core
+            .poll_next(cx)
+            .map(|next| next.map(|(_, task)| task))
     }
 
     pub(crate) fn unregister(&self) {
@@ -244,7 +260,7 @@ impl<T, E> Future for NextCompleted<'_, T, E> {
     type Output = Option<Task<T, E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.set.core.poll_next(cx)
+        self.set.poll_next_completed(cx)
     }
 }
 
