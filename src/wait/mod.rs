@@ -172,7 +172,10 @@ impl<T, E> TaskSet<T, E> {
     /// This method is cancel-safe: if it is used as a branch in `select!` and
     /// another branch completes first, no task has left the set.
     pub fn next_completed(&mut self) -> NextCompleted<'_, T, E> {
-        NextCompleted { set: self }
+        NextCompleted {
+            set: self,
+            returned: false,
+        }
     }
 
     /// Polls for the next task to finish: the poll form of
@@ -246,6 +249,8 @@ impl<T, E> FromIterator<Task<T, E>> for TaskSet<T, E> {
 #[must_use = "futures do nothing unless polled"]
 pub struct NextCompleted<'a, T, E = Infallible> {
     set: &'a mut TaskSet<T, E>,
+    /// As for [`Wait`]: only a future dropped mid-way unregisters.
+    returned: bool,
 }
 
 impl<T, E> fmt::Debug for NextCompleted<'_, T, E> {
@@ -260,13 +265,17 @@ impl<T, E> Future for NextCompleted<'_, T, E> {
     type Output = Option<Task<T, E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.set.poll_next_completed(cx)
+        let next = std::task::ready!(self.set.poll_next_completed(cx));
+        self.returned = true;
+        Poll::Ready(next)
     }
 }
 
 impl<T, E> Drop for NextCompleted<'_, T, E> {
     fn drop(&mut self) {
-        self.set.unregister();
+        if !self.returned {
+            self.set.unregister();
+        }
     }
 }
 
@@ -376,6 +385,7 @@ pub fn wait<T, E>(
         return_when,
         deadline: timeout.into().map(deadline_after),
         timer: Timer::default(),
+        returned: false,
     }
 }
 
@@ -386,6 +396,10 @@ pub struct Wait<'a, T, E = Infallible> {
     return_when: ReturnWhen,
     deadline: Option<Instant>,
     timer: Timer,
+    /// It returned: the caller is likely to wait again at once, so its
+    /// waker stays registered (a later completion wakes it spuriously at
+    /// worst); only a wait dropped mid-way unregisters.
+    returned: bool,
 }
 
 impl<T, E> fmt::Debug for Wait<'_, T, E> {
@@ -407,16 +421,17 @@ impl<T, E> Future for Wait<'_, T, E> {
             return Poll::Ready(Err(WaitError::Empty));
         }
         let timed_out = this.timer.poll_expired(this.deadline, 0, cx);
-        this.set
-            .core
-            .poll_wait(cx, this.return_when, timed_out)
-            .map(Ok)
+        let done = std::task::ready!(this.set.core.poll_wait(cx, this.return_when, timed_out));
+        this.returned = true;
+        Poll::Ready(Ok(done))
     }
 }
 
 impl<T, E> Drop for Wait<'_, T, E> {
     fn drop(&mut self) {
-        self.set.unregister();
+        if !self.returned {
+            self.set.unregister();
+        }
     }
 }
 
