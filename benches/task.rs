@@ -44,21 +44,8 @@ fn spawn_and_await(c: &mut Criterion) {
             })
         });
         group.bench_with_input(BenchmarkId::new("tokio_join_set", n), &n, |b, &n| {
-            b.to_async(&rt).iter(|| async move {
-                tokio::spawn(async move {
-                    let mut set = tokio::task::JoinSet::new();
-                    for i in 0..n {
-                        set.spawn(async move { i });
-                    }
-                    let mut sum = 0;
-                    while let Some(done) = set.join_next().await {
-                        sum += done.unwrap();
-                    }
-                    sum
-                })
-                .await
-                .unwrap()
-            })
+            b.to_async(&rt)
+                .iter(|| async move { tokio::spawn(common::join_set_sum(n)).await.unwrap() })
         });
     }
     group.finish();

@@ -8,3 +8,18 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// The peer every spawn bench compares with: tokio's `JoinSet`, spawning `n`
+/// trivial tasks and draining them.
+#[allow(dead_code)] // not every bench uses it
+pub(crate) async fn join_set_sum(n: usize) -> usize {
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        set.spawn(async move { i });
+    }
+    let mut sum = 0;
+    while let Some(done) = set.join_next().await {
+        sum += done.unwrap();
+    }
+    sum
+}
