@@ -30,6 +30,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::sync::{Arc, Mutex};
+use crate::task::ready::ReadyList;
 use crate::task::{Panic, TaskError, TaskId};
 
 /// Where a task's unobservable failure goes (the crate passes the
@@ -56,6 +57,10 @@ struct State<T, E> {
     /// The task ended with an error or a panic (kept after it is taken).
     failed: bool,
     waker: Option<Waker>,
+    /// A task set listening for this task: the set's ready list and the
+    /// task's index in it. Told once, when the outcome is published; cheaper
+    /// than a waker of its own (an `Arc` clone, no allocation).
+    listener: Option<(Arc<ReadyList>, usize)>,
     /// The `Task` handle is gone: nobody will take the outcome.
     detached: bool,
     cancel_requested: bool,
@@ -93,6 +98,7 @@ impl<T, E> TaskCore<T, E> {
                 cancelled: false,
                 failed: false,
                 waker: None,
+                listener: None,
                 detached: false,
                 cancel_requested: false,
                 quiet_failures: false,
@@ -136,12 +142,17 @@ impl<T, E> TaskCore<T, E> {
         }
         state.slot = Slot::Ready(outcome);
         let waker = state.waker.take();
+        let listener = state.listener.take();
         drop(state);
         #[cfg(asyncio_loom)]
-        let waker =
-            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake));
+        if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake) {
+            return true;
+        }
         if let Some(waker) = waker {
             waker.wake();
+        }
+        if let Some((list, index)) = listener {
+            list.push(index);
         }
         true
     }
@@ -168,19 +179,17 @@ impl<T, E> TaskCore<T, E> {
         }
     }
 
-    /// Registers `waker` to be woken when the outcome is published, without
-    /// taking it. Returns `true` (and registers nothing) if the outcome is
-    /// already published. Task sets use it to learn of a completion without
-    /// consuming the outcome, which stays in the core for whoever takes it.
-    pub fn register(&self, waker: &Waker) -> bool {
+    /// Asks for `index` to be pushed onto `list` when the outcome is
+    /// published, without taking it. Returns `true` (and registers nothing)
+    /// if the outcome is already published. Task sets use it to learn of a
+    /// completion without consuming the outcome, which stays in the core for
+    /// whoever takes it. Independent of the waker slot.
+    pub fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
         let mut state = self.state.lock();
         if !matches!(state.slot, Slot::Running) {
             return true;
         }
-        match &state.waker {
-            Some(current) if current.will_wake(waker) => {}
-            _ => state.waker = Some(waker.clone()),
-        }
+        state.listener = Some((list.clone(), index));
         false
     }
 
@@ -218,6 +227,7 @@ impl<T, E> TaskCore<T, E> {
         state.quiet_failures |= quiet;
         let quiet = state.quiet_failures;
         let waker = state.waker.take();
+        let listener = state.listener.take();
         let outcome = match std::mem::replace(&mut state.slot, Slot::Taken) {
             Slot::Ready(outcome) => Some(outcome),
             other => {
@@ -226,7 +236,7 @@ impl<T, E> TaskCore<T, E> {
             }
         };
         drop(state);
-        drop(waker);
+        drop((waker, listener));
         if let Some(outcome) = outcome {
             #[cfg(asyncio_loom)]
             if crate::sync::fault::on(crate::sync::fault::Fault::TaskDetachForgetsFailure) {

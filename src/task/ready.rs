@@ -3,10 +3,12 @@
 //! `crate::sync` only, so the loom models drive it.
 //!
 //! Implementer's notes. This is the idea of `FuturesUnordered`: each child's
-//! [`TaskCore`] holds a waker of its own ([`index_waker`]) that pushes the
-//! child's index onto the list and wakes the waiter. A core wakes its waker
-//! once, when it publishes, so an index is pushed at most once per
-//! registration. The waiter registers its waker and takes the pushed indices
+//! [`TaskCore`] knows how to push the child's index onto the list, which
+//! wakes the waiter: either as its listener ([`TaskCore::listen`], what task
+//! sets use: an `Arc` clone, no allocation) or through a waker of its own
+//! ([`index_waker`], what `gather` uses, since it also takes the outcome
+//! with the same poll). A core tells either once, when it publishes, so an
+//! index is pushed at most once per registration. The waiter registers its waker and takes the pushed indices
 //! in one step under the lock ([`ReadyList::drain`]), so a push that lands
 //! after the drain finds the waker and wakes it: no lost wake-up. Draining N
 //! completions costs O(N) in total, whatever the number of pending children.

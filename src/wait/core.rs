@@ -4,8 +4,8 @@
 //!
 //! Implementer's notes. The set is owned by one waiter at a time (it is
 //! behind `&mut`), so only the [`ReadyList`] is shared: each pending child
-//! sits in a slot whose index waker is registered in the child's core, and a
-//! completion pushes the slot's index. [`SetCore::collect`] drains those
+//! sits in a slot, the child's core holds the set's ready list and the
+//! slot's index as its listener, and a completion pushes that index. [`SetCore::collect`] drains those
 //! indices and moves the finished children, in the order they finished, to
 //! the `done` queue. Every child is looked at once when it is inserted and
 //! once when it finishes, never while it is pending, so draining N children
@@ -17,8 +17,7 @@
 //! queue holds the finished children's handles, owned by the set. A waiter
 //! that is dropped mid-wait therefore loses nothing (what it had collected
 //! is still in the set) and [`unregister`](SetCore::unregister)s its waker.
-//! Slots and their index wakers are reused, so a long-lived set allocates a
-//! waker per slot, not per child.
+//! Slots are reused, and listening costs an `Arc` clone, not an allocation.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -26,7 +25,7 @@ use std::marker::PhantomData;
 use std::task::{Context, Poll, Waker};
 
 use crate::sync::Arc;
-use crate::task::ready::{index_waker, ChildHandle, ReadyList};
+use crate::task::ready::{ChildHandle, ReadyList};
 
 /// When a wait on the set returns: asyncio's `return_when`.
 ///
@@ -55,8 +54,6 @@ struct Slot<H> {
 pub struct SetCore<T, E, H: ChildHandle<T, E>> {
     ready: Arc<ReadyList>,
     slots: Vec<Option<Slot<H>>>,
-    /// One index waker per slot, created on first use and reused.
-    wakers: Vec<Waker>,
     free: Vec<usize>,
     pending: usize,
     /// Finished children, in completion order, with their positions.
@@ -90,7 +87,6 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         Self {
             ready: Arc::new(ReadyList::new()),
             slots: Vec::new(),
-            wakers: Vec::new(),
             free: Vec::new(),
             pending: 0,
             done: VecDeque::new(),
@@ -111,12 +107,10 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             Some(index) => index,
             None => {
                 self.slots.push(None);
-                self.wakers
-                    .push(index_waker(&self.ready, self.slots.len() - 1));
                 self.slots.len() - 1
             }
         };
-        if handle.task_core().register(&self.wakers[index]) {
+        if handle.task_core().listen(&self.ready, index) {
             self.free.push(index);
             self.push_done(seq, handle);
         } else {
@@ -155,9 +149,9 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             None => self.ready.take(&mut batch),
         }
         for &index in &batch {
-            // A pushed index means the child published: its core wakes the
-            // index waker only then, and only the set holds that waker. The
-            // loom models run with debug assertions, so they check it.
+            // A pushed index means the child published: its core tells its
+            // listener only then, and only the set listens. The loom models
+            // run with debug assertions, so they check it.
             let Some(slot) = self.slots[index].take() else {
                 continue;
             };
