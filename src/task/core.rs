@@ -3,23 +3,27 @@
 //! `crate::sync` only, so the loom models in `loom-tests/` drive this code.
 //!
 //! Implementer's notes. One lock guards the whole state of a task: the
-//! outcome slot, the waiter's waker, and two flags (the handle was dropped;
-//! a cancel was requested). A task has three writers that can race:
+//! outcome slot, the waiter's waker, a task set's listener (its ready list
+//! and the task's index in it), and a few flags (the handle was dropped; a
+//! cancel was requested; how the task ended; whether an ordinary failure is
+//! to be dropped quietly). A task has three writers that can race:
 //!
 //! - the child's wrapper ([`Child`]) publishing a value, an error or a panic
 //!   when the child's future completes;
 //! - the wrapper's drop guard ([`Publisher`]) publishing "cancelled" when the
 //!   runtime drops the wrapper before it completed (an abort, or runtime
 //!   shutdown);
-//! - the handle side: the waiter registering its waker, taking the outcome,
-//!   requesting cancellation, or detaching (the `Task` was dropped).
+//! - the handle side: the waiter registering its waker (or a set its
+//!   listener), taking the outcome, requesting cancellation, or detaching
+//!   (the `Task` was dropped).
 //!
 //! The first outcome published wins and is never overwritten: that is what
 //! makes "completion beats cancellation" hold, since the guard's "cancelled"
 //! arrives after a published value and is ignored. The child's future is
 //! dropped *before* its outcome is published, so whoever sees the outcome
-//! knows the child's destructors have run. Wakers are woken and user values
-//! dropped after the lock is released. An error or panic that nobody can
+//! knows the child's destructors have run (a panic in those destructors is
+//! the child's outcome, not lost with the aborted task). Wakers and listeners
+//! are told, and user values dropped, after the lock is released. An error or panic that nobody can
 //! observe any more (published after the handle detached, or still in the
 //! slot when it detaches) is handed to the task's `report` function exactly
 //! once: the loom models check "exactly once" under every interleaving.
