@@ -5,7 +5,10 @@
 //! Implementer's notes. One lock guards the whole state: the buffer, the
 //! unfinished count, the shutdown flag, and three waiter lists (putters,
 //! getters, joiners). Wakers are woken and user items dropped after the
-//! lock is released, so no user code runs under it.
+//! lock is released. The one piece of user code that runs under it is a
+//! `PriorityQueue` item's `Ord::cmp`: if it panics, the queue's contents and
+//! counts are unspecified afterwards (as `BinaryHeap`'s are), though nothing
+//! unsafe can happen.
 //!
 //! Fairness comes from *grants*. A waiter list has two parts: `waiting`
 //! (ordered by arrival, keyed by a counter) and `granted`
@@ -14,13 +17,19 @@
 //! - When a slot frees up and putters are waiting, the slot is granted to the
 //!   first of them: it is counted as taken (`len + granted putters`), so no
 //!   later `put` or `put_nowait` can take it. The putter inserts its item
-//!   when it next runs. Until then its item stays in its own future, so a
+//!   when it next runs, and until it has, no new put inserts at all (even
+//!   into another free slot) and no other putter is granted: putters are
+//!   granted one at a time, so items go in in the order the puts began. Until then its item stays in its own future, so a
 //!   putter dropped while granted has inserted nothing, and its grant passes
 //!   to the next waiting putter (behaviour 116).
 //! - When an item arrives and getters are waiting, the item is granted to the
 //!   first of them: it stays in the buffer but is counted as promised
 //!   (`len - granted getters` items are available to `get_nowait`), so no
-//!   later get can steal it (behaviour 118). A getter dropped while granted
+//!   later get can steal it (behaviour 118); in a first-in-first-out queue a
+//!   later get skips the promised items at the front, so the woken getter
+//!   takes the very item it was woken for. After a graceful shutdown a get
+//!   fails only once the buffer is empty, and the getters still waiting
+//!   then are woken to see it. A getter dropped while granted
 //!   takes nothing, and its grant passes to the next waiting getter
 //!   (behaviour 115).
 //!
@@ -124,9 +133,14 @@ impl<T> Buffer<T> {
         }
     }
 
-    fn pop(&mut self) -> Option<T> {
+    /// Takes the next item. A first-in-first-out buffer takes the item at
+    /// `promised`: the front items belong to woken getters that have not run
+    /// yet, in the order they were granted, so a new get skips them all and a
+    /// woken getter takes the one at its own place among them. Last-in-first-out and priority order choose by their own rule:
+    /// there, a woken getter is promised *an* item, not a particular one.
+    fn take(&mut self, promised: usize) -> Option<T> {
         match self {
-            Buffer::Fifo(items) => items.pop_front(),
+            Buffer::Fifo(items) => items.remove(promised),
             Buffer::Lifo(items) => items.pop(),
             Buffer::Priority { heap, .. } => heap.pop().map(|ranked| ranked.item),
         }
@@ -258,9 +272,17 @@ struct State<T> {
 }
 
 impl<T> State<T> {
+    /// Whether a slot is free and not promised to a woken putter.
     fn has_free_slot(&self) -> bool {
         self.capacity
             .is_none_or(|capacity| self.buffer.len() + self.putters.granted.len() < capacity.get())
+    }
+
+    /// Whether a new put (or `put_nowait`) may insert now. Not while a woken
+    /// putter has yet to insert its item: the new item would come out before
+    /// the older one (asyncio's gh-83055); nor while putters wait.
+    fn new_put_may_insert(&self) -> bool {
+        self.putters.granted.is_empty() && self.putters.waiting.is_empty() && self.has_free_slot()
     }
 
     fn available(&self) -> usize {
@@ -280,12 +302,17 @@ impl<T> State<T> {
         }
     }
 
-    /// Takes an item out, and grants the freed slot to the first waiting
-    /// putter.
-    fn remove(&mut self, guard: bool, spendable: &AtomicUsize) -> (T, bool, Option<Waker>) {
+    /// Takes an item out (at `promised`, see [`Buffer::take`]), and grants
+    /// the freed slot to the first waiting putter.
+    fn remove(
+        &mut self,
+        promised: usize,
+        guard: bool,
+        spendable: &AtomicUsize,
+    ) -> (T, bool, Option<Waker>) {
         let item = self
             .buffer
-            .pop()
+            .take(promised)
             .expect("asyncio: queue core took an item it had counted but not found");
         // A guard counts only if an unfinished unit is left for it: the
         // item's own unit may already have been spent by a manual task_done.
@@ -296,8 +323,12 @@ impl<T> State<T> {
         (item, counted, self.grant_putter())
     }
 
+    /// Grants a free slot to the first waiting putter, if no other putter
+    /// holds a grant: putters are granted one at a time, the next when the
+    /// previous one has inserted (or was dropped), so items go in strictly in
+    /// the order the puts began waiting.
     fn grant_putter(&mut self) -> Option<Waker> {
-        if !self.has_free_slot() {
+        if !self.putters.granted.is_empty() || !self.has_free_slot() {
             return None;
         }
         let waker = self.putters.grant_first();
@@ -347,11 +378,26 @@ impl<T> State<T> {
         spendable: &AtomicUsize,
     ) -> Result<(T, bool, Option<Waker>), TryGetError> {
         if self.available() > 0 {
-            Ok(self.remove(guard, spendable))
-        } else if self.shutdown {
+            let promised = self.getters.granted.len();
+            Ok(self.remove(promised, guard, spendable))
+        } else if self.shutdown && self.buffer.len() == 0 {
+            // Behaviour 122: after a graceful shutdown, gets fail only once
+            // the buffer is empty. Items promised to woken getters are still
+            // in it: a get waits, in case such a getter is dropped and its
+            // item passes on.
             Err(TryGetError::ShutDown)
         } else {
             Err(TryGetError::Empty)
+        }
+    }
+
+    /// Once a shut-down queue's buffer is empty, the getters still waiting
+    /// will never get an item: wake them to see the shutdown.
+    fn release_getters_if_drained(&mut self) -> Vec<Waker> {
+        if self.shutdown && self.buffer.len() == 0 {
+            self.getters.take_waiting()
+        } else {
+            Vec::new()
         }
     }
 }
@@ -465,7 +511,7 @@ impl<T> QueueCore<T> {
         if state.shutdown {
             return Err(TryPutError::ShutDown(item));
         }
-        if !state.has_free_slot() {
+        if !state.new_put_may_insert() {
             return Err(TryPutError::Full(item));
         }
         let waker = state.insert(item);
@@ -506,10 +552,15 @@ impl<T> QueueCore<T> {
         if state.shutdown {
             return Poll::Ready(Err(PutError::ShutDown(value)));
         }
-        if granted || state.has_free_slot() {
-            let waker = state.insert(value);
+        if granted || state.new_put_may_insert() {
+            let getter = state.insert(value);
+            // A woken putter that inserted passes the turn on: the next
+            // putter is granted if a slot is free (gets may have freed more
+            // than one meanwhile).
+            let putter = if granted { state.grant_putter() } else { None };
             drop(state);
-            wake(waker);
+            wake(getter);
+            wake(putter);
             return Poll::Ready(Ok(()));
         }
         *item = Some(value);
@@ -557,7 +608,9 @@ impl<T> QueueCore<T> {
     pub fn try_get(&self, guard: bool) -> Result<Taken<T>, TryGetError> {
         let mut state = self.state.lock();
         let outcome = state.try_get(guard, &self.spendable);
+        let getters = state.release_getters_if_drained();
         drop(state);
+        wake_all(getters);
         outcome.map(|(item, counted, waker)| {
             wake(waker);
             Taken { item, counted }
@@ -575,11 +628,20 @@ impl<T> QueueCore<T> {
         if let Some(id) = waiter.id {
             match state.getters.status(id) {
                 Status::Granted => {
+                    // The promised items are the front ones, in grant order:
+                    // this getter's is the one at its place among the
+                    // granted getters.
+                    let place = state
+                        .getters
+                        .granted
+                        .partition_point(|&granted| granted < id);
                     state.getters.remove_granted(id);
                     waiter.id = None;
-                    let (item, counted, waker) = state.remove(guard, &self.spendable);
+                    let (item, counted, waker) = state.remove(place, guard, &self.spendable);
+                    let getters = state.release_getters_if_drained();
                     drop(state);
                     wake(waker);
+                    wake_all(getters);
                     return Poll::Ready(Ok(Taken { item, counted }));
                 }
                 Status::Waiting => {
@@ -591,8 +653,10 @@ impl<T> QueueCore<T> {
         }
         match state.try_get(guard, &self.spendable) {
             Ok((item, counted, waker)) => {
+                let getters = state.release_getters_if_drained();
                 drop(state);
                 wake(waker);
+                wake_all(getters);
                 Poll::Ready(Ok(Taken { item, counted }))
             }
             Err(TryGetError::ShutDown) => Poll::Ready(Err(GetError::ShutDown)),
@@ -691,6 +755,13 @@ impl<T> QueueCore<T> {
             if let Some(id) = waiter.id.take() {
                 state.joiners.remove_waiting(id);
             }
+            // Whoever sees the count at zero releases every join waiting
+            // for it, as the call that brought it to zero would have: one
+            // join returning while another keeps waiting on the same zero is
+            // what asyncio's Event never does.
+            let others = state.joiners.remove_all();
+            drop(state);
+            wake_all(others);
             return Poll::Ready(());
         }
         match waiter.id {
@@ -754,10 +825,13 @@ impl<T> QueueCore<T> {
         }
         // Every putter fails, granted or not (behaviour 123). Getters that
         // were granted an item keep it after a graceful shutdown (the item is
-        // still there; an immediate one cleared their grants above); the
-        // waiting ones wake up to see that nothing is left.
+        // still there; an immediate one cleared their grants above). The
+        // waiting ones wake up to see the shutdown if nothing is left;
+        // otherwise every buffered item is promised, and they keep their
+        // place: a promise that is dropped passes to them, and they are
+        // woken when the buffer is drained.
         let putters = state.putters.remove_all();
-        let getters = state.getters.take_waiting();
+        let getters = state.release_getters_if_drained();
         drop(state);
         #[cfg(asyncio_loom)]
         let putters =
@@ -797,7 +871,7 @@ impl<T> QueueCore<T> {
 
     /// Whether no slot is available to `put_nowait`.
     pub fn is_full(&self) -> bool {
-        !self.state.lock().has_free_slot()
+        !self.state.lock().new_put_may_insert()
     }
 
     /// The capacity, `None` if unbounded.

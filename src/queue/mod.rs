@@ -46,14 +46,23 @@ use crate::sync::Arc;
 ///   from then on; gets drain what is left and then fail; an immediate
 ///   shutdown discards the buffered items (behaviours 121–126).
 /// - **Fairness.** Blocked puts get free slots, and blocked gets get items,
-///   strictly in the order they started waiting: a slot or item promised to
-///   a woken waiter cannot be taken by a later `put`/`put_nowait` or
-///   `get`/`get_nowait`, so a blocked put is never overtaken and a woken get
-///   is never robbed (asyncio does not promise this: behaviour 118,
-///   gh-83055). A promised slot or item is claimed when the woken task next
-///   runs; if it is cancelled first, the promise passes to the next waiter.
-///   So two putters woken at the same moment insert in the order their
-///   tasks run (on a current-thread runtime, the order they were woken).
+///   strictly in the order they started waiting (asyncio does not promise
+///   this: behaviour 118, gh-83055):
+///   - a slot promised to a woken putter cannot be taken by a later `put` or
+///     `put_nowait`, and until the woken putter has inserted its item no
+///     later put inserts at all, even into another free slot, so a blocked
+///     put is never overtaken: items come out in the order the puts began
+///     (`put_nowait` says [`Full`](TryPutError::Full) meanwhile);
+///   - an item promised to a woken get cannot be taken by a later `get` or
+///     `get_nowait`; in a [`Queue`] the woken get takes the very item it was
+///     woken for, the oldest. (In a [`LifoQueue`] or [`PriorityQueue`] the
+///     order rule decides which item each get takes: a woken get is
+///     promised *an* item.)
+///
+///   A promised slot or item is claimed when the woken task next runs; if
+///   it is cancelled first, the promise passes to the next waiter. Putters
+///   are woken one at a time, each once the one before it has inserted, so
+///   items go in strictly in the order the puts began waiting.
 /// - **Dropping.** The queue lives as long as any handle, future, stream or
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts
@@ -266,8 +275,10 @@ pub struct LifoQueue<T> {
 ///
 /// # Panics
 ///
-/// No method panics. A panicking [`Ord`] implementation propagates out of
-/// the put or get that called it, and leaves the queue usable.
+/// No method panics by itself. A panicking [`Ord`] implementation
+/// propagates out of the put or get that called it; the queue's contents and
+/// counts are unspecified afterwards (as a `BinaryHeap`'s are), though
+/// nothing unsafe can happen. Do not use an `Ord` that can panic.
 pub struct PriorityQueue<T> {
     core: Arc<QueueCore<T>>,
 }
@@ -750,7 +761,7 @@ macro_rules! queue_methods {
             /// | a child is cancelled | n/a: no children | n/a: no children |
             /// | a child panics | n/a: no children | n/a: no children |
             /// | a timeout fires | loses no item (61) | the same: the timeout drops the `next()` future |
-            /// | the owner/handle is dropped | n/a: no handles | the stream holds its own handle: dropping the others changes nothing, and it keeps waiting until the queue is shut down |
+            /// | the owner/handle is dropped | n/a: no handles | the stream holds its own handle: dropping the others changes nothing, and it keeps waiting until the queue is shut down; a stream that outlives every other handle can never be shut down, and never ends |
             /// | the runtime shuts down | the loop is cancelled with its task | the stream is dropped with its task, taking nothing |
             ///
             /// # Cancel safety
