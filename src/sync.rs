@@ -139,6 +139,9 @@ pub mod fault {
         /// The queue core's `task_done` moves credit to its atomic without
         /// spending the unit it was called for.
         QueueTaskDoneRefillSpendsNothing = 1 << 24,
+        /// The queue core's lock-free `task_done` path, having spent the
+        /// last spendable unit, does not take the lock to release joiners.
+        QueueTaskDoneFastPathSkipsRelease = 1 << 25,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -402,3 +402,100 @@ fn queue_immediate_shutdown_releases_join_twin_keeps_join() {
         immediate_shutdown_releases_join,
     );
 }
+
+/// The lock-free path of `task_done`: with one unit left in `spendable`
+/// (two items put, both taken, one marked done, which moved the credit
+/// over), the last `task_done` spends it with a compare-and-swap and must
+/// then take the lock to release the joins, racing a join that registers.
+/// The join is released whatever the order.
+fn lock_free_task_done_releases_a_racing_join() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        assert!(queue.try_get(false).is_ok());
+        assert!(queue.try_get(false).is_ok());
+        queue.task_done().unwrap(); // under the lock: one unit left, spendable
+        let finisher = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().unwrap())
+        };
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        let first = recorder.poll(|cx| queue.poll_join(&mut joiner, cx));
+        finisher.join().unwrap();
+        assert_eq!(queue.unfinished(), 0);
+        if first.is_pending() {
+            assert!(recorder.woken(), "join missed the last lock-free task_done");
+            assert!(recorder
+                .poll(|cx| queue.poll_join(&mut joiner, cx))
+                .is_ready());
+        }
+    });
+}
+
+#[test]
+fn queue_lock_free_task_done_releases_a_racing_join() {
+    lock_free_task_done_releases_a_racing_join();
+}
+
+#[test]
+#[should_panic(expected = "join missed the last lock-free task_done")]
+fn queue_lock_free_task_done_releases_a_racing_join_twin_skips_release() {
+    fault::with(
+        Fault::QueueTaskDoneFastPathSkipsRelease,
+        lock_free_task_done_releases_a_racing_join,
+    );
+}
+
+/// A guarded get and a manual `task_done` race for the one unfinished unit
+/// (behaviour 113 with guards): either the guard holds it and the manual
+/// call is the typed error, or the manual call spends it and the guard holds
+/// nothing. Exactly one unit is spent, the guard never underflows, and the
+/// join is released once the guard (if it holds the unit) is done.
+fn guarded_get_races_a_manual_task_done() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        let guarded = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_get(true).unwrap().counted)
+        };
+        let manual = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().is_ok())
+        };
+        let counted = guarded.join().unwrap();
+        let manual_ok = manual.join().unwrap();
+        assert!(counted != manual_ok, "the unit was not spent exactly once");
+        assert_eq!(queue.unfinished(), usize::from(counted));
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        let joined = recorder.poll(|cx| queue.poll_join(&mut joiner, cx));
+        assert_eq!(joined.is_ready(), !counted, "join ignores a held guard");
+        if counted {
+            queue.guard_done();
+            assert!(
+                recorder.woken(),
+                "the guard's release did not wake the join"
+            );
+            assert!(recorder
+                .poll(|cx| queue.poll_join(&mut joiner, cx))
+                .is_ready());
+        }
+    });
+}
+
+#[test]
+fn queue_guarded_get_races_a_manual_task_done() {
+    guarded_get_races_a_manual_task_done();
+}
+
+#[test]
+#[should_panic(expected = "the unit was not spent exactly once")]
+fn queue_guarded_get_races_a_manual_task_done_twin_refill_spends_nothing() {
+    fault::with(
+        Fault::QueueTaskDoneRefillSpendsNothing,
+        guarded_get_races_a_manual_task_done,
+    );
+}

@@ -708,6 +708,14 @@ impl<T> QueueCore<T> {
             .spendable
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if let Ok(previous) = fast {
+            #[cfg(asyncio_loom)]
+            let previous = if crate::sync::fault::on(
+                crate::sync::fault::Fault::QueueTaskDoneFastPathSkipsRelease,
+            ) {
+                2
+            } else {
+                previous
+            };
             if previous != 1 {
                 return Ok(());
             }
