@@ -243,15 +243,21 @@ impl WaitList {
     }
 }
 
+/// The fields are in declaration order (`repr(C)`): the ones that every
+/// put and get writes or reads come first, so that with the lock word in
+/// front of them they share one cache line, and a put or get on another core
+/// moves one line, not three (the waiter lists are only read while nobody
+/// waits, so their lines stay shared).
+#[repr(C)]
 struct State<T> {
     buffer: Buffer<T>,
     capacity: Option<NonZeroUsize>,
-    /// How many of the unfinished items are held by guards.
-    guarded: usize,
     /// Unfinished units for `task_done()` not yet moved to `spendable`.
     credit: usize,
-    shutdown: bool,
+    /// How many of the unfinished items are held by guards.
+    guarded: usize,
     next_id: u64,
+    shutdown: bool,
     putters: WaitList,
     getters: WaitList,
     joiners: WaitList,
