@@ -96,6 +96,7 @@ impl<T> PartialEq for Ranked<T> {
 impl<T> Eq for Ranked<T> {}
 
 impl<T> Buffer<T> {
+    #[inline]
     fn len(&self) -> usize {
         match self {
             Buffer::Fifo(items) => items.len(),
@@ -104,6 +105,7 @@ impl<T> Buffer<T> {
         }
     }
 
+    #[inline]
     fn push(&mut self, item: T) {
         match self {
             Buffer::Fifo(items) => items.push_back(item),
@@ -124,6 +126,7 @@ impl<T> Buffer<T> {
         }
     }
 
+    #[inline]
     fn pop(&mut self) -> Option<T> {
         match self {
             Buffer::Fifo(items) => items.pop_front(),
@@ -224,6 +227,7 @@ impl WaitList {
     }
 
     /// Grants the first waiting waiter, if any, and returns its waker.
+    #[inline]
     fn grant_first(&mut self) -> Option<Waker> {
         let (id, waker) = self.waiting.pop_front()?;
         self.granted.push_back(id);
@@ -264,11 +268,13 @@ struct State<T> {
 }
 
 impl<T> State<T> {
+    #[inline]
     fn has_free_slot(&self) -> bool {
         self.capacity
             .is_none_or(|capacity| self.buffer.len() + self.putters.granted.len() < capacity.get())
     }
 
+    #[inline]
     fn available(&self) -> usize {
         debug_assert!(self.buffer.len() >= self.getters.granted.len());
         self.buffer.len() - self.getters.granted.len()
@@ -276,6 +282,7 @@ impl<T> State<T> {
 
     /// Inserts an item into a slot that is known to be free (or granted to
     /// the caller), and grants the item to the first waiting getter.
+    #[inline]
     fn insert(&mut self, item: T) -> Option<Waker> {
         self.buffer.push(item);
         self.credit += 1;
@@ -288,6 +295,7 @@ impl<T> State<T> {
 
     /// Takes an item out, and grants the freed slot to the first waiting
     /// putter.
+    #[inline]
     fn remove(&mut self, guard: bool, spendable: &AtomicUsize) -> (T, bool, Option<Waker>) {
         let item = self
             .buffer
@@ -302,6 +310,7 @@ impl<T> State<T> {
         (item, counted, self.grant_putter())
     }
 
+    #[inline]
     fn grant_putter(&mut self) -> Option<Waker> {
         if !self.has_free_slot() {
             return None;
@@ -362,6 +371,7 @@ impl<T> State<T> {
     }
 }
 
+#[inline]
 fn wake(waker: Option<Waker>) {
     if let Some(waker) = waker {
         waker.wake();
@@ -528,8 +538,16 @@ impl<T> QueueCore<T> {
 
     /// A pending `put` is dropped: its item was never inserted; a slot that
     /// was granted to it passes to the next waiting putter.
+    #[inline]
     pub fn cancel_put(&self, waiter: &mut Waiter) {
-        let Some(id) = waiter.id.take() else { return };
+        // Every completed put is dropped too: keep that check out of a call.
+        if let Some(id) = waiter.id.take() {
+            self.cancel_put_waiting(id);
+        }
+    }
+
+    #[cold]
+    fn cancel_put_waiting(&self, id: u64) {
         let mut state = self.state.lock();
         let waker = match state.putters.status(id) {
             Status::Waiting => {
@@ -614,8 +632,16 @@ impl<T> QueueCore<T> {
 
     /// A pending `get` is dropped: it took nothing; an item that was granted
     /// to it stays in the queue and passes to the next waiting getter.
+    #[inline]
     pub fn cancel_get(&self, waiter: &mut Waiter) {
-        let Some(id) = waiter.id.take() else { return };
+        // Every completed get is dropped too: keep that check out of a call.
+        if let Some(id) = waiter.id.take() {
+            self.cancel_get_waiting(id);
+        }
+    }
+
+    #[cold]
+    fn cancel_get_waiting(&self, id: u64) {
         let mut state = self.state.lock();
         let waker = match state.getters.status(id) {
             Status::Waiting => {
