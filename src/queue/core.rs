@@ -295,7 +295,7 @@ impl<T> State<T> {
 
     /// Takes an item out, and grants the freed slot to the first waiting
     /// putter.
-    #[inline]
+    #[inline(always)]
     fn remove(&mut self, guard: bool, spendable: &AtomicUsize) -> (T, bool, Option<Waker>) {
         let item = self
             .buffer
