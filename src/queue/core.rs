@@ -248,10 +248,14 @@ impl WaitList {
 }
 
 /// The fields are in declaration order (`repr(C)`): the ones that every
-/// put and get writes or reads come first, so that with the lock word in
-/// front of them they share one cache line, and a put or get on another core
-/// moves one line, not three (the waiter lists are only read while nobody
-/// waits, so their lines stay shared).
+/// put and get writes or reads come first. std's mutex keeps its lock word
+/// right before the data, and the core puts the mutex at the start of a
+/// 128-byte block (after `spendable`), so the lock word, the buffer's header,
+/// the capacity and the credit share one cache line: a put or get on another
+/// core moves that one line, not three (measured on a standalone 1P/1C
+/// loop: about 125 -> 103 ms; a padded variant with the data on its own line
+/// took 130). The waiter lists are only read while nobody waits, so their
+/// lines stay shared. Only speed depends on this layout.
 #[repr(C)]
 struct State<T> {
     buffer: Buffer<T>,
