@@ -1042,7 +1042,9 @@ mod model {
         /// (the promised ones are at the front, in grant order).
         fn take_unpromised(&mut self) -> u32 {
             let promised = self.granted_getters();
-            self.buffer.remove(promised).unwrap()
+            let item = self.buffer.remove(promised).unwrap();
+            self.grant_putters();
+            item
         }
         /// After a graceful shutdown a get fails only once the buffer is
         /// empty; while promised items remain it waits.
@@ -1052,16 +1054,23 @@ mod model {
         fn available(&self) -> bool {
             self.buffer.len() > self.granted_getters()
         }
-        fn settle(&mut self) {
-            // After a shutdown no putter is granted anything (they all
-            // fail); a getter still is, when a promised get is dropped.
-            // Putters are granted one at a time, in order.
-            while !self.shutdown && self.granted_putters() == 0 && self.free_slot() {
+        /// Putters are granted at events only: a slot freed (a get took an
+        /// item) or a grant resolved (the woken putter inserted or was
+        /// dropped). Then every waiting putter that fits is granted, first
+        /// come first served. A put that begins while a free slot is held
+        /// back for an earlier woken putter waits for the next event.
+        fn grant_putters(&mut self) {
+            while !self.shutdown && self.free_slot() {
                 match self.putters.iter_mut().find(|p| !p.1) {
                     Some(p) => p.1 = true,
                     None => break,
                 }
             }
+        }
+        fn settle(&mut self) {
+            // Getters are granted whenever an item is available (a getter
+            // only waits while none is), also after a shutdown, when a
+            // promised get is dropped.
             while self.available() {
                 match self.getters.iter_mut().find(|g| !**g) {
                     Some(g) => *g = true,
@@ -1161,6 +1170,11 @@ mod model {
                         }
                         drop(puts.remove(i));
                         model.putters.remove(i);
+                        if granted {
+                            // Its grant is resolved: the next putters get
+                            // the free slots.
+                            model.grant_putters();
+                        }
                     }
                     Op::PollGet(i) if !gets.is_empty() => {
                         let i = i % gets.len();
@@ -1172,6 +1186,7 @@ mod model {
                             // Granted getters are the oldest, in order: its
                             // item is the one at its place among them.
                             let item = model.buffer.remove(i).unwrap();
+                            model.grant_putters();
                             prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
                         } else if model.shutdown && model.available() {
                             // Woken by the shutdown; an item whose getter was
@@ -1190,7 +1205,10 @@ mod model {
                     Op::CancelPut(i) if !puts.is_empty() => {
                         let i = i % puts.len();
                         drop(puts.remove(i));
-                        model.putters.remove(i);
+                        let (_, granted) = model.putters.remove(i);
+                        if granted {
+                            model.grant_putters();
+                        }
                     }
                     Op::CancelGet(i) if !gets.is_empty() => {
                         let i = i % gets.len();

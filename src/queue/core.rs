@@ -18,8 +18,10 @@
 //!   first of them: it is counted as taken (`len + granted putters`), so no
 //!   later `put` or `put_nowait` can take it. The putter inserts its item
 //!   when it next runs, and until it has, no new put inserts at all (even
-//!   into another free slot) and no other putter is granted: putters are
-//!   granted one at a time, so items go in in the order the puts began. Until then its item stays in its own future, so a
+//!   into another free slot): a new put waits behind it, and is granted a
+//!   free slot when that grant is resolved (the woken putter inserted, or was
+//!   dropped). Whenever a slot frees up or a grant is resolved, every waiting
+//!   putter that fits is granted, first come first served. Until then its item stays in its own future, so a
 //!   putter dropped while granted has inserted nothing, and its grant passes
 //!   to the next waiting putter (behaviour 116).
 //! - When an item arrives and getters are waiting, the item is granted to the
@@ -144,6 +146,7 @@ impl<T> Buffer<T> {
     #[inline]
     fn take(&mut self, promised: usize) -> Option<T> {
         match self {
+            Buffer::Fifo(items) if promised == 0 => items.pop_front(),
             Buffer::Fifo(items) => items.remove(promised),
             Buffer::Lifo(items) => items.pop(),
             Buffer::Priority { heap, .. } => heap.pop().map(|ranked| ranked.item),
@@ -332,7 +335,7 @@ impl<T> State<T> {
         promised: usize,
         guard: bool,
         spendable: &AtomicUsize,
-    ) -> (T, bool, Option<Waker>) {
+    ) -> (T, bool, Wakers) {
         let item = self
             .buffer
             .take(promised)
@@ -343,23 +346,37 @@ impl<T> State<T> {
         if counted {
             self.guarded += 1;
         }
-        (item, counted, self.grant_putter())
+        (item, counted, self.grant_putters())
     }
 
-    /// Grants a free slot to the first waiting putter, if no other putter
-    /// holds a grant: putters are granted one at a time, the next when the
-    /// previous one has inserted (or was dropped), so items go in strictly in
-    /// the order the puts began waiting.
-    #[inline]
-    fn grant_putter(&mut self) -> Option<Waker> {
-        if !self.putters.granted.is_empty() || !self.has_free_slot() {
-            return None;
+    /// Grants the free slots to the waiting putters, first come first
+    /// served, as many as fit. Called whenever a slot frees up or a grant is
+    /// resolved (the putter inserted, or was dropped): a putter that began
+    /// waiting while a free slot was held back for an earlier woken putter
+    /// is granted then.
+    #[inline(always)]
+    fn grant_putters(&mut self) -> Wakers {
+        if self.putters.waiting.is_empty() {
+            // The common case on every get: nobody to grant.
+            return Wakers::default();
         }
-        let waker = self.putters.grant_first();
+        self.grant_waiting_putters()
+    }
+
+    #[cold]
+    fn grant_waiting_putters(&mut self) -> Wakers {
+        let mut wakers = Wakers::default();
+        while self.has_free_slot() {
+            match self.putters.grant_first() {
+                Some(waker) => wakers.push(waker),
+                None => break,
+            }
+        }
         #[cfg(asyncio_loom)]
-        let waker = waker
-            .filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::QueuePutterSkipWake));
-        waker
+        if crate::sync::fault::on(crate::sync::fault::Fault::QueuePutterSkipWake) {
+            wakers = Wakers::default();
+        }
+        wakers
     }
 
     fn grant_getter(&mut self) -> Option<Waker> {
@@ -400,7 +417,7 @@ impl<T> State<T> {
         &mut self,
         guard: bool,
         spendable: &AtomicUsize,
-    ) -> Result<(T, bool, Option<Waker>), TryGetError> {
+    ) -> Result<(T, bool, Wakers), TryGetError> {
         if self.available() > 0 {
             let promised = self.getters.granted.len();
             Ok(self.remove(promised, guard, spendable))
@@ -417,12 +434,38 @@ impl<T> State<T> {
 
     /// Once a shut-down queue's buffer is empty, the getters still waiting
     /// will never get an item: wake them to see the shutdown.
+    #[inline(always)]
     fn release_getters_if_drained(&mut self) -> Vec<Waker> {
         if self.shutdown && self.buffer.len() == 0 {
             self.getters.take_waiting()
         } else {
             Vec::new()
         }
+    }
+}
+
+/// Wakers to wake once the lock is released: usually none or one, so the
+/// first is kept inline and only more allocate.
+#[derive(Default)]
+struct Wakers {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Wakers {
+    #[inline]
+    fn push(&mut self, waker: Waker) {
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.more.push(waker);
+        }
+    }
+
+    #[inline]
+    fn wake(self) {
+        wake(self.first);
+        wake_all(self.more);
     }
 }
 
@@ -433,6 +476,7 @@ fn wake(waker: Option<Waker>) {
     }
 }
 
+#[inline]
 fn wake_all(wakers: Vec<Waker>) {
     for waker in wakers {
         waker.wake();
@@ -579,13 +623,16 @@ impl<T> QueueCore<T> {
         }
         if granted || state.new_put_may_insert() {
             let getter = state.insert(value);
-            // A woken putter that inserted passes the turn on: the next
-            // putter is granted if a slot is free (gets may have freed more
-            // than one meanwhile).
-            let putter = if granted { state.grant_putter() } else { None };
+            // A woken putter that inserted resolves its grant: putters that
+            // began waiting while it held a slot back get the free slots.
+            let putters = if granted {
+                state.grant_putters()
+            } else {
+                Wakers::default()
+            };
             drop(state);
             wake(getter);
-            wake(putter);
+            putters.wake();
             return Poll::Ready(Ok(()));
         }
         *item = Some(value);
@@ -609,10 +656,10 @@ impl<T> QueueCore<T> {
     #[cold]
     fn cancel_put_waiting(&self, id: u64) {
         let mut state = self.state.lock();
-        let waker = match state.putters.status(id) {
+        let wakers = match state.putters.status(id) {
             Status::Waiting => {
                 state.putters.remove_waiting(id);
-                None
+                Wakers::default()
             }
             Status::Granted => {
                 state.putters.remove_granted(id);
@@ -622,18 +669,18 @@ impl<T> QueueCore<T> {
                 #[cfg(not(asyncio_loom))]
                 let pass_on = true;
                 if pass_on {
-                    state.grant_putter()
+                    state.grant_putters()
                 } else {
                     // The fault: the slot stays promised to nobody.
                     let index = state.putters.granted.partition_point(|&g| g < id);
                     state.putters.granted.insert(index, id);
-                    None
+                    Wakers::default()
                 }
             }
-            Status::Gone => None,
+            Status::Gone => Wakers::default(),
         };
         drop(state);
-        wake(waker);
+        wakers.wake();
     }
 
     /// Takes an item if one is available (not promised to a waiting getter).
@@ -644,8 +691,8 @@ impl<T> QueueCore<T> {
         let getters = state.release_getters_if_drained();
         drop(state);
         wake_all(getters);
-        outcome.map(|(item, counted, waker)| {
-            wake(waker);
+        outcome.map(|(item, counted, putters)| {
+            putters.wake();
             Taken { item, counted }
         })
     }
@@ -670,10 +717,10 @@ impl<T> QueueCore<T> {
                         .partition_point(|&granted| granted < id);
                     state.getters.remove_granted(id);
                     waiter.id = None;
-                    let (item, counted, waker) = state.remove(place, guard, &self.spendable);
+                    let (item, counted, putters) = state.remove(place, guard, &self.spendable);
                     let getters = state.release_getters_if_drained();
                     drop(state);
-                    wake(waker);
+                    putters.wake();
                     wake_all(getters);
                     return Poll::Ready(Ok(Taken { item, counted }));
                 }
@@ -685,10 +732,10 @@ impl<T> QueueCore<T> {
             }
         }
         match state.try_get(guard, &self.spendable) {
-            Ok((item, counted, waker)) => {
+            Ok((item, counted, putters)) => {
                 let getters = state.release_getters_if_drained();
                 drop(state);
-                wake(waker);
+                putters.wake();
                 wake_all(getters);
                 Poll::Ready(Ok(Taken { item, counted }))
             }

@@ -61,8 +61,8 @@ use crate::sync::Arc;
 ///
 ///   A promised slot or item is claimed when the woken task next runs; if
 ///   it is cancelled first, the promise passes to the next waiter. Putters
-///   are woken one at a time, each once the one before it has inserted, so
-///   items go in strictly in the order the puts began waiting.
+///   woken at the same moment (several slots freed at once) insert in the
+///   order their tasks run.
 /// - **Dropping.** The queue lives as long as any handle, future, stream or
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts
