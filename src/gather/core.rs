@@ -7,14 +7,14 @@
 //! gather of N children O(N²), so the core works like `FuturesUnordered`:
 //!
 //! - The shared [`ReadyList`] holds the indices of finished children and the
-//!   waiter's waker, under one lock. Each child's `TaskCore` gets, once, a
-//!   waker of its own ([`index_waker`]) that pushes the child's index on the
-//!   ready list and wakes the waiter. `TaskCore` takes its waker when it publishes, so each
-//!   child pushes its index at most once, and only the first push after the
-//!   waiter parked wakes it (the push takes the waiter's waker).
+//!   waiter's waker, under one lock. Each child's `TaskCore` gets, once, the
+//!   list and the child's index as its listener (`TaskCore::listen`: an
+//!   `Arc` clone, no allocation), and pushes the index when it publishes, so
+//!   each child pushes its index at most once, and only the first push after
+//!   the waiter parked wakes it (the push takes the waiter's waker).
 //! - [`Gathering`], owned by the waiter (the gather future), holds the
 //!   children's handles and the outcomes collected so far. Its first poll
-//!   visits every child once, which registers the index wakers (and collects
+//!   visits every child once, which registers the listeners (and collects
 //!   children that finished before it); every later poll swaps the ready list
 //!   out and visits only those indices. The waiter registers its waker
 //!   *before* it swaps the list out, under the same lock, so a push that
@@ -42,11 +42,11 @@
 //! panic it collected but never returned.
 
 use std::fmt;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::sync::Arc;
 use crate::task::core::Report;
-use crate::task::ready::{index_waker, ChildHandle, ReadyList};
+use crate::task::ready::{ChildHandle, ReadyList};
 use crate::task::{TaskError, TaskId};
 
 /// How a gather treats a child that ends without a value.
@@ -86,9 +86,8 @@ pub struct Gathering<T, E, H: ChildHandle<T, E>> {
     ids: Vec<TaskId>,
     /// `None` once the child's outcome was collected (or it was detached).
     children: Vec<Option<H>>,
-    /// The waker registered in each unfinished child's core, kept so that a
-    /// re-poll reuses it (and `TaskCore` keeps the registration).
-    wakers: Vec<Option<Waker>>,
+    /// Whether each child's core already has the ready list as listener.
+    listening: Vec<bool>,
     /// Outcomes kept for the result: values, the selected failure, and in
     /// return-exceptions mode everything.
     outcomes: Vec<Option<Result<T, TaskError<E>>>>,
@@ -137,7 +136,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
                 .map(|child| child.task_core().id())
                 .collect(),
             children: children.into_iter().map(Some).collect(),
-            wakers: std::iter::repeat_with(|| None).take(len).collect(),
+            listening: vec![false; len],
             outcomes: std::iter::repeat_with(|| None).take(len).collect(),
             unfinished: len,
             mode,
@@ -251,7 +250,6 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         }
         self.finished = true;
         self.shared.close();
-        self.wakers.clear();
         self.report_kept_panics();
         Poll::Ready(())
     }
@@ -302,30 +300,23 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             return false;
         };
         let core = child.task_core();
-        let polled = match &self.wakers[index] {
-            Some(waker) => core.poll_outcome(&mut Context::from_waker(waker)),
-            // First visit: look without a waker of our own, so that a child
-            // that finished already costs no allocation; if it is running,
-            // register its index waker (the second look cannot miss a
-            // completion in between: it finds the outcome or registers).
-            None => match core.poll_outcome(&mut Context::from_waker(Waker::noop())) {
-                Poll::Ready(outcome) => Poll::Ready(outcome),
-                Poll::Pending => {
-                    let waker = index_waker(&self.shared, index);
-                    let polled = core.poll_outcome(&mut Context::from_waker(&waker));
-                    self.wakers[index] = Some(waker);
-                    polled
-                }
-            },
-        };
-        let outcome = match polled {
-            Poll::Pending => return false,
-            Poll::Ready(outcome) => outcome,
+        if !self.listening[index] {
+            // First visit: listen, unless the child has finished already
+            // (`listen` checks and registers in one step, so a completion in
+            // between is either found now or pushed later).
+            self.listening[index] = true;
+            if !core.listen(&self.shared, index) {
+                return false;
+            }
+        }
+        // A pushed index means the child published. An index visited at the
+        // first poll and pushed as well finds its outcome already taken.
+        let Some(outcome) = core.try_take() else {
+            return false;
         };
         // The child's core is empty now: dropping its handle detaches
-        // nothing, and its index waker is no longer registered anywhere.
+        // nothing.
         self.children[index] = None;
-        self.wakers[index] = None;
         self.unfinished -= 1;
         self.collect(index, outcome)
     }
@@ -398,7 +389,6 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
                 child.task_core().detach_observed();
             }
         }
-        self.wakers.clear();
         let mut outcomes = std::mem::take(&mut self.outcomes);
         if let Some(index) = self.failure {
             let error = match outcomes[index].take() {

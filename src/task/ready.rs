@@ -3,12 +3,10 @@
 //! `crate::sync` only, so the loom models drive it.
 //!
 //! Implementer's notes. This is the idea of `FuturesUnordered`: each child's
-//! [`TaskCore`] knows how to push the child's index onto the list, which
-//! wakes the waiter: either as its listener ([`TaskCore::listen`], what task
-//! sets use: an `Arc` clone, no allocation) or through a waker of its own
-//! ([`index_waker`], what `gather` uses, since it also takes the outcome
-//! with the same poll). A core tells either once, when it publishes, so an
-//! index is pushed at most once per registration. The waiter registers its waker and takes the pushed indices
+//! [`TaskCore`] has the list and the child's index as its listener
+//! ([`TaskCore::listen`]: an `Arc` clone, no allocation, where
+//! `FuturesUnordered` allocates a waker per future) and pushes the index,
+//! which wakes the waiter, once, when it publishes. The waiter registers its waker and takes the pushed indices
 //! in one step under the lock ([`ReadyList::drain`]), so a push that lands
 //! after the drain finds the waker and wakes it: no lost wake-up. Draining N
 //! completions costs O(N) in total, whatever the number of pending children.
@@ -20,7 +18,7 @@
 use std::fmt;
 use std::task::Waker;
 
-use crate::sync::{Arc, Mutex};
+use crate::sync::Mutex;
 use crate::task::core::TaskCore;
 
 /// What a waiter over many children needs from one child: its completion
@@ -130,30 +128,5 @@ impl ReadyList {
         let ready = std::mem::take(&mut state.ready);
         drop(state);
         drop((waker, ready));
-    }
-}
-
-/// The waker registered in child `index`'s core: pushes `index` onto `list`.
-pub fn index_waker(list: &Arc<ReadyList>, index: usize) -> Waker {
-    Waker::from(std::sync::Arc::new(IndexWaker {
-        list: list.clone(),
-        index,
-    }))
-}
-
-struct IndexWaker {
-    list: Arc<ReadyList>,
-    index: usize,
-}
-
-// `std::task::Wake` needs std's `Arc` around the waker itself; the list
-// inside stays on the shim's `Arc`, which is what the loom models track.
-impl std::task::Wake for IndexWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.list.push(self.index);
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.list.push(self.index);
     }
 }
