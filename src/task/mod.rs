@@ -230,7 +230,7 @@ impl<T, E> Task<T, E> {
     /// asyncio, `true` means "requested", not "cancelled" (behaviour 2); await
     /// the task to know how it ended.
     pub fn cancel(&self) -> bool {
-        cancel(&*self.core, &self.abort)
+        abort_if_requested(self.core.request_cancel(), &self.abort)
     }
 
     /// Whether the task has finished, in any way (asyncio's `done()`).
@@ -289,8 +289,9 @@ impl<T, E> Drop for Task<T, E> {
     }
 }
 
-fn cancel<T, E>(core: &TaskCore<T, E>, abort: &AbortHandle) -> bool {
-    let requested = core.request_cancel();
+/// The tokio half of a cancel: the core recorded the request (`requested`
+/// is `false` if the task had finished); the abort makes it land.
+fn abort_if_requested(requested: bool, abort: &AbortHandle) -> bool {
     if requested {
         abort.abort();
     }
@@ -507,11 +508,7 @@ impl fmt::Debug for CancelHandle {
 impl CancelHandle {
     /// Requests cancellation; the same as [`Task::cancel`].
     pub fn cancel(&self) -> bool {
-        let requested = self.target.request_cancel();
-        if requested {
-            self.abort.abort();
-        }
-        requested
+        abort_if_requested(self.target.request_cancel(), &self.abort)
     }
 
     /// Whether the task has finished.
