@@ -142,6 +142,14 @@ pub mod fault {
         /// The queue core's lock-free `task_done` path, having spent the
         /// last spendable unit, does not take the lock to release joiners.
         QueueTaskDoneFastPathSkipsRelease = 1 << 25,
+        /// A granted putter fills the first held place of a
+        /// first-in-first-out queue, but the queue core does not grant the
+        /// items behind it to waiting getters.
+        QueueFillSkipsGetters = 1 << 26,
+        /// A graceful shutdown fails the granted putters of a
+        /// first-in-first-out queue but keeps the places held for them, so
+        /// the items behind those places can never be taken.
+        QueueShutdownKeepsHeldPlaces = 1 << 27,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

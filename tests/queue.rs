@@ -454,6 +454,118 @@ async fn b118_fixed_blocked_putters_keep_their_order() {
     assert_eq!(out, [0, 1, 2, 3, 4, 5]);
 }
 
+/// The woken put's place is held in line: later puts go in behind it at
+/// once (they do not wait for the woken put to run), and a get waiting
+/// behind the place is woken when the place is filled.
+#[test]
+fn b118_fixed_later_puts_go_in_behind_the_place_held_for_a_woken_put() {
+    let queue = Queue::bounded(cap(3));
+    for n in 1..=3 {
+        queue.put_nowait(n).unwrap();
+    }
+    let (putter, getter) = (Probe::new(), Probe::new());
+    let mut put = queue.put(4);
+    assert!(putter.poll(&mut put).is_pending());
+    for n in 1..=3 {
+        assert_eq!(queue.get_nowait(), Ok(n));
+    }
+    assert_eq!(putter.wakes(), 1, "the first freed slot went to the put");
+    queue.put_nowait(5).unwrap();
+    queue.put_nowait(6).unwrap();
+    assert!(queue.full());
+    assert_eq!(queue.qsize(), 2, "the held place is not an item");
+    let mut get = queue.get();
+    assert!(getter.poll(&mut get).is_pending(), "5 and 6 wait behind 4");
+    assert_eq!(putter.poll(&mut put), Poll::Ready(Ok(())));
+    assert_eq!(getter.wakes(), 1, "filling the place woke the getter");
+    assert_eq!(getter.poll(&mut get), Poll::Ready(Ok(4)));
+    assert_eq!(queue.get_nowait(), Ok(5));
+    assert_eq!(queue.get_nowait(), Ok(6));
+}
+
+/// Dropping a woken put removes the place held for it: the items behind
+/// it move up, a get waiting behind it is woken for the next one, and the
+/// slot passes to the next blocked put, whose item goes in last
+/// (behaviours 116, 117).
+#[test]
+fn b116_cancel_safety_woken_put_dropped_releases_the_items_behind_its_place() {
+    let queue = Queue::bounded(cap(2));
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let (dropped, next, getter) = (Probe::new(), Probe::new(), Probe::new());
+    let mut put3 = queue.put(3);
+    assert!(dropped.poll(&mut put3).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1)); // a place is held for 3
+    assert_eq!(queue.get_nowait(), Ok(2));
+    queue.put_nowait(4).unwrap(); // behind 3's place
+    let mut put5 = queue.put(5);
+    assert!(next.poll(&mut put5).is_pending(), "no slot is free");
+    let mut get = queue.get();
+    assert!(getter.poll(&mut get).is_pending());
+    drop(put3);
+    assert_eq!(getter.wakes(), 1, "4 moved up to the front");
+    assert_eq!(next.wakes(), 1, "the slot passed to the next put");
+    assert_eq!(next.poll(&mut put5), Poll::Ready(Ok(())));
+    assert_eq!(getter.poll(&mut get), Poll::Ready(Ok(4)));
+    assert_eq!(queue.get_nowait(), Ok(5));
+    assert_eq!(
+        queue.get_nowait(),
+        Err(TryGetError::Empty),
+        "3 never went in"
+    );
+}
+
+/// A graceful shutdown fails the woken put and removes its place: the
+/// items behind it drain before gets fail (behaviours 122, 123).
+#[test]
+fn b122_graceful_shutdown_lets_out_the_items_behind_a_held_place() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let (putter, getter) = (Probe::new(), Probe::new());
+    let mut put = queue.put(2);
+    assert!(putter.poll(&mut put).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1)); // a place is held for 2
+    let mut get = queue.get();
+    assert!(getter.poll(&mut get).is_pending());
+    queue.shutdown(false);
+    assert_eq!(
+        putter.poll(&mut put),
+        Poll::Ready(Err(PutError::ShutDown(2)))
+    );
+    assert_eq!(getter.wakes(), 1, "the drained queue woke the getter");
+    assert_eq!(getter.poll(&mut get), Poll::Ready(Err(GetError::ShutDown)));
+    assert_eq!(queue.qsize(), 0);
+}
+
+/// A `LifoQueue` or `PriorityQueue` has no line to hold a place in, so a
+/// later put waits until the woken put has inserted: its item must not be
+/// the one a get sees first.
+#[test]
+fn b118_fixed_lifo_and_priority_later_puts_wait_for_the_woken_put() {
+    let lifo = LifoQueue::bounded(cap(2));
+    let priority = PriorityQueue::bounded(cap(2));
+    for n in [1, 2] {
+        lifo.put_nowait(n).unwrap();
+        priority.put_nowait(n).unwrap();
+    }
+    let (lifo_probe, priority_probe) = (Probe::new(), Probe::new());
+    let mut lifo_put = lifo.put(3);
+    let mut priority_put = priority.put(3);
+    assert!(lifo_probe.poll(&mut lifo_put).is_pending());
+    assert!(priority_probe.poll(&mut priority_put).is_pending());
+    assert_eq!(lifo.get_nowait(), Ok(2));
+    assert_eq!(lifo.get_nowait(), Ok(1));
+    assert_eq!(priority.get_nowait(), Ok(1));
+    assert_eq!(priority.get_nowait(), Ok(2));
+    assert_eq!(lifo.put_nowait(4), Err(TryPutError::Full(4)));
+    assert_eq!(priority.put_nowait(3), Err(TryPutError::Full(3)));
+    assert_eq!(lifo_probe.poll(&mut lifo_put), Poll::Ready(Ok(())));
+    assert_eq!(priority_probe.poll(&mut priority_put), Poll::Ready(Ok(())));
+    lifo.put_nowait(4).unwrap();
+    assert_eq!(lifo.get_nowait(), Ok(4), "the later put came last");
+    assert_eq!(lifo.get_nowait(), Ok(3));
+}
+
 // ---- 119, 120: no loop binding; abandoned gets ----
 
 #[test]
@@ -492,7 +604,8 @@ async fn b120_get_that_loses_a_select_takes_nothing() {
 
 /// Regression: a put_nowait into a second free slot overtook a woken put
 /// that had not inserted yet (asyncio's gh-83055, which the docs say the
-/// crate does not have).
+/// crate does not have). The later put now goes in behind the place held
+/// for the woken put's item, and no get can take it first.
 #[test]
 fn woken_put_is_not_overtaken_by_a_later_put_nowait_into_another_slot() {
     let queue = Queue::bounded(cap(2));
@@ -501,16 +614,19 @@ fn woken_put_is_not_overtaken_by_a_later_put_nowait_into_another_slot() {
     let probe = Probe::new();
     let mut blocked = queue.put("x");
     assert!(probe.poll(&mut blocked).is_pending());
-    assert_eq!(queue.get_nowait(), Ok("a")); // the slot is promised to "x"
+    assert_eq!(queue.get_nowait(), Ok("a")); // a place is held for "x"
+    assert_eq!(probe.wakes(), 1, "the blocked put was granted the slot");
     assert_eq!(queue.get_nowait(), Ok("b")); // a second slot frees up
-    let later = queue.put_nowait("z");
-    assert!(
-        matches!(later, Err(TryPutError::Full("z"))),
-        "got {later:?}"
+    queue.put_nowait("z").unwrap(); // behind the place held for "x"
+    assert!(queue.full(), "x's place and z fill both slots");
+    assert_eq!(queue.qsize(), 1, "a held place is not an item");
+    assert_eq!(
+        queue.get_nowait(),
+        Err(TryGetError::Empty),
+        "z must not come out before x"
     );
-    assert!(queue.full(), "full() says what put_nowait finds");
+    assert!(queue.empty(), "empty() says what get_nowait finds");
     assert_eq!(probe.poll(&mut blocked), Poll::Ready(Ok(())));
-    queue.put_nowait("z").unwrap();
     assert_eq!(queue.get_nowait(), Ok("x"));
     assert_eq!(queue.get_nowait(), Ok("z"));
 }
@@ -1006,10 +1122,13 @@ mod model {
     }
 
     /// The sequential model: a FIFO buffer, and waiters in arrival order,
-    /// each either waiting or granted (promised a slot or an item).
+    /// each either waiting or granted (promised a slot or an item). A slot
+    /// granted to a putter is a place held in the buffer for its item.
     #[derive(Default)]
     struct Model {
-        buffer: VecDeque<u32>,
+        /// (item, filled): an unfilled entry is the place held for the
+        /// granted putter whose item it names.
+        buffer: VecDeque<(u32, bool)>,
         capacity: usize,
         /// Unfinished units a manual task_done may spend.
         spendable: usize,
@@ -1023,26 +1142,34 @@ mod model {
     }
 
     impl Model {
-        fn granted_putters(&self) -> usize {
-            self.putters.iter().filter(|p| p.1).count()
-        }
         fn granted_getters(&self) -> usize {
             self.getters.iter().filter(|g| **g).count()
         }
         fn free_slot(&self) -> bool {
-            self.buffer.len() + self.granted_putters() < self.capacity
+            self.buffer.len() < self.capacity
         }
-        /// A new put inserts only when no earlier put is pending (waiting
-        /// or granted and not yet run): puts come out in the order they
-        /// began.
+        /// A new put inserts only when no earlier put waits; behind the
+        /// places held for granted putters it may: their items, when they
+        /// come, go out first.
         fn new_put_may_insert(&self) -> bool {
-            self.putters.is_empty() && self.free_slot()
+            self.putters.iter().all(|p| p.1) && self.free_slot()
+        }
+        /// The items before the first held place: only they can be taken.
+        fn ready(&self) -> usize {
+            self.buffer.iter().take_while(|entry| entry.1).count()
+        }
+        fn items(&self) -> usize {
+            self.buffer.iter().filter(|entry| entry.1).count()
         }
         /// A new get takes the first item not promised to a woken getter
         /// (the promised ones are at the front, in grant order).
         fn take_unpromised(&mut self) -> u32 {
             let promised = self.granted_getters();
-            let item = self.buffer.remove(promised).unwrap();
+            self.take_at(promised)
+        }
+        fn take_at(&mut self, index: usize) -> u32 {
+            let (item, filled) = self.buffer.remove(index).unwrap();
+            assert!(filled, "the model took a held place");
             self.grant_putters();
             item
         }
@@ -1052,17 +1179,25 @@ mod model {
             self.shutdown && self.buffer.is_empty()
         }
         fn available(&self) -> bool {
-            self.buffer.len() > self.granted_getters()
+            self.ready() > self.granted_getters()
         }
-        /// Putters are granted at events only: a slot freed (a get took an
-        /// item) or a grant resolved (the woken putter inserted or was
-        /// dropped). Then every waiting putter that fits is granted, first
-        /// come first served. A put that begins while a free slot is held
-        /// back for an earlier woken putter waits for the next event.
+        fn held_index(&self, item: u32) -> usize {
+            self.buffer
+                .iter()
+                .position(|&(held, filled)| held == item && !filled)
+                .unwrap()
+        }
+        /// Whenever a slot frees up (a get took an item, a granted putter
+        /// was dropped), every waiting putter that fits is granted, first
+        /// come first served: a place is held for its item at the back.
         fn grant_putters(&mut self) {
             while !self.shutdown && self.free_slot() {
                 match self.putters.iter_mut().find(|p| !p.1) {
-                    Some(p) => p.1 = true,
+                    Some(p) => {
+                        p.1 = true;
+                        let item = p.0;
+                        self.buffer.push_back((item, false));
+                    }
                     None => break,
                 }
             }
@@ -1079,7 +1214,7 @@ mod model {
             }
         }
         fn insert(&mut self, item: u32) {
-            self.buffer.push_back(item);
+            self.buffer.push_back((item, true));
             self.spendable += 1;
         }
     }
@@ -1163,18 +1298,16 @@ mod model {
                         } else if granted {
                             prop_assert!(probe.wakes() > 0, "a granted putter was woken");
                             prop_assert_eq!(outcome, Poll::Ready(Ok(())));
-                            model.insert(item);
+                            // The item fills the place held for it.
+                            let index = model.held_index(item);
+                            model.buffer[index].1 = true;
+                            model.spendable += 1;
                         } else {
                             prop_assert!(outcome.is_pending());
                             continue;
                         }
                         drop(puts.remove(i));
                         model.putters.remove(i);
-                        if granted {
-                            // Its grant is resolved: the next putters get
-                            // the free slots.
-                            model.grant_putters();
-                        }
                     }
                     Op::PollGet(i) if !gets.is_empty() => {
                         let i = i % gets.len();
@@ -1185,8 +1318,7 @@ mod model {
                             prop_assert!(probe.wakes() > 0, "a granted getter was woken");
                             // Granted getters are the oldest, in order: its
                             // item is the one at its place among them.
-                            let item = model.buffer.remove(i).unwrap();
-                            model.grant_putters();
+                            let item = model.take_at(i);
                             prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
                         } else if model.shutdown && model.available() {
                             // Woken by the shutdown; an item whose getter was
@@ -1205,8 +1337,11 @@ mod model {
                     Op::CancelPut(i) if !puts.is_empty() => {
                         let i = i % puts.len();
                         drop(puts.remove(i));
-                        let (_, granted) = model.putters.remove(i);
+                        let (item, granted) = model.putters.remove(i);
                         if granted {
+                            // Its held place goes, and the slot passes on.
+                            let index = model.held_index(item);
+                            model.buffer.remove(index);
                             model.grant_putters();
                         }
                     }
@@ -1228,14 +1363,16 @@ mod model {
                         queue.shutdown(immediate);
                         model.shutdown = true;
                         if immediate {
-                            let discarded = model.buffer.len();
+                            let discarded = model.items();
                             model.buffer.clear();
                             model.spendable -= discarded.min(model.spendable);
                             model.getters.iter_mut().for_each(|g| *g = false);
                         }
-                        // Putters all fail; getters that were not granted
-                        // have nothing left to wait for.
+                        // Putters all fail, and the places held for them go;
+                        // getters that were not granted have nothing left to
+                        // wait for.
                         model.putters.iter_mut().for_each(|p| p.1 = false);
+                        model.buffer.retain(|entry| entry.1);
                     }
                     Op::GetGuardedNowait => {
                         let expected = if model.available() {
@@ -1272,7 +1409,7 @@ mod model {
                     | Op::DropGuard(_) => {}
                 }
                 model.settle();
-                prop_assert_eq!(queue.qsize(), model.buffer.len());
+                prop_assert_eq!(queue.qsize(), model.items());
                 prop_assert_eq!(queue.empty(), !model.available());
                 // full() says what put_nowait would find, shutdown aside
                 // (a shutdown has already failed every pending put).

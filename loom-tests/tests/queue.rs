@@ -156,6 +156,201 @@ fn queue_woken_putter_dropped_twin_keeps_slot() {
     fault::with(Fault::QueueDroppedPutterKeepsSlot, woken_putter_dropped);
 }
 
+/// The state the held-place models start from: a first-in-first-out queue
+/// of capacity 2 that held a place for the blocked put of 3 when a get freed
+/// a slot, with a getter waiting behind that place. With `later`, a later
+/// put went in behind the place too.
+struct HeldPlace {
+    queue: Arc<QueueCore<u32>>,
+    putter: Recorder,
+    put_waiter: Waiter,
+    put_item: Option<u32>,
+    getter: Recorder,
+    get_waiter: Waiter,
+}
+
+fn held_place(later: bool) -> HeldPlace {
+    let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(2)));
+    queue.try_put(1).unwrap();
+    queue.try_put(2).unwrap();
+    let (putter, getter) = (Recorder::new(), Recorder::new());
+    let mut put_waiter = Waiter::new();
+    let mut put_item = Some(3);
+    assert!(putter
+        .poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx))
+        .is_pending());
+    assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+    assert!(putter.woken(), "the blocked put was not granted the slot");
+    assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(2));
+    if later {
+        queue.try_put(4).unwrap();
+    }
+    let mut get_waiter = Waiter::new();
+    assert!(getter
+        .poll(|cx| queue.poll_get(&mut get_waiter, false, cx))
+        .is_pending());
+    HeldPlace {
+        queue,
+        putter,
+        put_waiter,
+        put_item,
+        getter,
+        get_waiter,
+    }
+}
+
+/// The granted putter fills its held place while a later put races it: the
+/// getter waiting behind the place is woken and takes the held item, and the
+/// later item comes out after it (behaviour 118 is not mirrored).
+fn held_place_filled_while_a_later_put_races() {
+    loom::model(|| {
+        let HeldPlace {
+            queue,
+            putter,
+            mut put_waiter,
+            mut put_item,
+            getter,
+            mut get_waiter,
+        } = held_place(false);
+        let filler = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let put = putter.poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx));
+                assert!(matches!(put, Poll::Ready(Ok(()))));
+            })
+        };
+        let later = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(4).is_ok())
+        };
+        filler.join().unwrap();
+        assert!(later.join().unwrap(), "a slot was free behind the place");
+        assert!(getter.woken(), "getter behind the held place was not woken");
+        let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 3));
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
+    });
+}
+
+#[test]
+fn queue_held_place_filled_while_a_later_put_races() {
+    held_place_filled_while_a_later_put_races();
+}
+
+#[test]
+#[should_panic(expected = "getter behind the held place was not woken")]
+fn queue_held_place_filled_while_a_later_put_races_twin_fill_skips_getters() {
+    fault::with(
+        Fault::QueueFillSkipsGetters,
+        held_place_filled_while_a_later_put_races,
+    );
+}
+
+/// The granted putter is dropped before it fills its held place, while
+/// another put races the drop: the place goes, the getter waiting behind it
+/// is woken for the item that was behind it, and the freed slot is used
+/// (behaviours 116, 117).
+fn held_place_dropped_while_a_put_races() {
+    loom::model(|| {
+        let HeldPlace {
+            queue,
+            mut put_waiter,
+            getter,
+            mut get_waiter,
+            ..
+        } = held_place(true);
+        let canceller = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.cancel_put(&mut put_waiter))
+        };
+        let racer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(5).is_ok())
+        };
+        canceller.join().unwrap();
+        let raced = racer.join().unwrap();
+        assert!(getter.woken(), "getter behind the held place was not woken");
+        let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 4));
+        let rest = queue.try_get(false).map(|taken| taken.item);
+        if raced {
+            assert_eq!(rest, Ok(5));
+        } else {
+            assert!(rest.is_err(), "the dropped put inserted {rest:?}");
+        }
+        assert_eq!(queue.len(), 0, "the dropped put inserted nothing");
+    });
+}
+
+#[test]
+fn queue_held_place_dropped_while_a_put_races() {
+    held_place_dropped_while_a_put_races();
+}
+
+#[test]
+#[should_panic(expected = "getter behind the held place was not woken")]
+fn queue_held_place_dropped_while_a_put_races_twin_keeps_place() {
+    fault::with(
+        Fault::QueueDroppedPutterKeepsSlot,
+        held_place_dropped_while_a_put_races,
+    );
+}
+
+/// A graceful shutdown races the granted putter's fill: either the putter
+/// fills its place first, or it fails and its place goes; either way the
+/// getter waiting behind the place is woken and the buffered items drain
+/// before gets fail (behaviours 122, 123).
+fn held_place_races_a_shutdown() {
+    loom::model(|| {
+        let HeldPlace {
+            queue,
+            putter,
+            mut put_waiter,
+            mut put_item,
+            getter,
+            mut get_waiter,
+        } = held_place(true);
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown(false))
+        };
+        let filler = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                match putter.poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx)) {
+                    Poll::Ready(Ok(())) => true,
+                    Poll::Ready(Err(PutError::ShutDown(3))) => false,
+                    other => panic!("the granted put ended with {other:?}"),
+                }
+            })
+        };
+        closer.join().unwrap();
+        let filled = filler.join().unwrap();
+        assert!(getter.woken(), "getter behind the held place was not woken");
+        let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
+        let first = if filled { 3 } else { 4 };
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == first));
+        if filled {
+            assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
+        }
+        assert!(queue.try_get(false).is_err(), "the queue drained");
+    });
+}
+
+#[test]
+fn queue_held_place_races_a_shutdown() {
+    held_place_races_a_shutdown();
+}
+
+#[test]
+#[should_panic(expected = "getter behind the held place was not woken")]
+fn queue_held_place_races_a_shutdown_twin_keeps_held_places() {
+    fault::with(
+        Fault::QueueShutdownKeepsHeldPlaces,
+        held_place_races_a_shutdown,
+    );
+}
+
 /// A join waits while the last task_done races a second join: both joins
 /// return (behaviour 114).
 fn join_races_last_task_done() {

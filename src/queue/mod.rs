@@ -48,10 +48,15 @@ use crate::sync::Arc;
 /// - **Fairness.** Blocked puts get free slots, and blocked gets get items,
 ///   strictly in the order they started waiting (asyncio does not promise
 ///   this: behaviour 118, gh-83055):
-///   - a slot promised to a woken putter cannot be taken by a later `put` or
-///     `put_nowait`, and until the woken putter has inserted its item no
-///     later put inserts at all, even into another free slot, so a blocked
-///     put is never overtaken: items come out in the order the puts began
+///   - a slot freed while puts wait is granted to the oldest of them, and
+///     a later `put` or `put_nowait` cannot take it. A blocked put is never
+///     overtaken: items come out in the order the puts began. In a
+///     [`Queue`] the granted slot is a place held in line for the woken
+///     put's item, so later puts go in behind it at once, and gets stop at
+///     it until the woken put has run (a `get_nowait` meanwhile says
+///     [`Empty`](TryGetError::Empty) even if items wait behind the place).
+///     In a [`LifoQueue`] or [`PriorityQueue`] there is no line to hold a
+///     place in: later puts wait until the woken put has inserted
 ///     (`put_nowait` says [`Full`](TryPutError::Full) meanwhile);
 ///   - an item promised to a woken get cannot be taken by a later `get` or
 ///     `get_nowait`; in a [`Queue`] the woken get takes the very item it was
@@ -60,9 +65,13 @@ use crate::sync::Arc;
 ///     promised *an* item.)
 ///
 ///   A promised slot or item is claimed when the woken task next runs; if
-///   it is cancelled first, the promise passes to the next waiter. Putters
-///   woken at the same moment (several slots freed at once) insert in the
-///   order their tasks run.
+///   it is cancelled first, the promise passes to the next waiter (a held
+///   place is removed, and the items behind it move up). Putters woken at
+///   the same moment (several slots freed at once) keep their order in a
+///   [`Queue`]; in the other two they insert in the order their tasks run.
+///   The price of strict order: a woken put whose task is slow to run holds
+///   up the items behind its place (in a [`Queue`]) or the later puts (in
+///   the other two).
 /// - **Dropping.** The queue lives as long as any handle, future, stream or
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts
@@ -138,9 +147,10 @@ use crate::sync::Arc;
 ///    the order they started waiting (see Fairness above).
 /// 2. Because of those promises, [`empty`](Queue::empty) and
 ///    [`full`](Queue::full) say what `get_nowait` and `put_nowait` would
-///    find: an item promised to a woken getter is not available, a slot
-///    promised to a woken putter is not free. [`qsize`](Queue::qsize) counts
-///    every item in the buffer, as asyncio's does.
+///    find: an item promised to a woken getter, or waiting behind a place
+///    held for a woken putter, is not available; a slot promised to a woken
+///    putter is not free. [`qsize`](Queue::qsize) counts every item in the
+///    buffer, as asyncio's does (a held place is not an item).
 /// 3. A failed put hands the item back inside the error
 ///    ([`PutError::into_inner`]). Dropping a pending [`Put`] drops its item
 ///    with it; [`Put::into_inner`] cancels it and takes the item back.
@@ -418,8 +428,10 @@ macro_rules! queue_methods {
             /// Puts `item` into the queue if a slot is free: asyncio's
             /// `q.put_nowait(item)`.
             ///
-            /// A slot promised to a woken `put` is not free (behaviour 118
-            /// does not hold here: see the fairness policy on [`Queue`]).
+            /// A slot promised to a woken `put` is not free, and in a
+            /// [`LifoQueue`] or [`PriorityQueue`] no slot is free until that
+            /// put has inserted (behaviour 118 does not hold here: see the
+            /// fairness policy on [`Queue`]).
             ///
             /// # Examples
             ///
@@ -702,14 +714,15 @@ macro_rules! queue_methods {
             /// The number of items in the queue: asyncio's `q.qsize()`.
             ///
             /// Items promised to woken getters that have not run yet are
-            /// counted.
+            /// counted; places held for woken putters are not.
             pub fn qsize(&self) -> usize {
                 self.core.len()
             }
 
             /// Whether no item is available to
             /// [`get_nowait`](Self::get_nowait): asyncio's `q.empty()`. Items
-            /// promised to woken getters are not available.
+            /// promised to woken getters, or behind a place held for a woken
+            /// putter, are not available.
             pub fn empty(&self) -> bool {
                 self.core.is_empty()
             }
