@@ -25,7 +25,7 @@
 //!     the back (see [`Fifo`]), and counts as a used slot. Later puts insert
 //!     behind it at once, so its item still comes out first; gets stop at
 //!     the first held place. The woken putter fills its place, or, dropped,
-//!     removes it (the entries behind it move up).
+//!     drops it (the items behind it move up).
 //!   - In last-in-first-out and priority order there is no line to hold a
 //!     place in: the slot is counted apart (`occupied + granted putters`),
 //!     and until the woken putter has inserted, no new put inserts at all,
@@ -86,41 +86,49 @@ enum Buffer<T> {
     },
 }
 
-/// First-in-first-out entries, with places held for granted putters.
+/// First-in-first-out items, with places held for granted putters.
 ///
-/// When a slot is granted to a waiting putter, a place is held for its item
-/// at the back of the buffer (a `None` entry), so later puts insert behind
-/// it without waiting for the woken putter to run, and its item still comes
-/// out before theirs. Gets stop at the first held place: only the entries
-/// before it (the ready prefix) can be taken. A held place is filled when
-/// the putter runs, or removed when it is dropped or the queue shuts down.
+/// When a slot is granted to a waiting putter, a place is held in line for
+/// its item at the back, so later puts go in behind it without waiting for
+/// the woken putter to run, and its item still comes out before theirs.
+/// Gets stop at the first held place: only the items before it (the ready
+/// prefix) can be taken. A held place is filled when the putter runs (its
+/// item is inserted there), or dropped when the putter is dropped or the
+/// queue shuts down.
+///
+/// A held place is not an entry of `items` (so an item costs its own size,
+/// with no `Option` around it, and the hot paths are a plain deque's): it is
+/// the number of items before it. Filling it inserts into the deque, moving
+/// the items put behind it meanwhile, or those before it if fewer: at most
+/// half the capacity, usually a few, since a woken putter runs soon.
 #[repr(C)]
 struct Fifo<T> {
-    entries: VecDeque<Option<T>>,
+    items: VecDeque<T>,
     /// The held places, oldest first: the putter's waiter id and the place's
-    /// position. Positions count entries from the first one ever pushed, so
-    /// they stay put while entries leave at the front (see `front`).
+    /// position, which counts the items before it from the same origin as
+    /// `front`, so it stays put while items leave at the front.
     held: VecDeque<(u64, u64)>,
-    /// The position of `entries[0]`.
+    /// The position of `items[0]`. It moves only while places are held
+    /// (positions are read only then).
     front: u64,
 }
 
 impl<T> Fifo<T> {
     fn new() -> Self {
         Self {
-            entries: VecDeque::new(),
+            items: VecDeque::new(),
             held: VecDeque::new(),
             front: 0,
         }
     }
 
-    /// How many entries lead the buffer before the first held place: the
-    /// items that can be taken, in order.
+    /// How many items lead the line before the first held place: the items
+    /// that can be taken, in order.
     #[inline]
     fn ready(&self) -> usize {
         match self.held.front() {
-            None => self.entries.len(),
-            // A held place is always in `entries`, so the difference fits.
+            None => self.items.len(),
+            // A place's position is never before `front`, nor past the end.
             Some(&(_, position)) => (position - self.front) as usize,
         }
     }
@@ -128,8 +136,7 @@ impl<T> Fifo<T> {
     /// Holds a place at the back for the granted putter `id`.
     fn hold(&mut self, id: u64) {
         self.held
-            .push_back((id, self.front + self.entries.len() as u64));
-        self.entries.push_back(None);
+            .push_back((id, self.front + self.items.len() as u64));
     }
 
     fn held_index(&self, id: u64) -> Option<usize> {
@@ -143,52 +150,50 @@ impl<T> Fifo<T> {
             .held_index(id)
             .expect("asyncio: queue core lost the place held for a granted putter");
         let (_, position) = self.held.remove(index).expect("index from a search");
-        self.entries[(position - self.front) as usize] = Some(item);
+        self.items.insert((position - self.front) as usize, item);
+        // The later places are behind the new item.
+        for (_, later) in self.held.iter_mut().skip(index) {
+            *later += 1;
+        }
         index == 0
     }
 
-    /// Removes the place held for a putter that will not fill it. Returns
+    /// Drops the place held for a putter that will not fill it. Returns
     /// whether the ready prefix grew.
     fn release(&mut self, id: u64) -> bool {
-        let Some(index) = self.held_index(id) else {
-            return false;
-        };
-        let (_, position) = self.held.remove(index).expect("index from a search");
-        self.entries.remove((position - self.front) as usize);
-        // The entries behind the removed one moved one place forward.
-        for (_, later) in self.held.iter_mut().skip(index) {
-            *later -= 1;
+        match self.held_index(id) {
+            Some(index) => {
+                self.held.remove(index);
+                index == 0
+            }
+            None => false,
         }
-        index == 0
     }
 
-    /// Removes every held place. Returns whether there was one.
+    /// Drops every held place. Returns whether there was one.
     fn release_all(&mut self) -> bool {
-        if self.held.is_empty() {
-            return false;
-        }
+        let any = !self.held.is_empty();
         self.held.clear();
-        self.entries.retain(Option::is_some);
-        true
+        any
     }
 
     /// Takes the item at `index`, which must be in the ready prefix.
     #[inline]
     fn take(&mut self, index: usize) -> Option<T> {
-        let entry = if index == 0 {
-            self.entries.pop_front()
+        let item = if index == 0 {
+            self.items.pop_front()
         } else {
-            self.entries.remove(index)
+            self.items.remove(index)
         };
-        // Every held place is behind the ready prefix, so whichever entry
-        // left, each held place is now one nearer the front: the same as if
-        // the front entry had left. With no place held, `front` need not
-        // move (positions are taken from it only while places are held),
-        // which keeps it off the hot path.
+        // Every held place is behind the ready prefix, so whichever item
+        // left, each held place now has one item fewer before it: the same
+        // as if the front item had left. With no place held, `front` need
+        // not move (positions are taken from it only while places are
+        // held), which keeps it off the hot path.
         if !self.held.is_empty() {
             self.front += 1;
         }
-        entry.flatten()
+        item
     }
 }
 
@@ -227,7 +232,7 @@ impl<T> Buffer<T> {
     #[inline]
     fn len(&self) -> usize {
         match self {
-            Buffer::Fifo(fifo) => fifo.entries.len() - fifo.held.len(),
+            Buffer::Fifo(fifo) => fifo.items.len(),
             Buffer::Lifo(items) => items.len(),
             Buffer::Priority { heap, .. } => heap.len(),
         }
@@ -237,7 +242,7 @@ impl<T> Buffer<T> {
     #[inline]
     fn occupied(&self) -> usize {
         match self {
-            Buffer::Fifo(fifo) => fifo.entries.len(),
+            Buffer::Fifo(fifo) => fifo.items.len() + fifo.held.len(),
             Buffer::Lifo(items) => items.len(),
             Buffer::Priority { heap, .. } => heap.len(),
         }
@@ -265,7 +270,7 @@ impl<T> Buffer<T> {
     #[inline]
     fn push(&mut self, item: T) {
         match self {
-            Buffer::Fifo(fifo) => fifo.entries.push_back(Some(item)),
+            Buffer::Fifo(fifo) => fifo.items.push_back(item),
             Buffer::Lifo(items) => items.push(item),
             Buffer::Priority {
                 heap,
@@ -304,7 +309,7 @@ impl<T> Buffer<T> {
         match self {
             Buffer::Fifo(fifo) => {
                 fifo.held.clear();
-                fifo.entries.drain(..).flatten().collect()
+                fifo.items.drain(..).collect()
             }
             Buffer::Lifo(items) => std::mem::take(items),
             Buffer::Priority { heap, .. } => heap.drain().map(|ranked| ranked.item).collect(),
@@ -419,7 +424,7 @@ impl WaitList {
 /// mutex keeps its lock word right before the data, and the core puts the
 /// mutex at the start of a 128-byte block (after `spendable`), so the lock
 /// word and what every put or get writes (the credit, and the header of a
-/// first-in-first-out buffer's entries), and the shutdown flag every get
+/// first-in-first-out buffer's deque), and the shutdown flag every get
 /// reads, share one 64-byte line: a put or get on another core moves that
 /// one line. (The rest of [`Fifo`] is written only while places are held.)
 /// Fields written only when tasks wait (`next_id`, the waiter lists) come
@@ -1263,11 +1268,6 @@ mod tests {
         assert_eq!(lock % 64, 0, "the mutex starts a cache line");
         assert!(end_of(&state.credit as *const _ as usize, 8) <= 64);
         assert!(end_of(&state.shutdown as *const _ as usize, 1) <= 64);
-        assert!(
-            end_of(
-                &fifo.entries as *const _ as usize,
-                size_of_val(&fifo.entries)
-            ) <= 64
-        );
+        assert!(end_of(&fifo.items as *const _ as usize, size_of_val(&fifo.items)) <= 64);
     }
 }
