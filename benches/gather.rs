@@ -20,7 +20,7 @@ fn gather_trivial_futures(c: &mut Criterion) {
     let rt = common::runtime();
     let mut group = c.benchmark_group("gather");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(5));
+    common::timing(&mut group, Duration::from_secs(5), Duration::from_secs(3));
     for n in [10_000_usize, 100_000] {
         // Per-element throughput makes criterion print the cost per task,
         // which is what the 10k → 100k target compares.

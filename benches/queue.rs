@@ -3,14 +3,18 @@
 //! consumer (target: ≤ 1.5× flume) and with four of each (target: ≤ 2×
 //! async-channel). The crate's consumers call `task_done()` for every item
 //! and the run ends with `join()`, as an asyncio worker pool does; the
-//! channels have no such step. Everything runs on the multi-thread runtime,
-//! from inside a spawned task.
+//! channels have no such step. A third peer, flume with a hand-built
+//! unfinished count, shows what that step costs on a channel. Everything
+//! runs on the multi-thread runtime, from inside a spawned task.
+
+mod common;
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_main, BenchmarkId, Criterion, Throughput};
-use tokio::runtime::Runtime;
 
 const ITEMS: usize = 1_000_000;
 const CAPACITY: usize = 1024;
@@ -66,6 +70,40 @@ async fn flume_channel(producers: usize, consumers: usize) {
     }
 }
 
+/// flume with the bookkeeping `join()` needs, built by hand: a shared
+/// unfinished count that every send raises and every receive lowers, as a
+/// user who needs asyncio's `join` on a channel would write it (without
+/// even the wake-up a waiting join needs at zero). Not a target peer: it
+/// shows what that step costs on a channel, beside the crate's
+/// `task_done`.
+async fn flume_counted(producers: usize, consumers: usize) {
+    let (tx, rx) = flume::bounded(CAPACITY);
+    let unfinished = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for p in 0..producers {
+        let (tx, unfinished) = (tx.clone(), unfinished.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in (p..ITEMS).step_by(producers) {
+                unfinished.fetch_add(1, Ordering::SeqCst);
+                tx.send_async(i).await.unwrap();
+            }
+        }));
+    }
+    for c in 0..consumers {
+        let (rx, unfinished) = (rx.clone(), unfinished.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in (c..ITEMS).step_by(consumers) {
+                std::hint::black_box(rx.recv_async().await.unwrap());
+                unfinished.fetch_sub(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(unfinished.load(Ordering::SeqCst), 0);
+}
+
 async fn async_channel(producers: usize, consumers: usize) {
     let (tx, rx) = async_channel::bounded(CAPACITY);
     let mut tasks = Vec::new();
@@ -91,12 +129,11 @@ async fn async_channel(producers: usize, consumers: usize) {
 }
 
 fn queue(c: &mut Criterion) {
-    let runtime = Runtime::new().unwrap();
+    let runtime = common::runtime();
     let mut group = c.benchmark_group("queue_1M_cap1024");
     group.throughput(Throughput::Elements(ITEMS as u64));
     group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(10));
+    common::timing(&mut group, Duration::from_secs(10), Duration::from_secs(1));
     for (producers, consumers) in [(1, 1), (4, 4)] {
         let shape = format!("{producers}P{consumers}C");
         group.bench_with_input(BenchmarkId::new("asyncio", &shape), &(), |b, _| {
@@ -109,6 +146,13 @@ fn queue(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("flume", &shape), &(), |b, _| {
             b.to_async(&runtime).iter(|| async {
                 tokio::spawn(flume_channel(producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("flume_counted", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(flume_counted(producers, consumers))
                     .await
                     .unwrap()
             })

@@ -113,6 +113,11 @@ fn drain_in_completion_order(c: &mut Criterion) {
     let rt = common::runtime();
     let mut group = c.benchmark_group("drain_in_completion_order");
     group.sample_size(10);
+    common::timing(
+        &mut group,
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(3),
+    );
     for n in [1_000_usize, 10_000, 100_000] {
         group.throughput(Throughput::Elements(n as u64));
         macro_rules! bench {

@@ -1,9 +1,17 @@
 """Runs the crate's criterion benches and the CPython scripts beside them,
 back to back on this machine, and writes the ratios into BENCHMARKS.md.
-Not part of CI (it takes several minutes):
+Not part of CI (it takes about ten minutes):
 
-    python3 benches/python/compare.py             # run everything
-    python3 benches/python/compare.py --reuse     # reuse criterion's last results
+    python3 benches/python/compare.py                 # 5 rounds of 2 s each
+    python3 benches/python/compare.py --rounds 3 --seconds 4
+    python3 benches/python/compare.py --reuse         # criterion's last results, as one round
+
+A shared machine's speed drifts by tens of percent over minutes, so one
+long criterion run can put the crate in a fast minute and its peer in a
+slow one. The benches therefore run in several short rounds
+(ASYNCIO_BENCH_SECONDS of measurement per figure); each round gives a
+ratio per scenario from figures taken seconds apart, and the report gives
+the median ratio with the range over the rounds.
 
 The CPython interpreter is $PYTHON, or python3.13 if it is on the PATH or
 under pyenv, or python3. Targets are SPEC.md's.
@@ -11,6 +19,7 @@ under pyenv, or python3. Targets are SPEC.md's.
 
 import json
 import os
+import statistics
 import platform
 import shutil
 import subprocess
@@ -52,17 +61,38 @@ SCENARIOS = [
      "queue/4P4C", 5),
 ]
 
-# (what, crate's id at the small size, small N, id at the large size, large N, target)
+# (what, crate's id at the small size, small N, id at the large size, large N,
+#  target, the peer's ids at the two sizes): the peer's own scaling is shown
+#  beside the crate's, since the runtime and allocator scale too.
 SCALING = [
     ("gather, per task at 100k ÷ at 10k", "gather/asyncio_gather/10000", 10_000,
-     "gather/asyncio_gather/100000", 100_000, 1.3),
+     "gather/asyncio_gather/100000", 100_000, 1.3,
+     "gather/tokio_join_set/10000", "gather/tokio_join_set/100000"),
     ("as_completed, per task at 100k ÷ at 1k",
      "drain_in_completion_order/asyncio_as_completed/1000", 1_000,
-     "drain_in_completion_order/asyncio_as_completed/100000", 100_000, 1.5),
+     "drain_in_completion_order/asyncio_as_completed/100000", 100_000, 1.5,
+     "drain_in_completion_order/tokio_join_set/1000",
+     "drain_in_completion_order/tokio_join_set/100000"),
     ("wait loop, per task at 100k ÷ at 1k",
      "drain_in_completion_order/asyncio_wait_loop/1000", 1_000,
-     "drain_in_completion_order/asyncio_wait_loop/100000", 100_000, 1.5),
+     "drain_in_completion_order/asyncio_wait_loop/100000", 100_000, 1.5,
+     "drain_in_completion_order/tokio_join_set/1000",
+     "drain_in_completion_order/tokio_join_set/100000"),
 ]
+
+# Context without a target: (what, crate's id, other id, other's name).
+CONTEXT = [
+    ("Queue 1P/1C against flume with a hand-built unfinished count",
+     "queue_1M_cap1024/asyncio/1P1C", "queue_1M_cap1024/flume_counted/1P1C",
+     "flume + count"),
+    ("Queue 4P/4C against flume with a hand-built unfinished count",
+     "queue_1M_cap1024/asyncio/4P4C", "queue_1M_cap1024/flume_counted/4P4C",
+     "flume + count"),
+]
+
+# BENCHMARKS.md's section written by hand (run-to-run variance, analysis):
+# kept as it is when the figures above it are rewritten.
+NOTES_HEADING = "## Notes (written by hand)"
 
 BENCHES = ["gather", "wait", "queue"]
 
@@ -109,13 +139,60 @@ def verdict(ok):
     return "meets" if ok else "**misses**"
 
 
+def option(name, default):
+    if name in sys.argv:
+        return type(default)(sys.argv[sys.argv.index(name) + 1])
+    return default
+
+
+def all_ids():
+    ids = set()
+    for row in SCENARIOS:
+        ids.update([row[1], row[2]])
+    for row in SCALING:
+        ids.update([row[1], row[3], row[6], row[7]])
+    for row in CONTEXT:
+        ids.update([row[1], row[2]])
+    return ids
+
+
+def run_round(seconds):
+    """One round of every bench; returns each id's median time."""
+    args = ["cargo", "bench"]
+    for bench in BENCHES:
+        args += ["--bench", bench]
+    args += ["--", "--noplot"]
+    env = dict(os.environ, ASYNCIO_BENCH_SECONDS=str(seconds))
+    subprocess.run(args, cwd=ROOT, check=True, env=env)
+    return {bench_id: criterion_seconds(bench_id) for bench_id in all_ids()}
+
+
+def spread(values, fmt):
+    """The median of `values` and, with more than one, their range."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, "n/a"
+    median = statistics.median(values)
+    if len(values) == 1:
+        return median, fmt(median)
+    return median, f"{fmt(median)} [{fmt(min(values))}–{fmt(max(values))}]"
+
+
 def main():
     reuse = "--reuse" in sys.argv
-    if not reuse:
-        args = ["cargo", "bench"]
-        for bench in BENCHES:
-            args += ["--bench", bench]
-        subprocess.run(args, cwd=ROOT, check=True)
+    rounds_wanted = option("--rounds", 5)
+    seconds = option("--seconds", 2.0)
+    if reuse:
+        rounds = [{bench_id: criterion_seconds(bench_id) for bench_id in all_ids()}]
+    else:
+        rounds = [run_round(seconds) for _ in range(rounds_wanted)]
+
+    def median_time(bench_id):
+        return spread([r[bench_id] for r in rounds], fmt_time)[0]
+
+    def ratios(num_id, den_id):
+        return [r[num_id] / r[den_id] for r in rounds if r[num_id] and r[den_id]]
+
     interpreter = python()
     version = subprocess.run([interpreter, "--version"], capture_output=True,
                              text=True).stdout.strip()
@@ -128,9 +205,13 @@ def main():
         "",
         "Written by `python3 benches/python/compare.py`, which runs the criterion",
         "benches and the CPython scripts in `benches/python/` back to back on one",
-        "machine. Figures are medians; ratios below 1 favour the crate. Targets",
-        "are SPEC.md's. A shared, noisy machine moves these figures by tens of",
-        "percent between runs: compare ratios from one run, not across runs.",
+        "machine. Ratios below 1 favour the crate; targets are SPEC.md's. The",
+        f"benches ran in {len(rounds)} round(s)"
+        + (f" of {seconds:g} s of measurement per figure" if not reuse else "")
+        + ": a ratio is the",
+        "median of the rounds' ratios (each round takes the crate's figure and",
+        "its peer's seconds apart), with their range in brackets; a time is the",
+        "median of the rounds' criterion medians. The verdict reads the median.",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {rustc}, {version}.",
         "",
@@ -140,25 +221,45 @@ def main():
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for (name, ours, peer_id, peer, target, _script, py_id, py_target) in SCENARIOS:
-        mine = criterion_seconds(ours)
-        theirs = criterion_seconds(peer_id)
+        mine = median_time(ours)
+        theirs = median_time(peer_id)
         py = cpython.get(py_id) if py_id else None
-        ratio = (f"{mine / theirs:.2f}× ≤ {target}× {verdict(mine / theirs <= target)}"
-                 if mine and theirs else "n/a")
+        median, shown = spread(ratios(ours, peer_id), lambda r: f"{r:.2f}×")
+        ratio = (f"{shown} ≤ {target}× {verdict(median <= target)}"
+                 if median is not None else "n/a")
         speedup = (f"{py / mine:.0f}× ≥ {py_target}× {verdict(py / mine >= py_target)}"
                    if mine and py else "not run")
         lines.append(f"| {name} | {fmt_time(mine)} | {peer} {fmt_time(theirs)} | {ratio} "
                      f"| {fmt_time(py)} | {speedup} |")
     lines += ["", "## Scaling (O(N) in total)", "",
-              "| what | ratio (target) |", "| --- | --- |"]
-    for (name, small_id, small_n, large_id, large_n, target) in SCALING:
-        small, large = criterion_seconds(small_id), criterion_seconds(large_id)
-        if small and large:
-            ratio = (large / large_n) / (small / small_n)
-            lines.append(f"| {name} | {ratio:.2f}× ≤ {target}× {verdict(ratio <= target)} |")
+              "| what | crate's ratio (target) | JoinSet's own ratio |",
+              "| --- | --- | --- |"]
+    def per_task(large_id, small_id, sizes):
+        """Per-task cost at the large size over that at the small one."""
+        return [r / sizes for r in ratios(large_id, small_id)]
+
+    for (name, small_id, small_n, large_id, large_n, target,
+         peer_small_id, peer_large_id) in SCALING:
+        fmt = lambda r: f"{r:.2f}×"  # noqa: E731
+        sizes = large_n / small_n
+        median, shown = spread(per_task(large_id, small_id, sizes), fmt)
+        _, peer = spread(per_task(peer_large_id, peer_small_id, sizes), fmt)
+        if median is not None:
+            lines.append(f"| {name} | {shown} ≤ {target}× "
+                         f"{verdict(median <= target)} | {peer} |")
         else:
-            lines.append(f"| {name} | n/a |")
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
+            lines.append(f"| {name} | n/a | {peer} |")
+    lines += ["", "## Context (no target)", "",
+              "| what | crate | other | crate ÷ other |", "| --- | --- | --- | --- |"]
+    for (name, ours, other_id, other) in CONTEXT:
+        mine, theirs = median_time(ours), median_time(other_id)
+        _, ratio = spread(ratios(ours, other_id), lambda r: f"{r:.2f}×")
+        lines.append(f"| {name} | {fmt_time(mine)} | {other} {fmt_time(theirs)} | {ratio} |")
+    path = ROOT / "BENCHMARKS.md"
+    old = path.read_text() if path.exists() else ""
+    if NOTES_HEADING in old:
+        lines += ["", old[old.index(NOTES_HEADING):].rstrip("\n")]
+    path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
