@@ -992,6 +992,58 @@ async fn guarded_workers_that_fail_panic_or_are_cancelled_cannot_hang_join() {
     assert_eq!(processed.load(Ordering::SeqCst), quiet.len());
 }
 
+// ---- cooperative scheduling ----
+
+/// A worker loop over a queue whose every operation could complete at once
+/// must still let the other tasks on its runtime run (asyncio's loop would
+/// starve them): the queue's operations spend tokio's cooperative budget.
+#[tokio::test(flavor = "current_thread")]
+async fn busy_queue_loop_yields_to_other_tasks() {
+    let queue = Queue::unbounded();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let other = {
+        let ran = ran.clone();
+        tokio::spawn(async move { ran.store(1, Ordering::SeqCst) })
+    };
+    let mut seen_at = None;
+    for n in 0..1_000 {
+        queue.put(n).await.unwrap();
+        assert_eq!(queue.get().await, Ok(n));
+        if seen_at.is_none() && ran.load(Ordering::SeqCst) == 1 {
+            seen_at = Some(n);
+        }
+    }
+    let seen_at = seen_at.expect("the other task never ran during the loop");
+    assert!(seen_at < 200, "it ran only after {seen_at} rounds");
+    other.await.unwrap();
+}
+
+/// The same for guarded gets and the stream.
+#[tokio::test(flavor = "current_thread")]
+async fn busy_guarded_and_stream_loops_yield_to_other_tasks() {
+    for use_stream in [false, true] {
+        let queue = Queue::unbounded();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let ran = ran.clone();
+            tokio::spawn(async move { ran.store(1, Ordering::SeqCst) })
+        };
+        let mut items = queue.stream();
+        let mut seen_during_loop = false;
+        for n in 0..1_000 {
+            queue.put_nowait(n).unwrap();
+            if use_stream {
+                assert_eq!(items.next().await, Some(n));
+            } else {
+                assert_eq!(*queue.get_guarded().await.unwrap(), n);
+            }
+            seen_during_loop |= ran.load(Ordering::SeqCst) == 1;
+        }
+        assert!(seen_during_loop, "stream: {use_stream}");
+        other.await.unwrap();
+    }
+}
+
 // ---- stream, dropping, many threads ----
 
 #[tokio::test]

@@ -72,6 +72,13 @@ use crate::sync::Arc;
 ///   The price of strict order: a woken put whose task is slow to run holds
 ///   up the items behind its place (in a [`Queue`]) or the later puts (in
 ///   the other two).
+/// - **Cooperative scheduling.** [`put`](Queue::put), [`get`](Queue::get),
+///   [`get_guarded`](Queue::get_guarded) and the [`stream`](Queue::stream)
+///   spend tokio's cooperative budget, as tokio's own channels do: a task
+///   that moves items in a loop yields to the other tasks on its worker
+///   once its budget is spent (tokio's budget is currently 128
+///   operations), even if every operation could complete at once. A
+///   yielding operation has not touched the queue, so it keeps its place.
 /// - **Dropping.** The queue lives as long as any handle, future, stream or
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts
@@ -168,6 +175,10 @@ use crate::sync::Arc;
 ///    later) cannot happen with a `get` future: it takes nothing unless it is
 ///    polled to completion. It can still happen if you spawn a task that
 ///    gets, and then drop the result.
+/// 9. asyncio's `await q.get()` and `await q.put(x)` do not yield to the
+///    event loop when they can complete at once, so a worker loop over a
+///    busy queue can starve every other task. Here they yield once tokio's
+///    cooperative budget is spent (see Cooperative scheduling above).
 ///
 /// # Cancellation
 ///
@@ -862,6 +873,26 @@ impl<T> Put<'_, T> {
     }
 }
 
+/// Polls a queue operation within tokio's cooperative budget, as tokio's
+/// own channels do: an operation that completes spends one unit of the
+/// task's budget, and once the budget is spent the operation yields (it
+/// returns `Pending` before touching the queue, and tokio wakes it at once),
+/// so a task that puts or gets in a loop cannot keep its worker from the
+/// other tasks. Outside a tokio runtime there is no budget. The core does
+/// not see this: a yielded operation has changed nothing in the queue.
+#[inline]
+fn cooperatively<R>(
+    cx: &mut Context<'_>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<R>,
+) -> Poll<R> {
+    let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+    let outcome = poll(cx);
+    if outcome.is_ready() {
+        coop.made_progress();
+    }
+    outcome
+}
+
 impl<T> Future for Put<'_, T> {
     type Output = Result<(), PutError<T>>;
 
@@ -870,7 +901,9 @@ impl<T> Future for Put<'_, T> {
         if this.item.is_none() {
             panic!("asyncio: a queue put was polled after it completed");
         }
-        this.core.poll_put(&mut this.waiter, &mut this.item, cx)
+        cooperatively(cx, |cx| {
+            this.core.poll_put(&mut this.waiter, &mut this.item, cx)
+        })
     }
 }
 
@@ -902,8 +935,7 @@ impl<T> Future for Get<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.core
-            .poll_get(&mut this.waiter, false, cx)
+        cooperatively(cx, |cx| this.core.poll_get(&mut this.waiter, false, cx))
             .map(|outcome| outcome.map(|taken| taken.item))
     }
 }
@@ -937,8 +969,7 @@ impl<T> Future for GetGuarded<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.core
-            .poll_get(&mut this.waiter, true, cx)
+        cooperatively(cx, |cx| this.core.poll_get(&mut this.waiter, true, cx))
             .map(|outcome| outcome.map(|taken| Guarded::new(this.core.clone(), taken)))
     }
 }
@@ -1092,7 +1123,7 @@ impl<T> futures_core::Stream for QueueStream<T> {
         if this.ended {
             return Poll::Ready(None);
         }
-        match this.core.poll_get(&mut this.waiter, false, cx) {
+        match cooperatively(cx, |cx| this.core.poll_get(&mut this.waiter, false, cx)) {
             Poll::Ready(Ok(taken)) => Poll::Ready(Some(taken.item)),
             Poll::Ready(Err(GetError::ShutDown)) => {
                 this.ended = true;
