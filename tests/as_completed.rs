@@ -201,3 +201,44 @@ async fn many_children_all_come_back_exactly_once() {
     seen.sort_unstable();
     assert_eq!(seen, (0..N).collect::<Vec<_>>());
 }
+
+/// Draining many children that have all finished must still let the other
+/// tasks on the runtime run (the stream spends tokio's cooperative budget,
+/// as `JoinSet::join_next` does).
+#[tokio::test(flavor = "current_thread")]
+async fn draining_finished_children_yields_to_other_tasks() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let finished = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut stream = asyncio::as_completed(
+        (0..1_000).map(|n| {
+            let finished = finished.clone();
+            async move {
+                finished.fetch_add(1, Ordering::SeqCst);
+                n
+            }
+        }),
+        None,
+    );
+    // Let every child run to completion first.
+    while finished.load(Ordering::SeqCst) < 1_000 {
+        tokio::task::yield_now().await;
+    }
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other = {
+        let ran = ran.clone();
+        tokio::spawn(async move { ran.store(true, std::sync::atomic::Ordering::SeqCst) })
+    };
+    let mut drained = 0;
+    let mut seen_at = None;
+    while let Some(item) = stream.next().await {
+        item.unwrap();
+        drained += 1;
+        if seen_at.is_none() && ran.load(std::sync::atomic::Ordering::SeqCst) {
+            seen_at = Some(drained);
+        }
+    }
+    assert_eq!(drained, 1_000);
+    let seen_at = seen_at.expect("the other task never ran during the drain");
+    assert!(seen_at < 200, "it ran only after {seen_at} items");
+    other.await.unwrap();
+}

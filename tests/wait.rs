@@ -333,3 +333,39 @@ async fn into_tasks_puts_finished_tasks_first_in_completion_order() {
     let ids: Vec<_> = set.into_tasks().iter().map(|task| task.id()).collect();
     assert_eq!(ids, [fast_id, slow_id]);
 }
+
+/// Draining a set of finished tasks with `next_completed` must still let
+/// the other tasks on the runtime run (it spends tokio's cooperative
+/// budget, as `JoinSet::join_next` does).
+#[tokio::test(flavor = "current_thread")]
+async fn next_completed_over_finished_tasks_yields_to_other_tasks() {
+    let mut set = TaskSet::new();
+    let mut handles = Vec::new();
+    for n in 0..1_000 {
+        let task = asyncio::spawn(async move { n });
+        handles.push(task.cancel_handle());
+        set.insert(task);
+    }
+    // Let every task run to completion first.
+    while !handles.iter().all(|handle| handle.is_done()) {
+        tokio::task::yield_now().await;
+    }
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other = {
+        let ran = ran.clone();
+        tokio::spawn(async move { ran.store(true, std::sync::atomic::Ordering::SeqCst) })
+    };
+    let mut drained = 0;
+    let mut seen_at = None;
+    while let Some(task) = set.next_completed().await {
+        assert!(task.is_done());
+        drained += 1;
+        if seen_at.is_none() && ran.load(std::sync::atomic::Ordering::SeqCst) {
+            seen_at = Some(drained);
+        }
+    }
+    assert_eq!(drained, 1_000);
+    let seen_at = seen_at.expect("the other task never ran during the drain");
+    assert!(seen_at < 200, "it ran only after {seen_at} tasks");
+    other.await.unwrap();
+}

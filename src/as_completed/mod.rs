@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use tokio::time::Instant;
 
-use crate::task::{IntoTask, Task, TaskError, TryIntoTask};
+use crate::task::{cooperatively, IntoTask, Task, TaskError, TryIntoTask};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
 use crate::wait::{outcome_of, TaskSet};
 
@@ -100,6 +100,8 @@ impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
 /// with [`into_set`](AsCompleted::into_set). For futures returning `Result`, use
 /// [`try_as_completed`]; to get the original tasks instead of their
 /// outcomes (the 3.13 `async for` form), use [`tasks`](AsCompleted::tasks).
+/// The stream spends tokio's cooperative budget, so draining many finished
+/// children in a loop yields to the other tasks on the worker now and then.
 ///
 /// # Examples
 ///
@@ -285,7 +287,8 @@ impl<T, E> Stream for AsCompleted<T, E> {
     type Item = Result<T, AsCompletedError<E>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_next_task(cx).map(|next| {
+        let this = self.get_mut();
+        cooperatively(cx, |cx| this.poll_next_task(cx)).map(|next| {
             next.map(|item| match item {
                 Ok((index, task)) => {
                     outcome_of(task).map_err(|error| AsCompletedError::Child { index, error })
@@ -329,9 +332,8 @@ impl<T, E> Stream for AsCompletedTasks<T, E> {
     type Item = Result<Task<T, E>, TimeoutError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut()
-            .inner
-            .poll_next_task(cx)
+        let inner = &mut self.get_mut().inner;
+        cooperatively(cx, |cx| inner.poll_next_task(cx))
             .map(|next| next.map(|item| item.map(|(_, task)| task).map_err(|_| TimeoutError)))
     }
 

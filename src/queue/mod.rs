@@ -21,6 +21,7 @@ use std::task::{Context, Poll};
 use self::core::{QueueCore, Taken, Waiter};
 pub use self::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
 use crate::sync::Arc;
+use crate::task::cooperatively;
 
 /// A first-in-first-out joinable queue: asyncio's `Queue`, for many
 /// producers and many consumers.
@@ -871,26 +872,6 @@ impl<T> Put<'_, T> {
         self.core.cancel_put(&mut self.waiter);
         self.item.take()
     }
-}
-
-/// Polls a queue operation within tokio's cooperative budget, as tokio's
-/// own channels do: an operation that completes spends one unit of the
-/// task's budget, and once the budget is spent the operation yields (it
-/// returns `Pending` before touching the queue, and tokio wakes it at once),
-/// so a task that puts or gets in a loop cannot keep its worker from the
-/// other tasks. Outside a tokio runtime there is no budget. The core does
-/// not see this: a yielded operation has changed nothing in the queue.
-#[inline]
-fn cooperatively<R>(
-    cx: &mut Context<'_>,
-    poll: impl FnOnce(&mut Context<'_>) -> Poll<R>,
-) -> Poll<R> {
-    let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
-    let outcome = poll(cx);
-    if outcome.is_ready() {
-        coop.made_progress();
-    }
-    outcome
 }
 
 impl<T> Future for Put<'_, T> {

@@ -149,6 +149,26 @@ where
     Task { core, abort }
 }
 
+/// Polls an operation within tokio's cooperative budget, as tokio's own
+/// channels and `JoinSet` do: an operation that completes spends one unit
+/// of the task's budget, and once the budget is spent the operation yields
+/// (it returns `Pending` before `poll` runs, and tokio wakes it at once), so
+/// a task that moves items or completions in a loop cannot keep its worker
+/// from the other tasks. Outside a tokio runtime there is no budget. The
+/// cores do not see this: a yielded operation has changed nothing.
+#[inline]
+pub(crate) fn cooperatively<R>(
+    cx: &mut Context<'_>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<R>,
+) -> Poll<R> {
+    let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+    let outcome = poll(cx);
+    if outcome.is_ready() {
+        coop.made_progress();
+    }
+    outcome
+}
+
 /// A handle to a spawned child: asyncio's `Task`.
 ///
 /// Await it by value (`task.await`) to get `Result<T, TaskError<E>>`. The

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 pub use self::core::ReturnWhen;
 use self::core::SetCore;
-use crate::task::{Task, TaskError, TaskId};
+use crate::task::{cooperatively, Task, TaskError, TaskId};
 use crate::timeout::{deadline_after, Timer};
 
 /// A set of running tasks that keeps its own completion order: what
@@ -27,7 +27,9 @@ use crate::timeout::{deadline_after, Timer};
 /// [`wait`] or [`next_completed`](TaskSet::next_completed). The set notices
 /// each completion without revisiting the pending tasks, so draining N tasks
 /// one at a time costs O(N) in total (a loop of asyncio's `wait` costs
-/// O(N²)).
+/// O(N²)). Like `JoinSet::join_next`, `wait` and `next_completed` spend
+/// tokio's cooperative budget, so draining many finished tasks in a loop
+/// yields to the other tasks on the worker now and then.
 ///
 /// # Examples
 ///
@@ -181,9 +183,7 @@ impl<T, E> TaskSet<T, E> {
     /// Polls for the next task to finish: the poll form of
     /// [`next_completed`](TaskSet::next_completed).
     pub fn poll_next_completed(&mut self, cx: &mut Context<'_>) -> Poll<Option<Task<T, E>>> {
-        self.core
-            .poll_next(cx)
-            .map(|next| next.map(|(_, task)| task))
+        cooperatively(cx, |cx| self.core.poll_next(cx)).map(|next| next.map(|(_, task)| task))
     }
 
     pub(crate) fn unregister(&self) {
@@ -420,8 +420,10 @@ impl<T, E> Future for Wait<'_, T, E> {
         if this.set.is_empty() {
             return Poll::Ready(Err(WaitError::Empty));
         }
-        let timed_out = this.timer.poll_expired(this.deadline, 0, cx);
-        let done = std::task::ready!(this.set.core.poll_wait(cx, this.return_when, timed_out));
+        let done = std::task::ready!(cooperatively(cx, |cx| {
+            let timed_out = this.timer.poll_expired(this.deadline, 0, cx);
+            this.set.core.poll_wait(cx, this.return_when, timed_out)
+        }));
         this.returned = true;
         Poll::Ready(Ok(done))
     }
