@@ -22,7 +22,7 @@
 //!   to the next waiting putter (behaviour 116). What a grant reserves
 //!   depends on the order:
 //!   - In a first-in-first-out buffer, a *place* is held for the item at
-//!     the back (see [`Fifo`]), and counts as a used slot. Later puts insert
+//!     the back (see `Fifo`), and counts as a used slot. Later puts insert
 //!     behind it at once, so its item still comes out first; gets stop at
 //!     the first held place. The woken putter fills its place, or, dropped,
 //!     drops it (the items behind it move up).
@@ -426,7 +426,7 @@ impl WaitList {
 /// word and what every put or get writes (the credit, and the header of a
 /// first-in-first-out buffer's deque), and the shutdown flag every get
 /// reads, share one 64-byte line: a put or get on another core moves that
-/// one line. (The rest of [`Fifo`] is written only while places are held.)
+/// one line. (The rest of `Fifo` is written only while places are held.)
 /// Fields written only when tasks wait (`next_id`, the waiter lists) come
 /// next, on lines of their own, so that blocking and waking in a many-task
 /// run does not make the hot reads miss; `capacity`, read by every put and
