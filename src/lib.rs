@@ -41,9 +41,9 @@
 //!   delivered even if a cancel races it; asyncio loses it (behaviour 12).
 //! - **Panics are never lost**, and neither are errors nobody observes: they
 //!   go to the [unobserved-error hook](set_unobserved_error_hook).
-//! - **Loops cannot starve the runtime**: the operations that hand out items
-//!   or completions one at a time (a queue's `put`, `get` and stream; a task
-//!   set's `wait` and `next_completed`; the `as_completed` streams) spend
+//! - **Loops cannot starve the runtime**: the operations that move items or
+//!   hand out completions (a queue's `put`, `get`, `get_guarded` and stream;
+//!   a task set's `wait` and `next_completed`; the `as_completed` streams) spend
 //!   tokio's cooperative budget, as tokio's channels and `JoinSet` do, so a
 //!   task looping over them yields to its worker's other tasks once its
 //!   budget is spent. asyncio's `await q.get()` never yields when an item is

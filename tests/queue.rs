@@ -519,21 +519,28 @@ fn b116_cancel_safety_woken_put_dropped_releases_the_items_behind_its_place() {
 /// items behind it drain before gets fail (behaviours 122, 123).
 #[test]
 fn b122_graceful_shutdown_lets_out_the_items_behind_a_held_place() {
-    let queue = Queue::bounded(cap(1));
+    let queue = Queue::bounded(cap(2));
     queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
     let (putter, getter) = (Probe::new(), Probe::new());
-    let mut put = queue.put(2);
+    let mut put = queue.put(3);
     assert!(putter.poll(&mut put).is_pending());
-    assert_eq!(queue.get_nowait(), Ok(1)); // a place is held for 2
+    assert_eq!(queue.get_nowait(), Ok(1)); // a place is held for 3
+    assert_eq!(queue.get_nowait(), Ok(2));
+    queue.put_nowait(4).unwrap(); // behind 3's place
     let mut get = queue.get();
-    assert!(getter.poll(&mut get).is_pending());
+    assert!(
+        getter.poll(&mut get).is_pending(),
+        "4 waits behind 3's place"
+    );
     queue.shutdown(false);
     assert_eq!(
         putter.poll(&mut put),
-        Poll::Ready(Err(PutError::ShutDown(2)))
+        Poll::Ready(Err(PutError::ShutDown(3)))
     );
-    assert_eq!(getter.wakes(), 1, "the drained queue woke the getter");
-    assert_eq!(getter.poll(&mut get), Poll::Ready(Err(GetError::ShutDown)));
+    assert_eq!(getter.wakes(), 1, "the removed place let 4 out");
+    assert_eq!(getter.poll(&mut get), Poll::Ready(Ok(4)));
+    assert_eq!(queue.get_nowait(), Err(TryGetError::ShutDown));
     assert_eq!(queue.qsize(), 0);
 }
 
@@ -564,6 +571,70 @@ fn b118_fixed_lifo_and_priority_later_puts_wait_for_the_woken_put() {
     lifo.put_nowait(4).unwrap();
     assert_eq!(lifo.get_nowait(), Ok(4), "the later put came last");
     assert_eq!(lifo.get_nowait(), Ok(3));
+}
+
+/// Regression (found in review): in a `LifoQueue` (and a `PriorityQueue`)
+/// puts wait while a grant is unresolved, so several slots can be free
+/// when a get frees one more; the get granted only one of the waiting puts,
+/// and the next waited for a slot that was already free.
+#[test]
+fn lifo_get_grants_every_waiting_put_that_fits() {
+    let queue = LifoQueue::bounded(cap(3));
+    for n in 1..=3 {
+        queue.put_nowait(n).unwrap();
+    }
+    let (first, second, third) = (Probe::new(), Probe::new(), Probe::new());
+    let mut put4 = queue.put(4);
+    assert!(first.poll(&mut put4).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(3)); // granted to 4
+    assert_eq!(queue.get_nowait(), Ok(2));
+    let (mut put5, mut put6) = (queue.put(5), queue.put(6));
+    assert!(
+        second.poll(&mut put5).is_pending(),
+        "4 has not inserted yet"
+    );
+    assert!(third.poll(&mut put6).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1)); // three slots: 4's, and two free
+    assert_eq!((second.wakes(), third.wakes()), (1, 1), "both fit");
+    assert_eq!(first.poll(&mut put4), Poll::Ready(Ok(())));
+    assert_eq!(second.poll(&mut put5), Poll::Ready(Ok(())));
+    assert_eq!(third.poll(&mut put6), Poll::Ready(Ok(())));
+    assert_eq!(queue.qsize(), 3);
+}
+
+/// Places filled out of order keep the order the puts began in, and woken
+/// gets take their own items whatever order they run in.
+#[test]
+fn held_places_filled_out_of_order_keep_put_order() {
+    let queue = Queue::bounded(cap(3));
+    for n in 1..=3 {
+        queue.put_nowait(n).unwrap();
+    }
+    let putters = [Probe::new(), Probe::new(), Probe::new()];
+    let mut puts = [queue.put(4), queue.put(5), queue.put(6)];
+    for (put, probe) in puts.iter_mut().zip(&putters) {
+        assert!(probe.poll(put).is_pending());
+    }
+    for n in 1..=3 {
+        assert_eq!(queue.get_nowait(), Ok(n)); // a place for 4, 5, then 6
+    }
+    let getters = [Probe::new(), Probe::new()];
+    let mut gets = [queue.get(), queue.get()];
+    for (get, probe) in gets.iter_mut().zip(&getters) {
+        assert!(probe.poll(get).is_pending(), "nothing is ready yet");
+    }
+    // 6 and 5 go in first, behind 4's place: nothing is ready still.
+    assert_eq!(putters[2].poll(&mut puts[2]), Poll::Ready(Ok(())));
+    assert_eq!(putters[1].poll(&mut puts[1]), Poll::Ready(Ok(())));
+    assert_eq!(getters[0].wakes() + getters[1].wakes(), 0);
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+    // 4 fills the first place: 4, 5, 6 are ready; 4 and 5 are promised.
+    assert_eq!(putters[0].poll(&mut puts[0]), Poll::Ready(Ok(())));
+    assert_eq!((getters[0].wakes(), getters[1].wakes()), (1, 1));
+    // The second getter runs first and still takes its own item.
+    assert_eq!(getters[1].poll(&mut gets[1]), Poll::Ready(Ok(5)));
+    assert_eq!(getters[0].poll(&mut gets[0]), Poll::Ready(Ok(4)));
+    assert_eq!(queue.get_nowait(), Ok(6));
 }
 
 // ---- 119, 120: no loop binding; abandoned gets ----
@@ -1346,6 +1417,7 @@ mod model {
                         let (put, probe) = &mut puts[i];
                         let outcome = probe.poll(put);
                         if model.shutdown {
+                            prop_assert!(probe.wakes() > 0, "the shutdown did not wake a put");
                             prop_assert_eq!(outcome, Poll::Ready(Err(PutError::ShutDown(item))));
                         } else if granted {
                             prop_assert!(probe.wakes() > 0, "a granted putter was woken");
@@ -1372,12 +1444,10 @@ mod model {
                             // item is the one at its place among them.
                             let item = model.take_at(i);
                             prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
-                        } else if model.shutdown && model.available() {
-                            // Woken by the shutdown; an item whose getter was
-                            // cancelled since is free for it.
-                            let item = model.take_unpromised();
-                            prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
                         } else if model.get_fails() {
+                            // (A getter that is not granted never sees an
+                            // available item: `settle` grants it first.)
+                            prop_assert!(probe.wakes() > 0, "the drained queue did not wake a get");
                             prop_assert_eq!(outcome, Poll::Ready(Err(GetError::ShutDown)));
                         } else {
                             prop_assert!(outcome.is_pending());
@@ -1479,14 +1549,24 @@ mod model {
             queue.shutdown(false);
             model.shutdown = true;
             for (mut put, probe) in puts {
+                prop_assert!(probe.wakes() > 0, "a put was not woken by the shutdown");
                 prop_assert!(matches!(probe.poll(&mut put), Poll::Ready(Err(PutError::ShutDown(_)))));
             }
             // A get may wait for a promised item to be taken or passed on
-            // (behaviour 122): poll in rounds, each must end at least one.
+            // (behaviour 122): poll in rounds, each must end at least one,
+            // and a get that ends must have been woken.
             let mut gets = gets;
             while !gets.is_empty() {
                 let before = gets.len();
-                gets.retain_mut(|(get, probe)| probe.poll(get).is_pending());
+                let mut unwoken = 0;
+                gets.retain_mut(|(get, probe)| {
+                    let pending = probe.poll(get).is_pending();
+                    if !pending && probe.wakes() == 0 {
+                        unwoken += 1;
+                    }
+                    pending
+                });
+                prop_assert_eq!(unwoken, 0, "a get ended without being woken");
                 prop_assert!(gets.len() < before, "gets still pending after shutdown");
             }
         }

@@ -237,6 +237,9 @@ fn queue_held_place_filled_while_a_later_put_races() {
     held_place_filled_while_a_later_put_races();
 }
 
+// The twin fails only where the later put goes in before the fill: put
+// first, the fill is what must wake the getter. Fill first, the later put's
+// own insert grants the getter and hides the fault; loom explores both.
 #[test]
 #[should_panic(expected = "getter behind the held place was not woken")]
 fn queue_held_place_filled_while_a_later_put_races_twin_fill_skips_getters() {

@@ -36,15 +36,19 @@
 //!   first of them: it stays in the buffer but is counted as promised
 //!   (`ready - granted getters` items are available to `get_nowait`), so no
 //!   later get can steal it (behaviour 118); in a first-in-first-out queue a
-//!   later get skips the promised items at the front, so the woken getter
-//!   takes the very item it was woken for. After a graceful shutdown a get
+//!   later get skips the promised items at the front, and each woken getter
+//!   takes the one at its place among the granted getters (the item it was
+//!   woken for, unless an earlier granted getter was dropped: then the
+//!   promised items still go out oldest first). After a graceful shutdown a get
 //!   fails only once the buffer is empty, and the getters still waiting
 //!   then are woken to see it. A getter dropped while granted
 //!   takes nothing, and its grant passes to the next waiting getter
 //!   (behaviour 115).
 //!
-//! Invariants, under the lock: putters wait only while there is no free
-//! slot; getters wait only while no item is available (the ready items,
+//! Invariants, under the lock: in a first-in-first-out queue, putters wait
+//! only while there is no free slot (in the other orders they also wait
+//! while a grant is unresolved, and are granted when it is); getters wait
+//! only while no item is available (the ready items,
 //! those before any held place, are all promised: `ready == granted
 //! getters`); `ready >= granted getters`, so promised items are never
 //! behind a held place. A waiter that is neither waiting nor granted was
@@ -535,16 +539,11 @@ impl<T> State<T> {
         wakers
     }
 
-    /// Takes an item out (at `promised`, see [`Buffer::take`]), and grants
-    /// the freed slot to the first waiting putter: the item, whether a guard
-    /// holds its unit, and the putter to wake.
+    /// Takes an item out (at `promised`, see [`Buffer::take`]): the item,
+    /// and whether a guard holds its unit. The freed slot is granted by the
+    /// caller on its way out ([`unlock_after_get`]).
     #[inline(always)]
-    fn remove(
-        &mut self,
-        promised: usize,
-        guard: bool,
-        spendable: &AtomicUsize,
-    ) -> (T, bool, Option<Waker>) {
+    fn remove(&mut self, promised: usize, guard: bool, spendable: &AtomicUsize) -> (T, bool) {
         let item = self
             .buffer
             .take(promised)
@@ -555,31 +554,7 @@ impl<T> State<T> {
         if counted {
             self.guarded += 1;
         }
-        let putter = if self.putters.waiting.is_empty() {
-            // The common case on every get: nobody to grant.
-            None
-        } else {
-            self.grant_freed_slot()
-        };
-        (item, counted, putter)
-    }
-
-    /// One slot was freed, and putters wait. Putters wait only while no slot
-    /// is free, so exactly one of them fits: it is granted the slot.
-    #[cold]
-    fn grant_freed_slot(&mut self) -> Option<Waker> {
-        if !self.has_free_slot() {
-            return None;
-        }
-        let (id, waker) = self.putters.grant_first()?;
-        if let Buffer::Fifo(fifo) = &mut self.buffer {
-            fifo.hold(id);
-        }
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueuePutterSkipWake) {
-            return None;
-        }
-        Some(waker)
+        (item, counted)
     }
 
     /// Grants the free slots to the waiting putters, first come first
@@ -644,11 +619,7 @@ impl<T> State<T> {
         wakers
     }
 
-    fn try_get(
-        &mut self,
-        guard: bool,
-        spendable: &AtomicUsize,
-    ) -> Result<(T, bool, Option<Waker>), TryGetError> {
+    fn try_get(&mut self, guard: bool, spendable: &AtomicUsize) -> Result<(T, bool), TryGetError> {
         if self.available() > 0 {
             let promised = self.getters.granted.len();
             Ok(self.remove(promised, guard, spendable))
@@ -674,21 +645,29 @@ impl<T> State<T> {
     }
 }
 
-/// Releases the lock after a get took an item, then wakes the putter it
-/// granted the freed slot to, and, if the get drained a shut-down queue, the
-/// getters still waiting. Kept apart so that the common case (no shutdown)
-/// builds no list of wakers.
+/// Releases the lock after a get took an item. The common case, with no
+/// putter waiting and no shutdown, only unlocks: it builds no list of wakers
+/// (moving one through memory on every get cost a store-forwarding stall).
+/// Otherwise the freed slot goes to the waiting putters (every one that
+/// fits: in a last-in-first-out or priority queue more than one slot may be
+/// free while a grant is unresolved), and if the get drained a shut-down
+/// queue, the getters still waiting are woken to see it.
 #[inline(always)]
-fn unlock_after_get<T>(mut state: MutexGuard<'_, State<T>>, putter: Option<Waker>) {
-    if state.shutdown {
-        let getters = state.release_getters_if_drained();
+fn unlock_after_get<T>(state: MutexGuard<'_, State<T>>) {
+    if state.putters.waiting.is_empty() && !state.shutdown {
         drop(state);
-        wake(putter);
-        wake_all(getters);
-    } else {
-        drop(state);
-        wake(putter);
+        return;
     }
+    unlock_after_get_slow(state);
+}
+
+#[cold]
+fn unlock_after_get_slow<T>(mut state: MutexGuard<'_, State<T>>) {
+    let putters = state.grant_putters();
+    let getters = state.release_getters_if_drained();
+    drop(state);
+    putters.wake();
+    wake_all(getters);
 }
 
 /// Wakers to wake once the lock is released: usually none or one, so the
@@ -950,8 +929,8 @@ impl<T> QueueCore<T> {
     pub fn try_get(&self, guard: bool) -> Result<Taken<T>, TryGetError> {
         let mut state = self.state.lock();
         match state.try_get(guard, &self.spendable) {
-            Ok((item, counted, putter)) => {
-                unlock_after_get(state, putter);
+            Ok((item, counted)) => {
+                unlock_after_get(state);
                 Ok(Taken { item, counted })
             }
             Err(error) => Err(error),
@@ -978,8 +957,8 @@ impl<T> QueueCore<T> {
                         .partition_point(|&granted| granted < id);
                     state.getters.remove_granted(id);
                     waiter.id = None;
-                    let (item, counted, putter) = state.remove(place, guard, &self.spendable);
-                    unlock_after_get(state, putter);
+                    let (item, counted) = state.remove(place, guard, &self.spendable);
+                    unlock_after_get(state);
                     return Poll::Ready(Ok(Taken { item, counted }));
                 }
                 Status::Waiting => {
@@ -990,8 +969,8 @@ impl<T> QueueCore<T> {
             }
         }
         match state.try_get(guard, &self.spendable) {
-            Ok((item, counted, putter)) => {
-                unlock_after_get(state, putter);
+            Ok((item, counted)) => {
+                unlock_after_get(state);
                 Poll::Ready(Ok(Taken { item, counted }))
             }
             Err(TryGetError::ShutDown) => Poll::Ready(Err(GetError::ShutDown)),

@@ -35,7 +35,9 @@ impl<T> PutError<T> {
 #[doc(alias = "QueueFull")]
 pub enum TryPutError<T> {
     /// No free slot: the queue is full, or every free slot is promised to a
-    /// `put` that was waiting for it (behaviours 111, 118).
+    /// `put` that was waiting for it, or (in a `LifoQueue` or
+    /// `PriorityQueue`) such a `put` has not yet inserted (behaviours 111,
+    /// 118).
     #[error("queue is full")]
     Full(T),
     /// The queue was shut down (behaviour 121).
@@ -88,7 +90,8 @@ pub enum GetError {
 #[doc(alias = "QueueEmpty")]
 pub enum TryGetError {
     /// No item is available: the queue is empty, or every item in it is
-    /// promised to a `get` that was waiting for it (behaviours 111, 118).
+    /// promised to a `get` that was waiting for it or waits behind a place
+    /// held for a woken `put`'s item (behaviours 111, 118).
     #[error("queue is empty")]
     Empty,
     /// The queue was shut down and is empty (behaviours 122, 124).

@@ -60,8 +60,9 @@ use crate::task::cooperatively;
 ///     place in: later puts wait until the woken put has inserted
 ///     (`put_nowait` says [`Full`](TryPutError::Full) meanwhile);
 ///   - an item promised to a woken get cannot be taken by a later `get` or
-///     `get_nowait`; in a [`Queue`] the woken get takes the very item it was
-///     woken for, the oldest. (In a [`LifoQueue`] or [`PriorityQueue`] the
+///     `get_nowait`; in a [`Queue`] the woken gets take the promised items
+///     oldest first, each the one it was woken for unless an earlier woken
+///     get was dropped. (In a [`LifoQueue`] or [`PriorityQueue`] the
 ///     order rule decides which item each get takes: a woken get is
 ///     promised *an* item.)
 ///
@@ -742,7 +743,9 @@ macro_rules! queue_methods {
             /// Whether no slot is free for
             /// [`put_nowait`](Self::put_nowait): asyncio's `q.full()`. Never
             /// true for an unbounded queue (behaviour 110). Slots promised
-            /// to woken putters are not free.
+            /// to woken putters are not free, and in a [`LifoQueue`] or
+            /// [`PriorityQueue`] no slot is free until such a putter has
+            /// inserted.
             pub fn full(&self) -> bool {
                 self.core.is_full()
             }
