@@ -288,6 +288,10 @@ impl<T, E> Stream for AsCompleted<T, E> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if this.remaining() == 0 {
+            // The end costs no budget.
+            return Poll::Ready(None);
+        }
         cooperatively(cx, |cx| this.poll_next_task(cx)).map(|next| {
             next.map(|item| match item {
                 Ok((index, task)) => {
@@ -333,6 +337,10 @@ impl<T, E> Stream for AsCompletedTasks<T, E> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let inner = &mut self.get_mut().inner;
+        if inner.remaining() == 0 {
+            // The end costs no budget.
+            return Poll::Ready(None);
+        }
         cooperatively(cx, |cx| inner.poll_next_task(cx))
             .map(|next| next.map(|item| item.map(|(_, task)| task).map_err(|_| TimeoutError)))
     }

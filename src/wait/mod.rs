@@ -183,6 +183,10 @@ impl<T, E> TaskSet<T, E> {
     /// Polls for the next task to finish: the poll form of
     /// [`next_completed`](TaskSet::next_completed).
     pub fn poll_next_completed(&mut self, cx: &mut Context<'_>) -> Poll<Option<Task<T, E>>> {
+        if self.core.is_empty() {
+            // The end costs no budget, as an empty `JoinSet`'s does not.
+            return Poll::Ready(None);
+        }
         cooperatively(cx, |cx| self.core.poll_next(cx)).map(|next| next.map(|(_, task)| task))
     }
 
