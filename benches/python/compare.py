@@ -4,7 +4,7 @@ Not part of CI (it takes about ten minutes):
 
     python3 benches/python/compare.py                 # 5 rounds of 2 s each
     python3 benches/python/compare.py --rounds 3 --seconds 4
-    python3 benches/python/compare.py --reuse         # criterion's last results, as one round
+    python3 benches/python/compare.py --reuse         # the last run's rounds, tables rewritten
 
 A shared machine's speed drifts by tens of percent over minutes, so one
 long criterion run can put the crate in a fast minute and its peer in a
@@ -139,6 +139,11 @@ def verdict(ok):
     return "meets" if ok else "**misses**"
 
 
+def speedup_text(speedup):
+    # One decimal below 10, so that 4.5× is not printed as a 5× that misses 5×.
+    return f"{speedup:.1f}×" if speedup < 10 else f"{speedup:.0f}×"
+
+
 def option(name, default):
     if name in sys.argv:
         return type(default)(sys.argv[sys.argv.index(name) + 1])
@@ -182,10 +187,14 @@ def main():
     reuse = "--reuse" in sys.argv
     rounds_wanted = option("--rounds", 5)
     seconds = option("--seconds", 2.0)
-    if reuse:
+    saved = ROOT / "target" / "compare-rounds.json"
+    if reuse and saved.exists():
+        rounds = json.loads(saved.read_text())
+    elif reuse:
         rounds = [{bench_id: criterion_seconds(bench_id) for bench_id in all_ids()}]
     else:
         rounds = [run_round(seconds) for _ in range(rounds_wanted)]
+        saved.write_text(json.dumps(rounds))
 
     def median_time(bench_id):
         return spread([r[bench_id] for r in rounds], fmt_time)[0]
@@ -227,8 +236,8 @@ def main():
         median, shown = spread(ratios(ours, peer_id), lambda r: f"{r:.2f}×")
         ratio = (f"{shown} ≤ {target}× {verdict(median <= target)}"
                  if median is not None else "n/a")
-        speedup = (f"{py / mine:.0f}× ≥ {py_target}× {verdict(py / mine >= py_target)}"
-                   if mine and py else "not run")
+        speedup = (f"{speedup_text(py / mine)} ≥ {py_target}× "
+                   f"{verdict(py / mine >= py_target)}" if mine and py else "not run")
         lines.append(f"| {name} | {fmt_time(mine)} | {peer} {fmt_time(theirs)} | {ratio} "
                      f"| {fmt_time(py)} | {speedup} |")
     lines += ["", "## Scaling (O(N) in total)", "",
