@@ -84,7 +84,12 @@ impl<E> TaskError<E> {
 /// behind a lock so that `Panic` (and the errors that carry it) are
 /// `Send + Sync`. Its message, when the payload is a string (as it is for
 /// `panic!("...")`), is extracted once and readable with [`Panic::message`].
-pub struct Panic {
+pub struct Panic(Box<Caught>);
+
+/// Behind a box so that a `Panic`, and so every `TaskError` and every
+/// task's outcome slot, is one pointer wide: panics are rare, outcomes are
+/// not (48 bytes a `TaskError` otherwise, in every task's core).
+struct Caught {
     message: String,
     payload: std::sync::Mutex<Box<dyn Any + Send>>,
 }
@@ -99,20 +104,20 @@ impl Panic {
         } else {
             "Box<dyn Any>".to_owned()
         };
-        Self {
+        Self(Box::new(Caught {
             message,
             payload: std::sync::Mutex::new(payload),
-        }
+        }))
     }
 
     /// The panic message, or `"Box<dyn Any>"` if the payload is not a string.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The original payload, as [`std::panic::catch_unwind`] returned it.
     pub fn into_payload(self) -> Box<dyn Any + Send> {
-        match self.payload.into_inner() {
+        match self.0.payload.into_inner() {
             Ok(payload) => payload,
             Err(poisoned) => poisoned.into_inner(),
         }
@@ -127,13 +132,13 @@ impl Panic {
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Panic")
-            .field("message", &self.message)
+            .field("message", &self.0.message)
             .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
