@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use asyncio::{AsCompletedError, TaskError};
-use common::{DropFlag, Reached};
+use common::{Bystander, DropFlag, Reached};
 use futures::{FutureExt, StreamExt};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -223,22 +223,18 @@ async fn draining_finished_children_yields_to_other_tasks() {
     while finished.load(Ordering::SeqCst) < 1_000 {
         tokio::task::yield_now().await;
     }
-    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let other = {
-        let ran = ran.clone();
-        tokio::spawn(async move { ran.store(true, std::sync::atomic::Ordering::SeqCst) })
-    };
+    let bystander = Bystander::spawn();
     let mut drained = 0;
     let mut seen_at = None;
     while let Some(item) = stream.next().await {
         item.unwrap();
         drained += 1;
-        if seen_at.is_none() && ran.load(std::sync::atomic::Ordering::SeqCst) {
+        if seen_at.is_none() && bystander.ran() {
             seen_at = Some(drained);
         }
     }
     assert_eq!(drained, 1_000);
     let seen_at = seen_at.expect("the other task never ran during the drain");
     assert!(seen_at < 200, "it ran only after {seen_at} items");
-    other.await.unwrap();
+    bystander.join().await;
 }

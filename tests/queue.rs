@@ -10,8 +10,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+mod common;
+
 use asyncio::queue::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
 use asyncio::{LifoQueue, PriorityQueue, Queue};
+use common::Bystander;
 use futures::StreamExt;
 
 fn cap(n: usize) -> NonZeroUsize {
@@ -1071,22 +1074,18 @@ async fn guarded_workers_that_fail_panic_or_are_cancelled_cannot_hang_join() {
 #[tokio::test(flavor = "current_thread")]
 async fn busy_queue_loop_yields_to_other_tasks() {
     let queue = Queue::unbounded();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let other = {
-        let ran = ran.clone();
-        tokio::spawn(async move { ran.store(1, Ordering::SeqCst) })
-    };
+    let bystander = Bystander::spawn();
     let mut seen_at = None;
     for n in 0..1_000 {
         queue.put(n).await.unwrap();
         assert_eq!(queue.get().await, Ok(n));
-        if seen_at.is_none() && ran.load(Ordering::SeqCst) == 1 {
+        if seen_at.is_none() && bystander.ran() {
             seen_at = Some(n);
         }
     }
     let seen_at = seen_at.expect("the other task never ran during the loop");
     assert!(seen_at < 200, "it ran only after {seen_at} rounds");
-    other.await.unwrap();
+    bystander.join().await;
 }
 
 /// The same for guarded gets and the stream.
@@ -1094,11 +1093,7 @@ async fn busy_queue_loop_yields_to_other_tasks() {
 async fn busy_guarded_and_stream_loops_yield_to_other_tasks() {
     for use_stream in [false, true] {
         let queue = Queue::unbounded();
-        let ran = Arc::new(AtomicUsize::new(0));
-        let other = {
-            let ran = ran.clone();
-            tokio::spawn(async move { ran.store(1, Ordering::SeqCst) })
-        };
+        let bystander = Bystander::spawn();
         let mut items = queue.stream();
         let mut seen_during_loop = false;
         for n in 0..1_000 {
@@ -1108,10 +1103,10 @@ async fn busy_guarded_and_stream_loops_yield_to_other_tasks() {
             } else {
                 assert_eq!(*queue.get_guarded().await.unwrap(), n);
             }
-            seen_during_loop |= ran.load(Ordering::SeqCst) == 1;
+            seen_during_loop |= bystander.ran();
         }
         assert!(seen_during_loop, "stream: {use_stream}");
-        other.await.unwrap();
+        bystander.join().await;
     }
 }
 

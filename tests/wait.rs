@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use asyncio::{wait, ReturnWhen, TaskError, TaskSet, WaitError};
-use common::{DropFlag, Reached};
+use common::{Bystander, DropFlag, Reached};
 use futures::FutureExt;
 
 const SEC: Duration = Duration::from_secs(1);
@@ -350,22 +350,18 @@ async fn next_completed_over_finished_tasks_yields_to_other_tasks() {
     while !handles.iter().all(|handle| handle.is_done()) {
         tokio::task::yield_now().await;
     }
-    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let other = {
-        let ran = ran.clone();
-        tokio::spawn(async move { ran.store(true, std::sync::atomic::Ordering::SeqCst) })
-    };
+    let bystander = Bystander::spawn();
     let mut drained = 0;
     let mut seen_at = None;
     while let Some(task) = set.next_completed().await {
         assert!(task.is_done());
         drained += 1;
-        if seen_at.is_none() && ran.load(std::sync::atomic::Ordering::SeqCst) {
+        if seen_at.is_none() && bystander.ran() {
             seen_at = Some(drained);
         }
     }
     assert_eq!(drained, 1_000);
     let seen_at = seen_at.expect("the other task never ran during the drain");
     assert!(seen_at < 200, "it ran only after {seen_at} tasks");
-    other.await.unwrap();
+    bystander.join().await;
 }

@@ -124,3 +124,30 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> Vec<String> {
     }
     chain
 }
+
+/// A task spawned beside a loop, to see whether the loop lets the other
+/// tasks on its runtime run (on a current-thread runtime it can run only
+/// when the loop yields).
+pub(crate) struct Bystander {
+    ran: Reached,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Bystander {
+    pub(crate) fn spawn() -> Self {
+        let ran = Reached::new();
+        let task = tokio::spawn({
+            let ran = ran.clone();
+            async move { ran.hit() }
+        });
+        Self { ran, task }
+    }
+
+    pub(crate) fn ran(&self) -> bool {
+        self.ran.reached()
+    }
+
+    pub(crate) async fn join(self) {
+        self.task.await.expect("the bystander task does not fail");
+    }
+}
