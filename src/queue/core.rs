@@ -565,7 +565,7 @@ impl<T> State<T> {
     #[inline(always)]
     fn grant_putters(&mut self) -> Wakers {
         if self.putters.waiting.is_empty() {
-            // The common case on every get: nobody to grant.
+            // The common case: nobody to grant.
             return Wakers::default();
         }
         self.grant_waiting_putters()
