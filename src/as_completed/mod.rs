@@ -261,6 +261,15 @@ impl<T, E> AsCompleted<T, E> {
         }
     }
 
+    /// [`poll_next_task`](Self::poll_next_task) within tokio's cooperative
+    /// budget, for both streams. The end costs no budget.
+    fn poll_next_budgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next<T, E>>> {
+        if self.remaining() == 0 {
+            return Poll::Ready(None);
+        }
+        cooperatively(cx, |cx| self.poll_next_task(cx))
+    }
+
     /// The next finished task with its input position, or the position of a
     /// child still running once the deadline passed.
     fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next<T, E>>> {
@@ -287,12 +296,7 @@ impl<T, E> Stream for AsCompleted<T, E> {
     type Item = Result<T, AsCompletedError<E>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.remaining() == 0 {
-            // The end costs no budget.
-            return Poll::Ready(None);
-        }
-        cooperatively(cx, |cx| this.poll_next_task(cx)).map(|next| {
+        self.get_mut().poll_next_budgeted(cx).map(|next| {
             next.map(|item| match item {
                 Ok((index, task)) => {
                     outcome_of(task).map_err(|error| AsCompletedError::Child { index, error })
@@ -336,12 +340,9 @@ impl<T, E> Stream for AsCompletedTasks<T, E> {
     type Item = Result<Task<T, E>, TimeoutError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let inner = &mut self.get_mut().inner;
-        if inner.remaining() == 0 {
-            // The end costs no budget.
-            return Poll::Ready(None);
-        }
-        cooperatively(cx, |cx| inner.poll_next_task(cx))
+        self.get_mut()
+            .inner
+            .poll_next_budgeted(cx)
             .map(|next| next.map(|item| item.map(|(_, task)| task).map_err(|_| TimeoutError)))
     }
 
