@@ -9,6 +9,16 @@
 //!
 //! A cancelled task is not reported: cancellation is an outcome somebody
 //! asked for, as in asyncio, which does not log cancelled tasks either.
+//!
+//! A task's value (or error) that nobody will read is dropped by the crate:
+//! a detached task's value, one left in a handle dropped unawaited, the
+//! values a failed or abandoned `gather` had collected. If its destructor
+//! panics, the panic is caught and reported here as that task's
+//! [`Panicked`](Unobserved::Panicked): such a drop often runs where tokio
+//! would swallow the panic (in the task's own wrapper, or during an abort),
+//! and it never unwinds into the code that dropped a handle or a set.
+//! (Queue items are different: they belong to no task, and the crate drops
+//! them where their owner would, as a `Vec` does; see `Queue::shutdown`.)
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -25,7 +35,8 @@ pub enum Unobserved {
         /// Its error.
         error: Box<dyn fmt::Debug + Send>,
     },
-    /// A task's future panicked and nobody awaited the task.
+    /// A task's future panicked and nobody awaited the task, or the
+    /// destructor of a task's value (or error) that nobody read panicked.
     Panicked {
         /// The task that panicked.
         task: TaskId,

@@ -150,6 +150,10 @@ pub mod fault {
         /// first-in-first-out queue but keeps the places held for them, so
         /// the items behind those places can never be taken.
         QueueShutdownKeepsHeldPlaces = 1 << 27,
+        /// A value that nobody will read is dropped without catching a
+        /// panic from its destructor, so the panic never reaches the
+        /// report function.
+        DiscardLosesPanic = 1 << 28,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -103,3 +103,111 @@ async fn reset_puts_back_the_default_hook() {
         "the replaced hook no longer receives reports"
     );
 }
+
+/// A value whose destructor panics, as a buggy `Drop` would.
+#[derive(Debug)]
+struct PanicsOnDrop(&'static str);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+// Regression (issue 9, point 2): a detached task's value was dropped inside
+// the child's wrapper, outside any `catch_unwind`; tokio swallowed the panic
+// and the hook never saw it.
+#[tokio::test(start_paused = true)]
+async fn panic_dropping_a_detached_tasks_value_is_reported() {
+    let hook = HookCapture::install();
+    let task = asyncio::spawn(async {
+        asyncio::sleep(SEC).await;
+        PanicsOnDrop("value dropped by nobody")
+    });
+    let id = task.id();
+    drop(task);
+    asyncio::sleep(2 * SEC).await;
+    assert_eq!(
+        hook.reports(),
+        vec![format!(
+            "{id} panicked and nobody observed the panic: value dropped by nobody"
+        )]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn panic_dropping_an_unawaited_value_with_its_handle_is_reported() {
+    let hook = HookCapture::install();
+    let task = asyncio::spawn(async { PanicsOnDrop("value in a dropped handle") });
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    let id = task.id();
+    // Dropping the handle drops the value: its panic goes to the hook and
+    // does not unwind into the code that dropped the handle.
+    drop(task);
+    assert_eq!(
+        hook.reports(),
+        vec![format!(
+            "{id} panicked and nobody observed the panic: value in a dropped handle"
+        )]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_task_set_of_values_that_panic_reports_each_panic() {
+    let hook = HookCapture::install();
+    let mut set = asyncio::TaskSet::new();
+    for _ in 0..3 {
+        set.insert(asyncio::spawn(async { PanicsOnDrop("one of three") }));
+    }
+    asyncio::sleep(SEC).await;
+    // Three panicking destructors in a row: without the catch, the second
+    // would abort the process while the first unwinds.
+    drop(set);
+    assert_eq!(hook.reports().len(), 3, "got {:?}", hook.reports());
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_gather_returns_its_error_when_a_collected_value_panics_on_drop() {
+    let hook = HookCapture::install();
+    let outcome = asyncio::try_gather(vec![
+        Box::pin(async { Ok(PanicsOnDrop("sibling's value")) })
+            as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>,
+        Box::pin(async {
+            asyncio::sleep(SEC).await;
+            Err("the gather's error")
+        }),
+    ])
+    .await;
+    // The collected value is dropped when the gather fails; its panic must
+    // not replace the error the gather returns.
+    let error = outcome.expect_err("the second child fails");
+    assert!(error.to_string().contains("the gather's error"), "{error}");
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "got {reports:?}");
+    assert!(reports[0].ends_with("nobody observed the panic: sibling's value"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_gather_reports_a_panic_dropping_a_collected_value() {
+    let hook = HookCapture::install();
+    let gather = asyncio::gather(vec![
+        Box::pin(async { PanicsOnDrop("collected, then abandoned") })
+            as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>,
+        Box::pin(async {
+            asyncio::sleep(10 * SEC).await;
+            PanicsOnDrop("never finishes")
+        }),
+    ]);
+    tokio::select! {
+        _ = gather => unreachable!("the second child sleeps"),
+        _ = asyncio::sleep(SEC) => {}
+    }
+    asyncio::sleep(SEC).await;
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "got {reports:?}");
+    assert!(reports[0].ends_with("nobody observed the panic: collected, then abandoned"));
+}

@@ -45,7 +45,7 @@ use std::fmt;
 use std::task::{Context, Poll};
 
 use crate::sync::Arc;
-use crate::task::core::Report;
+use crate::task::core::{discard, Report};
 use crate::task::ready::{ChildHandle, ReadyList};
 use crate::task::{TaskError, TaskId};
 
@@ -284,13 +284,21 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         self.batch = batch;
     }
 
-    /// Hands every panic collected but never returned to `report`.
+    /// Hands every panic collected but never returned to `report`, and
+    /// drops the other outcomes (see [`discard`]).
     fn report_kept_panics(&mut self) {
         for (index, outcome) in std::mem::take(&mut self.outcomes).into_iter().enumerate() {
-            if let Some(Err(error @ TaskError::Panicked(_))) = outcome {
-                (self.report)(self.ids[index], error);
+            match outcome {
+                Some(Err(error @ TaskError::Panicked(_))) => (self.report)(self.ids[index], error),
+                outcome => self.discard(index, outcome),
             }
         }
+    }
+
+    /// Drops an outcome of child `index` that nobody will see; a panic from
+    /// its destructor goes to `report`, as the child's panic.
+    fn discard<V>(&self, index: usize, outcome: V) {
+        discard(self.report, self.ids[index], outcome);
     }
 
     /// Looks at child `index`; collects its outcome if it has one. Returns
@@ -326,8 +334,9 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         let failed = outcome.is_err();
         if self.cancelling {
             // Nobody will see this outcome: the gather was cancelled.
-            if let Err(error @ TaskError::Panicked(_)) = outcome {
-                (self.report)(self.ids[index], error);
+            match outcome {
+                Err(error @ TaskError::Panicked(_)) => (self.report)(self.ids[index], error),
+                outcome => self.discard(index, outcome),
             }
             return false;
         }
@@ -344,7 +353,8 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
                 .is_some_and(|chosen| matches!(chosen, Err(TaskError::Panicked(_))));
             if panicked && !chosen_is_panic {
                 if let Some(previous) = self.failure.replace(index) {
-                    self.outcomes[previous] = None;
+                    let replaced = self.outcomes[previous].take();
+                    self.discard(previous, replaced);
                 }
                 self.outcomes[index] = Some(outcome);
             } else if panicked {
@@ -355,6 +365,8 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
                 if let Err(error) = outcome {
                     (self.report)(self.ids[index], error);
                 }
+            } else {
+                self.discard(index, outcome);
             }
             return false;
         }
@@ -395,6 +407,11 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
                 Some(Err(error)) => error,
                 _ => unreachable!("asyncio: gather's chosen failure is not a failure"),
             };
+            // The siblings' values are not returned: a panic from one's
+            // destructor must not replace the failure being returned.
+            for (sibling, outcome) in outcomes.into_iter().enumerate() {
+                self.discard(sibling, outcome);
+            }
             return Finished::Failed { index, error };
         }
         let outcomes = outcomes

@@ -132,7 +132,7 @@ impl<T, E> TaskCore<T, E> {
         };
         if !matches!(state.slot, Slot::Running) && !overwrite {
             drop(state);
-            drop(outcome);
+            discard(self.report, self.id, outcome);
             return false;
         }
         state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
@@ -290,7 +290,8 @@ impl<T, E> TaskCore<T, E> {
     }
 
     /// Hands an outcome nobody can observe to `report`: a panic always, an
-    /// ordinary failure unless `quiet`.
+    /// ordinary failure unless `quiet`. A value (or a quiet error) is
+    /// dropped here, and a panic from its destructor is reported too.
     fn report_unobservable(&self, outcome: Result<T, TaskError<E>>, quiet: bool) {
         #[cfg(asyncio_loom)]
         let quiet_panics =
@@ -300,8 +301,29 @@ impl<T, E> TaskCore<T, E> {
         match outcome {
             Err(error @ TaskError::Failed(_)) if !quiet => (self.report)(self.id, error),
             Err(error @ TaskError::Panicked(_)) if !quiet_panics => (self.report)(self.id, error),
-            Ok(_) | Err(_) => {}
+            outcome => discard(self.report, self.id, outcome),
         }
+    }
+}
+
+/// Drops `value`, which belongs to task `id` and which nobody will read (a
+/// detached task's value, a quiet error, outcomes an abandoned gather
+/// collected), and hands a panic from its destructor to `report` as the
+/// task's panic.
+///
+/// Every place where the crate drops a task's outcome on nobody's behalf
+/// goes through here. Such a drop often runs where a panic would vanish: in
+/// the child's own wrapper on a runtime worker (tokio keeps it in a
+/// `JoinHandle` nobody reads), or in a destructor run by an abort (tokio
+/// swallows it); elsewhere it would unwind through the crate's bookkeeping
+/// or, with a second one, abort the process.
+pub fn discard<V, E>(report: Report<E>, id: TaskId, value: V) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::DiscardLosesPanic) {
+            return;
+        }
+        report(id, TaskError::Panicked(Panic::new(payload)));
     }
 }
 
