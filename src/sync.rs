@@ -154,6 +154,9 @@ pub mod fault {
         /// panic from its destructor, so the panic never reaches the
         /// report function.
         DiscardLosesPanic = 1 << 28,
+        /// A queue item that no get has claimed wakes only the first
+        /// waiting stream, which may never be polled again.
+        QueueWakesOneStream = 1 << 29,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

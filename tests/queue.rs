@@ -1133,6 +1133,218 @@ async fn stream_yields_items_and_ends_at_shutdown() {
     assert_eq!(consumer.await.unwrap(), [0, 1, 2, 3, 4]);
 }
 
+// Regression (issue 9, point 1): the stream's waiter lived in the stream, so
+// dropping a `next()` future left the stream first in line, and the next
+// item was promised to a stream nobody polled: `get_nowait` said `Empty`
+// while `qsize()` was 1.
+#[tokio::test(flavor = "current_thread")]
+async fn stream_whose_next_future_was_dropped_holds_no_item() {
+    let queue = Queue::unbounded();
+    let mut items = queue.stream();
+    assert!(futures::poll!(items.next()).is_pending());
+    queue.put_nowait(1).unwrap();
+    assert_eq!(queue.qsize(), 1);
+    assert_eq!(queue.get_nowait(), Ok(1));
+    // The stream, polled again, waits for the next item and gets it.
+    assert!(futures::poll!(items.next()).is_pending());
+    queue.put_nowait(2).unwrap();
+    assert_eq!(items.next().await, Some(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_get_receives_the_item_while_an_idle_stream_waits_before_it() {
+    let queue = Queue::unbounded();
+    let mut idle = queue.stream();
+    assert!(futures::poll!(idle.next()).is_pending());
+    let getter = {
+        let queue = queue.clone();
+        asyncio::spawn(async move { queue.get().await })
+    };
+    tokio::task::yield_now().await; // the get is waiting now
+    queue.put_nowait("item").unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(60), getter)
+        .await
+        .expect("the waiting get was never given the item");
+    assert_eq!(got.unwrap(), Ok("item"));
+    drop(idle);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_stream_receives_the_item_while_an_idle_stream_waits_before_it() {
+    let queue = Queue::unbounded();
+    let mut idle = queue.stream();
+    assert!(futures::poll!(idle.next()).is_pending());
+    let consumer = {
+        let mut items = queue.stream();
+        asyncio::spawn(async move { items.next().await })
+    };
+    tokio::task::yield_now().await; // the second stream is waiting now
+    queue.put_nowait("item").unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(60), consumer)
+        .await
+        .expect("the idle stream kept the other stream asleep beside an item");
+    assert_eq!(got.unwrap(), Some("item"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn join_completes_when_a_worker_leaves_its_select_loop_but_keeps_its_stream() {
+    // The issue's case: a worker selects between its stream and a stop
+    // signal, leaves the loop when told, and keeps the stream; the other
+    // worker gets with `get`. Every item must still be processed.
+    let queue = Queue::bounded(cap(2));
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (left_tx, left_rx) = tokio::sync::oneshot::channel::<()>();
+    let selecting = {
+        let queue = queue.clone();
+        let mut items = queue.stream();
+        asyncio::spawn(async move {
+            loop {
+                tokio::select! {
+                    item = items.next() => {
+                        if item.is_none() { break; }
+                        queue.task_done().unwrap();
+                    }
+                    _ = &mut stop_rx => break,
+                }
+            }
+            left_tx.send(()).unwrap();
+            // Keeps the stream, never polls it again.
+            asyncio::sleep(Duration::from_secs(3_600)).await;
+            drop(items);
+        })
+    };
+    tokio::task::yield_now().await; // the stream is waiting in the select
+    stop_tx.send(()).unwrap();
+    left_rx.await.unwrap();
+    let getting = {
+        let queue = queue.clone();
+        asyncio::spawn(async move {
+            while let Ok(item) = queue.get_guarded().await {
+                drop(item);
+            }
+        })
+    };
+    for n in 0..10 {
+        queue.put(n).await.unwrap();
+    }
+    tokio::time::timeout(Duration::from_secs(60), queue.join())
+        .await
+        .expect("join hung: an item was held for the idle stream");
+    queue.shutdown(false);
+    getting.await.unwrap();
+    selecting.cancel();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiting_streams_end_at_shutdown() {
+    let queue = Queue::<u8>::unbounded();
+    let mut first = queue.stream();
+    let mut second = queue.stream();
+    assert!(futures::poll!(first.next()).is_pending());
+    assert!(futures::poll!(second.next()).is_pending());
+    queue.shutdown(false);
+    assert_eq!(first.next().await, None);
+    assert_eq!(second.next().await, None);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiting_gets_are_served_before_waiting_streams() {
+    let queue = Queue::unbounded();
+    let mut items = queue.stream();
+    assert!(futures::poll!(items.next()).is_pending());
+    let mut get = Box::pin(queue.get());
+    assert!(futures::poll!(&mut get).is_pending());
+    queue.put_nowait(1).unwrap();
+    // The item was promised to the waiting get: the stream finds nothing.
+    assert!(futures::poll!(items.next()).is_pending());
+    assert_eq!(get.await, Ok(1));
+    queue.put_nowait(2).unwrap();
+    assert_eq!(items.next().await, Some(2));
+}
+
+// Regression (issue 9, point 4): a completed `Get` polled again took another
+// item, while a completed `Put` panicked.
+#[tokio::test(flavor = "current_thread")]
+#[should_panic(expected = "asyncio: a queue get was polled after it completed")]
+async fn polling_a_completed_get_panics_and_takes_nothing() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let mut get = Box::pin(queue.get());
+    assert_eq!(futures::poll!(&mut get), Poll::Ready(Ok(1)));
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let waker = Waker::noop();
+        let _ = get.as_mut().poll(&mut Context::from_waker(waker));
+    }));
+    assert_eq!(queue.qsize(), 1, "the second poll took an item");
+    std::panic::resume_unwind(again.expect_err("the second poll did not panic"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[should_panic(expected = "asyncio: a queue get_guarded was polled after it completed")]
+async fn polling_a_completed_guarded_get_panics_and_takes_nothing() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let mut get = Box::pin(queue.get_guarded());
+    let Poll::Ready(Ok(first)) = futures::poll!(&mut get) else {
+        panic!("an item was ready");
+    };
+    assert_eq!(*first, 1);
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let waker = Waker::noop();
+        let _ = get.as_mut().poll(&mut Context::from_waker(waker));
+    }));
+    assert_eq!(queue.qsize(), 1, "the second poll took an item");
+    std::panic::resume_unwind(again.expect_err("the second poll did not panic"));
+}
+
+// Regression (issue 9, point 3): `join` on a queue with nothing unfinished
+// completed at every poll without spending the cooperative budget, so a
+// loop over it starved the other tasks on its worker.
+#[tokio::test(flavor = "current_thread")]
+async fn busy_join_loop_yields_to_other_tasks() {
+    let queue = Queue::<u8>::unbounded();
+    let bystander = Bystander::spawn();
+    let mut seen_at = None;
+    for n in 0..1_000 {
+        queue.join().await;
+        if seen_at.is_none() && bystander.ran() {
+            seen_at = Some(n);
+        }
+    }
+    let seen_at = seen_at.expect("the other task never ran during the loop");
+    assert!(seen_at < 200, "it ran only after {seen_at} rounds");
+    bystander.join().await;
+}
+
+#[test]
+fn immediate_shutdown_settles_the_queue_before_an_item_panics_in_drop() {
+    #[derive(Debug)]
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("an item's destructor panicked");
+        }
+    }
+    let queue = Queue::unbounded();
+    queue.put_nowait(PanicsOnDrop).unwrap();
+    let shutdown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        queue.shutdown(true);
+    }));
+    assert!(shutdown.is_err(), "the item's panic reaches the caller");
+    assert!(queue.is_shut_down());
+    assert_eq!(queue.qsize(), 0);
+    assert!(matches!(queue.get_nowait(), Err(TryGetError::ShutDown)));
+    let waker = Waker::noop();
+    let mut join = Box::pin(queue.join());
+    assert_eq!(
+        join.as_mut().poll(&mut Context::from_waker(waker)),
+        Poll::Ready(()),
+        "the discarded item no longer counts as unfinished"
+    );
+}
+
 #[test]
 fn dropping_the_last_handle_drops_buffered_items() {
     let dropped = Arc::new(AtomicUsize::new(0));

@@ -149,7 +149,7 @@ impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
 ///
 /// | situation | asyncio | crate |
 /// | --- | --- | --- |
-/// | the awaiting future is dropped (between items) | the children keep running | the stream and its children are untouched; poll it again to resume |
+/// | the awaiting future is dropped (between items) | the children keep running | the stream and its children are untouched; poll it again to resume. A stream kept but no longer polled holds nothing that anyone else waits for: its children are its own, and their completions wait in it for its next poll |
 /// | the stream is dropped | the children keep running | children it spawned from futures are cancelled (nobody else can reach them); tasks you passed in are detached, as dropping a `Task` does |
 /// | a child errors | raised by that `await` (plain `for`) | yielded as `Err(Child { index, error: TaskError::Failed(e) })` |
 /// | a child is cancelled | `CancelledError` from that `await` | yielded as `Err(Child { index, error: TaskError::Cancelled })` |

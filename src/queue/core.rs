@@ -44,15 +44,23 @@
 //!   then are woken to see it. A getter dropped while granted
 //!   takes nothing, and its grant passes to the next waiting getter
 //!   (behaviour 115).
+//! - Streams are waiters of a fourth list, `streams`, which is never
+//!   granted anything: a `Stream` has no signal that the future awaiting
+//!   its next item was dropped, so a grant to a stream could wait forever.
+//!   Whenever an item is left available after the waiting getters were
+//!   granted, every waiting stream is woken (an idle one must not leave the
+//!   others asleep); each then takes an item as `get_nowait` does, or
+//!   registers again.
 //!
 //! Invariants, under the lock: in a first-in-first-out queue, putters wait
 //! only while there is no free slot (in the other orders they also wait
 //! while a grant is unresolved, and are granted when it is); getters wait
-//! only while no item is available (the ready items,
+//! and streams wait only while no item is available (the ready items,
 //! those before any held place, are all promised: `ready == granted
 //! getters`); `ready >= granted getters`, so promised items are never
-//! behind a held place. A waiter that is neither waiting nor granted was
-//! removed by a shutdown, which also removes every held place.
+//! behind a held place. A getter or putter that is neither waiting nor
+//! granted was removed by a shutdown, which also removes every held place;
+//! a stream that is not waiting was woken (or removed by a shutdown).
 //!
 //! The unfinished count is asyncio's `_unfinished_tasks`, kept in three
 //! parts. `guarded` (under the lock) counts the units held by guards, so a
@@ -452,6 +460,9 @@ struct State<T> {
     putters: WaitList,
     getters: WaitList,
     joiners: WaitList,
+    /// Streams waiting for an item. Only the `waiting` part is used: a
+    /// stream is never granted an item (see [`QueueCore::poll_stream`]).
+    streams: WaitList,
     capacity: Option<NonZeroUsize>,
 }
 
@@ -517,8 +528,11 @@ impl<T> State<T> {
                 // The items behind the filled place may be taken now.
                 wakers = self.grant_getters();
             }
-        } else if let Some(getter) = self.insert(item) {
-            wakers.push(getter);
+        } else {
+            if let Some(getter) = self.insert(item) {
+                wakers.push(getter);
+            }
+            wakers.more.extend(self.streams_to_wake());
         }
         // Putters that began waiting while this one's slot was promised get
         // the free slots now (where no place is held, no new put could
@@ -527,7 +541,8 @@ impl<T> State<T> {
         wakers
     }
 
-    /// Grants available items to waiting getters, first come first served.
+    /// Grants available items to waiting getters, first come first served,
+    /// and wakes the waiting streams if items are left over.
     fn grant_getters(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
         for _ in 0..self.available() {
@@ -536,7 +551,39 @@ impl<T> State<T> {
                 None => break,
             }
         }
+        wakers.more.extend(self.streams_to_wake());
         wakers
+    }
+
+    /// The waiting streams to wake, if an item is available that no waiting
+    /// getter was granted (call it after granting the getters). Every
+    /// waiting stream is woken, not one: a stream may never be polled again
+    /// (its `next()` future was dropped and the stream kept), and one woken
+    /// in vain must not leave the others asleep beside an item.
+    #[inline(always)]
+    fn streams_to_wake(&mut self) -> Vec<Waker> {
+        if self.streams.waiting.is_empty() {
+            return Vec::new();
+        }
+        self.take_streams()
+    }
+
+    #[cold]
+    fn take_streams(&mut self) -> Vec<Waker> {
+        if self.available() == 0 {
+            return Vec::new();
+        }
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::QueueWakesOneStream) {
+            return self
+                .streams
+                .waiting
+                .pop_front()
+                .map(|(_, waker)| waker)
+                .into_iter()
+                .collect();
+        }
+        self.streams.take_waiting()
     }
 
     /// Takes an item out (at `promised`, see [`Buffer::take`]): the item,
@@ -634,11 +681,13 @@ impl<T> State<T> {
         }
     }
 
-    /// Once a shut-down queue's buffer is empty, the getters still waiting
-    /// will never get an item: wake them to see the shutdown.
+    /// Once a shut-down queue's buffer is empty, the getters and streams
+    /// still waiting will never get an item: wake them to see the shutdown.
     fn release_getters_if_drained(&mut self) -> Vec<Waker> {
         if self.shutdown && self.buffer.len() == 0 {
-            self.getters.take_waiting()
+            let mut wakers = self.getters.take_waiting();
+            wakers.extend(self.streams.take_waiting());
+            wakers
         } else {
             Vec::new()
         }
@@ -760,6 +809,7 @@ impl<T> fmt::Debug for QueueCore<T> {
             .field("shutdown", &state.shutdown)
             .field("waiting_putters", &state.putters.waiting.len())
             .field("waiting_getters", &state.getters.waiting.len())
+            .field("waiting_streams", &state.streams.waiting.len())
             .finish_non_exhaustive()
     }
 }
@@ -777,6 +827,7 @@ impl<T> QueueCore<T> {
                 putters: WaitList::default(),
                 getters: WaitList::default(),
                 joiners: WaitList::default(),
+                streams: WaitList::default(),
             }),
             spendable: CachePadded::default(),
         }
@@ -818,8 +869,10 @@ impl<T> QueueCore<T> {
             return Err(TryPutError::Full(item));
         }
         let waker = state.insert(item);
+        let streams = state.streams_to_wake();
         drop(state);
         wake(waker);
+        wake_all(streams);
         Ok(())
     }
 
@@ -865,8 +918,10 @@ impl<T> QueueCore<T> {
         }
         if state.new_put_may_insert() {
             let getter = state.insert(value);
+            let streams = state.streams_to_wake();
             drop(state);
             wake(getter);
+            wake_all(streams);
             return Poll::Ready(Ok(()));
         }
         *item = Some(value);
@@ -1020,6 +1075,58 @@ impl<T> QueueCore<T> {
         };
         drop(state);
         wakers.wake();
+    }
+
+    /// Polls a stream for its next item.
+    ///
+    /// Unlike a `get`, a stream holds no place in line and is never granted
+    /// an item: a `Stream` cannot tell that the future awaiting its next
+    /// item was dropped (it is the stream's caller's, `next()`), so an item
+    /// promised to a pending stream could wait for a poll that never comes.
+    /// A pending stream is only registered to be woken: by an item that no
+    /// waiting getter was granted (every waiting stream is woken, and the
+    /// first to run takes it), or by a shutdown that leaves nothing to take.
+    pub fn poll_stream(
+        &self,
+        waiter: &mut Waiter,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, GetError>> {
+        let mut state = self.state.lock();
+        match state.try_get(false, &self.spendable) {
+            Ok((item, _)) => {
+                if let Some(id) = waiter.id.take() {
+                    state.streams.remove_waiting(id);
+                }
+                unlock_after_get(state);
+                Poll::Ready(Ok(item))
+            }
+            Err(TryGetError::ShutDown) => {
+                if let Some(id) = waiter.id.take() {
+                    state.streams.remove_waiting(id);
+                }
+                Poll::Ready(Err(GetError::ShutDown))
+            }
+            Err(TryGetError::Empty) => {
+                match waiter.id {
+                    Some(id) if state.streams.waiting_index(id).is_some() => {
+                        state.streams.update_waker(id, cx);
+                    }
+                    _ => {
+                        let State {
+                            streams, next_id, ..
+                        } = &mut *state;
+                        streams.register(waiter, next_id, cx);
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A waiting stream is dropped. It holds nothing, so nothing passes on.
+    pub fn cancel_stream(&self, waiter: &mut Waiter) {
+        let Some(id) = waiter.id.take() else { return };
+        self.state.lock().streams.remove_waiting(id);
     }
 
     /// Marks one unfinished item done (asyncio's `task_done()`).

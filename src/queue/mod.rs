@@ -16,7 +16,7 @@ use std::future::Future;
 use std::num::NonZeroUsize;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use self::core::{QueueCore, Taken, Waiter};
 pub use self::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
@@ -74,9 +74,15 @@ use crate::task::cooperatively;
 ///   The price of strict order: a woken put whose task is slow to run holds
 ///   up the items behind its place (in a [`Queue`]) or the later puts (in
 ///   the other two).
+///
+///   A [`stream`](Queue::stream) is the exception: it holds no place in
+///   line and is never promised an item, because a `Stream` cannot tell
+///   when the future awaiting its next item is dropped. A waiting stream is
+///   woken by an item that no waiting `get` was promised, and takes it if
+///   it is still there when it runs.
 /// - **Cooperative scheduling.** [`put`](Queue::put), [`get`](Queue::get),
-///   [`get_guarded`](Queue::get_guarded) and the [`stream`](Queue::stream)
-///   spend tokio's cooperative budget, as tokio's own channels do: a task
+///   [`get_guarded`](Queue::get_guarded), [`join`](Queue::join) and the
+///   [`stream`](Queue::stream) spend tokio's cooperative budget, as tokio's own channels do: a task
 ///   that moves items in a loop yields to the other tasks on its worker
 ///   once its budget is spent (tokio's budget is currently 128
 ///   operations), even if every operation could complete at once. A
@@ -512,6 +518,7 @@ macro_rules! queue_methods {
                 Get {
                     core: &self.core,
                     waiter: Waiter::new(),
+                    completed: false,
                 }
             }
 
@@ -597,6 +604,7 @@ macro_rules! queue_methods {
                 GetGuarded {
                     core: &self.core,
                     waiter: Waiter::new(),
+                    completed: false,
                 }
             }
 
@@ -715,6 +723,14 @@ macro_rules! queue_methods {
             /// assert_eq!(queue.get_nowait(), Ok(1));
             /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
             /// ```
+            ///
+            /// # Panics
+            ///
+            /// If the destructor of an item that an immediate shutdown drops
+            /// panics, the panic propagates to the caller, as dropping a
+            /// `Vec` of the items would; the queue's state is settled first
+            /// (the count lowered, every waiter woken). Queue items belong to
+            /// no task, so this is not the unobserved-error hook's business.
             pub fn shutdown(&self, immediate: bool) {
                 self.core.shutdown(immediate)
             }
@@ -759,8 +775,27 @@ macro_rules! queue_methods {
             /// ends when the queue is shut down and has nothing left for it.
             ///
             /// The stream holds its own handle. Each item is taken as by
-            /// [`get`](Self::get): mark it done with
+            /// [`get_nowait`](Self::get_nowait): mark it done with
             /// [`task_done`](Self::task_done) if anyone joins the queue.
+            ///
+            /// Unlike [`get`](Self::get), a stream has **no place in the
+            /// line of waiting getters**, and is never promised an item. A
+            /// `Stream` cannot tell that the future awaiting its next item
+            /// (`items.next()`) was dropped, for example when it lost a
+            /// `select!`, so an item promised to it could wait for a poll
+            /// that never comes. So a pending stream holds nothing: it is
+            /// only registered to be woken. An item that no waiting `get`
+            /// was promised wakes **every** waiting stream, and the first
+            /// to run takes it; the others find the queue empty and wait
+            /// again. A stream that is never polled again, but kept, costs
+            /// one wake-up and delays nobody.
+            ///
+            /// What that costs: waiting `get`s are served before waiting
+            /// streams, and many streams waiting on one queue are all woken
+            /// by each item. For a pool of many workers on one queue,
+            /// prefer a loop over [`get`](Self::get) or
+            /// [`get_guarded`](Self::get_guarded), which wakes one worker
+            /// per item, in order.
             ///
             /// # Examples
             ///
@@ -784,7 +819,7 @@ macro_rules! queue_methods {
             ///
             /// | situation | asyncio (`await q.get()` in a loop) | crate |
             /// | --- | --- | --- |
-            /// | the future awaiting the next item is dropped | no item is lost (115) | no item is taken; an item promised to the stream passes to the next waiting getter |
+            /// | the future awaiting the next item is dropped | no item is lost (115) | no item is taken, and none was promised to the stream: the next item goes to whoever asks for it, and `get_nowait` finds it |
             /// | a child errors | n/a: no children | n/a: no children |
             /// | a child is cancelled | n/a: no children | n/a: no children |
             /// | a child panics | n/a: no children | n/a: no children |
@@ -908,10 +943,16 @@ impl<T> fmt::Debug for Put<'_, T> {
 /// The future returned by [`Queue::get`] (and the other queues' `get`).
 ///
 /// Dropping it before it completes takes nothing from the queue.
+///
+/// # Panics
+///
+/// When polled again after it completed, as futures may (and as [`Put`]
+/// does): a `get` takes one item, never a second one silently.
 #[must_use = "futures do nothing unless polled"]
 pub struct Get<'a, T> {
     core: &'a QueueCore<T>,
     waiter: Waiter,
+    completed: bool,
 }
 
 impl<T> Future for Get<'_, T> {
@@ -919,8 +960,15 @@ impl<T> Future for Get<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        cooperatively(cx, |cx| this.core.poll_get(&mut this.waiter, false, cx))
-            .map(|outcome| outcome.map(|taken| taken.item))
+        assert!(
+            !this.completed,
+            "asyncio: a queue get was polled after it completed"
+        );
+        let outcome = ready!(cooperatively(cx, |cx| {
+            this.core.poll_get(&mut this.waiter, false, cx)
+        }));
+        this.completed = true;
+        Poll::Ready(outcome.map(|taken| taken.item))
     }
 }
 
@@ -942,10 +990,15 @@ impl<T> fmt::Debug for Get<'_, T> {
 /// `get_guarded`).
 ///
 /// Dropping it before it completes takes nothing from the queue.
+///
+/// # Panics
+///
+/// When polled again after it completed, as [`Get`] does.
 #[must_use = "futures do nothing unless polled"]
 pub struct GetGuarded<'a, T> {
     core: &'a Arc<QueueCore<T>>,
     waiter: Waiter,
+    completed: bool,
 }
 
 impl<T> Future for GetGuarded<'_, T> {
@@ -953,8 +1006,15 @@ impl<T> Future for GetGuarded<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        cooperatively(cx, |cx| this.core.poll_get(&mut this.waiter, true, cx))
-            .map(|outcome| outcome.map(|taken| Guarded::new(this.core.clone(), taken)))
+        assert!(
+            !this.completed,
+            "asyncio: a queue get_guarded was polled after it completed"
+        );
+        let outcome = ready!(cooperatively(cx, |cx| {
+            this.core.poll_get(&mut this.waiter, true, cx)
+        }));
+        this.completed = true;
+        Poll::Ready(outcome.map(|taken| Guarded::new(this.core.clone(), taken)))
     }
 }
 
@@ -984,7 +1044,9 @@ impl<T> Future for Join<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        this.core.poll_join(&mut this.waiter, cx)
+        // A join that finds nothing unfinished completes at once: spending
+        // the budget keeps a loop of such joins from starving the worker.
+        cooperatively(cx, |cx| this.core.poll_join(&mut this.waiter, cx))
     }
 }
 
@@ -1088,10 +1150,12 @@ impl<T: fmt::Debug> fmt::Debug for Guarded<T> {
 /// The queue's items as a [`Stream`](futures_core::Stream): see
 /// [`Queue::stream`].
 ///
-/// Each poll is a [`get`](Queue::get); the stream ends (and stays ended)
-/// once the queue is shut down and has nothing left for it. Dropping the
-/// stream while it waits takes nothing from the queue, as dropping a `get`
-/// does: it is cancel safe.
+/// Each poll takes an item if one is available, as
+/// [`get_nowait`](Queue::get_nowait) does, or registers to be woken; the
+/// stream ends (and stays ended) once the queue is shut down and has
+/// nothing left for it. A pending stream holds no place in line and no
+/// item (see [`Queue::stream`]), so a stream that is kept but no longer
+/// polled delays nobody, and dropping it takes nothing from the queue.
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<T> {
     core: Arc<QueueCore<T>>,
@@ -1107,8 +1171,8 @@ impl<T> futures_core::Stream for QueueStream<T> {
         if this.ended {
             return Poll::Ready(None);
         }
-        match cooperatively(cx, |cx| this.core.poll_get(&mut this.waiter, false, cx)) {
-            Poll::Ready(Ok(taken)) => Poll::Ready(Some(taken.item)),
+        match cooperatively(cx, |cx| this.core.poll_stream(&mut this.waiter, cx)) {
+            Poll::Ready(Ok(item)) => Poll::Ready(Some(item)),
             Poll::Ready(Err(GetError::ShutDown)) => {
                 this.ended = true;
                 Poll::Ready(None)
@@ -1126,7 +1190,7 @@ impl<T> futures_core::FusedStream for QueueStream<T> {
 
 impl<T> Drop for QueueStream<T> {
     fn drop(&mut self) {
-        self.core.cancel_get(&mut self.waiter);
+        self.core.cancel_stream(&mut self.waiter);
     }
 }
 

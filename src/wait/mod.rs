@@ -358,7 +358,7 @@ pub enum WaitError {
 ///
 /// | situation | asyncio | crate |
 /// | --- | --- | --- |
-/// | the awaiting future is dropped | `CancelledError`; the tasks are not cancelled and keep running (39) | nothing is cancelled; every task, finished or not, is still in the set |
+/// | the awaiting future is dropped | `CancelledError`; the tasks are not cancelled and keep running (39) | nothing is cancelled; every task, finished or not, is still in the set. The set keeps no waker of the dropped wait, and its tasks are nobody else's: a set that is kept but no longer waited on holds back nothing |
 /// | a task errors | returned in `done`; not raised (38) | returned; its outcome is read from the task |
 /// | a task is cancelled | returned in `done` (36); does not count for `FIRST_EXCEPTION` (37) | the same |
 /// | a task panics | the `BaseException` escapes the loop | returned in `done`; its outcome is `Err(TaskError::Panicked(p))` |
