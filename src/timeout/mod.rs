@@ -229,10 +229,13 @@ impl TimeoutHandle {
 pin_project_lite::pin_project! {
     /// The future returned by [`Timeout::run`].
     ///
-    /// Dropped before it completed (its awaiter was cancelled, or its body
-    /// panicked), the scope is finished: its handles report
-    /// `expired() == false` and `reschedule` fails with
-    /// [`RescheduleError::Finished`].
+    /// Dropped after its first poll and before it completed (its awaiter
+    /// was cancelled, or its body panicked), the scope is finished: its
+    /// handles report `expired() == false` and `reschedule` fails with
+    /// [`RescheduleError::Finished`]. Dropped before its first poll, it was
+    /// never entered: `reschedule` fails with
+    /// [`RescheduleError::NotEntered`], as asyncio's does on a timeout that
+    /// was never entered (behaviour 71).
     #[must_use = "futures do nothing unless polled"]
     pub struct Scope<F> {
         #[pin]
