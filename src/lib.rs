@@ -81,21 +81,23 @@
 //! | `asyncio.wait(tasks, timeout, return_when)` | [`wait(&mut set, return_when, timeout)`](wait()) over a [`TaskSet`] |
 //! | `asyncio.as_completed(aws, timeout)` | [`as_completed(aws, timeout)`](as_completed()), a `Stream` |
 //! | `asyncio.sleep(d)` | [`sleep(d)`](sleep) (tokio's) |
+//! | `async with asyncio.TaskGroup() as tg:`, `tg.create_task(coro)` | [`task_group(\|tg\| body)`](task_group()), `tg.spawn(fut)`; or a [`TaskGroup`] kept in a struct and [joined](TaskGroup::join) |
+//! | `ExceptionGroup` from a TaskGroup | [`TaskGroupError`], iterated |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
 //! | "Task exception was never retrieved" | [`set_unobserved_error_hook`] |
 //!
 //! # Cancellation, for every primitive
 //!
-//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) | [`Queue`] (`put`, `get`, `join`) |
-//! | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled | a `put` inserts nothing, a `get` takes nothing; a promised slot or item passes on |
-//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | an `Err` item naming the child | fail-fast: `Err(GatherError)`, siblings run on | n/a (no children) |
-//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | an `Err` item naming the child | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | n/a |
-//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | an `Err` item naming the child | siblings cancelled and joined, then the panic resumes | a worker holding a `Guarded` item marks it done as it unwinds |
-//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimedOut` item per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as a dropped future: nothing lost (61) |
-//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a | nothing; buffered items are dropped with the last handle, stream or `Guarded` item |
-//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` | pending futures are dropped; the queue outlives the runtime |
+//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) | [`TaskGroup`] | [`Queue`] (`put`, `get`, `join`) |
+//! | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled | the body is dropped, every child aborted (not awaited); errors go to the hook | a `put` inserts nothing, a `get` takes nothing; a promised slot or item passes on |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | an `Err` item naming the child | fail-fast: `Err(GatherError)`, siblings run on | the others and the body cancelled and joined; `Err(TaskGroupError)` with every error | n/a (no children) |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | an `Err` item naming the child | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | not an error; the group carries on | n/a |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | an `Err` item naming the child | siblings cancelled and joined, then the panic resumes | the others and the body cancelled and joined, then the panic resumes; other errors go to the hook | a worker holding a `Guarded` item marks it done as it unwinds |
+//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimedOut` item per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as the first row, then `Err(TimeoutError)` | as a dropped future: nothing lost (61) |
+//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a | a handle: nothing; a body-less group: as the first row | nothing; buffered items are dropped with the last handle, stream or `Guarded` item |
+//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` | children end `Cancelled`; the group is dropped with its task | pending futures are dropped; the queue outlives the runtime |
 //!
 //! Each primitive's own documentation has the full table beside asyncio's
 //! behaviour, with the reasons where they differ. The porting notes for the
@@ -115,6 +117,7 @@ mod hook;
 pub mod queue;
 pub(crate) mod sync;
 pub mod task;
+pub mod task_group;
 pub mod timeout;
 pub mod wait;
 
@@ -130,6 +133,10 @@ pub use queue::{
 };
 pub use task::{
     spawn, try_spawn, CancelHandle, IntoTask, Join, Panic, Task, TaskError, TaskId, TryIntoTask,
+};
+pub use task_group::{
+    task_group, GroupJoin, GroupRun, InGroup, Origin, SpawnError, TaskGroup, TaskGroupError,
+    TaskGroupHandle,
 };
 pub use timeout::{
     shield, timeout, timeout_at, wait_for, RescheduleError, Shield, Timeout, TimeoutError,
@@ -150,6 +157,7 @@ pub mod __cores {
     pub use crate::sync::fault;
     pub use crate::task::core as task;
     pub use crate::task::ready;
+    pub use crate::task_group::core as task_group;
     pub use crate::timeout::core as timeout;
     pub use crate::wait::core as set;
 }

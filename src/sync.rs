@@ -63,13 +63,13 @@ impl<T> Mutex<T> {
 /// prove that its model can fail. Compiled only under `cfg(asyncio_loom)`.
 #[cfg(asyncio_loom)]
 pub mod fault {
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::{AtomicU64, Ordering};
 
-    static ACTIVE: AtomicU32 = AtomicU32::new(0);
+    static ACTIVE: AtomicU64 = AtomicU64::new(0);
 
     /// A fault that can be switched on inside a core.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[repr(u32)]
+    #[repr(u64)]
     pub enum Fault {
         /// The task core publishes an outcome but does not wake the waiter.
         TaskSkipWake = 1 << 0,
@@ -157,24 +157,42 @@ pub mod fault {
         /// A queue item that no get has claimed wakes only the first
         /// waiting stream, which may never be polled again.
         QueueWakesOneStream = 1 << 29,
+        /// The task-group core's `abort_all` marks the group aborting but
+        /// does not abort the running children.
+        GroupAbortSkipsRunning = 1 << 30,
+        /// The task-group core starts its cancellation but does not wake
+        /// the owner (which must drop the body).
+        GroupCancelSkipsWake = 1 << 31,
+        /// The task-group core attaches a child spawned while the group was
+        /// cancelling instead of aborting it.
+        GroupAttachIgnoresCancel = 1 << 32,
+        /// The task-group core does not wake the owner when the last live
+        /// child finishes.
+        GroupLastChildSkipsWake = 1 << 33,
+        /// The task-group core lets the owner join while children are
+        /// still live.
+        GroupJoinsEarly = 1 << 34,
+        /// The task-group core, abandoned by its owner, forgets the errors
+        /// it had collected instead of reporting them.
+        GroupAbandonForgetsErrors = 1 << 35,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
     /// also when `body` panics (as a calibration twin's model does).
     /// Models run one at a time (`--test-threads=1`).
     pub fn with<R>(fault: Fault, body: impl FnOnce() -> R) -> R {
-        struct Off(u32);
+        struct Off(u64);
         impl Drop for Off {
             fn drop(&mut self) {
                 ACTIVE.fetch_and(!self.0, Ordering::SeqCst);
             }
         }
-        ACTIVE.fetch_or(fault as u32, Ordering::SeqCst);
-        let _off = Off(fault as u32);
+        ACTIVE.fetch_or(fault as u64, Ordering::SeqCst);
+        let _off = Off(fault as u64);
         body()
     }
 
     pub(crate) fn on(fault: Fault) -> bool {
-        ACTIVE.load(Ordering::SeqCst) & fault as u32 != 0
+        ACTIVE.load(Ordering::SeqCst) & fault as u64 != 0
     }
 }

@@ -69,3 +69,24 @@ fn wait_types() {
     require_send::<asyncio::AsCompletedTasks<u8, Infallible>>();
     require_error::<asyncio::AsCompletedError<std::io::Error>>();
 }
+
+type GroupBody = std::future::Ready<Result<u8, std::io::Error>>;
+
+#[test]
+fn task_group_types() {
+    require_send::<asyncio::TaskGroup<std::io::Error>>();
+    require_sync::<asyncio::TaskGroup<std::io::Error>>();
+    require_static::<asyncio::TaskGroupHandle<std::io::Error>>();
+    require_send::<asyncio::TaskGroupHandle<std::io::Error>>();
+    require_sync::<asyncio::TaskGroupHandle<std::io::Error>>();
+    require_send::<asyncio::GroupJoin<std::io::Error>>();
+    require_sync::<asyncio::GroupJoin<std::io::Error>>();
+    require_send::<asyncio::GroupRun<GroupBody, std::io::Error>>();
+    require_sync::<asyncio::GroupRun<GroupBody, std::io::Error>>();
+    require_send::<asyncio::Task<u8, asyncio::InGroup>>();
+    require_error::<asyncio::InGroup>();
+    require_error::<asyncio::TaskGroupError<std::io::Error>>();
+    require_error::<asyncio::SpawnError<Body>>();
+    require_send::<asyncio::Origin>();
+    require_sync::<asyncio::Origin>();
+}

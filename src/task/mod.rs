@@ -30,7 +30,7 @@ pub struct TaskId(u64);
 
 impl TaskId {
     /// A fresh id.
-    fn next() -> Self {
+    pub(crate) fn next() -> Self {
         // Plain std atomic on purpose: this is a counter, not synchronisation
         // any core relies on, so it stays out of the loom shim.
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -135,18 +135,24 @@ where
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
-    let runtime = match tokio::runtime::Handle::try_current() {
+    let runtime = current_runtime();
+    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
+    let abort = runtime
+        .spawn(Child::new(future, core.clone()))
+        .abort_handle();
+    Task::from_parts(core, abort)
+}
+
+/// The current tokio runtime, or a panic at the caller's line.
+#[track_caller]
+pub(crate) fn current_runtime() -> tokio::runtime::Handle {
+    match tokio::runtime::Handle::try_current() {
         Ok(runtime) => runtime,
         Err(_) => panic!(
             "asyncio: a task was spawned outside a tokio runtime; \
              call this from inside a runtime (#[tokio::main] or Runtime::block_on)"
         ),
-    };
-    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = runtime
-        .spawn(Child::new(future, core.clone()))
-        .abort_handle();
-    Task { core, abort }
+    }
 }
 
 /// Polls an operation within tokio's cooperative budget, as tokio's own
@@ -219,7 +225,9 @@ pub(crate) fn cooperatively<R>(
 /// | the runtime shuts down | pending tasks are cancelled by `asyncio.run` | the task is dropped; its outcome becomes `Cancelled` |
 pub struct Task<T, E = Infallible> {
     core: Arc<TaskCore<T, E>>,
-    abort: AbortHandle,
+    /// `None` for a task that was never spawned (a task group refused it
+    /// and handed back an already-cancelled task).
+    abort: Option<AbortHandle>,
 }
 
 impl<T, E> fmt::Debug for Task<T, E> {
@@ -250,7 +258,7 @@ impl<T, E> Task<T, E> {
     /// asyncio, `true` means "requested", not "cancelled" (behaviour 2); await
     /// the task to know how it ended.
     pub fn cancel(&self) -> bool {
-        abort_if_requested(self.core.request_cancel(), &self.abort)
+        abort_if_requested(self.core.request_cancel(), self.abort.as_ref())
     }
 
     /// Whether the task has finished, in any way (asyncio's `done()`).
@@ -311,11 +319,29 @@ impl<T, E> Drop for Task<T, E> {
 
 /// The tokio half of a cancel: the core recorded the request (`requested`
 /// is `false` if the task had finished); the abort makes it land.
-fn abort_if_requested(requested: bool, abort: &AbortHandle) -> bool {
-    if requested {
+fn abort_if_requested(requested: bool, abort: Option<&AbortHandle>) -> bool {
+    if let (true, Some(abort)) = (requested, abort) {
         abort.abort();
     }
     requested
+}
+
+impl<T, E> Task<T, E> {
+    /// A handle on a spawned child's core and its tokio task.
+    pub(crate) fn from_parts(core: Arc<TaskCore<T, E>>, abort: AbortHandle) -> Self {
+        Self {
+            core,
+            abort: Some(abort),
+        }
+    }
+
+    /// A task that was never spawned and has ended cancelled (its future
+    /// was dropped unpolled).
+    pub(crate) fn cancelled_unspawned(id: TaskId, report: self::core::Report<E>) -> Self {
+        let core = Arc::new(TaskCore::new(id, report));
+        core.publish(Err(TaskError::Cancelled));
+        Self { core, abort: None }
+    }
 }
 
 impl<T, E> IntoFuture for Task<T, E> {
@@ -513,7 +539,7 @@ pub struct CancelHandle {
     // std's Arc on purpose: the type-erased handle is tokio-layer plumbing
     // around the core, not synchronisation the loom models need to see.
     target: std::sync::Arc<dyn CancelTarget>,
-    abort: AbortHandle,
+    abort: Option<AbortHandle>,
 }
 
 impl fmt::Debug for CancelHandle {
@@ -528,7 +554,7 @@ impl fmt::Debug for CancelHandle {
 impl CancelHandle {
     /// Requests cancellation; the same as [`Task::cancel`].
     pub fn cancel(&self) -> bool {
-        abort_if_requested(self.target.request_cancel(), &self.abort)
+        abort_if_requested(self.target.request_cancel(), self.abort.as_ref())
     }
 
     /// Whether the task has finished.

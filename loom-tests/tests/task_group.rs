@@ -1,0 +1,430 @@
+//! loom models of the task-group core (`asyncio::__cores::task_group`):
+//! the crate's real `GroupCore`, with children, spawners and the owner as
+//! loom threads. A child's end is its wrapper calling `finish` (after a
+//! completion, or after an abort dropped it); the owner polls with a
+//! recording waker and aborts the children when it sees the cancellation,
+//! as the tokio layer does.
+//!
+//! Liveness is "woken since the last poll": each check compares the
+//! recorder's wake count with the count at the owner's previous poll.
+//! Safety: the group never joins while a child is live, and every failure
+//! is either returned or reported exactly once.
+//!
+//! Every model has a calibration twin: the same model with a fault
+//! switched on inside the core, which must make the model's own assertion
+//! fail.
+//!
+//! The crate docs come before `#![cfg(asyncio_loom)]` on purpose (see
+//! `task.rs`).
+#![cfg(asyncio_loom)]
+
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+use std::sync::Arc as StdArc;
+use std::task::Poll;
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::task_group::{Abort, Failure, GroupCore, JoinPoll, Joined, Refused};
+use asyncio::TaskId;
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::task::{count_report, reports, reset_reports};
+use loom_tests::waker::Recorder;
+
+const OWNER_ASLEEP: &str = "the owner was not woken since its last poll";
+const JOINED_EARLY: &str = "the group joined while a child was live";
+const LEAKED: &str = "a child was accepted but never aborted: the group can never join";
+
+/// A child's abort handle that counts the aborts asked of it. Plain std
+/// atomics: a tally read after the threads are joined.
+#[derive(Debug, Clone, Default)]
+struct Aborts(StdArc<StdAtomicUsize>);
+
+impl Abort for Aborts {
+    fn abort(&self) {
+        self.0.fetch_add(1, StdOrdering::SeqCst);
+    }
+}
+
+impl Aborts {
+    fn count(&self) -> usize {
+        self.0.load(StdOrdering::SeqCst)
+    }
+}
+
+type Core = GroupCore<&'static str, Aborts>;
+
+fn group() -> Arc<Core> {
+    reset_reports();
+    Arc::new(GroupCore::new(TaskId::from_raw(100), count_report))
+}
+
+/// Spawns a child the way the tokio layer does: reserve, then attach.
+fn spawned(core: &Core, id: u64) -> (usize, Aborts) {
+    let aborts = Aborts::default();
+    let index = core
+        .reserve(TaskId::from_raw(id))
+        .expect("the group is open");
+    core.attach(index, aborts.clone());
+    (index, aborts)
+}
+
+/// The owner's side: a recorder, and its wake count at the last poll.
+struct Owner {
+    recorder: Recorder,
+    seen: usize,
+}
+
+impl Owner {
+    fn new() -> Self {
+        Self {
+            recorder: Recorder::new(),
+            seen: 0,
+        }
+    }
+
+    fn poll(&mut self, core: &Core, body_done: bool) -> JoinPoll<&'static str> {
+        self.seen = self.recorder.wakes();
+        self.recorder
+            .poll(|cx| Poll::Ready(core.poll_join(cx, body_done)))
+            .into_ready()
+    }
+
+    /// Whether a wake came since the last poll.
+    fn woken_since_poll(&self) -> bool {
+        self.recorder.wakes() > self.seen
+    }
+}
+
+trait IntoReady<T> {
+    fn into_ready(self) -> T;
+}
+
+impl<T> IntoReady<T> for Poll<T> {
+    fn into_ready(self) -> T {
+        match self {
+            Poll::Ready(value) => value,
+            Poll::Pending => unreachable!("poll_join answers at once"),
+        }
+    }
+}
+
+fn expect_pending(poll: JoinPoll<&'static str>) -> bool {
+    match poll {
+        JoinPoll::Pending { cancelling } => cancelling,
+        JoinPoll::Ready(joined) => panic!("{JOINED_EARLY}: {joined:?}"),
+    }
+}
+
+fn expect_ready(poll: JoinPoll<&'static str>, message: &str) -> Joined<&'static str> {
+    match poll {
+        JoinPoll::Ready(joined) => joined,
+        JoinPoll::Pending { .. } => panic!("{message}"),
+    }
+}
+
+fn errors(joined: &Joined<&'static str>) -> Vec<&'static str> {
+    let mut errors: Vec<_> = joined.errors.iter().map(|(_, error)| *error).collect();
+    errors.sort_unstable();
+    errors
+}
+
+/// Two children fail at once while a third runs. The owner, polled before,
+/// is woken; both errors are kept; the third child is aborted exactly once
+/// (the cancellation starts once); and once it has finished the group
+/// joins, woken again.
+fn two_children_fail_at_once() {
+    loom::model(|| {
+        let core = group();
+        let (a, _) = spawned(&core, 1);
+        let (b, _) = spawned(&core, 2);
+        let (c, c_aborts) = spawned(&core, 3);
+        let mut owner = Owner::new();
+        assert!(!expect_pending(owner.poll(&core, true)));
+
+        let first = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(a, Some(Failure::Error("a"))))
+        };
+        let second = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(b, Some(Failure::Error("b"))))
+        };
+        first.join().unwrap();
+        second.join().unwrap();
+
+        assert!(owner.woken_since_poll(), "{OWNER_ASLEEP}");
+        assert!(
+            expect_pending(owner.poll(&core, true)),
+            "the group is cancelling"
+        );
+        core.abort_all();
+        assert_eq!(
+            c_aborts.count(),
+            1,
+            "the sibling was not aborted exactly once"
+        );
+        core.finish(c, None);
+        assert!(owner.woken_since_poll(), "{OWNER_ASLEEP}");
+        let joined = expect_ready(owner.poll(&core, true), JOINED_EARLY);
+        assert_eq!(errors(&joined), ["a", "b"]);
+        assert!(!joined.cancelled);
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn group_two_children_fail_at_once_model() {
+    two_children_fail_at_once();
+}
+
+#[test]
+#[should_panic(expected = "the owner was not woken since its last poll")]
+fn group_two_children_fail_at_once_twin_cancel_skips_wake() {
+    fault::with(Fault::GroupCancelSkipsWake, two_children_fail_at_once);
+}
+
+/// A child's failure races the body's normal exit (the owner polling with
+/// `body_done`). The group never joins while the child is live, and it
+/// joins with the child's error: at once, or after a wake since its poll.
+fn failure_races_the_body_exit() {
+    loom::model(|| {
+        let core = group();
+        let (child, _) = spawned(&core, 1);
+        let mut owner = Owner::new();
+        assert!(!expect_pending(owner.poll(&core, false)));
+
+        let failing = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(child, Some(Failure::Error("child"))))
+        };
+        // The body returns: the owner polls with its body done.
+        let first = owner.poll(&core, true);
+        failing.join().unwrap();
+
+        let joined = match first {
+            JoinPoll::Ready(joined) => joined,
+            JoinPoll::Pending { .. } => {
+                assert!(owner.woken_since_poll(), "{OWNER_ASLEEP}");
+                expect_ready(owner.poll(&core, true), "woken, but the group did not join")
+            }
+        };
+        assert_eq!(
+            errors(&joined),
+            ["child"],
+            "{JOINED_EARLY}, or lost its error"
+        );
+    });
+}
+
+#[test]
+fn group_failure_races_the_body_exit_model() {
+    failure_races_the_body_exit();
+}
+
+#[test]
+#[should_panic(expected = "the group joined while a child was live, or lost its error")]
+fn group_failure_races_the_body_exit_twin_joins_early() {
+    fault::with(Fault::GroupJoinsEarly, failure_races_the_body_exit);
+}
+
+/// The last child finishes without failing while the owner, its body
+/// done, polls to join: the group joins at once, or the owner is woken
+/// since its poll and joins then (no failure starts a cancellation whose
+/// wake would cover a lost one).
+fn last_child_races_the_join() {
+    loom::model(|| {
+        let core = group();
+        let (child, _) = spawned(&core, 1);
+        let finishing = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(child, None))
+        };
+        let mut owner = Owner::new();
+        let first = owner.poll(&core, true);
+        finishing.join().unwrap();
+        let joined = match first {
+            JoinPoll::Ready(joined) => joined,
+            JoinPoll::Pending { cancelling } => {
+                assert!(!cancelling);
+                assert!(owner.woken_since_poll(), "{OWNER_ASLEEP}");
+                expect_ready(owner.poll(&core, true), "woken, but the group did not join")
+            }
+        };
+        assert!(joined.errors.is_empty() && joined.panic.is_none());
+    });
+}
+
+#[test]
+fn group_last_child_races_the_join_model() {
+    last_child_races_the_join();
+}
+
+#[test]
+#[should_panic(expected = "the owner was not woken since its last poll")]
+fn group_last_child_races_the_join_twin_last_child_skips_wake() {
+    fault::with(Fault::GroupLastChildSkipsWake, last_child_races_the_join);
+}
+
+/// A spawn races the shutdown: one thread fails a child and, as the owner
+/// would, aborts the group's children; another spawns a child that runs
+/// until it is aborted. The late child is refused (shutting down) or
+/// accepted, and then aborted, so the group joins: never leaked.
+fn spawn_races_the_shutdown() {
+    loom::model(|| {
+        let core = group();
+        let (first, _) = spawned(&core, 1);
+        let late_aborts = Aborts::default();
+
+        let failing = {
+            let core = core.clone();
+            thread::spawn(move || {
+                core.finish(first, Some(Failure::Error("first")));
+                core.abort_all();
+            })
+        };
+        let spawner = {
+            let core = core.clone();
+            let late_aborts = late_aborts.clone();
+            thread::spawn(move || match core.reserve(TaskId::from_raw(2)) {
+                Ok(index) => {
+                    core.attach(index, late_aborts);
+                    Some(index)
+                }
+                Err(refused) => {
+                    assert_eq!(refused, Refused::ShuttingDown);
+                    None
+                }
+            })
+        };
+        failing.join().unwrap();
+        let late = spawner.join().unwrap();
+
+        // The runtime drops an aborted child, and its wrapper finishes.
+        if let Some(index) = late {
+            if late_aborts.count() > 0 {
+                core.finish(index, None);
+            }
+        }
+        let mut owner = Owner::new();
+        let joined = expect_ready(owner.poll(&core, true), LEAKED);
+        assert_eq!(errors(&joined), ["first"]);
+        assert!(late_aborts.count() <= 1, "the late child was aborted twice");
+    });
+}
+
+#[test]
+fn group_spawn_races_the_shutdown_model() {
+    spawn_races_the_shutdown();
+}
+
+#[test]
+#[should_panic(expected = "a child was accepted but never aborted")]
+fn group_spawn_races_the_shutdown_twin_attach_ignores_cancel() {
+    fault::with(Fault::GroupAttachIgnoresCancel, spawn_races_the_shutdown);
+}
+
+#[test]
+#[should_panic(expected = "a child was accepted but never aborted")]
+fn group_spawn_races_the_shutdown_twin_abort_skips_running() {
+    fault::with(Fault::GroupAbortSkipsRunning, spawn_races_the_shutdown);
+}
+
+/// The owner is dropped (the scope's future, or a body-less group) while
+/// two children complete, one with an error and one with a panic. Every
+/// failure is reported exactly once: collected before the drop and
+/// reported by it, or reported when it arrives after.
+fn scope_dropped_while_children_complete() {
+    loom::model(|| {
+        let core = group();
+        let (a, a_aborts) = spawned(&core, 1);
+        let (b, b_aborts) = spawned(&core, 2);
+
+        let erring = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(a, Some(Failure::Error("a"))))
+        };
+        let panicking = {
+            let core = core.clone();
+            thread::spawn(move || {
+                let panic =
+                    std::panic::catch_unwind(|| std::panic::resume_unwind(Box::new("b panicked")))
+                        .unwrap_err();
+                core.finish(b, Some(Failure::Panic(asyncio::Panic::new(panic))));
+            })
+        };
+        core.abandon();
+        erring.join().unwrap();
+        panicking.join().unwrap();
+
+        assert_eq!(reports(), 2, "a failure was lost or reported twice");
+        assert!(a_aborts.count() <= 1 && b_aborts.count() <= 1);
+        assert_eq!(core.live(), 0);
+        assert!(matches!(
+            core.reserve(TaskId::from_raw(3)),
+            Err(Refused::Finished)
+        ));
+    });
+}
+
+#[test]
+fn group_scope_dropped_while_children_complete_model() {
+    scope_dropped_while_children_complete();
+}
+
+#[test]
+#[should_panic(expected = "a failure was lost or reported twice")]
+fn group_scope_dropped_while_children_complete_twin_abandon_forgets_errors() {
+    fault::with(
+        Fault::GroupAbandonForgetsErrors,
+        scope_dropped_while_children_complete,
+    );
+}
+
+/// `cancel()` races a child's failure while a sibling runs. Whichever comes
+/// first starts the cancellation, once: the owner is woken, the sibling is
+/// aborted exactly once, the failure is collected either way, and the
+/// group says it was cancelled exactly when `cancel()` started it.
+fn cancel_races_a_failure() {
+    loom::model(|| {
+        let core = group();
+        let (failing, _) = spawned(&core, 1);
+        let (sibling, sibling_aborts) = spawned(&core, 2);
+        let mut owner = Owner::new();
+        assert!(!expect_pending(owner.poll(&core, true)));
+
+        let canceller = {
+            let core = core.clone();
+            thread::spawn(move || core.cancel())
+        };
+        let failure = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(failing, Some(Failure::Error("failed"))))
+        };
+        let started = canceller.join().unwrap();
+        failure.join().unwrap();
+
+        assert!(owner.woken_since_poll(), "{OWNER_ASLEEP}");
+        assert!(expect_pending(owner.poll(&core, true)));
+        core.abort_all();
+        assert_eq!(
+            sibling_aborts.count(),
+            1,
+            "the sibling was not aborted exactly once"
+        );
+        core.finish(sibling, None);
+        let joined = expect_ready(owner.poll(&core, true), JOINED_EARLY);
+        assert_eq!(errors(&joined), ["failed"]);
+        assert_eq!(joined.cancelled, started);
+    });
+}
+
+#[test]
+fn group_cancel_races_a_failure_model() {
+    cancel_races_a_failure();
+}
+
+#[test]
+#[should_panic(expected = "the owner was not woken since its last poll")]
+fn group_cancel_races_a_failure_twin_cancel_skips_wake() {
+    fault::with(Fault::GroupCancelSkipsWake, cancel_races_a_failure);
+}

@@ -1,0 +1,466 @@
+//! The task-group core: which children are live, which failures were
+//! collected, and when the group is finished. Runtime-free; its sync types
+//! come from `crate::sync` only, so the loom models in `loom-tests/` drive
+//! this code.
+//!
+//! Implementer's notes. One lock guards the whole state. It has four kinds
+//! of caller, on any threads:
+//!
+//! - a spawner (the body, a child, or anyone holding a handle):
+//!   [`reserve`](GroupCore::reserve) counts the child live before it is
+//!   spawned, then [`attach`](GroupCore::attach) hands over its abort
+//!   handle. The child may finish in between; the owner may abort the
+//!   children in between, and then `attach` aborts it at once. So a child
+//!   is refused (the group is cancelling or finished) or counted, never
+//!   leaked;
+//! - a child's wrapper: [`finish`](GroupCore::finish) once, after the
+//!   child's future was dropped (so "every child has finished" means their
+//!   destructors have run), with the child's failure if it failed. The
+//!   first failure starts the cancellation;
+//! - the owner (the group's future, or the body-less group's `join`):
+//!   [`poll_join`](GroupCore::poll_join) registers its waker and learns
+//!   whether the group is cancelling (a scoped group then drops its body)
+//!   and, once nothing is live and the owner says its body is done, takes
+//!   the collected failures and closes the group;
+//! - anyone: [`cancel`](GroupCore::cancel) (asyncio 3.15's
+//!   `TaskGroup.cancel()`).
+//!
+//! The first failure (or `cancel`) only *starts* the cancellation: spawns
+//! are refused and the owner is woken. The owner aborts the children
+//! ([`abort_all`](GroupCore::abort_all)) when it runs, at once or after its
+//! grace period, as asyncio's cancellation is scheduled with `call_soon`.
+//!
+//! Wakers are woken, abort handles called and failures reported after the
+//! lock is released. The owner is woken when a cancellation starts and when
+//! the live count reaches zero; it registers before it looks, so neither
+//! wake can be lost.
+
+use std::fmt;
+use std::task::{Context, Waker};
+
+use crate::sync::Mutex;
+use crate::task::core::Report;
+use crate::task::{Panic, TaskError, TaskId};
+
+/// What the core needs from a child's runtime handle: a way to abort it.
+pub trait Abort {
+    /// Aborts the child: it stops at its next await point, and its wrapper
+    /// then calls [`GroupCore::finish`].
+    fn abort(&self);
+}
+
+/// How a child or the body failed.
+#[derive(Debug)]
+pub enum Failure<E> {
+    /// It returned `Err(E)`.
+    Error(E),
+    /// It panicked.
+    Panic(Panic),
+}
+
+/// Where a failure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// The group's body (a scoped group's closure).
+    Body,
+    /// A child task.
+    Child(TaskId),
+}
+
+/// Why a spawn was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The group is cancelling its children (a failure, or `cancel()`).
+    ShuttingDown,
+    /// The group has finished (joined, or dropped).
+    Finished,
+}
+
+/// What a joined group hands its owner.
+#[derive(Debug)]
+pub struct Joined<E> {
+    /// Ordinary errors, in the order they were collected.
+    pub errors: Vec<(Origin, E)>,
+    /// The first panic, if any: the owner resumes it (after reporting
+    /// `errors`, which nobody will see then).
+    pub panic: Option<(Origin, Panic)>,
+    /// Whether [`cancel`](GroupCore::cancel) was called before the group
+    /// finished.
+    pub cancelled: bool,
+}
+
+/// What the owner learns from a poll.
+#[derive(Debug)]
+pub enum JoinPoll<E> {
+    /// Still running; `cancelling` says whether the group is cancelling (a
+    /// scoped group then drops its body).
+    Pending {
+        /// The group is cancelling.
+        cancelling: bool,
+    },
+    /// Finished: nothing is live, and the group is closed to spawns.
+    Ready(Joined<E>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    Cancelling,
+    /// Joined: closed to spawns; nothing is live.
+    Closed,
+    /// The owner is gone without joining: closed to spawns; failures that
+    /// arrive now are reported, since nobody will see them.
+    Abandoned,
+}
+
+enum Slot<H> {
+    Vacant,
+    /// Counted live; its abort handle is not attached yet.
+    Reserved(TaskId),
+    Running(TaskId, H),
+}
+
+struct State<E, H> {
+    phase: Phase,
+    /// The owner has aborted the running children (it does so when it sees
+    /// the cancellation, or when its grace period ends): a child attached
+    /// from now on is aborted at once.
+    aborting: bool,
+    /// Children counted live (reserved or running).
+    live: usize,
+    slots: Vec<Slot<H>>,
+    free: Vec<usize>,
+    errors: Vec<(Origin, E)>,
+    panic: Option<(Origin, Panic)>,
+    cancel_requested: bool,
+    waker: Option<Waker>,
+}
+
+/// The shared state of one task group.
+pub struct GroupCore<E, H> {
+    state: Mutex<State<E, H>>,
+    /// The id failures of the body are reported under.
+    body_id: TaskId,
+    report: Report<E>,
+}
+
+impl<E, H> fmt::Debug for GroupCore<E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        f.debug_struct("GroupCore")
+            .field("phase", &state.phase)
+            .field("live", &state.live)
+            .field("errors", &state.errors.len())
+            .field("panicked", &state.panic.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Work to do once the lock is released.
+struct Deferred<E, H> {
+    abort: Vec<H>,
+    waker: Option<Waker>,
+    report: Vec<(Origin, Failure<E>)>,
+}
+
+impl<E, H> Default for Deferred<E, H> {
+    fn default() -> Self {
+        Self {
+            abort: Vec::new(),
+            waker: None,
+            report: Vec::new(),
+        }
+    }
+}
+
+impl<E, H: Abort> Deferred<E, H> {
+    fn run(self, core: &GroupCore<E, H>) {
+        if let Some(waker) = self.waker {
+            waker.wake();
+        }
+        for child in &self.abort {
+            child.abort();
+        }
+        drop(self.abort);
+        for (origin, failure) in self.report {
+            core.report(origin, failure);
+        }
+    }
+}
+
+impl<E, H: Abort> State<E, H> {
+    /// Starts the cancellation if the group is open: spawns are refused
+    /// from now on, and the owner is woken to abort the children (at once,
+    /// or after its grace period) and drop its body. The abort is the
+    /// owner's, as asyncio's is a `call_soon`: children already woken when
+    /// the first failure came still run, and a sibling failing in the same
+    /// tick is collected too (behaviour 92).
+    fn start_cancelling(&mut self, deferred: &mut Deferred<E, H>) {
+        if self.phase != Phase::Open {
+            return;
+        }
+        self.phase = Phase::Cancelling;
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::GroupCancelSkipsWake) {
+            return;
+        }
+        deferred.waker = self.waker.take();
+    }
+
+    /// Moves the abort handles of the running children into `into`. A
+    /// reserved child is aborted by `attach`, which sees `aborting`.
+    fn take_running(&mut self, into: &mut Vec<H>) {
+        for slot in &mut self.slots {
+            if let Slot::Running(id, _) = slot {
+                let id = *id;
+                if let Slot::Running(_, handle) = std::mem::replace(slot, Slot::Reserved(id)) {
+                    into.push(handle);
+                }
+            }
+        }
+    }
+
+    /// Records a failure: the first panic is kept apart (the owner resumes
+    /// it); a later panic is reported at once, as nobody will see it.
+    fn record(&mut self, origin: Origin, failure: Failure<E>, deferred: &mut Deferred<E, H>) {
+        if matches!(self.phase, Phase::Abandoned | Phase::Closed) {
+            deferred.report.push((origin, failure));
+            return;
+        }
+        match failure {
+            Failure::Error(error) => self.errors.push((origin, error)),
+            Failure::Panic(panic) => {
+                if self.panic.is_none() {
+                    self.panic = Some((origin, panic));
+                } else {
+                    deferred.report.push((origin, Failure::Panic(panic)));
+                }
+            }
+        }
+    }
+}
+
+impl<E, H: Abort> GroupCore<E, H> {
+    /// An open group with no children. Failures nobody will see go to
+    /// `report`, the body's under `body_id`.
+    pub fn new(body_id: TaskId, report: Report<E>) -> Self {
+        Self {
+            state: Mutex::new(State {
+                phase: Phase::Open,
+                aborting: false,
+                live: 0,
+                slots: Vec::new(),
+                free: Vec::new(),
+                errors: Vec::new(),
+                panic: None,
+                cancel_requested: false,
+                waker: None,
+            }),
+            body_id,
+            report,
+        }
+    }
+
+    /// Hands a failure nobody will see to the report function.
+    pub fn report(&self, origin: Origin, failure: Failure<E>) {
+        let id = match origin {
+            Origin::Body => self.body_id,
+            Origin::Child(id) => id,
+        };
+        let error = match failure {
+            Failure::Error(error) => TaskError::Failed(error),
+            Failure::Panic(panic) => TaskError::Panicked(panic),
+        };
+        (self.report)(id, error);
+    }
+
+    /// Counts a child live before it is spawned, and returns its index.
+    pub fn reserve(&self, id: TaskId) -> Result<usize, Refused> {
+        let mut state = self.state.lock();
+        match state.phase {
+            Phase::Open => {}
+            Phase::Cancelling => return Err(Refused::ShuttingDown),
+            Phase::Closed | Phase::Abandoned => return Err(Refused::Finished),
+        }
+        state.live += 1;
+        let index = match state.free.pop() {
+            Some(index) => {
+                state.slots[index] = Slot::Reserved(id);
+                index
+            }
+            None => {
+                state.slots.push(Slot::Reserved(id));
+                state.slots.len() - 1
+            }
+        };
+        Ok(index)
+    }
+
+    /// Hands over the abort handle of the child reserved at `index`, now
+    /// that it is spawned. If the owner aborted the children meanwhile, the
+    /// child is aborted at once; if it has already finished, the handle is
+    /// dropped.
+    pub fn attach(&self, index: usize, handle: H) {
+        let mut state = self.state.lock();
+        let abort_now = state.aborting;
+        #[cfg(asyncio_loom)]
+        let abort_now = abort_now
+            && !crate::sync::fault::on(crate::sync::fault::Fault::GroupAttachIgnoresCancel);
+        match state.slots[index] {
+            Slot::Reserved(id) if !abort_now => {
+                state.slots[index] = Slot::Running(id, handle);
+            }
+            Slot::Reserved(_) => {
+                drop(state);
+                handle.abort();
+            }
+            // It finished before it was attached.
+            Slot::Vacant | Slot::Running(..) => {}
+        }
+    }
+
+    /// The child at `index` has finished (its future has been dropped),
+    /// with `failure` if it failed or panicked. A cancellation is not a
+    /// failure (asyncio behaviour 93).
+    pub fn finish(&self, index: usize, failure: Option<Failure<E>>) {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        let id = match std::mem::replace(&mut state.slots[index], Slot::Vacant) {
+            Slot::Reserved(id) | Slot::Running(id, _) => id,
+            Slot::Vacant => unreachable!("asyncio: a task group child finished twice"),
+        };
+        state.free.push(index);
+        state.live -= 1;
+        if let Some(failure) = failure {
+            state.record(Origin::Child(id), failure, &mut deferred);
+            state.start_cancelling(&mut deferred);
+        }
+        if state.live == 0 {
+            #[cfg(asyncio_loom)]
+            let skip = crate::sync::fault::on(crate::sync::fault::Fault::GroupLastChildSkipsWake);
+            #[cfg(not(asyncio_loom))]
+            let skip = false;
+            if !skip {
+                if let Some(waker) = state.waker.take() {
+                    deferred.waker = Some(waker);
+                }
+            }
+        }
+        drop(state);
+        deferred.run(self);
+    }
+
+    /// The body failed or panicked: record it and cancel the children.
+    pub fn fail_body(&self, failure: Failure<E>) {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        state.record(Origin::Body, failure, &mut deferred);
+        state.start_cancelling(&mut deferred);
+        drop(state);
+        deferred.run(self);
+    }
+
+    /// asyncio 3.15's `TaskGroup.cancel()`: cancels the children (and a
+    /// scoped group's body); the group then ends without an error of its
+    /// own. Idempotent. Returns whether this call started the cancellation.
+    pub fn cancel(&self) -> bool {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        let started = state.phase == Phase::Open;
+        if started {
+            state.cancel_requested = true;
+        }
+        state.start_cancelling(&mut deferred);
+        drop(state);
+        deferred.run(self);
+        started
+    }
+
+    /// Aborts every running child, and every child attached later: the
+    /// owner saw the cancellation (or its grace period ended). Starts the
+    /// cancellation if the group was open.
+    pub fn abort_all(&self) {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        state.start_cancelling(&mut deferred);
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::GroupAbortSkipsRunning) {
+            state.aborting = true;
+            drop(state);
+            deferred.run(self);
+            return;
+        }
+        state.aborting = true;
+        state.take_running(&mut deferred.abort);
+        drop(state);
+        deferred.run(self);
+    }
+
+    /// Whether the group is cancelling (or finished).
+    pub fn is_cancelling(&self) -> bool {
+        self.state.lock().phase != Phase::Open
+    }
+
+    /// How many children are live.
+    pub fn live(&self) -> usize {
+        self.state.lock().live
+    }
+
+    /// Polls the owner's side. Registers `cx`'s waker first, so that a
+    /// cancellation or the last child's finish after this call wakes it.
+    /// `body_done` says whether the owner's body (if any) has finished: the
+    /// group finishes only then, and once nothing is live.
+    pub fn poll_join(&self, cx: &mut Context<'_>, body_done: bool) -> JoinPoll<E> {
+        let mut state = self.state.lock();
+        if state.phase == Phase::Closed {
+            panic!("asyncio: a task group was joined again after it finished");
+        }
+        #[cfg(asyncio_loom)]
+        let early = body_done && crate::sync::fault::on(crate::sync::fault::Fault::GroupJoinsEarly);
+        #[cfg(not(asyncio_loom))]
+        let early = false;
+        if body_done && (state.live == 0 || early) {
+            state.phase = Phase::Closed;
+            state.waker = None;
+            return JoinPoll::Ready(Joined {
+                errors: std::mem::take(&mut state.errors),
+                panic: state.panic.take(),
+                cancelled: state.cancel_requested,
+            });
+        }
+        match &state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        JoinPoll::Pending {
+            cancelling: state.phase != Phase::Open,
+        }
+    }
+
+    /// The owner is gone without joining (dropped): every running child is
+    /// aborted, spawns are refused from now on, and every failure collected
+    /// or still to come is reported, since nobody will see it.
+    pub fn abandon(&self) {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        if state.phase == Phase::Closed {
+            return;
+        }
+        state.phase = Phase::Abandoned;
+        state.aborting = true;
+        state.waker = None;
+        state.take_running(&mut deferred.abort);
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::GroupAbandonForgetsErrors) {
+            state.errors.clear();
+        }
+        for (origin, error) in std::mem::take(&mut state.errors) {
+            deferred.report.push((origin, Failure::Error(error)));
+        }
+        if let Some((origin, panic)) = state.panic.take() {
+            deferred.report.push((origin, Failure::Panic(panic)));
+        }
+        drop(state);
+        deferred.run(self);
+    }
+}

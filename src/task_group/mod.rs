@@ -1,0 +1,953 @@
+//! [`TaskGroup`]: asyncio's `TaskGroup`, structured concurrency over tokio
+//! tasks. The first failure cancels every other child and the body; every
+//! error comes back in one [`TaskGroupError`]; the group returns only once
+//! every child has finished.
+
+#[doc(hidden)]
+pub mod core;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined};
+use crate::sync::Arc;
+use crate::task::core::{Child, TaskCore};
+use crate::task::{current_runtime, report_unobserved, Panic, Task, TaskError, TaskId};
+use crate::timeout::Timer;
+
+pub use self::core::Origin;
+
+/// The error a group child's [`Task`] ends with when the child failed or
+/// panicked: the failure itself went to its group, which returns it in its
+/// [`TaskGroupError`] (or resumes the panic).
+///
+/// A child's failure belongs to the group, as in asyncio, where the group's
+/// done-callback sees it before anyone awaiting the child does (and cancels
+/// that awaiter, the body, at once). Code that awaits a failed child inside
+/// the group is cancelled in the same way, so it meets this error only in a
+/// race with the cancellation, or outside the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("the task failed, and its failure went to its task group")]
+pub struct InGroup;
+
+/// [`TaskGroupHandle::spawn`] on a group that has finished (it was joined,
+/// or dropped): asyncio's `RuntimeError("TaskGroup ... is finished")`
+/// (behaviour 88). The future, never polled, is handed back.
+///
+/// Spawning while the group is *shutting down* (cancelling after a
+/// failure or [`cancel`](TaskGroupHandle::cancel)) is not an error: the
+/// child is refused without being polled, and an already-cancelled
+/// [`Task`] is returned, as asyncio 3.14 does (behaviour 107).
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("task group is finished")]
+pub struct SpawnError<F>(pub F);
+
+impl<F> SpawnError<F> {
+    /// The future that was not spawned.
+    pub fn into_inner(self) -> F {
+        self.0
+    }
+}
+
+impl<F> fmt::Debug for SpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SpawnError").finish_non_exhaustive()
+    }
+}
+
+/// Every error of a failed task group, in the order the group collected
+/// them: asyncio's `ExceptionGroup("unhandled errors in a TaskGroup", ..)`.
+///
+/// Always a collection, even with one error (trio's lesson: code written
+/// for the single case crashes on the group case under load). Each error
+/// says where it came from: the body, or the child's [`TaskId`]. A nested
+/// group's error is one member of the outer group's, if the outer error
+/// type holds it (behaviour 98).
+///
+/// [`source`](std::error::Error::source) is the first error, so
+/// `downcast_ref` through `Box<dyn Error>` or `anyhow` reaches it; iterate
+/// for the others.
+pub struct TaskGroupError<E> {
+    errors: Vec<(Origin, E)>,
+}
+
+impl<E> TaskGroupError<E> {
+    /// How many errors the group collected (at least one).
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`: a group error holds at least one error. (Here for
+    /// clippy's `len_without_is_empty`, and for generic code.)
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The errors with their origins, in the order they were collected.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (Origin, &E)> + '_ {
+        self.errors.iter().map(|(origin, error)| (*origin, error))
+    }
+
+    /// The first error collected.
+    pub fn first(&self) -> (Origin, &E) {
+        let (origin, error) = &self.errors[0];
+        (*origin, error)
+    }
+
+    /// The errors with their origins.
+    pub fn into_errors(self) -> Vec<(Origin, E)> {
+        self.errors
+    }
+}
+
+impl<E> IntoIterator for TaskGroupError<E> {
+    type Item = (Origin, E);
+    type IntoIter = std::vec::IntoIter<(Origin, E)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.into_iter()
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupError")
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Body => f.write_str("the body"),
+            Origin::Child(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unhandled errors in a task group ({})",
+            self.errors.len()
+        )?;
+        for (index, (origin, error)) in self.errors.iter().enumerate() {
+            let separator = if index == 0 { ": " } else { "; " };
+            write!(f, "{separator}{origin}: {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for TaskGroupError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.errors
+            .first()
+            .map(|(_, error)| error as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Abort for AbortHandle {
+    fn abort(&self) {
+        AbortHandle::abort(self);
+    }
+}
+
+type Core<E> = GroupCore<E, AbortHandle>;
+
+/// Where a group child's `Task` reports what nobody observed: not its
+/// failure (the group has it), but a panic from dropping its value.
+fn report_group_child(task: TaskId, error: TaskError<InGroup>) {
+    if let TaskError::Panicked(_) = error {
+        report_unobserved(task, error);
+    }
+}
+
+/// A handle to a task group: spawns children into it, cancels it, gives
+/// out its cancellation token. Cloneable and `'static`, so the body, the
+/// children and their children (behaviour 99), or code elsewhere, can
+/// spawn into the same group.
+pub struct TaskGroupHandle<E = Infallible> {
+    core: Arc<Core<E>>,
+    token: CancellationToken,
+}
+
+impl<E> Clone for TaskGroupHandle<E> {
+    fn clone(&self) -> Self {
+        Self {
+            core: self.core.clone(),
+            token: self.token.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for TaskGroupHandle<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupHandle")
+            .field("core", &self.core)
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
+    /// Spawns a plain future as a child of the group: asyncio's
+    /// `tg.create_task(coro)`. It starts running at once.
+    ///
+    /// The returned [`Task`] yields the child's value; if the child panics,
+    /// the panic goes to the group and the task ends
+    /// `Err(TaskError::Failed(InGroup))`.
+    ///
+    /// While the group is shutting down, the future is dropped unpolled and
+    /// an already-cancelled task is returned (behaviour 107).
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the group has finished (joined or dropped),
+    /// with the future. Inside the body and in the group's children this
+    /// cannot happen: the group does not finish while they run.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Result<Task<F::Output, InGroup>, SpawnError<F>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, |future| async move { Ok(future.await) })
+    }
+
+    /// Spawns a fallible future as a child of the group: its `Err(E)` is a
+    /// failure that cancels the group. Otherwise the same as
+    /// [`spawn`](Self::spawn).
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn try_spawn<F, T>(&self, future: F) -> Result<Task<T, InGroup>, SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_with(future, |future| future)
+    }
+
+    #[track_caller]
+    fn spawn_with<F, G, T>(
+        &self,
+        future: F,
+        wrap: impl FnOnce(F) -> G,
+    ) -> Result<Task<T, InGroup>, SpawnError<F>>
+    where
+        G: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let runtime = current_runtime();
+        let id = TaskId::next();
+        let index = match self.core.reserve(id) {
+            Ok(index) => index,
+            Err(self::core::Refused::Finished) => return Err(SpawnError(future)),
+            Err(self::core::Refused::ShuttingDown) => {
+                drop(future);
+                return Ok(Task::cancelled_unspawned(id, report_group_child));
+            }
+        };
+        let task_core = Arc::new(TaskCore::new(id, report_group_child));
+        let child = GroupChild {
+            future: Some(wrap(future)),
+            group: self.core.clone(),
+            index,
+        };
+        let abort = runtime
+            .spawn(Child::new(child, task_core.clone()))
+            .abort_handle();
+        self.core.attach(index, abort.clone());
+        Ok(Task::from_parts(task_core, abort))
+    }
+}
+
+impl<E> TaskGroupHandle<E> {
+    /// Cancels the group: asyncio 3.15's `TaskGroup.cancel()` (behaviour
+    /// 108). When the group's owner next runs, every child is cancelled
+    /// (after the grace period, if the group has one) and a scoped group's
+    /// body is dropped at its current await point; the group then ends
+    /// without an error of its own (errors the children return are still
+    /// reported). Idempotent, and callable from the body, from a child, or
+    /// from anywhere else.
+    ///
+    /// Returns whether this call started the cancellation (`false` if the
+    /// group was already cancelling or finished).
+    pub fn cancel(&self) -> bool {
+        self.core.cancel()
+    }
+
+    /// Whether the group is cancelling its children (after a failure or
+    /// [`cancel`](Self::cancel)), or has finished: a spawn now is refused.
+    pub fn is_cancelling(&self) -> bool {
+        self.core.is_cancelling()
+    }
+
+    /// A token that is cancelled when the group starts cancelling its
+    /// children, for children that stop on their own and clean up
+    /// asynchronously (SPEC decision 5): with a grace period
+    /// ([`TaskGroup::with_grace`]) they have that long before the abort.
+    /// Cancelling the returned token yourself affects nobody else.
+    pub fn token(&self) -> CancellationToken {
+        self.token.child_token()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A group child's future, inside the task core's own wrapper
+    /// ([`Child`]): it catches the child's failure or panic, drops the
+    /// child's future, and only then tells the group, so a joined group's
+    /// children have all run their destructors. Aborted (dropped before it
+    /// finished), it tells the group the child was cancelled, or that its
+    /// destructor panicked.
+    struct GroupChild<F, E> {
+        #[pin]
+        future: Option<F>,
+        group: Arc<Core<E>>,
+        index: usize,
+    }
+
+    impl<F, E> PinnedDrop for GroupChild<F, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let mut future = this.future;
+            if future.is_none() {
+                return;
+            }
+            let failure = catch_unwind(AssertUnwindSafe(|| future.set(None)))
+                .err()
+                .map(|payload| Failure::Panic(Panic::new(payload)));
+            this.group.finish(*this.index, failure);
+        }
+    }
+}
+
+impl<F, T, E> Future for GroupChild<F, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = Result<T, InGroup>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let future = this
+            .future
+            .as_mut()
+            .as_pin_mut()
+            .expect("asyncio: a task group child was polled after it finished");
+        let (value, mut failure) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(value))) => (Some(value), None),
+            Ok(Poll::Ready(Err(error))) => (None, Some(Failure::Error(error))),
+            Err(payload) => (None, Some(Failure::Panic(Panic::new(payload)))),
+        };
+        // The child's future is dropped before the group hears of it: a
+        // joined group's children have run their destructors. A panic there
+        // is the child's panic.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+            let panic = Failure::Panic(Panic::new(payload));
+            match failure {
+                // The first panic is the child's; this one goes to the
+                // group as well, which reports it as a second panic.
+                Some(Failure::Panic(_)) => {
+                    this.group.finish(*this.index, failure);
+                    return Poll::Ready(Err(InGroup));
+                }
+                _ => failure = Some(panic),
+            }
+        }
+        let failed = failure.is_some();
+        this.group.finish(*this.index, failure);
+        match value {
+            Some(value) if !failed => Poll::Ready(Ok(value)),
+            _ => Poll::Ready(Err(InGroup)),
+        }
+    }
+}
+
+/// asyncio's `TaskGroup`: children that are joined together, where the
+/// first failure cancels every other child (and the body of a
+/// [scoped](TaskGroup::run) group), and every error comes back in one
+/// [`TaskGroupError`].
+///
+/// Two forms:
+///
+/// - **Scoped**, [`run`](TaskGroup::run) (or [`task_group`]): `async with
+///   asyncio.TaskGroup() as tg:`. The group drives the body itself, so it
+///   can cancel the body at its current await point (behaviour 90), and it
+///   returns only once the body and every child have finished.
+/// - **Body-less**: keep a `TaskGroup` in a struct, spawn into it with
+///   [`spawn`](TaskGroup::spawn) / [`try_spawn`](TaskGroup::try_spawn) (or
+///   a [`handle`](TaskGroup::handle)), and [`join`](TaskGroup::join) it:
+///   trio's nursery without a block, `JoinSet`'s place, with the same
+///   error and cancellation rules.
+///
+/// Semantics (asyncio behaviours 87–109):
+///
+/// - **Completion**: the group finishes when the body (if any) has finished
+///   and no child is running, children spawned while the body was finishing
+///   included (87, 99). Every child it cancelled has then actually finished:
+///   its future was dropped (SPEC decision 5).
+/// - **First failure**: a child's `Err` or panic, or the body's `Err` or
+///   panic, starts the cancellation: spawns are refused, and when the
+///   group's owner next runs (the scoped group's future, or
+///   [`join`](TaskGroup::join)) it drops the body at its current await
+///   point and aborts every other child, after the grace period if there is
+///   one (90, 91, 105). As asyncio's cancellation is scheduled, not
+///   immediate, a child already woken in the same tick still runs, and its
+///   failure is collected too. A body-less group that nobody is joining
+///   aborts its children when `join` is called (or when it is dropped). A
+///   child cancelled on its own is not a failure (93).
+/// - **Errors**: every `Err` is collected, those of children finishing
+///   during the cancellation included (92), into one [`TaskGroupError`],
+///   even a single one (91), each naming its origin.
+/// - **Panics** (SPEC decision 6): once every child has finished, the first
+///   panic is resumed in the caller; the errors collected meanwhile, and
+///   any later panic, go to the
+///   [unobserved-error hook](crate::set_unobserved_error_hook) (95, 109).
+/// - **[`cancel`](TaskGroupHandle::cancel)** (3.15, 108): cancels the
+///   children and the body; the group ends without an error of its own.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let outcome = asyncio::task_group(|tg| async move {
+///     let a = tg.spawn(async { 1 }).unwrap();
+///     let b = tg.spawn(async {
+///         asyncio::sleep(Duration::from_secs(1)).await;
+///         2
+///     }).unwrap();
+///     Ok::<_, &str>((a, b))
+/// })
+/// .await;
+/// // The group waited for both children: their tasks are done.
+/// let (a, b) = outcome.unwrap().unwrap();
+/// assert_eq!((a.await.unwrap(), b.await.unwrap()), (1, 2));
+/// # }
+/// ```
+///
+/// The first failure cancels the others:
+///
+/// ```
+/// use std::time::Duration;
+/// use asyncio::Origin;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let error = asyncio::task_group(|tg| async move {
+///     let failing = tg.try_spawn(async { Err::<(), _>("boom") }).unwrap();
+///     tg.try_spawn(async {
+///         asyncio::sleep(Duration::from_secs(60)).await; // cancelled
+///         Ok(())
+///     }).unwrap();
+///     asyncio::sleep(Duration::from_secs(60)).await; // the body is cancelled here
+///     unreachable!("the body is dropped at its await");
+///     # #[allow(unreachable_code)]
+///     Ok(())
+/// })
+/// .await
+/// .unwrap_err();
+/// assert_eq!(error.len(), 1);
+/// assert!(matches!(error.first(), (Origin::Child(_), &"boom")));
+/// # }
+/// ```
+///
+/// The body-less form:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let group = asyncio::TaskGroup::<&str>::new();
+/// for n in 0..3 {
+///     group.try_spawn(async move { if n == 1 { Err("one") } else { Ok(n) } }).unwrap();
+/// }
+/// let error = group.join().await.unwrap_err();
+/// assert_eq!(error.iter().map(|(_, e)| *e).collect::<Vec<_>>(), ["one"]);
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// | asyncio | crate |
+/// | --- | --- |
+/// | `async with asyncio.TaskGroup() as tg:` body | `asyncio::task_group(\|tg\| async move { body; Ok(value) }).await` |
+/// | `tg.create_task(coro)` | `tg.spawn(fut)`, or `tg.try_spawn(fut)` for a future returning `Result` |
+/// | `ExceptionGroup` of the errors | `Err(TaskGroupError<E>)`, iterated |
+/// | `tg.cancel()` (3.15) | `tg.cancel()`: the group ends with `Ok(None)` if the body was cancelled |
+/// | `except* ValueError` | iterate the [`TaskGroupError`] and match each error |
+///
+/// The differences:
+/// 1. Cancelling is an abort: a child or the body is dropped at its await
+///    point and cannot clean up asynchronously. For that, children watch
+///    [`TaskGroupHandle::token`] and the group gives them a grace period
+///    ([`with_grace`](TaskGroup::with_grace)). The body is dropped at once
+///    (it runs in the caller's task; its clean-up is its destructors).
+/// 2. A child's failure belongs to the group: the child's [`Task`] ends
+///    `Err(TaskError::Failed(InGroup))`, and the error is in the group's
+///    [`TaskGroupError`]. In asyncio, code awaiting the failed child inside
+///    the group is cancelled first, so it never sees the error either.
+/// 3. Spawning while the group shuts down returns an already-cancelled
+///    task instead of raising (asyncio 3.13 raises "is shutting down";
+///    3.14 returns a cancelled task, behaviour 107); spawning on a finished
+///    group is [`SpawnError`] (asyncio's "is finished"). A group cannot be
+///    used before it is entered or entered twice (88, 89): the handle exists
+///    only while the group does, and `run` consumes it.
+/// 4. A panic (asyncio's `KeyboardInterrupt`/`SystemExit`), in the body or
+///    in a child, cancels and joins the others, then resumes in the caller
+///    (95); asyncio lets a child's escape the loop (96, a bug). Other
+///    errors go to the hook instead of vanishing (109).
+/// 5. Behaviours 100–104 (swallowed cancellations, `cancelling()` counts)
+///    cannot arise: a dropped body cannot swallow its cancellation.
+/// 6. Cancelling the caller (dropping the group's future) aborts the body
+///    and children but cannot wait for them (drop cannot await). asyncio
+///    waits (94). Call [`cancel`](TaskGroupHandle::cancel) and await the
+///    group to wait.
+///
+/// # Cancellation
+///
+/// | situation | asyncio | trio nursery | crate |
+/// | --- | --- | --- | --- |
+/// | the awaiting future is dropped | children cancelled and awaited; `CancelledError` propagates (94) | the scope's cancellation reaches every child; the nursery waits | the body is dropped, every child aborted (each stops at its next await point, after the drop returned); errors already collected, and later ones, go to the hook |
+/// | a child fails | every other child and the body cancelled; `ExceptionGroup` (90) | the same; `ExceptionGroup` | the same: children aborted (after the grace period), the body dropped, `Err(TaskGroupError)` once all have finished |
+/// | a child is cancelled | not an error; the group carries on (93) | n/a: no per-task cancel | the same: not an error; its task ends `Cancelled` |
+/// | a child panics | `KeyboardInterrupt` escapes the loop (96) | raised in the nursery's task | every other child and the body cancelled and joined; then the panic resumes in the caller; other errors go to the hook |
+/// | the body fails | children cancelled; the error is in the group (91) | the same | the same |
+/// | `cancel()` | children and body cancelled; no error (108) | `nursery.cancel_scope.cancel()`: no error | the same: `Ok(None)` if the body was cancelled (`Ok(Some(v))` if it had returned), or the errors the children returned |
+/// | a timeout around the group | the body is cancelled, the group cancels and awaits its children, then `TimeoutError` (79) | `move_on_after` / `fail_after` | [`wait_for`](crate::wait_for) / [`timeout`](fn@crate::timeout) drop the group's future: as the first row (children aborted, not awaited), then `Err(TimeoutError)` |
+/// | the owner/handle is dropped | n/a | n/a | dropping a handle changes nothing; dropping a body-less `TaskGroup` is the first row |
+/// | the runtime shuts down | tasks cancelled | n/a | children dropped by the runtime (their tasks end `Cancelled`); the group's future is dropped with its task |
+///
+/// # Panics
+///
+/// Spawning outside a tokio runtime panics at the caller's line. A panic of
+/// the body or of a child is resumed in the caller, after the others have
+/// finished.
+#[must_use = "a task group does nothing unless it is run or joined"]
+pub struct TaskGroup<E = Infallible> {
+    handle: TaskGroupHandle<E>,
+    grace: Option<Duration>,
+    /// The group was moved into `run` or `join`: its drop does nothing.
+    consumed: bool,
+}
+
+impl<E> fmt::Debug for TaskGroup<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("core", &self.handle.core)
+            .field("grace", &self.grace)
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug + Send + 'static> Default for TaskGroup<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
+    /// An empty, open group.
+    pub fn new() -> Self {
+        Self {
+            handle: TaskGroupHandle {
+                core: Arc::new(GroupCore::new(TaskId::next(), report_unobserved::<E>)),
+                token: CancellationToken::new(),
+            },
+            grace: None,
+            consumed: false,
+        }
+    }
+
+    /// Cancels cooperatively: when the group starts cancelling, it first
+    /// cancels its [token](TaskGroupHandle::token), which the children can
+    /// watch to stop on their own and clean up asynchronously, and aborts
+    /// only those still running `grace` later. It still returns only once
+    /// every child has finished. The body of a scoped group is dropped at
+    /// once. The grace period runs while the group is awaited (`run`'s
+    /// future, or [`join`](TaskGroup::join)); dropping the group aborts at
+    /// once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let group = asyncio::TaskGroup::<&str>::new().with_grace(Duration::from_secs(1));
+    /// let token = group.handle().token();
+    /// let polite = group.spawn(async move {
+    ///     token.cancelled().await;
+    ///     asyncio::sleep(Duration::from_millis(10)).await; // async clean-up
+    ///     "cleaned up"
+    /// }).unwrap();
+    /// group.try_spawn(async { Err::<(), _>("boom") }).unwrap();
+    /// assert!(group.join().await.is_err());
+    /// assert_eq!(polite.await.unwrap(), "cleaned up");
+    /// # }
+    /// ```
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// A handle to spawn into the group, cancel it, or watch its token.
+    pub fn handle(&self) -> TaskGroupHandle<E> {
+        self.handle.clone()
+    }
+
+    /// Spawns a plain future as a child: [`TaskGroupHandle::spawn`].
+    ///
+    /// # Errors
+    ///
+    /// Never, while you hold the group (it cannot have finished); the
+    /// `Result` is the handle's.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Result<Task<F::Output, InGroup>, SpawnError<F>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Spawns a fallible future as a child: [`TaskGroupHandle::try_spawn`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn try_spawn<F, T>(&self, future: F) -> Result<Task<T, InGroup>, SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.try_spawn(future)
+    }
+
+    /// Cancels the group: [`TaskGroupHandle::cancel`].
+    pub fn cancel(&self) -> bool {
+        self.handle.cancel()
+    }
+
+    /// Waits until every child has finished, children spawned meanwhile
+    /// included, with the semantics of the group (the first failure cancels
+    /// the others). `Ok(())` if no child failed (also after
+    /// [`cancel`](TaskGroup::cancel): call it, then `join`, to cancel and
+    /// wait).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskGroupError`] with every child's error.
+    ///
+    /// # Panics
+    ///
+    /// A child's panic is resumed here, once every other child has
+    /// finished.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future drops the group, which aborts
+    /// every child still running.
+    pub fn join(mut self) -> GroupJoin<E> {
+        self.consumed = true;
+        GroupJoin {
+            owner: Owner::new(self.handle.clone(), self.grace),
+        }
+    }
+
+    /// Runs `body` as the group's body: asyncio's `async with
+    /// asyncio.TaskGroup() as tg:`. The body gets a [`TaskGroupHandle`] to
+    /// spawn children; the group drives the body itself (it is polled in
+    /// the caller's task, so it need not be `Send` or `'static`), cancels it
+    /// at its current await point on the first failure, and returns once
+    /// the body and every child have finished.
+    ///
+    /// The output is `Ok(Some(value))` if the body returned `Ok(value)` and
+    /// nothing failed; `Ok(None)` if the body was cancelled by
+    /// [`cancel`](TaskGroupHandle::cancel); `Err` with every error
+    /// otherwise (the body's `Err` included, behaviour 91).
+    ///
+    /// # Panics
+    ///
+    /// A panic of the body or of a child is resumed once every child has
+    /// finished.
+    pub fn run<B, Fut, R>(mut self, body: B) -> GroupRun<Fut, E>
+    where
+        B: FnOnce(TaskGroupHandle<E>) -> Fut,
+        Fut: Future<Output = Result<R, E>>,
+    {
+        self.consumed = true;
+        let body = body(self.handle.clone());
+        GroupRun {
+            body: Some(body),
+            value: None,
+            owner: Owner::new(self.handle.clone(), self.grace),
+        }
+    }
+}
+
+impl<E> Drop for TaskGroup<E> {
+    fn drop(&mut self) {
+        if !self.consumed {
+            self.handle.core.abandon();
+        }
+    }
+}
+
+/// Runs `body` in a new [`TaskGroup`]: `TaskGroup::new().run(body)`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let sum = asyncio::task_group(|tg| async move {
+///     let tasks: Vec<_> = (1..=3).map(|n| tg.spawn(async move { n * 10 }).unwrap()).collect();
+///     let mut sum = 0;
+///     for task in tasks {
+///         sum += task.await.unwrap();
+///     }
+///     Ok::<_, std::convert::Infallible>(sum)
+/// })
+/// .await;
+/// assert_eq!(sum.unwrap(), Some(60));
+/// # }
+/// ```
+pub fn task_group<E, B, Fut, R>(body: B) -> GroupRun<Fut, E>
+where
+    E: fmt::Debug + Send + 'static,
+    B: FnOnce(TaskGroupHandle<E>) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+{
+    TaskGroup::new().run(body)
+}
+
+/// The owner's side of a group, shared by the scoped and the body-less
+/// futures: the grace period, and what happens when it finishes or is
+/// dropped.
+struct Owner<E> {
+    handle: TaskGroupHandle<E>,
+    grace: Option<Duration>,
+    grace_deadline: Option<Instant>,
+    timer: Timer,
+    token_cancelled: bool,
+    aborted: bool,
+    finished: bool,
+}
+
+impl<E> Owner<E> {
+    fn new(handle: TaskGroupHandle<E>, grace: Option<Duration>) -> Self {
+        Self {
+            handle,
+            grace,
+            grace_deadline: None,
+            timer: Timer::default(),
+            token_cancelled: false,
+            aborted: false,
+            finished: false,
+        }
+    }
+
+    /// While cancelling: cancels the token once, and aborts the children,
+    /// at once or, with a grace period, when it ends.
+    fn poll_cancelling(&mut self, cx: &mut Context<'_>) {
+        if self.aborted {
+            return;
+        }
+        if !self.token_cancelled {
+            self.token_cancelled = true;
+            self.handle.token.cancel();
+        }
+        if let Some(grace) = self.grace {
+            let deadline = *self
+                .grace_deadline
+                .get_or_insert_with(|| Instant::now() + grace);
+            if !self.timer.poll_expired(Some(deadline), 0, cx) {
+                return;
+            }
+        }
+        self.aborted = true;
+        self.handle.core.abort_all();
+    }
+
+    /// The group finished: resume its first panic (after reporting the
+    /// errors nobody will see then), or return its errors. `Ok` says
+    /// whether the group was cancelled.
+    fn finish(&mut self, joined: Joined<E>) -> Result<bool, TaskGroupError<E>> {
+        self.finished = true;
+        if let Some((_, panic)) = joined.panic {
+            for (origin, error) in joined.errors {
+                self.handle.core.report(origin, Failure::Error(error));
+            }
+            panic.resume();
+        }
+        if joined.errors.is_empty() {
+            Ok(joined.cancelled)
+        } else {
+            Err(TaskGroupError {
+                errors: joined.errors,
+            })
+        }
+    }
+}
+
+impl<E> Drop for Owner<E> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.handle.core.abandon();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a scoped group: [`TaskGroup::run`], [`task_group`].
+    ///
+    /// Dropping it before it completes drops the body and aborts every
+    /// child (they stop at their next await point, after the drop
+    /// returned); the errors collected, and those still to come, go to the
+    /// [unobserved-error hook](crate::set_unobserved_error_hook).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct GroupRun<Fut: Future, E> {
+        #[pin]
+        body: Option<Fut>,
+        value: Option<<Fut as Future>::Output>,
+        owner: Owner<E>,
+    }
+}
+
+impl<Fut: Future, E> fmt::Debug for GroupRun<Fut, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupRun")
+            .field("body_running", &self.body.is_some())
+            .field("core", &self.owner.handle.core)
+            .finish()
+    }
+}
+
+impl<Fut, R, E> Future for GroupRun<Fut, E>
+where
+    Fut: Future<Output = Result<R, E>>,
+{
+    type Output = Result<Option<R>, TaskGroupError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let body_done = this.body.is_none();
+            let cancelling = match this.owner.handle.core.poll_join(cx, body_done) {
+                JoinPoll::Ready(joined) => {
+                    let cancelled = this.owner.finish(joined)?;
+                    let value = match this.value.take() {
+                        Some(Ok(value)) => Some(value),
+                        _ => None,
+                    };
+                    debug_assert!(value.is_some() || cancelled);
+                    return Poll::Ready(Ok(value));
+                }
+                JoinPoll::Pending { cancelling } => cancelling,
+            };
+            if cancelling {
+                this.owner.poll_cancelling(cx);
+                if this.body.is_some() {
+                    // The body is cancelled at its current await point.
+                    if let Err(payload) =
+                        catch_unwind(AssertUnwindSafe(|| this.body.as_mut().set(None)))
+                    {
+                        this.owner
+                            .handle
+                            .core
+                            .fail_body(Failure::Panic(Panic::new(payload)));
+                    }
+                    continue;
+                }
+                return Poll::Pending;
+            }
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
+                return Poll::Pending;
+            };
+            let outcome = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(outcome)) => Ok(outcome),
+                Err(payload) => Err(payload),
+            };
+            this.body.set(None);
+            match outcome {
+                Ok(Ok(value)) => *this.value = Some(Ok(value)),
+                Ok(Err(error)) => this.owner.handle.core.fail_body(Failure::Error(error)),
+                Err(payload) => this
+                    .owner
+                    .handle
+                    .core
+                    .fail_body(Failure::Panic(Panic::new(payload))),
+            }
+        }
+    }
+}
+
+/// The future of [`TaskGroup::join`].
+///
+/// Dropping it before it completes aborts every child still running (they
+/// stop at their next await point); the errors go to the
+/// [unobserved-error hook](crate::set_unobserved_error_hook).
+#[must_use = "futures do nothing unless polled"]
+pub struct GroupJoin<E> {
+    owner: Owner<E>,
+}
+
+impl<E> fmt::Debug for GroupJoin<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupJoin")
+            .field("core", &self.owner.handle.core)
+            .finish()
+    }
+}
+
+impl<E> Future for GroupJoin<E> {
+    type Output = Result<(), TaskGroupError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let owner = &mut self.owner;
+        match owner.handle.core.poll_join(cx, true) {
+            JoinPoll::Ready(joined) => Poll::Ready(owner.finish(joined).map(|_| ())),
+            JoinPoll::Pending { cancelling } => {
+                if cancelling {
+                    owner.poll_cancelling(cx);
+                }
+                Poll::Pending
+            }
+        }
+    }
+}

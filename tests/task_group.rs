@@ -1,0 +1,678 @@
+//! `TaskGroup`: asyncio's TaskGroup semantics (behaviours 87–109), in both
+//! forms (scoped `run` / `task_group`, and the body-less group that is
+//! joined), on tokio tasks. Timed tests use the paused clock.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use asyncio::{Origin, TaskError, TaskGroup, TaskGroupError};
+use common::{DropFlag, HookCapture, Reached};
+
+const SEC: Duration = Duration::from_secs(1);
+
+/// A log of events, to check what ran and in which order.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, event: impl Into<String>) {
+        self.0.lock().unwrap().push(event.into());
+    }
+    fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+fn messages<E: Copy>(error: &TaskGroupError<E>) -> Vec<E> {
+    error.iter().map(|(_, error)| *error).collect()
+}
+
+// ---------------------------------------------------------------- the basics
+
+#[tokio::test(start_paused = true)]
+async fn leaving_the_body_waits_for_every_child_and_results_can_be_read() {
+    // Behaviour 87.
+    let (a, b) = asyncio::task_group(|tg| async move {
+        let a = tg.spawn(async {
+            asyncio::sleep(SEC).await;
+            1
+        });
+        let b = tg.spawn(async {
+            asyncio::sleep(2 * SEC).await;
+            2
+        });
+        Ok::<_, &str>((a.unwrap(), b.unwrap()))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(a.is_done() && b.is_done(), "both children finished");
+    assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn children_start_when_spawned_not_when_the_body_awaits() {
+    let started = Reached::new();
+    asyncio::task_group(|tg| {
+        let started = started.clone();
+        async move {
+            let seen = started.clone();
+            tg.spawn(async move { seen.hit() }).unwrap();
+            asyncio::sleep(SEC).await;
+            assert!(started.reached(), "the child ran while the body slept");
+            Ok::<_, &str>(())
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn four_children_two_fail_at_the_same_tick_the_others_and_the_body_are_cancelled() {
+    // The case (behaviours 90, 92): a finishes, b and c fail at the
+    // same tick while d sleeps; the group ends with errors b and c, d is
+    // cancelled, and the body is cancelled at its await.
+    let body_cancelled = DropFlag::new();
+    let d_dropped = DropFlag::new();
+    let log = Log::default();
+    let (tasks_tx, tasks_rx) = std::sync::mpsc::channel();
+    let error = asyncio::task_group(|tg| {
+        let guard = body_cancelled.guard();
+        let d_guard = d_dropped.guard();
+        let log = log.clone();
+        async move {
+            let a = tg.try_spawn(async { Ok::<_, &str>("a") }).unwrap();
+            let b = tg
+                .try_spawn(async {
+                    asyncio::sleep(SEC).await;
+                    Err::<&str, _>("b failed")
+                })
+                .unwrap();
+            let c = tg
+                .try_spawn(async {
+                    asyncio::sleep(SEC).await;
+                    Err::<&str, _>("c failed")
+                })
+                .unwrap();
+            let d = tg
+                .try_spawn(async move {
+                    let _guard = d_guard;
+                    asyncio::sleep(60 * SEC).await;
+                    Ok::<_, &str>("d")
+                })
+                .unwrap();
+            tasks_tx.send((a, b, c, d)).unwrap();
+            asyncio::sleep(30 * SEC).await;
+            log.push("the body went on after the failures");
+            drop(guard);
+            Ok(())
+        }
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&error), ["b failed", "c failed"]);
+    assert!(error
+        .iter()
+        .all(|(origin, _)| matches!(origin, Origin::Child(_))));
+    assert!(body_cancelled.dropped());
+    assert!(log.events().is_empty(), "{:?}", log.events());
+    assert!(d_dropped.dropped(), "d was cancelled and has finished");
+    let (a, b, c, d) = tasks_rx.recv().unwrap();
+    assert_eq!(a.await.unwrap(), "a");
+    assert!(matches!(b.await, Err(TaskError::Failed(asyncio::InGroup))));
+    assert!(matches!(c.await, Err(TaskError::Failed(asyncio::InGroup))));
+    assert!(matches!(d.await, Err(TaskError::Cancelled)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_error_cancels_the_children_and_is_grouped_even_alone() {
+    // Behaviour 91.
+    let child_dropped = DropFlag::new();
+    let error = asyncio::task_group(|tg| {
+        let guard = child_dropped.guard();
+        async move {
+            tg.spawn(async move {
+                let _guard = guard;
+                asyncio::sleep(60 * SEC).await;
+            })
+            .unwrap();
+            asyncio::sleep(SEC).await;
+            Err::<(), _>("the body failed")
+        }
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(error.len(), 1);
+    assert_eq!(error.first(), (Origin::Body, &"the body failed"));
+    assert!(child_dropped.dropped());
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_of_children_finishing_during_the_cancellation_are_collected() {
+    // Behaviour 92: a child that fails while the group cancels (here, in
+    // its grace period) adds its error.
+    let group = TaskGroup::<&str>::new().with_grace(10 * SEC);
+    let token = group.handle().token();
+    group
+        .try_spawn(async move {
+            token.cancelled().await;
+            asyncio::sleep(SEC).await;
+            Err::<(), _>("failed while cleaning up")
+        })
+        .unwrap();
+    group
+        .try_spawn(async {
+            asyncio::sleep(SEC).await;
+            Err::<(), _>("first")
+        })
+        .unwrap();
+    let error = group.join().await.unwrap_err();
+    assert_eq!(messages(&error), ["first", "failed while cleaning up"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_cancelled_on_its_own_is_not_an_error() {
+    // Behaviour 93.
+    let value = asyncio::task_group(|tg| async move {
+        let sleeper = tg.spawn(asyncio::sleep(60 * SEC)).unwrap();
+        let worker = tg
+            .spawn(async {
+                asyncio::sleep(SEC).await;
+                7
+            })
+            .unwrap();
+        assert!(sleeper.cancel());
+        assert!(matches!(sleeper.await, Err(TaskError::Cancelled)));
+        Ok::<_, &str>(worker.await.unwrap())
+    })
+    .await;
+    assert_eq!(value.unwrap(), Some(7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn children_and_grandchildren_spawned_while_the_body_exits_are_waited_for() {
+    // Behaviour 99.
+    let finished = Arc::new(AtomicUsize::new(0));
+    asyncio::task_group(|tg| {
+        let finished = finished.clone();
+        async move {
+            let inner = tg.clone();
+            tg.spawn(async move {
+                asyncio::sleep(SEC).await;
+                let grandchild = finished.clone();
+                inner
+                    .spawn(async move {
+                        asyncio::sleep(SEC).await;
+                        grandchild.fetch_add(1, Ordering::SeqCst);
+                    })
+                    .unwrap();
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+            Ok::<_, &str>(()) // the body returns at once
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(finished.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_child_failing_right_after_spawn_cancels_the_body_at_its_next_await() {
+    // Behaviour 105.
+    let log = Log::default();
+    let error = asyncio::task_group(|tg| {
+        let log = log.clone();
+        async move {
+            tg.try_spawn(async { Err::<(), _>("at once") }).unwrap();
+            log.push("before the await");
+            tokio::task::yield_now().await;
+            asyncio::sleep(SEC).await;
+            log.push("after the await");
+            Ok(())
+        }
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&error), ["at once"]);
+    assert_eq!(log.events(), ["before the await"]);
+}
+
+// ------------------------------------------------------------------ spawning
+
+#[tokio::test(start_paused = true)]
+async fn spawning_while_shutting_down_returns_an_already_cancelled_task() {
+    // Behaviours 88 and 107: the future is dropped unpolled, nothing leaks.
+    let group = TaskGroup::<&str>::new();
+    let handle = group.handle();
+    group.try_spawn(async { Err::<(), _>("boom") }).unwrap();
+    tokio::task::yield_now().await;
+    assert!(handle.is_cancelling());
+    let polled = Reached::new();
+    let dropped = DropFlag::new();
+    let late = {
+        let polled = polled.clone();
+        let guard = dropped.guard();
+        handle
+            .spawn(async move {
+                let _guard = guard;
+                polled.hit();
+            })
+            .expect("shutting down is not an error")
+    };
+    assert!(dropped.dropped(), "the refused future was dropped at once");
+    assert!(matches!(late.await, Err(TaskError::Cancelled)));
+    assert!(!polled.reached());
+    assert_eq!(messages(&group.join().await.unwrap_err()), ["boom"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawning_on_a_finished_group_is_a_typed_error_with_the_future() {
+    // Behaviour 88 ("is finished").
+    let group = TaskGroup::<&str>::new();
+    let handle = group.handle();
+    group.join().await.unwrap();
+    let error = handle.spawn(async { 5 }).unwrap_err();
+    assert_eq!(error.to_string(), "task group is finished");
+    assert_eq!(error.into_inner().await, 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawning_on_a_dropped_group_is_a_typed_error() {
+    let group = TaskGroup::<&str>::new();
+    let handle = group.handle();
+    drop(group);
+    assert!(handle.spawn(async {}).is_err());
+}
+
+#[test]
+#[should_panic(expected = "outside a tokio runtime")]
+fn spawning_outside_a_runtime_panics_at_the_callers_line() {
+    let group = TaskGroup::<&str>::new();
+    let _ = group.spawn(async {});
+}
+
+// ------------------------------------------------------------------ cancel()
+
+#[tokio::test(start_paused = true)]
+async fn cancel_from_the_body_cancels_children_and_body_and_ends_without_error() {
+    // Behaviour 108.
+    let child_dropped = DropFlag::new();
+    let log = Log::default();
+    let outcome = asyncio::task_group(|tg| {
+        let guard = child_dropped.guard();
+        let log = log.clone();
+        async move {
+            tg.spawn(async move {
+                let _guard = guard;
+                asyncio::sleep(60 * SEC).await;
+            })
+            .unwrap();
+            assert!(tg.cancel());
+            assert!(!tg.cancel(), "idempotent");
+            asyncio::sleep(SEC).await;
+            log.push("the body went on");
+            Ok::<_, &str>(1)
+        }
+    })
+    .await;
+    assert_eq!(outcome.unwrap(), None);
+    assert!(child_dropped.dropped());
+    assert!(log.events().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_from_a_child_or_from_outside_ends_the_group_without_error() {
+    let outcome = asyncio::task_group(|tg| async move {
+        let canceller = tg.clone();
+        tg.spawn(async move {
+            asyncio::sleep(SEC).await;
+            canceller.cancel();
+        })
+        .unwrap();
+        asyncio::sleep(60 * SEC).await;
+        Ok::<_, &str>(())
+    })
+    .await;
+    assert_eq!(outcome.unwrap(), None);
+
+    let group = TaskGroup::<&str>::new();
+    let outside = group.handle();
+    group.spawn(asyncio::sleep(60 * SEC)).unwrap();
+    let stopper = tokio::spawn(async move {
+        asyncio::sleep(SEC).await;
+        outside.cancel()
+    });
+    group.join().await.unwrap();
+    assert!(stopper.await.unwrap());
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_and_join_waits_until_every_child_has_finished() {
+    // SPEC decision 5: the async cancel-and-join of the body-less form.
+    let dropped = DropFlag::new();
+    let group = TaskGroup::<&str>::new();
+    let guard = dropped.guard();
+    group
+        .spawn(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+        })
+        .unwrap();
+    group.cancel();
+    group.join().await.unwrap();
+    assert!(dropped.dropped());
+}
+
+// ------------------------------------------------------------------- panics
+
+#[tokio::test(start_paused = true)]
+async fn a_child_panic_cancels_and_joins_the_others_then_resumes_in_the_caller() {
+    // Behaviour 95 (and 96 done right), SPEC decision 6, behaviour 109: the
+    // errors collected while the others finish go to the hook.
+    let hook = HookCapture::install();
+    let sibling_dropped = DropFlag::new();
+    let guard = sibling_dropped.guard();
+    let run = TaskGroup::new().with_grace(10 * SEC).run(|tg| async move {
+        let token = tg.token();
+        tg.try_spawn(async move {
+            token.cancelled().await;
+            Err::<(), _>("an error beside the panic")
+        })
+        .unwrap();
+        tg.try_spawn(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+            Ok(())
+        })
+        .unwrap();
+        tg.try_spawn(async {
+            asyncio::sleep(SEC).await;
+            panic!("the child panicked");
+            #[allow(unreachable_code)] // the future's output type
+            Ok(())
+        })
+        .unwrap();
+        Ok::<_, &str>(())
+    });
+    let outcome = tokio::spawn(run).await;
+    let panic = outcome.unwrap_err().into_panic();
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the child panicked"));
+    assert!(sibling_dropped.dropped(), "the sibling was joined first");
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].ends_with("nobody observed its error: \"an error beside the panic\""));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_panic_cancels_and_joins_the_children_then_resumes() {
+    let child_dropped = DropFlag::new();
+    let guard = child_dropped.guard();
+    let outcome = tokio::spawn(asyncio::task_group(|tg| async move {
+        tg.spawn(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+        })
+        .unwrap();
+        asyncio::sleep(SEC).await;
+        if true {
+            panic!("the body panicked");
+        }
+        Ok::<_, &str>(())
+    }))
+    .await;
+    let panic = outcome.unwrap_err().into_panic();
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the body panicked"));
+    assert!(child_dropped.dropped());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_panic_goes_to_the_hook() {
+    let hook = HookCapture::install();
+    let outcome = tokio::spawn(asyncio::task_group(|tg| async move {
+        for n in 0..2 {
+            tg.spawn(async move {
+                asyncio::sleep(SEC).await;
+                panic!("panic {n}");
+            })
+            .unwrap();
+        }
+        Ok::<_, &str>(())
+    }))
+    .await;
+    assert!(outcome.unwrap_err().is_panic());
+    assert_eq!(hook.reports().len(), 1, "{:?}", hook.reports());
+}
+
+// ----------------------------------------------------- dropping, timeouts
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_group_future_aborts_the_body_and_the_children() {
+    // The awaiting future is dropped: drop cannot wait, so children are
+    // aborted and stop at their next await point.
+    let hook = HookCapture::install();
+    let child_dropped = DropFlag::new();
+    let body_dropped = DropFlag::new();
+    let run = asyncio::task_group(|tg| {
+        let child_guard = child_dropped.guard();
+        let body_guard = body_dropped.guard();
+        async move {
+            let _body_guard = body_guard;
+            tg.try_spawn(async {
+                asyncio::sleep(SEC).await;
+                Err::<(), _>("failed after the drop")
+            })
+            .unwrap();
+            tg.spawn(async move {
+                let _guard = child_guard;
+                asyncio::sleep(60 * SEC).await;
+            })
+            .unwrap();
+            asyncio::sleep(60 * SEC).await;
+            Ok::<_, &str>(())
+        }
+    });
+    let mut run = Box::pin(run);
+    assert!(futures::poll!(&mut run).is_pending());
+    drop(run);
+    assert!(body_dropped.dropped());
+    asyncio::sleep(2 * SEC).await;
+    assert!(child_dropped.dropped());
+    // The failing child was aborted before it failed: nothing to report.
+    assert!(hook.reports().is_empty(), "{:?}", hook.reports());
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_collected_before_the_group_is_dropped_go_to_the_hook() {
+    let hook = HookCapture::install();
+    let group = TaskGroup::<&str>::new();
+    group
+        .try_spawn(async { Err::<(), _>("collected") })
+        .unwrap();
+    asyncio::sleep(SEC).await;
+    drop(group);
+    assert_eq!(hook.reports().len(), 1, "{:?}", hook.reports());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_around_the_group_cancels_the_body_and_children() {
+    // Behaviour 79, with the crate's drop: children are aborted, then
+    // `TimeoutError`.
+    let child_dropped = DropFlag::new();
+    let guard = child_dropped.guard();
+    let outcome = asyncio::wait_for(
+        asyncio::task_group(|tg| async move {
+            tg.spawn(async move {
+                let _guard = guard;
+                asyncio::sleep(60 * SEC).await;
+            })
+            .unwrap();
+            asyncio::sleep(60 * SEC).await;
+            Ok::<_, &str>(())
+        }),
+        SEC,
+    )
+    .await;
+    assert_eq!(outcome.unwrap_err(), asyncio::TimeoutError);
+    tokio::task::yield_now().await;
+    assert!(child_dropped.dropped());
+}
+
+// ------------------------------------------------------------------ nesting
+
+#[tokio::test(start_paused = true)]
+async fn nested_groups_nest_their_error_groups() {
+    // Behaviour 98: the inner group fails first; its group is one member
+    // of the outer group.
+    #[derive(Debug)]
+    enum Nested {
+        Leaf(&'static str),
+        Group(TaskGroupError<Nested>),
+    }
+    let error = asyncio::task_group(|outer| async move {
+        outer
+            .try_spawn(async {
+                asyncio::sleep(60 * SEC).await;
+                Ok(())
+            })
+            .unwrap();
+        asyncio::task_group(|inner| async move {
+            inner
+                .try_spawn(async { Err::<(), _>(Nested::Leaf("inner child")) })
+                .unwrap();
+            asyncio::sleep(60 * SEC).await;
+            Ok(())
+        })
+        .await
+        .map_err(Nested::Group)?;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(error.len(), 1);
+    let (origin, Nested::Group(inner)) = error.first() else {
+        panic!("the outer group holds the inner group: {error:?}");
+    };
+    assert_eq!(origin, Origin::Body);
+    assert!(matches!(
+        inner.first(),
+        (Origin::Child(_), Nested::Leaf("inner child"))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outer_failure_cancels_the_inner_body() {
+    // Behaviour 98, second half: the outer group holds only the original
+    // error.
+    let inner_dropped = DropFlag::new();
+    let guard = inner_dropped.guard();
+    let error = asyncio::task_group(|outer| async move {
+        outer
+            .try_spawn(async {
+                asyncio::sleep(SEC).await;
+                Err::<(), _>("outer child")
+            })
+            .unwrap();
+        asyncio::task_group(|inner| async move {
+            inner
+                .spawn(async move {
+                    let _guard = guard;
+                    asyncio::sleep(60 * SEC).await;
+                })
+                .unwrap();
+            asyncio::sleep(60 * SEC).await;
+            Ok::<_, &str>(())
+        })
+        .await
+        .map_err(|_| "inner group")?;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&error), ["outer child"]);
+    // The inner group was dropped with the outer body: its child is
+    // aborted, and stops at its next await point (drop cannot wait).
+    tokio::task::yield_now().await;
+    assert!(inner_dropped.dropped());
+}
+
+// ------------------------------------------------------------ errors, types
+
+#[tokio::test(start_paused = true)]
+async fn the_group_error_displays_every_error_and_its_source_is_the_first() {
+    let error = TaskGroup::<std::io::Error>::new();
+    error
+        .try_spawn(async { Err::<(), _>(std::io::Error::other("disk full")) })
+        .unwrap();
+    let error = error.join().await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with("unhandled errors in a task group (1): task "),
+        "{text}"
+    );
+    assert!(text.ends_with(": disk full"), "{text}");
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
+    let source = boxed.source().expect("the first error");
+    assert!(source.downcast_ref::<std::io::Error>().is_some());
+}
+
+// --------------------------------------------------------------- at scale
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_100k_children_spawned_from_inside_a_task_joins_them_all() {
+    let done = Arc::new(AtomicUsize::new(0));
+    let count = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let group = TaskGroup::<&str>::new();
+            for _ in 0..100_000 {
+                let done = done.clone();
+                group
+                    .spawn(async move {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    })
+                    .unwrap();
+            }
+            group.join().await.unwrap();
+            done.load(Ordering::SeqCst)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(count, 100_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_among_many_children_cancels_and_joins_the_rest() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let group = TaskGroup::<usize>::new();
+    for n in 0..1_000usize {
+        let counted = Counted(dropped.clone());
+        group
+            .try_spawn(async move {
+                let _counted = counted;
+                if n == 500 {
+                    return Err(n);
+                }
+                std::future::pending::<()>().await;
+                Ok(())
+            })
+            .unwrap();
+    }
+    let error = group.join().await.unwrap_err();
+    assert_eq!(messages(&error), [500]);
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1_000,
+        "every child finished"
+    );
+}
