@@ -80,7 +80,7 @@
 //! | `asyncio.gather(*aws, return_exceptions=True)` | [`gather(aws).return_exceptions()`](Gather::return_exceptions) |
 //! | `asyncio.wait(tasks, timeout, return_when)` | [`wait(&mut set, return_when, timeout)`](wait()) over a [`TaskSet`] |
 //! | `asyncio.as_completed(aws, timeout)` | [`as_completed(aws, timeout)`](as_completed()), a `Stream` |
-//! | `asyncio.sleep(d)` | [`sleep(d)`](sleep) (tokio's) |
+//! | `asyncio.sleep(d)`, `asyncio.sleep(0)` | [`sleep(d)`](sleep()) (tokio's timer); `sleep(Duration::ZERO)` yields once, as `sleep(0)` does |
 //! | `async with asyncio.TaskGroup() as tg:`, `tg.create_task(coro)` | [`task_group(\|tg\| body)`](task_group()), `tg.spawn(fut)`; or a [`TaskGroup`] kept in a struct and [joined](TaskGroup::join) |
 //! | `ExceptionGroup` from a TaskGroup | [`TaskGroupError`], iterated |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
@@ -139,10 +139,9 @@ pub use task_group::{
     TaskGroupHandle,
 };
 pub use timeout::{
-    shield, timeout, timeout_at, wait_for, RescheduleError, Shield, Timeout, TimeoutError,
-    TimeoutHandle,
+    shield, sleep, timeout, timeout_at, wait_for, RescheduleError, Shield, Sleep, Timeout,
+    TimeoutError, TimeoutHandle,
 };
-pub use tokio::time::sleep;
 pub use tokio_util::sync::CancellationToken;
 pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 

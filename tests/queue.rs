@@ -1345,6 +1345,31 @@ fn immediate_shutdown_settles_the_queue_before_an_item_panics_in_drop() {
     );
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn waiting_counts_say_how_many_gets_and_puts_wait() {
+    // Issue 17, point 4: asyncio's `len(q._getters)` / `len(q._putters)`.
+    let queue = Queue::bounded(cap(1));
+    let mut get = Box::pin(queue.get());
+    let mut items = queue.stream();
+    assert!(futures::poll!(&mut get).is_pending());
+    assert!(futures::poll!(items.next()).is_pending());
+    assert_eq!((queue.waiting_getters(), queue.waiting_putters()), (2, 0));
+    queue.put_nowait(1).unwrap();
+    // The get was promised the item and woken: it no longer waits (asyncio
+    // removes a woken getter too). The stream still waits: waiting gets are
+    // served first.
+    assert_eq!(queue.waiting_getters(), 1);
+    assert_eq!(get.await, Ok(1));
+    drop(items);
+    assert_eq!(queue.waiting_getters(), 0);
+    queue.put_nowait(2).unwrap();
+    let mut put = Box::pin(queue.put(3));
+    assert!(futures::poll!(&mut put).is_pending());
+    assert_eq!(queue.waiting_putters(), 1);
+    drop(put);
+    assert_eq!(queue.waiting_putters(), 0);
+}
+
 #[test]
 fn dropping_the_last_handle_drops_buffered_items() {
     let dropped = Arc::new(AtomicUsize::new(0));

@@ -556,3 +556,108 @@ async fn shield_gives_the_task_back() {
     assert_eq!(task.id(), id);
     assert_eq!(task.await.unwrap(), 9);
 }
+
+// ------------------------------------------------------------------ sleep(0)
+
+// Regression (issue 17, point 1): `asyncio::sleep` was tokio's, whose zero
+// duration completes without yielding, so `timeout(0)` did not interrupt
+// `sleep(0)` (behaviour 69) and `sleep(0)` let no other task run.
+#[tokio::test(start_paused = true)]
+async fn timeout_zero_interrupts_sleep_zero() {
+    // Behaviour 69, literally: `async with timeout(0): await sleep(0)`.
+    let outcome = asyncio::timeout(Duration::ZERO)
+        .run(asyncio::sleep(Duration::ZERO))
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    let outcome = asyncio::timeout_at(Instant::now() - SEC)
+        .run(asyncio::sleep(Duration::ZERO))
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sleep_zero_lets_a_waiting_task_run_in_between() {
+    // asyncio's `await asyncio.sleep(0)`: yield to the loop once. On one
+    // worker the other task can only run if this one yields.
+    let ran = Reached::new();
+    let other = {
+        let ran = ran.clone();
+        tokio::spawn(async move { ran.hit() })
+    };
+    asyncio::sleep(Duration::ZERO).await;
+    assert!(ran.reached(), "sleep(0) did not yield");
+    other.await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sleep_zero_lets_a_woken_putter_insert() {
+    // The producer pattern the issue names: a consumer frees a slot, then
+    // `sleep(0)` lets the blocked putter run and insert before it looks.
+    let queue = asyncio::Queue::bounded(1.try_into().unwrap());
+    queue.put_nowait(1).unwrap();
+    let putter = {
+        let queue = queue.clone();
+        tokio::spawn(async move { queue.put(2).await })
+    };
+    asyncio::sleep(Duration::ZERO).await; // the putter blocks
+    assert_eq!(queue.get_nowait(), Ok(1));
+    asyncio::sleep(Duration::ZERO).await; // the woken putter inserts
+    assert_eq!(queue.get_nowait(), Ok(2));
+    putter.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn sleep_with_a_duration_is_tokios_timer() {
+    let start = Instant::now();
+    asyncio::sleep(3 * SEC).await;
+    assert_eq!(start.elapsed(), 3 * SEC);
+}
+
+// ---------------------------------------------- expired deadlines, 53 and 72
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_timeout_still_polls_its_body_once() {
+    // Issue 17, point 2: asyncio enters the block and runs it up to its
+    // first suspension (the deadline fires via call_soon), so a body ready
+    // at its first poll returns its value.
+    assert_eq!(
+        asyncio::timeout(Duration::ZERO).run(async { 5 }).await,
+        Ok(5)
+    );
+    assert_eq!(
+        asyncio::timeout_at(Instant::now() - SEC)
+            .run(std::future::ready("ready"))
+            .await,
+        Ok("ready")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_zero_on_a_channel_that_holds_its_value_is_a_timeout() {
+    // Behaviour 53 as the crate maps it: only a finished `Task` is an
+    // already-done Future; any other future, even one ready at its first
+    // poll (a oneshot that already holds its value), is a coroutine that
+    // is never started. The README says so.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tx.send(3).unwrap();
+    assert_eq!(
+        asyncio::wait_for(rx, Duration::ZERO).await,
+        Err(TimeoutError)
+    );
+}
+
+#[test]
+fn a_timeout_needs_no_runtime_or_task_to_be_built() {
+    // Behaviour 72's second half does not apply: asyncio needs a running
+    // loop to create a timeout and a current task to enter it; a crate
+    // timeout is built anywhere, and run wherever it is polled.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::NotEntered));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    assert_eq!(runtime.block_on(scope.run(async { 1 })), Ok(1));
+}

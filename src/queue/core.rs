@@ -1328,6 +1328,17 @@ impl<T> QueueCore<T> {
         self.state.lock().capacity
     }
 
+    /// How many gets and streams wait for an item, not yet promised one.
+    pub fn waiting_getters(&self) -> usize {
+        let state = self.state.lock();
+        state.getters.waiting.len() + state.streams.waiting.len()
+    }
+
+    /// How many puts wait for a slot, not yet promised one.
+    pub fn waiting_putters(&self) -> usize {
+        self.state.lock().putters.waiting.len()
+    }
+
     /// The unfinished count (items put and not yet marked done).
     pub fn unfinished(&self) -> usize {
         let state = self.state.lock();

@@ -771,6 +771,38 @@ macro_rules! queue_methods {
                 self.core.capacity()
             }
 
+            /// How many [`get`](Self::get)s, [`get_guarded`](Self::get_guarded)s
+            /// and [streams](Self::stream) are waiting for an item: asyncio's
+            /// `len(q._getters)`. A get that was promised an item and woken,
+            /// but has not run yet, no longer counts (asyncio removes a woken
+            /// getter from `_getters` too). A snapshot, like
+            /// [`qsize`](Self::qsize); it takes the queue's lock.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue: asyncio::", stringify!($name), "<u8> = ", $new, ";")]
+            /// let mut get = Box::pin(queue.get());
+            /// assert!(futures::poll!(&mut get).is_pending());
+            /// assert_eq!(queue.waiting_getters(), 1);
+            /// drop(get);
+            /// assert_eq!(queue.waiting_getters(), 0);
+            /// # }
+            /// ```
+            pub fn waiting_getters(&self) -> usize {
+                self.core.waiting_getters()
+            }
+
+            /// How many [`put`](Self::put)s are waiting for a free slot:
+            /// asyncio's `len(q._putters)`. A put that was promised a slot
+            /// and woken, but has not run yet, no longer counts. A snapshot;
+            /// it takes the queue's lock.
+            pub fn waiting_putters(&self) -> usize {
+                self.core.waiting_putters()
+            }
+
             /// The queue's items as a [`Stream`](futures_core::Stream) that
             /// ends when the queue is shut down and has nothing left for it.
             ///

@@ -4,6 +4,7 @@
 #[doc(hidden)]
 pub mod core;
 mod shield;
+mod sleep;
 mod wait_for;
 
 use std::fmt;
@@ -12,10 +13,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use self::core::{Phase, TimeoutCore};
 pub use self::shield::{shield, Shield};
+pub use self::sleep::{sleep, Sleep};
 pub use self::wait_for::{wait_for, Awaitable, WaitFor};
 use crate::sync::Arc;
 
@@ -309,7 +311,7 @@ impl<F: Future> Future for Scope<F> {
 /// lies in the future.
 #[derive(Default)]
 pub(crate) struct Timer {
-    sleep: Option<Pin<Box<Sleep>>>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     armed: Option<(Instant, u64)>,
 }
 
