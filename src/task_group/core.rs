@@ -350,6 +350,22 @@ impl<E, H: Abort> GroupCore<E, H> {
         deferred.run(self);
     }
 
+    /// The live child at `index` failed, and will [`finish`](Self::finish)
+    /// with a second failure (its destructor panicked after it had failed):
+    /// records the first. Both are kept; neither is lost.
+    pub fn fail_child(&self, index: usize, failure: Failure<E>) {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        let id = match state.slots[index] {
+            Slot::Reserved(id) | Slot::Running(id, _) => id,
+            Slot::Vacant => unreachable!("asyncio: a finished task group child failed"),
+        };
+        state.record(Origin::Child(id), failure, &mut deferred);
+        state.start_cancelling(&mut deferred);
+        drop(state);
+        deferred.run(self);
+    }
+
     /// The body failed or panicked: record it and cancel the children.
     pub fn fail_body(&self, failure: Failure<E>) {
         let mut deferred = Deferred::default();

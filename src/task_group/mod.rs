@@ -363,18 +363,12 @@ where
         };
         // The child's future is dropped before the group hears of it: a
         // joined group's children have run their destructors. A panic there
-        // is the child's panic.
+        // is the child's panic too; a failure before it is kept as well.
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
-            let panic = Failure::Panic(Panic::new(payload));
-            match failure {
-                // The first panic is the child's; this one goes to the
-                // group as well, which reports it as a second panic.
-                Some(Failure::Panic(_)) => {
-                    this.group.finish(*this.index, failure);
-                    return Poll::Ready(Err(InGroup));
-                }
-                _ => failure = Some(panic),
+            if let Some(first) = failure.take() {
+                this.group.fail_child(*this.index, first);
             }
+            failure = Some(Failure::Panic(Panic::new(payload)));
         }
         let failed = failure.is_some();
         this.group.finish(*this.index, failure);
