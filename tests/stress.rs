@@ -15,20 +15,24 @@
 //!   count-bounded, so the default run (`cargo test --test stress`) takes a
 //!   few seconds in debug on a 2-core machine.
 //! - `ASYNCIO_STRESS_SECS=<s>`: instead of a round count, each test runs
-//!   rounds until `s` seconds have passed (the tests run in parallel, so the
-//!   file takes about `s` seconds per group of `--test-threads` tests).
-//!   The long run:
+//!   rounds until `s` seconds have passed. With `--test-threads` at least
+//!   the number of tests, they all run at once (more contention, too), and
+//!   the file takes about `s` seconds. The long run, five minutes:
 //!
 //!   ```sh
-//!   ASYNCIO_STRESS_SECS=300 cargo test --release --test stress -- --nocapture
+//!   ASYNCIO_STRESS_SECS=300 cargo test --release --test stress -- --nocapture --test-threads=8
 //!   ```
 //!
 //! - `ASYNCIO_STRESS_SEED=<u64, decimal or 0x-hex>`: the seed of round 0
-//!   (round `n` uses `seed + n`). A failing round prints its own seed and
-//!   the command that reruns just that round. The seed fixes each round's
+//!   (round `n` uses `seed + n`; each test mixes its name in, so the tests
+//!   draw different plans). A failing round prints its seed and the command
+//!   that reruns just that round. The seed fixes each round's
 //!   plan (sizes, which operations are cancelled and how, which children
 //!   fail or panic); the interleaving on a multi-thread runtime is the
 //!   scheduler's, so a rerun explores the same plan, not the same schedule.
+//!
+//! - `ASYNCIO_STRESS_VERBOSE=1`: print each round's plan and accounting
+//!   (with `--nocapture`).
 //!
 //! # Safety timeouts
 //!
@@ -102,6 +106,15 @@ fn scale() -> &'static Scale {
     })
 }
 
+/// With `ASYNCIO_STRESS_VERBOSE=1`, prints each round's plan and accounting
+/// (with `--nocapture`), to see what the rounds exercised.
+fn verbose(what: &str, accounting: &str) {
+    static ON: OnceLock<bool> = OnceLock::new();
+    if *ON.get_or_init(|| env_u64("ASYNCIO_STRESS_VERBOSE").unwrap_or(0) != 0) {
+        eprintln!("stress: {what}: {accounting}");
+    }
+}
+
 /// Runs `round` with one seed per round, as the scale says; a failing round
 /// prints the seed that reruns it alone.
 fn run_rounds(name: &str, mut round: impl FnMut(u64)) {
@@ -118,9 +131,11 @@ fn run_rounds(name: &str, mut round: impl FnMut(u64)) {
             break;
         }
         let seed = scale.seed.wrapping_add(done);
-        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| round(seed))) {
+        // Each test draws its own plans from the same seed.
+        let plan = Rng::new(seed ^ name_hash(name)).next_u64();
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| round(plan))) {
             eprintln!(
-                "stress: {name} failed in round {done} (seed {seed:#x}); rerun it alone with \
+                "stress: {name} failed in round {done} (seed {seed:#x}, plan {plan:#x}); rerun it alone with \
                  ASYNCIO_STRESS_SEED={seed:#x} ASYNCIO_STRESS_ROUNDS=1 \
                  cargo test --test stress {name}"
             );
@@ -134,6 +149,13 @@ fn run_rounds(name: &str, mut round: impl FnMut(u64)) {
         scale.seed,
         started.elapsed()
     );
+}
+
+/// FNV-1a of a test's name, to give each test its own plans.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xCBF2_9CE4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 /// splitmix64: small, seedable, good enough to pick plans.
@@ -460,6 +482,11 @@ impl Ledger {
                     "item {tag}'s put was cancelled but the item was not dropped with it"
                 ));
             }
+            if got == 1 && unclaimed != 0 {
+                problems.push(format!(
+                    "item {tag} was delivered and also dropped unclaimed"
+                ));
+            }
             if returned == 1 && unclaimed != 0 {
                 problems.push(format!(
                     "item {tag} was handed back and also dropped unclaimed"
@@ -473,6 +500,7 @@ impl Ledger {
             &problems[..problems.len().min(20)],
             self.summary()
         );
+        verbose(what, &self.summary());
     }
 }
 
@@ -865,7 +893,7 @@ fn queue_round<Q: StressQueue>(seed: u64) {
     let total = producers * per_producer;
     let shutdown_after = rng.below(total as u64) as usize;
     let what = format!(
-        "{} round (seed {seed:#x}): {producers} producers × {per_producer}, capacity {cap}, \
+        "{} round (plan {seed:#x}): {producers} producers × {per_producer}, capacity {cap}, \
          consumers {plain} get / {guarded} guarded / {nowait} nowait / {streams} stream, \
          cut {cut_pct}%, shutdown {shutdown:?}",
         Q::NAME
@@ -987,6 +1015,7 @@ fn queue_round<Q: StressQueue>(seed: u64) {
         stats.seen_panics.load(SeqCst),
         "{what}: a guarded consumer's panic did not reach the task awaiting it"
     );
+    verbose(&what, &stats.summary());
     ledger.check(&what, shutdown == Shutdown::Immediate, false);
 }
 
@@ -1064,7 +1093,7 @@ fn stream_round<Q: StressQueue>(seed: u64) {
     let leave_one_in = 2 + rng.below(20);
     let total = producers * per_producer;
     let what = format!(
-        "{} stream round (seed {seed:#x}): {producers} producers × {per_producer}, \
+        "{} stream round (plan {seed:#x}): {producers} producers × {per_producer}, \
          capacity {cap}, {stream_consumers} selecting streams, {get_consumers} get consumers",
         Q::NAME
     );
@@ -1483,6 +1512,7 @@ impl Children {
             &problems[..problems.len().min(20)],
             self.summary()
         );
+        verbose(what, &self.summary());
     }
 }
 
@@ -1541,7 +1571,7 @@ fn gather_round(seed: u64) {
     let runtime = runtime(&mut rng);
     let children = Children::new(n);
     let what = format!(
-        "gather round (seed {seed:#x}): {n} children ({} as tasks, {cancels} cancelled), \
+        "gather round (plan {seed:#x}): {n} children ({} as tasks, {cancels} cancelled), \
          errors {error_pct}%, panics {panic_pct}%, {mode:?}, cut after {cut_after:?} yields",
         if as_tasks { "" } else { "not" }
     );
@@ -1755,7 +1785,7 @@ fn task_set_round(seed: u64) {
     let runtime = runtime(&mut rng);
     let children = Children::new(n);
     let what = format!(
-        "task set round (seed {seed:#x}): {n} children, errors {error_pct}%, \
+        "task set round (plan {seed:#x}): {n} children, errors {error_pct}%, \
          panics {panic_pct}%, waits cut {cut_pct}%, {cancels} cancelled, cancel_all at \
          {cancel_all_at:?}, set dropped at {drop_set_at:?}"
     );
@@ -1860,7 +1890,7 @@ fn as_completed_round(seed: u64) {
     let runtime = runtime(&mut rng);
     let children = Children::new(n);
     let what = format!(
-        "as_completed round (seed {seed:#x}): {n} children, errors {error_pct}%, \
+        "as_completed round (plan {seed:#x}): {n} children, errors {error_pct}%, \
          panics {panic_pct}%, next() cut {cut_pct}%, {cancels} cancelled, timeout {timeout:?}, \
          dropped at {drop_at:?}"
     );
@@ -1986,7 +2016,7 @@ fn runtime_drop_round(seed: u64) {
     let detached = rng.upto(8);
     let n = gathers * per_gather + set_children + detached;
     let what = format!(
-        "runtime drop round (seed {seed:#x}): {} runtime ended by {end:?} after {run_for} \
+        "runtime drop round (plan {seed:#x}): {} runtime ended by {end:?} after {run_for} \
          yields; {producers} producers × {per_producer} (capacity {cap}); {gathers} gathers × \
          {per_gather}; {set_children} in a task set; {detached} detached",
         if current_thread {
