@@ -60,7 +60,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use asyncio::queue::{
-    Get, GetGuarded, Join as QueueJoin, Put, QueueStream, TaskDoneError, TryGetError, TryPutError,
+    Get, GetGuarded, Guarded, Join as QueueJoin, Put, QueueStream, TaskDoneError, TryGetError,
+    TryPutError,
 };
 use asyncio::{
     AsCompletedError, CancelHandle, LifoQueue, PriorityQueue, Queue, ReturnWhen, TaskError, TaskId,
@@ -574,6 +575,8 @@ trait StressQueue: Clone + Send + Sync + 'static {
     fn get(&self) -> Get<'_, Item>;
     fn get_nowait(&self) -> Result<Item, TryGetError>;
     fn get_guarded(&self) -> GetGuarded<'_, Item>;
+    fn get_guarded_nowait(&self) -> Result<Guarded<Item>, TryGetError>;
+    fn is_shut_down(&self) -> bool;
     fn task_done(&self) -> Result<(), TaskDoneError>;
     fn join(&self) -> QueueJoin<'_, Item>;
     fn shutdown(&self, immediate: bool);
@@ -602,6 +605,12 @@ macro_rules! stress_queue {
             }
             fn get_guarded(&self) -> GetGuarded<'_, Item> {
                 $ty::get_guarded(self)
+            }
+            fn get_guarded_nowait(&self) -> Result<Guarded<Item>, TryGetError> {
+                $ty::get_guarded_nowait(self)
+            }
+            fn is_shut_down(&self) -> bool {
+                $ty::is_shut_down(self)
             }
             fn task_done(&self) -> Result<(), TaskDoneError> {
                 $ty::task_done(self)
@@ -842,11 +851,48 @@ async fn nowait_consumer<Q: StressQueue>(
     mut rng: Rng,
 ) {
     loop {
-        match queue.get_nowait() {
-            Ok(item) => consume(&queue, &ledger, &stats, item, &mut rng).await,
+        let taken = if rng.chance(1, 2) {
+            queue.get_nowait().map(|item| {
+                let tag = item.claim();
+                ledger.slot(tag).received.fetch_add(1, SeqCst);
+                stats.outstanding.fetch_add(1, SeqCst);
+                None
+            })
+        } else {
+            queue.get_guarded_nowait().map(|mut guarded| {
+                guarded.claimed = true;
+                ledger.slot(guarded.tag).received.fetch_add(1, SeqCst);
+                Some(guarded)
+            })
+        };
+        match taken {
+            // Taken plainly: process, then mark done by hand.
+            Ok(None) => {
+                yields(rng.below(2)).await;
+                stats.outstanding.fetch_sub(1, SeqCst);
+                match queue.task_done() {
+                    Ok(()) => stats.task_done_ok.fetch_add(1, SeqCst),
+                    Err(_) => stats.task_done_err.fetch_add(1, SeqCst),
+                };
+            }
+            // Guarded: marked done when dropped.
+            Ok(Some(guarded)) => {
+                yields(rng.below(2)).await;
+                drop(guarded);
+            }
             Err(error) if error.is_shut_down() => return,
             Err(_) => tokio::task::yield_now().await,
         }
+    }
+}
+
+/// Waits for the queue to be joined, cut short at random (dropping `Join`
+/// futures mid-wait), until it is shut down.
+async fn joiner<Q: StressQueue>(queue: Q, mut rng: Rng) {
+    while !queue.is_shut_down() {
+        let how = How::pick(&mut rng, 70);
+        let _joined = drive(how, queue.join()).await.is_ok();
+        tokio::task::yield_now().await;
     }
 }
 
@@ -887,6 +933,7 @@ fn queue_round<Q: StressQueue>(seed: u64) {
     let guarded = rng.upto(3);
     let nowait = rng.upto(1);
     let streams = rng.upto(1);
+    let joiners = rng.upto(2);
     let plain = if plain + guarded + nowait + streams == 0 {
         1
     } else {
@@ -898,7 +945,7 @@ fn queue_round<Q: StressQueue>(seed: u64) {
     let what = format!(
         "{} round (plan {seed:#x}): {producers} producers × {per_producer}, capacity {cap}, \
          consumers {plain} get / {guarded} guarded / {nowait} nowait / {streams} stream, \
-         cut {cut_pct}%, shutdown {shutdown:?}",
+         {joiners} joiners, cut {cut_pct}%, shutdown {shutdown:?}",
         Q::NAME
     );
 
@@ -962,6 +1009,9 @@ fn queue_round<Q: StressQueue>(seed: u64) {
                     args.2,
                     rng.fork(),
                 )));
+            }
+            for _ in 0..joiners {
+                consuming.push(tokio::spawn(joiner(queue.clone(), rng.fork())));
             }
             let controller = (shutdown != Shutdown::AtEnd).then(|| {
                 let (queue, ledger, stats) = (queue.clone(), ledger.clone(), stats.clone());
