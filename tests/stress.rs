@@ -1801,6 +1801,165 @@ fn gathers_dropped_mid_flight_account_for_every_child_and_panic() {
     );
 }
 
+/// A nested gather's outcome, as the outer gather sees one inner gather.
+type Inner = Result<Vec<u64>, asyncio::GatherError<ChildError>>;
+
+/// Records what an inner gather yielded: its values, or the leaf that
+/// failed (a cancelled leaf needs no record: nobody cancels leaves here).
+fn observe_inner(children: &Children, first: usize, inner: Inner) {
+    match inner {
+        Ok(values) => {
+            for value in values {
+                children.observe(index_of(value), &Ok(value));
+            }
+        }
+        Err(error) => {
+            let index = first + error.index;
+            children.observe(index, &Err(error.into_error()));
+        }
+    }
+}
+
+/// Records how one inner gather ended, seen from the outer gather with
+/// `return_exceptions`.
+fn observe_inner_outcome(
+    children: &Children,
+    first: usize,
+    outcome: Result<Inner, TaskError<std::convert::Infallible>>,
+) {
+    match outcome {
+        Ok(inner) => observe_inner(children, first, inner),
+        // The inner gather resumed a leaf's panic: the payload names it.
+        Err(TaskError::Panicked(panic)) => children.observe_resumed(&*panic.into_payload()),
+        Err(other) => children.anomaly(format!("inner gather {first}.. ended {other:?}")),
+    }
+}
+
+/// Scenario 3b: gathers of gathers (behaviour 28's cascade), the outer one
+/// awaited, cut short or collecting outcomes; leaves fail and panic.
+fn nested_gather_round(seed: u64) {
+    let mut rng = Rng::new(seed);
+    let inners = 1 + rng.upto(5);
+    let per_inner = 1 + rng.upto(6);
+    let n = inners * per_inner;
+    let error_pct = [0, 5, 15][rng.upto(2)];
+    let panic_pct = [0, 5, 15][rng.upto(2)];
+    let inner_cancel_siblings = rng.chance(1, 2);
+    let outer_return_exceptions = rng.chance(1, 3);
+    let cut_after = rng.chance(1, 2).then(|| rng.below(10));
+    let runtime = runtime(&mut rng);
+    let children = Children::new(n);
+    let what = format!(
+        "nested gather round (plan {seed:#x}): {inners} gathers × {per_inner}, errors \
+         {error_pct}%, panics {panic_pct}%, inner cancel_siblings {inner_cancel_siblings}, \
+         outer return_exceptions {outer_return_exceptions}, cut after {cut_after:?} yields"
+    );
+    let plans: Vec<Plan> = (0..n)
+        .map(|_| plan(&mut rng, error_pct, panic_pct, 6))
+        .collect();
+
+    let all_seen = block_on_bounded(
+        &runtime,
+        &what,
+        {
+            let children = children.clone();
+            async move {
+                tokio::spawn(async move {
+                    let inner_gathers: Vec<_> = (0..inners)
+                        .map(|g| {
+                            let leaves: Vec<_> = (g * per_inner..(g + 1) * per_inner)
+                                .map(|i| children.child(i, plans[i]).boxed())
+                                .collect();
+                            let inner = asyncio::try_gather(leaves);
+                            if inner_cancel_siblings {
+                                inner.cancel_siblings()
+                            } else {
+                                inner
+                            }
+                        })
+                        .collect();
+                    let outer = asyncio::gather(inner_gathers);
+                    if outer_return_exceptions {
+                        let mut outer = outer.return_exceptions();
+                        let outcomes = match cut_after {
+                            Some(k) => tokio::select! {
+                                biased;
+                                outcomes = &mut outer => outcomes,
+                                () = yields(k) => return false,
+                            },
+                            None => outer.await,
+                        };
+                        for (g, outcome) in outcomes.into_iter().enumerate() {
+                            observe_inner_outcome(&children, g * per_inner, outcome);
+                        }
+                        return false;
+                    }
+                    let mut outer = outer;
+                    let awaited = AssertUnwindSafe(async {
+                        match cut_after {
+                            Some(k) => tokio::select! {
+                                biased;
+                                result = &mut outer => Some(result),
+                                () = yields(k) => None,
+                            },
+                            None => Some((&mut outer).await),
+                        }
+                    })
+                    .catch_unwind()
+                    .await;
+                    match awaited {
+                        Err(payload) => children.observe_resumed(&*payload),
+                        Ok(None) => {}
+                        Ok(Some(Ok(inners))) => {
+                            // If every inner gather succeeded, every leaf
+                            // finished: each leaf's future has been dropped.
+                            let every_leaf = inners.iter().all(Result::is_ok);
+                            if every_leaf && !children.all_dropped() {
+                                children.anomaly(format!(
+                                    "the outer gather returned every value while {} leaves \
+                                     had not been dropped",
+                                    children.slots.len() - children.dropped()
+                                ));
+                            }
+                            for (g, inner) in inners.into_iter().enumerate() {
+                                observe_inner(&children, g * per_inner, inner);
+                            }
+                            return every_leaf;
+                        }
+                        Ok(Some(Err(error))) => {
+                            // With gather (not try_gather) the outer children
+                            // cannot fail, and nobody cancels them.
+                            let error = error.into_error();
+                            children.anomaly(format!("the outer gather failed: {error:?}"));
+                        }
+                    }
+                    false
+                })
+                .await
+                .expect("the task driving the gather catches every panic")
+            }
+        },
+        || children.summary(),
+    );
+    drop(runtime);
+    children.check(
+        &what,
+        Rules {
+            all_observed: all_seen,
+            errors_reach_hook: false,
+            cancel_needs_request: true,
+        },
+    );
+}
+
+#[test]
+fn nested_gathers_dropped_mid_flight_account_for_every_leaf_and_panic() {
+    run_rounds(
+        "nested_gathers_dropped_mid_flight_account_for_every_leaf_and_panic",
+        nested_gather_round,
+    );
+}
+
 // ------------------------------------ scenario 4: TaskSet, wait, as_completed --
 
 fn pick_return_when(rng: &mut Rng) -> ReturnWhen {
