@@ -1,7 +1,8 @@
 //! The crate's own stress suite (issue 9): many producers and consumers with
 //! randomly cancelled puts and gets, `get_guarded` workers that panic,
-//! queue streams in `select!` loops, gathers dropped mid-flight, task sets
-//! with cancelled waits, and runtimes dropped with work in flight. Every
+//! queue streams in `select!` loops, gathers (and gathers of gathers)
+//! dropped mid-flight, task sets and `as_completed` with cancelled waits,
+//! and runtimes dropped with work in flight. Every
 //! round checks *by accounting* that nothing is lost or duplicated: each
 //! item is received exactly once, or handed back by a failed put, or
 //! dropped with a cancelled put, or discarded by an immediate shutdown;
@@ -1136,6 +1137,12 @@ async fn selecting_stream_consumer<Q: StressQueue>(
 
 /// Scenario 2: stream consumers in `select!` loops beside `get` consumers;
 /// the final `join` must complete once every item has been processed.
+///
+/// Pins issue 9 point 1: a `QueueStream` whose `next()` future was dropped
+/// kept its place in line, and an item promised to it was never delivered
+/// if the stream was not polled again, so `join` hung (fixed in d1d6860,
+/// "queue: an idle stream holds no item"). Before the fix this fails within
+/// the first few rounds, with `JOIN_DEADLINE`'s message.
 fn stream_round<Q: StressQueue>(seed: u64) {
     let mut rng = Rng::new(seed);
     let producers = 1 + rng.upto(2);
