@@ -1368,6 +1368,18 @@ impl Children {
         index: usize,
         plan: Plan,
     ) -> impl Future<Output = Result<u64, ChildError>> + Send + 'static {
+        self.child_watching(index, plan, None)
+    }
+
+    /// A child that, given a token, stops on its own (with an error) once
+    /// the token is cancelled: cooperative cancellation with a grace
+    /// period.
+    fn child_watching(
+        self: &Arc<Self>,
+        index: usize,
+        plan: Plan,
+        token: Option<CancellationToken>,
+    ) -> impl Future<Output = Result<u64, ChildError>> + Send + 'static {
         let guard = ChildGuard {
             children: self.clone(),
             index,
@@ -1375,7 +1387,21 @@ impl Children {
         async move {
             let slot = &guard.children.slots[index];
             slot.started.fetch_add(1, SeqCst);
-            yields(plan.yields).await;
+            let stopped = match token {
+                Some(token) => tokio::select! {
+                    () = yields(plan.yields) => false,
+                    () = token.cancelled() => true,
+                },
+                None => {
+                    yields(plan.yields).await;
+                    false
+                }
+            };
+            if stopped {
+                yields(plan.yields % 3).await; // some asynchronous clean-up
+                slot.err.fetch_add(1, SeqCst);
+                return Err(ChildError(guard.children.label(index)));
+            }
             match plan.end {
                 End::Value => {
                     slot.ok.fetch_add(1, SeqCst);
@@ -1632,12 +1658,15 @@ fn gather_round(seed: u64) {
     let as_tasks = rng.chance(1, 2);
     let cancels = if as_tasks { rng.upto(3) } else { 0 };
     let cut_after = (mode == GatherMode::CancelAwaited || rng.chance(1, 3)).then(|| rng.below(8));
+    let grace = (mode != GatherMode::ReturnExceptions && rng.chance(1, 3))
+        .then(|| Duration::from_micros(rng.below(500)));
     let runtime = runtime(&mut rng);
     let children = Children::new(n);
     let what = format!(
-        "gather round (plan {seed:#x}): {n} children ({} as tasks, {cancels} cancelled), \
-         errors {error_pct}%, panics {panic_pct}%, {mode:?}, cut after {cut_after:?} yields",
-        if as_tasks { "" } else { "not" }
+        "gather round (plan {seed:#x}): {n} children (as {}, {cancels} cancelled), \
+         errors {error_pct}%, panics {panic_pct}%, {mode:?}, cut after {cut_after:?} yields, \
+         grace {grace:?}",
+        if as_tasks { "tasks" } else { "futures" }
     );
     let plans: Vec<Plan> = (0..n)
         .map(|_| plan(&mut rng, error_pct, panic_pct, 6))
@@ -1653,10 +1682,11 @@ fn gather_round(seed: u64) {
                 // The gather runs in its own task, so that a resumed panic is
                 // caught at that task's boundary.
                 tokio::spawn(async move {
+                    let token = CancellationToken::new();
+                    let watching = grace.map(|_| token.clone());
+                    let child = |i: usize| children.child_watching(i, plans[i], watching.clone());
                     let gather = if as_tasks {
-                        let tasks: Vec<_> = (0..n)
-                            .map(|i| asyncio::try_spawn(children.child(i, plans[i])))
-                            .collect();
+                        let tasks: Vec<_> = (0..n).map(|i| asyncio::try_spawn(child(i))).collect();
                         let handles = (0..cancels)
                             .map(|_| {
                                 let i = task_rng.below(n as u64) as usize;
@@ -1666,7 +1696,11 @@ fn gather_round(seed: u64) {
                         spawn_canceller(&children, handles, &mut task_rng);
                         asyncio::try_gather(tasks)
                     } else {
-                        asyncio::try_gather((0..n).map(|i| children.child(i, plans[i]).boxed()))
+                        asyncio::try_gather((0..n).map(|i| child(i).boxed()))
+                    };
+                    let gather = match grace {
+                        Some(grace) => gather.with_grace(token, grace),
+                        None => gather,
                     };
                     drive_gather(&children, gather, mode, cut_after).await
                 })
