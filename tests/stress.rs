@@ -21,7 +21,7 @@
 //!   the file takes about `s` seconds. The long run, five minutes:
 //!
 //!   ```sh
-//!   ASYNCIO_STRESS_SECS=300 cargo test --release --test stress -- --nocapture --test-threads=8
+//!   ASYNCIO_STRESS_SECS=300 cargo test --release --test stress -- --nocapture --test-threads=16
 //!   ```
 //!
 //! - `ASYNCIO_STRESS_SEED=<u64, decimal or 0x-hex>`: the seed of round 0
