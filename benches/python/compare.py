@@ -54,6 +54,15 @@ SCENARIOS = [
      "drain.py", "wait_loop/10000", 20),
     ("wait(FirstCompleted) loop drain, 100k", "drain_in_completion_order/asyncio_wait_loop/100000",
      "drain_in_completion_order/tokio_join_set/100000", "JoinSet", 1.2, None, None, 20),
+    ("TaskGroup spawn + join, 10k", "task_group_spawn_join/asyncio_task_group/10000",
+     "task_group_spawn_join/tokio_join_set/10000", "JoinSet", 1.0, "task_group.py",
+     "task_group/10000", 20),
+    ("TaskGroup spawn + join, 100k", "task_group_spawn_join/asyncio_task_group/100000",
+     "task_group_spawn_join/tokio_join_set/100000", "JoinSet", 1.0, "task_group.py",
+     "task_group/100000", 20),
+    ("TaskGroup, cancel 100k pending", "task_group_cancel_pending/asyncio_task_group/100000",
+     "task_group_cancel_pending/tokio_join_set/100000", "JoinSet shutdown", 1.0,
+     "task_group.py", "task_group_cancel/100000", 20),
     ("Queue, 1M items, capacity 1024, 1P/1C", "queue_1M_cap1024/asyncio/1P1C",
      "queue_1M_cap1024/flume/1P1C", "flume", 1.5, "queue_bench.py", "queue/1P1C", 20),
     ("Queue, 1M items, capacity 1024, 4P/4C", "queue_1M_cap1024/asyncio/4P4C",
@@ -82,6 +91,9 @@ SCALING = [
 
 # Context without a target: (what, crate's id, other id, other's name).
 CONTEXT = [
+    ("TaskGroup spawn + join 100k, scoped form (`task_group(|tg| ..)`)",
+     "task_group_spawn_join/asyncio_task_group_scoped/100000",
+     "task_group_spawn_join/tokio_join_set/100000", "JoinSet"),
     ("Queue 1P/1C against flume with a hand-built unfinished count",
      "queue_1M_cap1024/asyncio/1P1C", "queue_1M_cap1024/flume_counted/1P1C",
      "flume + count"),
@@ -94,7 +106,7 @@ CONTEXT = [
 # kept as it is when the figures above it are rewritten.
 NOTES_HEADING = "## Notes (written by hand)"
 
-BENCHES = ["gather", "wait", "queue"]
+BENCHES = ["gather", "wait", "queue", "task_group"]
 
 
 def python():
