@@ -135,8 +135,7 @@ pub use task::{
     spawn, try_spawn, CancelHandle, IntoTask, Join, Panic, Task, TaskError, TaskId, TryIntoTask,
 };
 pub use task_group::{
-    task_group, GroupJoin, GroupRun, InGroup, Origin, SpawnError, TaskGroup, TaskGroupError,
-    TaskGroupHandle,
+    task_group, GroupJoin, GroupRun, InGroup, Origin, TaskGroup, TaskGroupError, TaskGroupHandle,
 };
 pub use timeout::{
     shield, sleep, timeout, timeout_at, wait_for, RescheduleError, Shield, Sleep, Timeout,

@@ -150,9 +150,10 @@ pub mod fault {
         /// first-in-first-out queue but keeps the places held for them, so
         /// the items behind those places can never be taken.
         QueueShutdownKeepsHeldPlaces = 1 << 27,
-        /// A value that nobody will read is dropped without catching a
-        /// panic from its destructor, so the panic never reaches the
-        /// report function.
+        /// A panic from the destructor of a value that nobody will read is
+        /// caught but forgotten, never handed to the report function (the
+        /// bug it stands for let the panic unwind into tokio, which drops
+        /// it; a loom thread cannot model tokio's catch).
         DiscardLosesPanic = 1 << 28,
         /// A queue item that no get has claimed wakes only the first
         /// waiting stream, which may never be polled again.
@@ -175,6 +176,10 @@ pub mod fault {
         /// The task-group core, abandoned by its owner, forgets the errors
         /// it had collected instead of reporting them.
         GroupAbandonForgetsErrors = 1 << 35,
+        /// The task-group core attaches an abort handle to whichever child
+        /// holds the reserved slot, not only to the child it was reserved
+        /// for (slots are reused once a child finishes).
+        GroupAttachIgnoresOwner = 1 << 36,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -86,7 +86,7 @@ fn task_group_types() {
     require_send::<asyncio::Task<u8, asyncio::InGroup>>();
     require_error::<asyncio::InGroup>();
     require_error::<asyncio::TaskGroupError<std::io::Error>>();
-    require_error::<asyncio::SpawnError<Body>>();
+    require_error::<asyncio::task_group::SpawnError<Body>>();
     require_send::<asyncio::Origin>();
     require_sync::<asyncio::Origin>();
 }

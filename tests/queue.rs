@@ -1235,6 +1235,51 @@ async fn join_completes_when_a_worker_leaves_its_select_loop_but_keeps_its_strea
     selecting.cancel();
 }
 
+#[test]
+fn an_item_promised_to_a_dropped_get_wakes_a_waiting_stream() {
+    // The grant passes on (behaviour 115); with no other get waiting, the
+    // item is left over, so the waiting stream must be woken for it.
+    let queue = Queue::unbounded();
+    let mut items = queue.stream();
+    let stream = Probe::new();
+    assert!(stream.poll(&mut items.next()).is_pending());
+    let getter = Probe::new();
+    let mut get = Box::pin(queue.get());
+    assert!(getter.poll(&mut get).is_pending());
+    queue.put_nowait(1).unwrap();
+    assert_eq!(stream.wakes(), 0, "the item was promised to the get");
+    drop(get);
+    assert_eq!(stream.wakes(), 1, "the stream slept beside a free item");
+    assert_eq!(stream.poll(&mut items.next()), Poll::Ready(Some(1)));
+}
+
+#[test]
+fn items_behind_a_dropped_putters_place_wake_a_waiting_stream() {
+    // A woken put holds a place in line, and later puts go in behind it;
+    // gets stop at the place. When that put is dropped, its place goes and
+    // the items behind it can be taken: a waiting stream must be woken.
+    let queue = Queue::bounded(cap(3));
+    for n in 1..=3 {
+        queue.put_nowait(n).unwrap();
+    }
+    let putter = Probe::new();
+    let mut put = Box::pin(queue.put(4));
+    assert!(putter.poll(&mut put).is_pending());
+    for n in 1..=3 {
+        assert_eq!(queue.get_nowait(), Ok(n)); // the first frees the put's place
+    }
+    queue.put_nowait(5).unwrap(); // behind the held place
+    let mut items = queue.stream();
+    let stream = Probe::new();
+    assert!(
+        stream.poll(&mut items.next()).is_pending(),
+        "5 waits behind the place"
+    );
+    drop(put);
+    assert_eq!(stream.wakes(), 1, "the stream slept beside a free item");
+    assert_eq!(stream.poll(&mut items.next()), Poll::Ready(Some(5)));
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn waiting_streams_end_at_shutdown() {
     let queue = Queue::<u8>::unbounded();

@@ -23,7 +23,7 @@ use std::sync::Arc as StdArc;
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
-use asyncio::__cores::task_group::{Abort, Failure, GroupCore, JoinPoll, Joined, Refused};
+use asyncio::__cores::task_group::{Abort, Failure, GroupCore, JoinPoll, Joined, Refused, Started};
 use asyncio::TaskId;
 use loom::sync::Arc;
 use loom::thread;
@@ -64,7 +64,7 @@ fn spawned(core: &Core, id: u64) -> (usize, Aborts) {
     let index = core
         .reserve(TaskId::from_raw(id))
         .expect("the group is open");
-    core.attach(index, aborts.clone());
+    core.attach(index, TaskId::from_raw(id), aborts.clone());
     (index, aborts)
 }
 
@@ -287,7 +287,7 @@ fn spawn_races_the_shutdown() {
             let late_aborts = late_aborts.clone();
             thread::spawn(move || match core.reserve(TaskId::from_raw(2)) {
                 Ok(index) => {
-                    core.attach(index, late_aborts);
+                    core.attach(index, TaskId::from_raw(2), late_aborts);
                     Some(index)
                 }
                 Err(refused) => {
@@ -414,7 +414,7 @@ fn cancel_races_a_failure() {
         core.finish(sibling, None);
         let joined = expect_ready(owner.poll(&core, true), JOINED_EARLY);
         assert_eq!(errors(&joined), ["failed"]);
-        assert_eq!(joined.cancelled, started);
+        assert_eq!(joined.cancelled, started != Started::No);
     });
 }
 
@@ -427,4 +427,63 @@ fn group_cancel_races_a_failure_model() {
 #[should_panic(expected = "the owner was not woken since its last poll")]
 fn group_cancel_races_a_failure_twin_cancel_skips_wake() {
     fault::with(Fault::GroupCancelSkipsWake, cancel_races_a_failure);
+}
+
+/// A child finishes before its spawner attached its abort handle, and its
+/// slot is reused at once by a second spawn, which races the first
+/// spawner's late attach. The late handle must not take the second child's
+/// slot: the second child is the one aborted by the cancellation, exactly
+/// once, so the group can join.
+fn late_attach_races_a_reused_slot() {
+    loom::model(|| {
+        let core = group();
+        let first_id = TaskId::from_raw(1);
+        let first = core.reserve(first_id).expect("the group is open");
+        let (first_aborts, second_aborts) = (Aborts::default(), Aborts::default());
+
+        let child = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(first, None))
+        };
+        let second_spawner = {
+            let core = core.clone();
+            let second_aborts = second_aborts.clone();
+            thread::spawn(move || {
+                let id = TaskId::from_raw(2);
+                let index = core.reserve(id).expect("the group is open");
+                core.attach(index, id, second_aborts);
+                index
+            })
+        };
+        // The first spawner attaches late, after its child may have finished.
+        core.attach(first, first_id, first_aborts.clone());
+        child.join().unwrap();
+        let second = second_spawner.join().unwrap();
+
+        let mut owner = Owner::new();
+        assert!(!expect_pending(owner.poll(&core, true)));
+        core.abort_all();
+        assert_eq!(
+            second_aborts.count(),
+            1,
+            "the running child's abort handle was lost to a late attach"
+        );
+        assert_eq!(first_aborts.count(), 0, "a finished child was aborted");
+        core.finish(second, None);
+        expect_ready(owner.poll(&core, true), LEAKED);
+    });
+}
+
+#[test]
+fn group_late_attach_races_a_reused_slot_model() {
+    late_attach_races_a_reused_slot();
+}
+
+#[test]
+#[should_panic(expected = "the running child's abort handle was lost to a late attach")]
+fn group_late_attach_races_a_reused_slot_twin_attach_ignores_owner() {
+    fault::with(
+        Fault::GroupAttachIgnoresOwner,
+        late_attach_races_a_reused_slot,
+    );
 }

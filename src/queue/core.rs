@@ -439,8 +439,8 @@ impl WaitList {
 /// first-in-first-out buffer's deque), and the shutdown flag every get
 /// reads, share one 64-byte line: a put or get on another core moves that
 /// one line. (The rest of `Fifo` is written only while places are held.)
-/// Fields written only when tasks wait (`next_id`, the waiter lists) come
-/// next, on lines of their own, so that blocking and waking in a many-task
+/// Fields written only when tasks wait (`next_id`, the waiter lists,
+/// streams' included) come next, on lines of their own, so that blocking and waking in a many-task
 /// run does not make the hot reads miss; `capacity`, read by every put and
 /// get but never written, comes last, beside the rarely written joiners, so
 /// its line stays shared. Measured on standalone loops, 1P/1C and 4P/4C:
@@ -459,10 +459,12 @@ struct State<T> {
     guarded: usize,
     putters: WaitList,
     getters: WaitList,
-    joiners: WaitList,
     /// Streams waiting for an item. Only the `waiting` part is used: a
     /// stream is never granted an item (see [`QueueCore::poll_stream`]).
+    /// Beside the getters: written only when streams wait, read by every
+    /// put (is any stream waiting?).
     streams: WaitList,
+    joiners: WaitList,
     capacity: Option<NonZeroUsize>,
 }
 

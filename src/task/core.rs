@@ -422,13 +422,22 @@ where
             return Poll::Ready(());
         }
         // Drop the child's future before anyone can see the outcome. A panic
-        // in its destructor is a panic of the child and is not lost either.
+        // in its destructor is a panic of the child and is not lost either;
+        // nor is what it displaces: an error goes to `report` (nobody will
+        // see it in the task), a value is dropped as nobody's.
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
             let core = &this.publisher.core;
             let panic = TaskError::Panicked(Panic::new(payload));
-            match outcome {
-                Err(TaskError::Panicked(_)) => (core.report)(core.id, panic),
-                _ => outcome = Err(panic),
+            match std::mem::replace(&mut outcome, Err(panic)) {
+                Err(first @ TaskError::Panicked(_)) => {
+                    // The first panic stays the task's; this one is reported.
+                    let second = std::mem::replace(&mut outcome, Err(first));
+                    if let Err(second) = second {
+                        (core.report)(core.id, second);
+                    }
+                }
+                Err(error @ TaskError::Failed(_)) => (core.report)(core.id, error),
+                displaced => discard(core.report, core.id, displaced),
             }
         }
         this.publisher.core.publish(outcome);

@@ -160,7 +160,24 @@ impl<E, H> fmt::Debug for GroupCore<E, H> {
 struct Deferred<E, H> {
     abort: Vec<H>,
     waker: Option<Waker>,
+    /// A waker replaced or forgotten under the lock, dropped after it.
+    stale: Option<Waker>,
     report: Vec<(Origin, Failure<E>)>,
+    started: Started,
+}
+
+/// Whether a call started the group's cancellation, and who acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// It did not (the group was already cancelling, or nothing failed).
+    No,
+    /// It did, and an owner was waiting: the owner, now woken, aborts the
+    /// children when it runs (after its grace period, if any).
+    OwnerWillAbort,
+    /// It did, and no owner was waiting (a body-less group nobody joins
+    /// yet): the caller aborts the children now, unless there is a grace
+    /// period, which only a waiting owner can time.
+    NobodyWaiting,
 }
 
 impl<E, H> Default for Deferred<E, H> {
@@ -168,23 +185,30 @@ impl<E, H> Default for Deferred<E, H> {
         Self {
             abort: Vec::new(),
             waker: None,
+            stale: None,
             report: Vec::new(),
+            started: Started::No,
         }
     }
 }
 
 impl<E, H: Abort> Deferred<E, H> {
-    fn run(self, core: &GroupCore<E, H>) {
-        if let Some(waker) = self.waker {
-            waker.wake();
+    /// Reports first and wakes last, so that an owner that returns once
+    /// woken finds every report already made. Returns whether the call
+    /// started the cancellation.
+    fn run(self, core: &GroupCore<E, H>) -> Started {
+        for (origin, failure) in self.report {
+            core.report(origin, failure);
         }
         for child in &self.abort {
             child.abort();
         }
         drop(self.abort);
-        for (origin, failure) in self.report {
-            core.report(origin, failure);
+        drop(self.stale);
+        if let Some(waker) = self.waker {
+            waker.wake();
         }
+        self.started
     }
 }
 
@@ -200,6 +224,11 @@ impl<E, H: Abort> State<E, H> {
             return;
         }
         self.phase = Phase::Cancelling;
+        deferred.started = if self.waker.is_some() {
+            Started::OwnerWillAbort
+        } else {
+            Started::NobodyWaiting
+        };
         #[cfg(asyncio_loom)]
         if crate::sync::fault::on(crate::sync::fault::Fault::GroupCancelSkipsWake) {
             return;
@@ -296,33 +325,42 @@ impl<E, H: Abort> GroupCore<E, H> {
         Ok(index)
     }
 
-    /// Hands over the abort handle of the child reserved at `index`, now
+    /// Hands over the abort handle of child `id`, reserved at `index`, now
     /// that it is spawned. If the owner aborted the children meanwhile, the
-    /// child is aborted at once; if it has already finished, the handle is
-    /// dropped.
-    pub fn attach(&self, index: usize, handle: H) {
+    /// child is aborted at once. If it has already finished, the handle is
+    /// dropped: its slot may be free, or reserved by another child since
+    /// (slots are reused), which is why the id must match.
+    pub fn attach(&self, index: usize, id: TaskId, handle: H) {
         let mut state = self.state.lock();
         let abort_now = state.aborting;
         #[cfg(asyncio_loom)]
         let abort_now = abort_now
             && !crate::sync::fault::on(crate::sync::fault::Fault::GroupAttachIgnoresCancel);
+        #[cfg(asyncio_loom)]
+        let any_reserved =
+            crate::sync::fault::on(crate::sync::fault::Fault::GroupAttachIgnoresOwner);
+        #[cfg(not(asyncio_loom))]
+        let any_reserved = false;
         match state.slots[index] {
-            Slot::Reserved(id) if !abort_now => {
-                state.slots[index] = Slot::Running(id, handle);
+            Slot::Reserved(reserved) if reserved == id || any_reserved => {
+                if abort_now {
+                    drop(state);
+                    handle.abort();
+                } else {
+                    state.slots[index] = Slot::Running(reserved, handle);
+                }
             }
-            Slot::Reserved(_) => {
-                drop(state);
-                handle.abort();
-            }
-            // It finished before it was attached.
-            Slot::Vacant | Slot::Running(..) => {}
+            // It finished before it was attached (the slot may hold
+            // another child now).
+            Slot::Vacant | Slot::Reserved(_) | Slot::Running(..) => {}
         }
     }
 
-    /// The child at `index` has finished (its future has been dropped),
-    /// with `failure` if it failed or panicked. A cancellation is not a
-    /// failure (asyncio behaviour 93).
-    pub fn finish(&self, index: usize, failure: Option<Failure<E>>) {
+    /// The child at `index` has finished (its future has been dropped, and
+    /// its task's outcome published), with `failure` if it failed or
+    /// panicked. A cancellation is not a failure (asyncio behaviour 93).
+    /// Returns whether this started the group's cancellation.
+    pub fn finish(&self, index: usize, failure: Option<Failure<E>>) -> Started {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
         let id = match std::mem::replace(&mut state.slots[index], Slot::Vacant) {
@@ -347,13 +385,14 @@ impl<E, H: Abort> GroupCore<E, H> {
             }
         }
         drop(state);
-        deferred.run(self);
+        deferred.run(self)
     }
 
     /// The live child at `index` failed, and will [`finish`](Self::finish)
     /// with a second failure (its destructor panicked after it had failed):
-    /// records the first. Both are kept; neither is lost.
-    pub fn fail_child(&self, index: usize, failure: Failure<E>) {
+    /// records the first. Both are kept; neither is lost. Returns whether
+    /// this started the group's cancellation.
+    pub fn fail_child(&self, index: usize, failure: Failure<E>) -> Started {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
         let id = match state.slots[index] {
@@ -363,33 +402,32 @@ impl<E, H: Abort> GroupCore<E, H> {
         state.record(Origin::Child(id), failure, &mut deferred);
         state.start_cancelling(&mut deferred);
         drop(state);
-        deferred.run(self);
+        deferred.run(self)
     }
 
     /// The body failed or panicked: record it and cancel the children.
-    pub fn fail_body(&self, failure: Failure<E>) {
+    /// Returns whether this started the group's cancellation.
+    pub fn fail_body(&self, failure: Failure<E>) -> Started {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
         state.record(Origin::Body, failure, &mut deferred);
         state.start_cancelling(&mut deferred);
         drop(state);
-        deferred.run(self);
+        deferred.run(self)
     }
 
     /// asyncio 3.15's `TaskGroup.cancel()`: cancels the children (and a
     /// scoped group's body); the group then ends without an error of its
     /// own. Idempotent. Returns whether this call started the cancellation.
-    pub fn cancel(&self) -> bool {
+    pub fn cancel(&self) -> Started {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
-        let started = state.phase == Phase::Open;
-        if started {
+        if state.phase == Phase::Open {
             state.cancel_requested = true;
         }
         state.start_cancelling(&mut deferred);
         drop(state);
-        deferred.run(self);
-        started
+        deferred.run(self)
     }
 
     /// Aborts every running child, and every child attached later: the
@@ -437,20 +475,24 @@ impl<E, H: Abort> GroupCore<E, H> {
         let early = false;
         if body_done && (state.live == 0 || early) {
             state.phase = Phase::Closed;
-            state.waker = None;
-            return JoinPoll::Ready(Joined {
+            let stale = state.waker.take();
+            let joined = Joined {
                 errors: std::mem::take(&mut state.errors),
                 panic: state.panic.take(),
                 cancelled: state.cancel_requested,
-            });
+            };
+            drop(state);
+            drop(stale);
+            return JoinPoll::Ready(joined);
         }
-        match &state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => state.waker = Some(cx.waker().clone()),
-        }
-        JoinPoll::Pending {
-            cancelling: state.phase != Phase::Open,
-        }
+        let stale = match &state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            _ => state.waker.replace(cx.waker().clone()),
+        };
+        let cancelling = state.phase != Phase::Open;
+        drop(state);
+        drop(stale);
+        JoinPoll::Pending { cancelling }
     }
 
     /// The owner is gone without joining (dropped): every running child is
@@ -464,7 +506,7 @@ impl<E, H: Abort> GroupCore<E, H> {
         }
         state.phase = Phase::Abandoned;
         state.aborting = true;
-        state.waker = None;
+        deferred.stale = state.waker.take();
         state.take_running(&mut deferred.abort);
         #[cfg(asyncio_loom)]
         if crate::sync::fault::on(crate::sync::fault::Fault::GroupAbandonForgetsErrors) {

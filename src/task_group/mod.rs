@@ -18,9 +18,9 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined};
+use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
-use crate::task::core::{Child, TaskCore};
+use crate::task::core::{discard, TaskCore};
 use crate::task::{current_runtime, report_unobserved, Panic, Task, TaskError, TaskId};
 use crate::timeout::Timer;
 
@@ -44,9 +44,12 @@ pub struct InGroup;
 /// (behaviour 88). The future, never polled, is handed back.
 ///
 /// Spawning while the group is *shutting down* (cancelling after a
-/// failure or [`cancel`](TaskGroupHandle::cancel)) is not an error: the
-/// child is refused without being polled, and an already-cancelled
-/// [`Task`] is returned, as asyncio 3.14 does (behaviour 107).
+/// failure or [`cancel`](TaskGroupHandle::cancel)) is not an error here,
+/// where asyncio raises `RuntimeError("... is shutting down")` (88): the
+/// future is dropped unpolled (asyncio 3.13 closes the coroutine) and an
+/// already-cancelled [`Task`] is returned. The code that spawns then is
+/// the body or a child, about to be cancelled itself; an error would make
+/// every spawn site handle a race whose outcome is the same either way.
 #[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("task group is finished")]
 pub struct SpawnError<F>(pub F);
@@ -165,6 +168,33 @@ impl Abort for AbortHandle {
 
 type Core<E> = GroupCore<E, AbortHandle>;
 
+/// What the handles, the children and the owner of one group share: the
+/// core, the token its children watch, and its grace period.
+struct Shared<E> {
+    core: Core<E>,
+    token: CancellationToken,
+    grace: Option<Duration>,
+}
+
+impl<E> Shared<E> {
+    /// A call started the group's cancellation: the token is cancelled now;
+    /// the children are aborted by the waiting owner when it runs, or now,
+    /// if nobody waits and there is no grace period (a body-less group that
+    /// nobody joins yet must not leave its children running on a failure).
+    fn started(&self, started: Started) {
+        match started {
+            Started::No => {}
+            Started::OwnerWillAbort => self.token.cancel(),
+            Started::NobodyWaiting => {
+                self.token.cancel();
+                if self.grace.is_none() {
+                    self.core.abort_all();
+                }
+            }
+        }
+    }
+}
+
 /// Where a group child's `Task` reports what nobody observed: not its
 /// failure (the group has it), but a panic from dropping its value.
 fn report_group_child(task: TaskId, error: TaskError<InGroup>) {
@@ -178,15 +208,13 @@ fn report_group_child(task: TaskId, error: TaskError<InGroup>) {
 /// children and their children (behaviour 99), or code elsewhere, can
 /// spawn into the same group.
 pub struct TaskGroupHandle<E = Infallible> {
-    core: Arc<Core<E>>,
-    token: CancellationToken,
+    shared: Arc<Shared<E>>,
 }
 
 impl<E> Clone for TaskGroupHandle<E> {
     fn clone(&self) -> Self {
         Self {
-            core: self.core.clone(),
-            token: self.token.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -194,7 +222,7 @@ impl<E> Clone for TaskGroupHandle<E> {
 impl<E> fmt::Debug for TaskGroupHandle<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroupHandle")
-            .field("core", &self.core)
+            .field("core", &self.shared.core)
             .finish()
     }
 }
@@ -212,9 +240,10 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
     ///
     /// # Errors
     ///
-    /// [`SpawnError`] if the group has finished (joined or dropped),
-    /// with the future. Inside the body and in the group's children this
-    /// cannot happen: the group does not finish while they run.
+    /// [`SpawnError`] if the group has finished (joined or dropped), with
+    /// the future. Inside a scoped group's body this cannot happen (the
+    /// group does not finish while its body runs); in a child, only once
+    /// the group was dropped (the child is being aborted then).
     ///
     /// # Panics
     ///
@@ -260,7 +289,8 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
     {
         let runtime = current_runtime();
         let id = TaskId::next();
-        let index = match self.core.reserve(id) {
+        let core = &self.shared.core;
+        let index = match core.reserve(id) {
             Ok(index) => index,
             Err(self::core::Refused::Finished) => return Err(SpawnError(future)),
             Err(self::core::Refused::ShuttingDown) => {
@@ -268,17 +298,16 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
                 return Ok(Task::cancelled_unspawned(id, report_group_child));
             }
         };
-        let task_core = Arc::new(TaskCore::new(id, report_group_child));
+        let task = Arc::new(TaskCore::new(id, report_group_child));
         let child = GroupChild {
             future: Some(wrap(future)),
-            group: self.core.clone(),
+            task: task.clone(),
+            group: self.shared.clone(),
             index,
         };
-        let abort = runtime
-            .spawn(Child::new(child, task_core.clone()))
-            .abort_handle();
-        self.core.attach(index, abort.clone());
-        Ok(Task::from_parts(task_core, abort))
+        let abort = runtime.spawn(child).abort_handle();
+        core.attach(index, id, abort.clone());
+        Ok(Task::from_parts(task, abort))
     }
 }
 
@@ -294,40 +323,45 @@ impl<E> TaskGroupHandle<E> {
     /// Returns whether this call started the cancellation (`false` if the
     /// group was already cancelling or finished).
     pub fn cancel(&self) -> bool {
-        self.core.cancel()
+        let started = self.shared.core.cancel();
+        self.shared.started(started);
+        started != Started::No
     }
 
     /// Whether the group is cancelling its children (after a failure or
     /// [`cancel`](Self::cancel)), or has finished: a spawn now is refused.
     pub fn is_cancelling(&self) -> bool {
-        self.core.is_cancelling()
+        self.shared.core.is_cancelling()
     }
 
     /// A token that is cancelled when the group starts cancelling its
-    /// children, for children that stop on their own and clean up
-    /// asynchronously (SPEC decision 5): with a grace period
-    /// ([`TaskGroup::with_grace`]) they have that long before the abort.
-    /// Cancelling the returned token yourself affects nobody else.
+    /// children, or is dropped, for children (or any other code) that stop
+    /// on their own and clean up asynchronously (SPEC decision 5): with a
+    /// grace period ([`TaskGroup::with_grace`]) children have that long
+    /// before the abort. Cancelling the returned token yourself affects
+    /// nobody else.
     pub fn token(&self) -> CancellationToken {
-        self.token.child_token()
+        self.shared.token.child_token()
     }
 }
 
 pin_project_lite::pin_project! {
-    /// A group child's future, inside the task core's own wrapper
-    /// ([`Child`]): it catches the child's failure or panic, drops the
-    /// child's future, and only then tells the group, so a joined group's
-    /// children have all run their destructors. Aborted (dropped before it
-    /// finished), it tells the group the child was cancelled, or that its
-    /// destructor panicked.
-    struct GroupChild<F, E> {
+    /// A group child as the runtime runs it: polls the child's future,
+    /// catches its failure or panic, drops the future, publishes the task's
+    /// outcome into its [`TaskCore`], and only then tells the group. So a
+    /// joined group's children have run their destructors, and their tasks
+    /// show their outcome (behaviour 87). Aborted (dropped before it
+    /// finished), it does the same with "cancelled", or with the panic of
+    /// the future's destructor.
+    struct GroupChild<F, T, E> {
         #[pin]
         future: Option<F>,
-        group: Arc<Core<E>>,
+        task: Arc<TaskCore<T, InGroup>>,
+        group: Arc<Shared<E>>,
         index: usize,
     }
 
-    impl<F, E> PinnedDrop for GroupChild<F, E> {
+    impl<F, T, E> PinnedDrop for GroupChild<F, T, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let mut future = this.future;
@@ -337,45 +371,51 @@ pin_project_lite::pin_project! {
             let failure = catch_unwind(AssertUnwindSafe(|| future.set(None)))
                 .err()
                 .map(|payload| Failure::Panic(Panic::new(payload)));
-            this.group.finish(*this.index, failure);
+            let outcome = match failure {
+                Some(_) => Err(TaskError::Failed(InGroup)),
+                None => Err(TaskError::Cancelled),
+            };
+            this.task.publish(outcome);
+            let started = this.group.core.finish(*this.index, failure);
+            this.group.started(started);
         }
     }
 }
 
-impl<F, T, E> Future for GroupChild<F, E>
+impl<F, T, E> Future for GroupChild<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
-    type Output = Result<T, InGroup>;
+    type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
-        let future = this
-            .future
-            .as_mut()
-            .as_pin_mut()
-            .expect("asyncio: a task group child was polled after it finished");
-        let (value, mut failure) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let (mut value, mut failure) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(value))) => (Some(value), None),
             Ok(Poll::Ready(Err(error))) => (None, Some(Failure::Error(error))),
             Err(payload) => (None, Some(Failure::Panic(Panic::new(payload)))),
         };
-        // The child's future is dropped before the group hears of it: a
-        // joined group's children have run their destructors. A panic there
-        // is the child's panic too; a failure before it is kept as well.
+        // The child's future is dropped before anyone hears of its end. A
+        // panic there is the child's panic too; a failure before it is kept
+        // as well, and a value it displaces is dropped as nobody's.
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
             if let Some(first) = failure.take() {
-                this.group.fail_child(*this.index, first);
+                let started = this.group.core.fail_child(*this.index, first);
+                this.group.started(started);
+            }
+            if let Some(value) = value.take() {
+                discard(report_group_child, this.task.id(), value);
             }
             failure = Some(Failure::Panic(Panic::new(payload)));
         }
-        let failed = failure.is_some();
-        this.group.finish(*this.index, failure);
-        match value {
-            Some(value) if !failed => Poll::Ready(Ok(value)),
-            _ => Poll::Ready(Err(InGroup)),
-        }
+        this.task.publish(value.ok_or(TaskError::Failed(InGroup)));
+        let started = this.group.core.finish(*this.index, failure);
+        this.group.started(started);
+        Poll::Ready(())
     }
 }
 
@@ -403,15 +443,16 @@ where
 ///   included (87, 99). Every child it cancelled has then actually finished:
 ///   its future was dropped (SPEC decision 5).
 /// - **First failure**: a child's `Err` or panic, or the body's `Err` or
-///   panic, starts the cancellation: spawns are refused, and when the
-///   group's owner next runs (the scoped group's future, or
+///   panic, starts the cancellation: spawns are refused, the group's
+///   [token](TaskGroupHandle::token) is cancelled, and when the group's
+///   owner next runs (the scoped group's future, or a pending
 ///   [`join`](TaskGroup::join)) it drops the body at its current await
 ///   point and aborts every other child, after the grace period if there is
 ///   one (90, 91, 105). As asyncio's cancellation is scheduled, not
 ///   immediate, a child already woken in the same tick still runs, and its
 ///   failure is collected too. A body-less group that nobody is joining
-///   aborts its children when `join` is called (or when it is dropped). A
-///   child cancelled on its own is not a failure (93).
+///   aborts its children at once (with a grace period: when `join` is
+///   called). A child cancelled on its own is not a failure (93).
 /// - **Errors**: every `Err` is collected, those of children finishing
 ///   during the cancellation included (92), into one [`TaskGroupError`],
 ///   even a single one (91), each naming its origin.
@@ -477,7 +518,7 @@ where
 /// # async fn main() {
 /// let group = asyncio::TaskGroup::<&str>::new();
 /// for n in 0..3 {
-///     group.try_spawn(async move { if n == 1 { Err("one") } else { Ok(n) } }).unwrap();
+///     group.try_spawn(async move { if n == 1 { Err("one") } else { Ok(n) } });
 /// }
 /// let error = group.join().await.unwrap_err();
 /// assert_eq!(error.iter().map(|(_, e)| *e).collect::<Vec<_>>(), ["one"]);
@@ -500,15 +541,18 @@ where
 ///    [`TaskGroupHandle::token`] and the group gives them a grace period
 ///    ([`with_grace`](TaskGroup::with_grace)). The body is dropped at once
 ///    (it runs in the caller's task; its clean-up is its destructors).
+///    A group nested in the body is dropped with it: its children are
+///    aborted, not awaited, so spawn work that must be joined on the outer
+///    group.
 /// 2. A child's failure belongs to the group: the child's [`Task`] ends
 ///    `Err(TaskError::Failed(InGroup))`, and the error is in the group's
 ///    [`TaskGroupError`]. In asyncio, code awaiting the failed child inside
 ///    the group is cancelled first, so it never sees the error either.
 /// 3. Spawning while the group shuts down returns an already-cancelled
-///    task instead of raising (asyncio 3.13 raises "is shutting down";
-///    3.14 returns a cancelled task, behaviour 107); spawning on a finished
-///    group is [`SpawnError`] (asyncio's "is finished"). A group cannot be
-///    used before it is entered or entered twice (88, 89): the handle exists
+///    task (the future dropped unpolled) where asyncio raises "is shutting
+///    down" (88): see [`SpawnError`]. Spawning on a finished group is
+///    [`SpawnError`] (asyncio's "is finished"). A group cannot be used
+///    before it is entered or entered twice (88, 89): the handle exists
 ///    only while the group does, and `run` consumes it.
 /// 4. A panic (asyncio's `KeyboardInterrupt`/`SystemExit`), in the body or
 ///    in a child, cancels and joins the others, then resumes in the caller
@@ -543,7 +587,6 @@ where
 #[must_use = "a task group does nothing unless it is run or joined"]
 pub struct TaskGroup<E = Infallible> {
     handle: TaskGroupHandle<E>,
-    grace: Option<Duration>,
     /// The group was moved into `run` or `join`: its drop does nothing.
     consumed: bool,
 }
@@ -551,8 +594,8 @@ pub struct TaskGroup<E = Infallible> {
 impl<E> fmt::Debug for TaskGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("core", &self.handle.core)
-            .field("grace", &self.grace)
+            .field("core", &self.handle.shared.core)
+            .field("grace", &self.handle.shared.grace)
             .finish()
     }
 }
@@ -564,26 +607,27 @@ impl<E: fmt::Debug + Send + 'static> Default for TaskGroup<E> {
 }
 
 impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
-    /// An empty, open group.
+    /// An empty, open group, without a grace period: children are aborted
+    /// as soon as the group cancels them.
     pub fn new() -> Self {
-        Self {
-            handle: TaskGroupHandle {
-                core: Arc::new(GroupCore::new(TaskId::next(), report_unobserved::<E>)),
-                token: CancellationToken::new(),
-            },
-            grace: None,
-            consumed: false,
-        }
+        Self::build(None)
     }
 
-    /// Cancels cooperatively: when the group starts cancelling, it first
-    /// cancels its [token](TaskGroupHandle::token), which the children can
-    /// watch to stop on their own and clean up asynchronously, and aborts
-    /// only those still running `grace` later. It still returns only once
-    /// every child has finished. The body of a scoped group is dropped at
-    /// once. The grace period runs while the group is awaited (`run`'s
-    /// future, or [`join`](TaskGroup::join)); dropping the group aborts at
-    /// once.
+    /// An empty, open group that cancels cooperatively: when it starts
+    /// cancelling, it first cancels its [token](TaskGroupHandle::token),
+    /// which the children can watch to stop on their own and clean up
+    /// asynchronously, and aborts only those still running `grace` later.
+    /// It still returns only once every child has finished.
+    ///
+    /// The grace period is timed by the group's owner while it is awaited
+    /// (`run`'s future, or [`join`](TaskGroup::join)); a body-less group
+    /// that nobody joins cancels its token at the first failure and aborts
+    /// when `join` is called. Dropping the group aborts at once. A scoped
+    /// group's body is dropped at once, and with it whatever it was
+    /// awaiting: a child it awaited through its [`Join`](crate::Join) is
+    /// cancelled then, without a grace period (await a child's
+    /// [`shield`](crate::shield) to spare it). `Duration::MAX` means no
+    /// limit: the children are never aborted, only asked to stop.
     ///
     /// # Examples
     ///
@@ -592,21 +636,38 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
-    /// let group = asyncio::TaskGroup::<&str>::new().with_grace(Duration::from_secs(1));
+    /// let group = asyncio::TaskGroup::<&str>::with_grace(Duration::from_secs(1));
     /// let token = group.handle().token();
     /// let polite = group.spawn(async move {
     ///     token.cancelled().await;
     ///     asyncio::sleep(Duration::from_millis(10)).await; // async clean-up
     ///     "cleaned up"
-    /// }).unwrap();
-    /// group.try_spawn(async { Err::<(), _>("boom") }).unwrap();
+    /// });
+    /// group.try_spawn(async { Err::<(), _>("boom") });
     /// assert!(group.join().await.is_err());
     /// assert_eq!(polite.await.unwrap(), "cleaned up");
     /// # }
     /// ```
-    pub fn with_grace(mut self, grace: Duration) -> Self {
-        self.grace = Some(grace);
-        self
+    ///
+    /// # Panics
+    ///
+    /// The group's future (or `join`) panics if polled outside a tokio
+    /// runtime with the time driver, as tokio's timers do.
+    pub fn with_grace(grace: Duration) -> Self {
+        Self::build(Some(grace))
+    }
+
+    fn build(grace: Option<Duration>) -> Self {
+        Self {
+            handle: TaskGroupHandle {
+                shared: Arc::new(Shared {
+                    core: GroupCore::new(TaskId::next(), report_unobserved::<E>),
+                    token: CancellationToken::new(),
+                    grace,
+                }),
+            },
+            consumed: false,
+        }
     }
 
     /// A handle to spawn into the group, cancel it, or watch its token.
@@ -614,41 +675,42 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
         self.handle.clone()
     }
 
-    /// Spawns a plain future as a child: [`TaskGroupHandle::spawn`].
-    ///
-    /// # Errors
-    ///
-    /// Never, while you hold the group (it cannot have finished); the
-    /// `Result` is the handle's.
+    /// Spawns a plain future as a child: [`TaskGroupHandle::spawn`], which
+    /// cannot fail here, since the group has not finished while you hold
+    /// it. While the group is shutting down, an already-cancelled task is
+    /// returned.
     ///
     /// # Panics
     ///
     /// Outside a tokio runtime, at the caller's line.
     #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> Result<Task<F::Output, InGroup>, SpawnError<F>>
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output, InGroup>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handle.spawn(future)
+        match self.handle.spawn(future) {
+            Ok(task) => task,
+            Err(_) => unreachable!("asyncio: a task group finished while its owner held it"),
+        }
     }
 
-    /// Spawns a fallible future as a child: [`TaskGroupHandle::try_spawn`].
-    ///
-    /// # Errors
-    ///
-    /// As for [`spawn`](Self::spawn).
+    /// Spawns a fallible future as a child: [`TaskGroupHandle::try_spawn`],
+    /// which cannot fail here either.
     ///
     /// # Panics
     ///
     /// Outside a tokio runtime, at the caller's line.
     #[track_caller]
-    pub fn try_spawn<F, T>(&self, future: F) -> Result<Task<T, InGroup>, SpawnError<F>>
+    pub fn try_spawn<F, T>(&self, future: F) -> Task<T, InGroup>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.handle.try_spawn(future)
+        match self.handle.try_spawn(future) {
+            Ok(task) => task,
+            Err(_) => unreachable!("asyncio: a task group finished while its owner held it"),
+        }
     }
 
     /// Cancels the group: [`TaskGroupHandle::cancel`].
@@ -678,7 +740,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
     pub fn join(mut self) -> GroupJoin<E> {
         self.consumed = true;
         GroupJoin {
-            owner: Owner::new(self.handle.clone(), self.grace),
+            owner: Owner::new(self.handle.clone()),
         }
     }
 
@@ -691,24 +753,36 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
     ///
     /// The output is `Ok(Some(value))` if the body returned `Ok(value)` and
     /// nothing failed; `Ok(None)` if the body was cancelled by
-    /// [`cancel`](TaskGroupHandle::cancel); `Err` with every error
-    /// otherwise (the body's `Err` included, behaviour 91).
+    /// [`cancel`](TaskGroupHandle::cancel).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskGroupError`] with every error, the body's `Err` included
+    /// (behaviour 91).
     ///
     /// # Panics
     ///
     /// A panic of the body or of a child is resumed once every child has
-    /// finished.
+    /// finished. If `body` itself (the closure, before it returns its
+    /// future) panics, the children it spawned are aborted.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the returned future drops the body and
+    /// aborts every child (they stop at their next await point).
     pub fn run<B, Fut, R>(mut self, body: B) -> GroupRun<Fut, E>
     where
         B: FnOnce(TaskGroupHandle<E>) -> Fut,
         Fut: Future<Output = Result<R, E>>,
     {
         self.consumed = true;
+        // The owner first: if `body` panics, dropping it abandons the group.
+        let owner = Owner::new(self.handle.clone());
         let body = body(self.handle.clone());
         GroupRun {
             body: Some(body),
             value: None,
-            owner: Owner::new(self.handle.clone(), self.grace),
+            owner,
         }
     }
 }
@@ -716,7 +790,8 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
 impl<E> Drop for TaskGroup<E> {
     fn drop(&mut self) {
         if !self.consumed {
-            self.handle.core.abandon();
+            self.handle.shared.core.abandon();
+            self.handle.shared.token.cancel();
         }
     }
 }
@@ -740,6 +815,15 @@ impl<E> Drop for TaskGroup<E> {
 /// assert_eq!(sum.unwrap(), Some(60));
 /// # }
 /// ```
+///
+/// # Errors
+///
+/// As for [`TaskGroup::run`]: a [`TaskGroupError`] with every error.
+///
+/// # Panics
+///
+/// As for [`TaskGroup::run`]: a panic of the body or a child is resumed
+/// once every child has finished.
 pub fn task_group<E, B, Fut, R>(body: B) -> GroupRun<Fut, E>
 where
     E: fmt::Debug + Send + 'static,
@@ -754,47 +838,53 @@ where
 /// dropped.
 struct Owner<E> {
     handle: TaskGroupHandle<E>,
-    grace: Option<Duration>,
-    grace_deadline: Option<Instant>,
+    grace_deadline: Option<Option<Instant>>,
     timer: Timer,
-    token_cancelled: bool,
     aborted: bool,
     finished: bool,
 }
 
 impl<E> Owner<E> {
-    fn new(handle: TaskGroupHandle<E>, grace: Option<Duration>) -> Self {
+    fn new(handle: TaskGroupHandle<E>) -> Self {
         Self {
             handle,
-            grace,
             grace_deadline: None,
             timer: Timer::default(),
-            token_cancelled: false,
             aborted: false,
             finished: false,
         }
     }
 
-    /// While cancelling: cancels the token once, and aborts the children,
-    /// at once or, with a grace period, when it ends.
+    fn core(&self) -> &Core<E> {
+        &self.handle.shared.core
+    }
+
+    /// The body failed: record it; the cancellation it starts is this
+    /// owner's to carry out (it is polling).
+    fn fail_body(&self, failure: Failure<E>) {
+        let started = self.core().fail_body(failure);
+        self.handle.shared.started(started);
+    }
+
+    /// While cancelling: cancels the token, and aborts the children, at
+    /// once or, with a grace period, when it ends (never, for a period too
+    /// long to have an end).
     fn poll_cancelling(&mut self, cx: &mut Context<'_>) {
         if self.aborted {
             return;
         }
-        if !self.token_cancelled {
-            self.token_cancelled = true;
-            self.handle.token.cancel();
-        }
-        if let Some(grace) = self.grace {
+        let shared = &self.handle.shared;
+        shared.token.cancel();
+        if let Some(grace) = shared.grace {
             let deadline = *self
                 .grace_deadline
-                .get_or_insert_with(|| Instant::now() + grace);
-            if !self.timer.poll_expired(Some(deadline), 0, cx) {
+                .get_or_insert_with(|| Instant::now().checked_add(grace));
+            if !self.timer.poll_expired(deadline, 0, cx) {
                 return;
             }
         }
         self.aborted = true;
-        self.handle.core.abort_all();
+        shared.core.abort_all();
     }
 
     /// The group finished: resume its first panic (after reporting the
@@ -804,7 +894,7 @@ impl<E> Owner<E> {
         self.finished = true;
         if let Some((_, panic)) = joined.panic {
             for (origin, error) in joined.errors {
-                self.handle.core.report(origin, Failure::Error(error));
+                self.core().report(origin, Failure::Error(error));
             }
             panic.resume();
         }
@@ -821,8 +911,11 @@ impl<E> Owner<E> {
 impl<E> Drop for Owner<E> {
     fn drop(&mut self) {
         if !self.finished {
-            self.handle.core.abandon();
+            self.core().abandon();
         }
+        // Whatever watches the token (children, and code outside the group)
+        // learns that the group is over.
+        self.handle.shared.token.cancel();
     }
 }
 
@@ -846,7 +939,7 @@ impl<Fut: Future, E> fmt::Debug for GroupRun<Fut, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GroupRun")
             .field("body_running", &self.body.is_some())
-            .field("core", &self.owner.handle.core)
+            .field("core", self.owner.core())
             .finish()
     }
 }
@@ -861,7 +954,7 @@ where
         let mut this = self.project();
         loop {
             let body_done = this.body.is_none();
-            let cancelling = match this.owner.handle.core.poll_join(cx, body_done) {
+            let cancelling = match this.owner.core().poll_join(cx, body_done) {
                 JoinPoll::Ready(joined) => {
                     let cancelled = this.owner.finish(joined)?;
                     let value = match this.value.take() {
@@ -880,10 +973,7 @@ where
                     if let Err(payload) =
                         catch_unwind(AssertUnwindSafe(|| this.body.as_mut().set(None)))
                     {
-                        this.owner
-                            .handle
-                            .core
-                            .fail_body(Failure::Panic(Panic::new(payload)));
+                        this.owner.fail_body(Failure::Panic(Panic::new(payload)));
                     }
                     continue;
                 }
@@ -900,12 +990,8 @@ where
             this.body.set(None);
             match outcome {
                 Ok(Ok(value)) => *this.value = Some(Ok(value)),
-                Ok(Err(error)) => this.owner.handle.core.fail_body(Failure::Error(error)),
-                Err(payload) => this
-                    .owner
-                    .handle
-                    .core
-                    .fail_body(Failure::Panic(Panic::new(payload))),
+                Ok(Err(error)) => this.owner.fail_body(Failure::Error(error)),
+                Err(payload) => this.owner.fail_body(Failure::Panic(Panic::new(payload))),
             }
         }
     }
@@ -924,7 +1010,7 @@ pub struct GroupJoin<E> {
 impl<E> fmt::Debug for GroupJoin<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GroupJoin")
-            .field("core", &self.owner.handle.core)
+            .field("core", self.owner.core())
             .finish()
     }
 }
@@ -934,7 +1020,7 @@ impl<E> Future for GroupJoin<E> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let owner = &mut self.owner;
-        match owner.handle.core.poll_join(cx, true) {
+        match owner.core().poll_join(cx, true) {
             JoinPoll::Ready(joined) => Poll::Ready(owner.finish(joined).map(|_| ())),
             JoinPoll::Pending { cancelling } => {
                 if cancelling {

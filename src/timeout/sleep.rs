@@ -44,8 +44,10 @@ impl fmt::Debug for Sleep {
 ///
 /// `sleep(Duration::ZERO)` is asyncio's `sleep(0)`, the idiom for "let the
 /// other tasks run": it yields to the runtime once (it is pending at its
-/// first poll and wakes itself at once, like [`tokio::task::yield_now`])
-/// and completes at its second poll. tokio's own `sleep(Duration::ZERO)`
+/// first poll, having woken itself, so the runtime polls it again after
+/// the tasks already queued) and completes at its second poll.
+/// ([`tokio::task::yield_now`] also lets the runtime poll its I/O and
+/// timer drivers first; this does not wait for them.) tokio's own `sleep(Duration::ZERO)`
 /// completes at its first poll without yielding, so a literal port of
 /// `await asyncio.sleep(0)` would let nothing else run. Any other duration
 /// is tokio's [`sleep`](tokio::time::sleep), with its timer's resolution
@@ -74,8 +76,10 @@ impl fmt::Debug for Sleep {
 ///
 /// # Panics
 ///
-/// A non-zero sleep polled outside a tokio runtime with the time driver
-/// panics, as tokio's does.
+/// A non-zero sleep panics when it is created outside a tokio runtime with
+/// the time driver, as tokio's does, at the caller's line. A zero sleep
+/// needs no runtime.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     let state = if duration.is_zero() {
         State::Yield { yielded: false }
