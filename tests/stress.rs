@@ -2,13 +2,16 @@
 //! randomly cancelled puts and gets, `get_guarded` workers that panic,
 //! queue streams in `select!` loops, gathers (and gathers of gathers)
 //! dropped mid-flight, task sets and `as_completed` with cancelled waits,
-//! and runtimes dropped with work in flight. Every
+//! task groups (scoped, body-less and nested; failing, panicking,
+//! cancelled, dropped mid-flight), and runtimes dropped with work in
+//! flight. Every
 //! round checks *by accounting* that nothing is lost or duplicated: each
 //! item is received exactly once, or handed back by a failed put, or
 //! dropped with a cancelled put, or discarded by an immediate shutdown;
 //! `task_done` and `join` balance; every child future is dropped exactly
 //! once; every panic reaches the awaiting side or the unobserved-error hook
-//! exactly once. Multi-thread rounds assert counts, never durations.
+//! exactly once, and so does every error a task group owns. Multi-thread
+//! rounds assert counts, never durations.
 //!
 //! # Scale
 //!
