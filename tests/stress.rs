@@ -2,13 +2,16 @@
 //! randomly cancelled puts and gets, `get_guarded` workers that panic,
 //! queue streams in `select!` loops, gathers (and gathers of gathers)
 //! dropped mid-flight, task sets and `as_completed` with cancelled waits,
-//! and runtimes dropped with work in flight. Every
+//! task groups (scoped, body-less and nested; failing, panicking,
+//! cancelled, dropped mid-flight), and runtimes dropped with work in
+//! flight. Every
 //! round checks *by accounting* that nothing is lost or duplicated: each
 //! item is received exactly once, or handed back by a failed put, or
 //! dropped with a cancelled put, or discarded by an immediate shutdown;
 //! `task_done` and `join` balance; every child future is dropped exactly
 //! once; every panic reaches the awaiting side or the unobserved-error hook
-//! exactly once. Multi-thread rounds assert counts, never durations.
+//! exactly once, and so does every error a task group owns. Multi-thread
+//! rounds assert counts, never durations.
 //!
 //! # Scale
 //!
@@ -55,7 +58,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -65,9 +68,10 @@ use asyncio::queue::{
     TryPutError,
 };
 use asyncio::{
-    AsCompletedError, CancelHandle, LifoQueue, PriorityQueue, Queue, ReturnWhen, TaskError, TaskId,
-    TaskSet, Unobserved,
+    AsCompletedError, CancelHandle, InGroup, LifoQueue, Origin, PriorityQueue, Queue, ReturnWhen,
+    TaskError, TaskGroup, TaskGroupError, TaskGroupHandle, TaskId, TaskSet, Unobserved,
 };
+use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 
@@ -281,9 +285,20 @@ fn install_hooks() {
                     return;
                 }
             };
-            match parse_label(&text) {
-                Some((uid, index)) => REPORTS.lock().unwrap().push((uid, kind, index)),
-                None => FOREIGN_REPORTS.lock().unwrap().push(unobserved.to_string()),
+            // A panic carries one label. An error may carry several: a
+            // nested task group's error reported whole holds every error
+            // its group collected, each one its child's failure.
+            let labels = match kind {
+                Reported::Panicked => parse_label(&text).into_iter().collect(),
+                Reported::Failed => parse_labels(&text),
+            };
+            if labels.is_empty() {
+                FOREIGN_REPORTS.lock().unwrap().push(unobserved.to_string());
+                return;
+            }
+            let mut reports = REPORTS.lock().unwrap();
+            for (uid, index) in labels {
+                reports.push((uid, kind, index));
             }
         });
     });
@@ -304,6 +319,19 @@ fn take_reports(uid: u64) -> Vec<(Reported, usize)> {
 
 fn label(uid: u64, index: usize) -> String {
     format!("<<u{uid}/c{index}>>")
+}
+
+/// Every label in `text`, in order.
+fn parse_labels(mut text: &str) -> Vec<(u64, usize)> {
+    let mut labels = Vec::new();
+    while let Some(start) = text.find("<<u") {
+        text = &text[start..];
+        if let Some(label) = parse_label(text) {
+            labels.push(label);
+        }
+        text = &text[3..];
+    }
+    labels
 }
 
 fn parse_label(text: &str) -> Option<(u64, usize)> {
@@ -2490,5 +2518,847 @@ fn runtimes_dropped_with_work_in_flight_lose_and_duplicate_nothing() {
     run_rounds(
         "runtimes_dropped_with_work_in_flight_lose_and_duplicate_nothing",
         runtime_drop_round,
+    );
+}
+
+// ------------------------------------------------- scenario 6: TaskGroup --
+
+/// A task group round's error type: a leaf's own error, or a nested
+/// group's error relayed whole by the child (or body) that ran it, so that
+/// each leaf error can be found exactly once in the outermost error.
+#[derive(Debug)]
+enum GroupFailure {
+    Leaf(ChildError),
+    Inner(TaskGroupError<GroupFailure>),
+}
+
+type GroupHandle = TaskGroupHandle<GroupFailure>;
+type GroupFuture = BoxFuture<'static, Result<u64, GroupFailure>>;
+
+/// One spawned leaf: a planned child (`Children::child_watching`), which may
+/// first spawn grandchildren into its group through a cloned handle, and
+/// cancel its group.
+#[derive(Debug, Clone)]
+struct LeafSpec {
+    index: usize,
+    plan: Plan,
+    /// Watches the group's token (and stops with an error when it fires).
+    watch: bool,
+    /// Yields before it spawns its grandchildren (and cancels the group).
+    delay: u64,
+    grandchildren: Vec<LeafSpec>,
+    /// Calls its group's `cancel()` after this many more yields.
+    cancel_group: Option<u64>,
+    /// Cancelled from outside, through its task, after this many yields.
+    cancel_task: Option<u64>,
+}
+
+/// What a group body (or the code that fills a body-less group) spawns.
+#[derive(Debug, Clone)]
+enum Spawned {
+    Leaf(LeafSpec),
+    /// A child that runs a nested scoped group.
+    Nested {
+        index: usize,
+        group: Box<GroupSpec>,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct BodySpec {
+    index: usize,
+    plan: Plan,
+}
+
+/// One group: its number (for its `cancel()` count), its grace period, its
+/// body (none for a body-less group), and what is spawned into it.
+#[derive(Debug, Clone)]
+struct GroupSpec {
+    number: usize,
+    grace: Option<Duration>,
+    body: Option<BodySpec>,
+    spawned: Vec<(u64, Spawned)>,
+    /// The body (or the filling code) calls `cancel()` after spawning,
+    /// after this many yields.
+    cancel_group: Option<u64>,
+    /// A group run inline by the body (awaited, not spawned): its error is
+    /// the body's.
+    inline: Option<(usize, Box<GroupSpec>)>,
+}
+
+/// What a task group round shares with its children.
+struct GroupCtx {
+    children: Arc<Children>,
+    /// Every task a spawn returned, with its child's index.
+    tasks: Mutex<Vec<(usize, asyncio::Task<u64, InGroup>)>>,
+    /// Every spawned child's id, to check the origins in a group error.
+    ids: Mutex<HashMap<usize, TaskId>>,
+    /// `cancel()` calls made on each group, by number.
+    cancels: Vec<AtomicUsize>,
+    /// The round may drop the outer group (or its runtime) mid-flight, so
+    /// a spawn from a child still running may find it finished.
+    may_abandon: bool,
+    layout: Layout,
+    /// Each group has returned (or resumed a panic).
+    finished: Vec<AtomicBool>,
+}
+
+/// Where each group's children are in the ledger.
+#[derive(Debug, Default)]
+struct Layout {
+    /// Each group's slots (its body's, its children's, its grandchildren's
+    /// and its nested groups'): nested groups' ranges nest.
+    members: Vec<std::ops::Range<usize>>,
+    /// Each group's body slot.
+    bodies: Vec<Option<usize>>,
+    /// The group each runner (a child or inline part of a body that runs a
+    /// nested group) runs, by the runner's slot.
+    runs: HashMap<usize, usize>,
+    /// The nested group each group's body runs inline.
+    inline: Vec<Option<usize>>,
+}
+
+/// Marks a nested group finished when it returns or resumes a panic (not
+/// when its runner is aborted), and checks it is structured then.
+struct Finished {
+    ctx: Arc<GroupCtx>,
+    number: usize,
+}
+
+impl Finished {
+    fn now(&mut self) {
+        if !self.ctx.finished[self.number].swap(true, SeqCst) {
+            self.ctx.check_joined(self.number);
+        }
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        // Unwinding from `run`: the group resumed a panic, after joining.
+        if std::thread::panicking() {
+            self.now();
+        }
+    }
+}
+
+impl GroupCtx {
+    /// The slots whose futures must have been dropped once group `number`
+    /// has returned: all of its members, but those of a nested group that
+    /// has not finished (its runner was aborted, so it was dropped, and
+    /// dropping a group aborts its children without waiting for them).
+    fn joined_members(&self, number: usize) -> Vec<usize> {
+        let range = self.layout.members[number].clone();
+        let abandoned: Vec<_> = (0..self.layout.members.len())
+            .filter(|&h| h != number && !self.finished[h].load(SeqCst))
+            .map(|h| self.layout.members[h].clone())
+            .filter(|inner| inner.start >= range.start && inner.end <= range.end)
+            .collect();
+        range
+            .filter(|i| !abandoned.iter().any(|inner| inner.contains(i)))
+            .collect()
+    }
+
+    /// Group `number` has returned: every child it joined was dropped
+    /// (SPEC decision 5), and every task it handed out is done (the docs'
+    /// "the group waited for both children: their tasks are done").
+    fn check_joined(&self, number: usize) {
+        let members = self.joined_members(number);
+        let alive: Vec<_> = members
+            .iter()
+            .copied()
+            .filter(|&i| self.children.slots[i].dropped.load(SeqCst) == 0)
+            .collect();
+        if !alive.is_empty() {
+            self.children.anomaly(format!(
+                "group {number} returned while the futures of children {alive:?} had not \
+                 been dropped"
+            ));
+        }
+        let not_done: Vec<_> = self
+            .tasks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(i, task)| members.contains(i) && !task.is_done())
+            .map(|(i, _)| *i)
+            .collect();
+        if !not_done.is_empty() {
+            self.children.anomaly(format!(
+                "group {number} returned while the tasks of children {not_done:?} were not \
+                 done"
+            ));
+        }
+    }
+
+    /// A group ended `Ok(value)`: `Some` exactly when its body returned
+    /// its value, `None` only after a `cancel()`.
+    fn check_ok_value(&self, number: usize, body: Option<usize>, value: Option<u64>) {
+        let Some(body) = body else { return };
+        let body_ok = self.children.slots[body].ok.load(SeqCst);
+        match value {
+            Some(value) if value != value_of(body) || body_ok != 1 => {
+                self.children.anomaly(format!(
+                    "group {number} returned Ok(Some({value})), its body ended ok {body_ok} times"
+                ))
+            }
+            None if body_ok != 0 || self.cancels[number].load(SeqCst) == 0 => {
+                self.children.anomaly(format!(
+                    "group {number} returned Ok(None): its body ended ok {body_ok} times, and \
+                     cancel() was called {} times",
+                    self.cancels[number].load(SeqCst)
+                ))
+            }
+            _ => {}
+        }
+    }
+
+    /// Records every error in group `number`'s error, nested ones
+    /// included, and checks each one's origin.
+    fn observe_group_error(&self, number: usize, error: TaskGroupError<GroupFailure>) {
+        if error.is_empty() {
+            self.children
+                .anomaly(format!("group {number} returned an empty error"));
+        }
+        let body = self.layout.bodies[number];
+        let ids = self.ids.lock().unwrap().clone();
+        let origin_of = |index: usize| match body {
+            Some(body) if body == index => Some(Origin::Body),
+            _ => ids.get(&index).map(|id| Origin::Child(*id)),
+        };
+        for (origin, failure) in error {
+            match failure {
+                GroupFailure::Leaf(ChildError(text)) => {
+                    let index = match parse_label(&text) {
+                        Some((uid, index)) if uid == self.children.uid => index,
+                        _ => {
+                            self.children
+                                .anomaly(format!("group {number}: a foreign error {text}"));
+                            continue;
+                        }
+                    };
+                    if origin_of(index) != Some(origin) {
+                        self.children.anomaly(format!(
+                            "group {number}: child {index}'s error came from {origin:?}, not \
+                             {:?}",
+                            origin_of(index)
+                        ));
+                    }
+                    self.children
+                        .observe(index, &Err(TaskError::Failed(ChildError(text))));
+                }
+                GroupFailure::Inner(inner) => {
+                    let runner = match origin {
+                        Origin::Body => self.layout.inline[number].map(|g| (g, Origin::Body)),
+                        Origin::Child(id) => ids
+                            .iter()
+                            .find(|(_, child)| **child == id)
+                            .and_then(|(index, _)| self.layout.runs.get(index))
+                            .map(|&g| (g, origin)),
+                    };
+                    match runner {
+                        Some((inner_number, _)) => self.observe_group_error(inner_number, inner),
+                        None => self.children.anomaly(format!(
+                            "group {number}: a nested group's error from {origin:?}, which \
+                             runs none"
+                        )),
+                    }
+                }
+            }
+        }
+    }
+
+    fn cancel_group(&self, number: usize, handle: &GroupHandle) {
+        self.cancels[number].fetch_add(1, SeqCst);
+        handle.cancel();
+    }
+
+    /// Spawns `future` (child `index`) into `handle`'s group, registers its
+    /// task, and has it cancelled from outside if the plan says so.
+    fn spawn_into(
+        self: &Arc<Self>,
+        handle: &GroupHandle,
+        number: usize,
+        index: usize,
+        future: GroupFuture,
+        cancel_task: Option<u64>,
+        register: bool,
+    ) {
+        match handle.try_spawn(future) {
+            Ok(task) => {
+                self.ids.lock().unwrap().insert(index, task.id());
+                if let Some(k) = cancel_task {
+                    let (ctx, cancel) = (self.clone(), task.cancel_handle());
+                    tokio::spawn(async move {
+                        yields(k).await;
+                        ctx.children.slots[index]
+                            .cancel_requested
+                            .fetch_add(1, SeqCst);
+                        cancel.cancel();
+                    });
+                }
+                if register {
+                    self.tasks.lock().unwrap().push((index, task));
+                }
+            }
+            Err(refused) => {
+                // A nested group is abandoned when its runner is aborted.
+                if number == 0 && !self.may_abandon {
+                    self.children.anomaly(format!(
+                        "child {index}: spawn found its group finished while the group \
+                         was owned and a spawner was still running"
+                    ));
+                }
+                drop(refused.into_inner());
+            }
+        }
+    }
+
+    /// The future of a leaf: spawns its grandchildren, maybe cancels its
+    /// group, then runs its plan. Built eagerly, so that the grandchildren's
+    /// futures (and their drop guards) exist whether or not it ever runs.
+    fn leaf(self: &Arc<Self>, spec: &LeafSpec, handle: &GroupHandle, number: usize) -> GroupFuture {
+        let planned =
+            self.children
+                .child_watching(spec.index, spec.plan, spec.watch.then(|| handle.token()));
+        let grandchildren: Vec<_> = spec
+            .grandchildren
+            .iter()
+            .map(|g| (g.index, self.leaf(g, handle, number), g.cancel_task))
+            .collect();
+        let (ctx, handle, delay, cancel_group) =
+            (self.clone(), handle.clone(), spec.delay, spec.cancel_group);
+        async move {
+            yields(delay).await;
+            for (index, future, cancel_task) in grandchildren {
+                ctx.spawn_into(&handle, number, index, future, cancel_task, true);
+            }
+            if let Some(k) = cancel_group {
+                yields(k).await;
+                ctx.cancel_group(number, &handle);
+            }
+            planned.await.map_err(GroupFailure::Leaf)
+        }
+        .boxed()
+    }
+
+    /// The body of group `spec` (or, without a body plan, the code that
+    /// fills a body-less group): spawns, cancels, runs a nested group
+    /// inline, then ends as planned.
+    fn body(self: &Arc<Self>, spec: &GroupSpec, handle: &GroupHandle) -> GroupFuture {
+        let guard = spec.body.as_ref().map(|b| ChildGuard {
+            children: self.children.clone(),
+            index: b.index,
+        });
+        let spawned: Vec<_> = spec
+            .spawned
+            .iter()
+            .map(|(delay, what)| match what {
+                Spawned::Leaf(leaf) => (
+                    *delay,
+                    leaf.index,
+                    self.leaf(leaf, handle, spec.number),
+                    leaf.cancel_task,
+                    true,
+                ),
+                // A nested group's runner ends Err(InGroup) when its inner
+                // group fails, which no leaf plan says: not registered.
+                Spawned::Nested { index, group } => {
+                    (*delay, *index, self.nested(*index, group), None, false)
+                }
+            })
+            .collect();
+        let inline = spec
+            .inline
+            .as_ref()
+            .map(|(index, group)| self.nested(*index, group));
+        let (ctx, handle, body, number, cancel_group) = (
+            self.clone(),
+            handle.clone(),
+            spec.body.clone(),
+            spec.number,
+            spec.cancel_group,
+        );
+        async move {
+            let _guard = guard;
+            if let Some(body) = &body {
+                ctx.children.slots[body.index].started.fetch_add(1, SeqCst);
+            }
+            for (delay, index, future, cancel_task, register) in spawned {
+                yields(delay).await;
+                ctx.spawn_into(&handle, number, index, future, cancel_task, register);
+            }
+            if let Some(k) = cancel_group {
+                yields(k).await;
+                ctx.cancel_group(number, &handle);
+            }
+            if let Some(inline) = inline {
+                inline.await?;
+            }
+            let Some(body) = body else { return Ok(0) };
+            yields(body.plan.yields).await;
+            let slot = &ctx.children.slots[body.index];
+            let label = ctx.children.label(body.index);
+            match body.plan.end {
+                End::Value => {
+                    slot.ok.fetch_add(1, SeqCst);
+                    Ok(value_of(body.index))
+                }
+                End::Error => {
+                    slot.err.fetch_add(1, SeqCst);
+                    Err(GroupFailure::Leaf(ChildError(label)))
+                }
+                End::Panic => {
+                    slot.panicked.fetch_add(1, SeqCst);
+                    panic!("{PLANNED}: task group body {label}")
+                }
+            }
+        }
+        .boxed()
+    }
+
+    /// A child (or inline part of a body) that runs the scoped group
+    /// `spec`: `Ok` with its own value when the inner group ends `Ok`, the
+    /// inner error relayed whole, or the inner panic resumed through it.
+    fn nested(self: &Arc<Self>, index: usize, spec: &GroupSpec) -> GroupFuture {
+        let guard = ChildGuard {
+            children: self.children.clone(),
+            index,
+        };
+        // The inner group and its body exist before the runner first runs:
+        // aborted unpolled, it drops them (the group is then abandoned
+        // empty).
+        let group = match spec.grace {
+            Some(grace) => TaskGroup::new().with_grace(grace),
+            None => TaskGroup::new(),
+        };
+        let body = self.body(spec, &group.handle());
+        let (ctx, number, body_index) = (
+            self.clone(),
+            spec.number,
+            spec.body.as_ref().map(|b| b.index),
+        );
+        async move {
+            let _guard = guard;
+            let slot = &ctx.children.slots[index];
+            slot.started.fetch_add(1, SeqCst);
+            // Checks, when the inner group returns or resumes a panic, that
+            // its children have all been dropped.
+            let mut finished = Finished {
+                ctx: ctx.clone(),
+                number,
+            };
+            let outcome = group.run(|_| body).await;
+            finished.now();
+            match outcome {
+                Ok(value) => {
+                    ctx.check_ok_value(number, body_index, value);
+                    slot.ok.fetch_add(1, SeqCst);
+                    Ok(value_of(index))
+                }
+                Err(error) => Err(GroupFailure::Inner(error)),
+            }
+        }
+        .boxed()
+    }
+}
+
+/// How a task group round's outermost group ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupEnd {
+    /// Awaited to completion.
+    Await,
+    /// Its future (`run`'s, or `join`'s) dropped after this many yields.
+    Cut(u64),
+    /// A body-less group dropped without `join`, after this many yields.
+    DropGroup(u64),
+    /// The runtime dropped after this many yields, the group in flight.
+    DropRuntime(u64),
+}
+
+/// What the task that drove the outermost group saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupSeen {
+    Ok,
+    Failed,
+    /// It resumed a panic, caught at its task's boundary.
+    Resumed,
+    /// Dropped (or cut short) mid-flight.
+    Dropped,
+    /// Its runtime went away under it.
+    RuntimeGone,
+}
+
+/// Draws a round's groups: slots are numbered in the order they are drawn,
+/// so a group's slots (nested groups' included) are one range.
+struct GroupDraw<'a> {
+    rng: &'a mut Rng,
+    next: usize,
+    layout: Layout,
+    error_pct: u64,
+    panic_pct: u64,
+    grace: bool,
+    nested_left: usize,
+}
+
+impl GroupDraw<'_> {
+    fn slot(&mut self) -> usize {
+        self.next += 1;
+        self.next - 1
+    }
+
+    fn leaf(&mut self, grandchildren: bool) -> LeafSpec {
+        let index = self.slot();
+        let plan = plan(self.rng, self.error_pct, self.panic_pct, 8);
+        let watch = self.grace && self.rng.chance(1, 2);
+        let delay = self.rng.below(4);
+        let count = if grandchildren && self.rng.chance(1, 4) {
+            1 + self.rng.upto(1)
+        } else {
+            0
+        };
+        let grandchildren = (0..count).map(|_| self.leaf(false)).collect();
+        LeafSpec {
+            index,
+            plan,
+            watch,
+            delay,
+            grandchildren,
+            // Rare per leaf: a group has many, and one cancel ends it.
+            cancel_group: self.rng.chance(1, 40).then(|| self.rng.below(4)),
+            cancel_task: self.rng.chance(1, 6).then(|| self.rng.below(6)),
+        }
+    }
+
+    fn group(&mut self, scoped: bool, max_children: usize) -> GroupSpec {
+        let number = self.layout.members.len();
+        let start = self.next;
+        self.layout.members.push(start..start);
+        self.layout.bodies.push(None);
+        self.layout.inline.push(None);
+        let grace = (self.grace && self.rng.chance(2, 3))
+            .then(|| Duration::from_micros(self.rng.below(400)));
+        let body = scoped.then(|| BodySpec {
+            index: self.slot(),
+            plan: plan(self.rng, self.error_pct, self.panic_pct, 10),
+        });
+        let count = 1 + self.rng.upto(max_children - 1);
+        let mut spawned = Vec::new();
+        for _ in 0..count {
+            let delay = self.rng.below(3);
+            if self.nested_left > 0 && self.rng.chance(1, 4) {
+                self.nested_left -= 1;
+                let index = self.slot();
+                let inner = self.group(true, 6);
+                self.layout.runs.insert(index, inner.number);
+                spawned.push((
+                    delay,
+                    Spawned::Nested {
+                        index,
+                        group: Box::new(inner),
+                    },
+                ));
+            } else {
+                spawned.push((delay, Spawned::Leaf(self.leaf(true))));
+            }
+        }
+        let inline = if scoped && self.nested_left > 0 && self.rng.chance(1, 3) {
+            self.nested_left -= 1;
+            let index = self.slot();
+            let inner = self.group(true, 6);
+            self.layout.runs.insert(index, inner.number);
+            self.layout.inline[number] = Some(inner.number);
+            Some((index, Box::new(inner)))
+        } else {
+            None
+        };
+        self.layout.members[number] = start..self.next;
+        self.layout.bodies[number] = body.as_ref().map(|b| b.index);
+        GroupSpec {
+            number,
+            grace,
+            body,
+            spawned,
+            cancel_group: self.rng.chance(1, 8).then(|| self.rng.below(6)),
+            inline,
+        }
+    }
+}
+
+/// Scenario 6: task groups, scoped and body-less, with children that
+/// succeed, fail, panic, run slowly, are cancelled through their tasks,
+/// watch the token under a grace period, spawn grandchildren through a
+/// cloned handle (also while the group shuts down), and cancel the group;
+/// bodies that fail or panic; `cancel()` from the body, a child or outside;
+/// nested groups (in a child or inline in a body) in `nested` rounds; the
+/// group awaited, its future dropped mid-flight, or its runtime dropped.
+///
+/// Accounted: every child future (and body) is dropped exactly once, and
+/// all of a group's are dropped when it returns (its nested groups', if
+/// those were abandoned, only eventually); every task a spawn returned is
+/// done then, and yields the value of a child that ended `Ok`,
+/// `Failed(InGroup)` for one that failed, `Cancelled` for the others;
+/// every `Err` of a child or body is in the returned error (under its
+/// origin) or reported to the hook, exactly once; every panic is resumed
+/// or reported, exactly once; a group that ends `Ok` saw no failure, and
+/// `Ok(None)` only after `cancel()`.
+fn task_group_round(seed: u64, nested: bool) {
+    let mut rng = Rng::new(seed);
+    let scoped = rng.chance(2, 3);
+    let end = match rng.below(10) {
+        0..=4 => GroupEnd::Await,
+        5 | 6 => GroupEnd::Cut(rng.below(12)),
+        7 if !scoped => GroupEnd::DropGroup(rng.below(12)),
+        _ => GroupEnd::DropRuntime(rng.below(12)),
+    };
+    let outside_cancel = rng.chance(1, 8).then(|| rng.below(10));
+    let error_pct = [0, 5, 15][rng.upto(2)];
+    let panic_pct = [0, 5, 10][rng.upto(2)];
+    let mut draw = GroupDraw {
+        error_pct,
+        panic_pct,
+        grace: rng.chance(1, 3),
+        nested_left: if nested { 1 + rng.upto(2) } else { 0 },
+        next: 0,
+        layout: Layout::default(),
+        rng: &mut rng,
+    };
+    let spec = draw.group(scoped, 16);
+    let (n, layout, grace) = (draw.next, draw.layout, draw.grace);
+    let runtime = runtime(&mut rng);
+    let children = Children::new(n);
+    let groups = layout.members.len();
+    let ctx = Arc::new(GroupCtx {
+        children: children.clone(),
+        tasks: Mutex::new(Vec::new()),
+        ids: Mutex::new(HashMap::new()),
+        cancels: (0..groups).map(|_| AtomicUsize::new(0)).collect(),
+        may_abandon: end != GroupEnd::Await,
+        layout,
+        finished: (0..groups).map(|_| AtomicBool::new(false)).collect(),
+    });
+    let what = format!(
+        "task group round (plan {seed:#x}): {} group, {n} slots in {groups} groups, \
+         errors {error_pct}%, panics {panic_pct}%, grace {grace}, cancelled from outside \
+         at {outside_cancel:?}, {end:?}",
+        if scoped { "scoped" } else { "body-less" },
+    );
+
+    let seen = block_on_bounded(
+        &runtime,
+        &what,
+        {
+            let ctx = ctx.clone();
+            async move {
+                // The group and its body (with every child future) exist
+                // before the driving task first runs, as the ledger's slots
+                // must: a runtime dropped at once drops them unpolled.
+                let group = match spec.grace {
+                    Some(grace) => TaskGroup::new().with_grace(grace),
+                    None => TaskGroup::new(),
+                };
+                let body = ctx.body(&spec, &group.handle());
+                let body_index = spec.body.as_ref().map(|b| b.index);
+                let drive =
+                    drive_task_group(ctx.clone(), group, body, body_index, end, outside_cancel);
+                let driver = tokio::spawn({
+                    let ctx = ctx.clone();
+                    async move {
+                        if !matches!(end, GroupEnd::DropRuntime(_)) {
+                            return drive.await;
+                        }
+                        // Nobody will await this task's JoinHandle, where
+                        // tokio keeps a panic: catch a resumed one here.
+                        match AssertUnwindSafe(drive).catch_unwind().await {
+                            Ok(seen) => seen,
+                            Err(payload) => {
+                                ctx.children.observe_resumed(&*payload);
+                                GroupSeen::Resumed
+                            }
+                        }
+                    }
+                });
+                if let GroupEnd::DropRuntime(k) = end {
+                    yields(k).await;
+                    return GroupSeen::RuntimeGone;
+                }
+                match driver.await {
+                    Ok(seen) => seen,
+                    Err(error) => {
+                        let payload = error
+                            .try_into_panic()
+                            .expect("the driving task is not cancelled");
+                        ctx.children.observe_resumed(&*payload);
+                        GroupSeen::Resumed
+                    }
+                }
+            }
+        },
+        || children.summary(),
+    );
+    drop(runtime);
+    // Every task has been dropped with the runtime, if not before: each
+    // spawn's task is done, and says how its child ended.
+    for (index, task) in std::mem::take(&mut *ctx.tasks.lock().unwrap()) {
+        let slot = &children.slots[index];
+        let [ok, err, panicked] = [&slot.ok, &slot.err, &slot.panicked].map(|a| a.load(SeqCst));
+        let outcome = match task.try_outcome() {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                children.anomaly(format!(
+                    "child {index}'s task outlived its runtime unfinished"
+                ));
+                continue;
+            }
+        };
+        let expected = match (ok, err + panicked) {
+            (1, 0) => matches!(&outcome, Ok(v) if *v == value_of(index)),
+            (0, 1) => matches!(outcome, Err(TaskError::Failed(InGroup))),
+            (0, 0) => matches!(outcome, Err(TaskError::Cancelled)),
+            _ => false,
+        };
+        if !expected {
+            children.anomaly(format!(
+                "child {index} ended ok {ok} / failed {err} / panicked {panicked}, but its \
+                 task yielded {outcome:?}"
+            ));
+        }
+    }
+    // The failures the outermost group collected, or should have: not those
+    // of nested groups abandoned when their runner was aborted (reported
+    // to the hook, whenever they came).
+    let joined = ctx.joined_members(0);
+    let total = |f: fn(&ChildSlot) -> &AtomicUsize| -> usize {
+        joined
+            .iter()
+            .map(|&i| f(&children.slots[i]).load(SeqCst))
+            .sum()
+    };
+    let (errors, panics) = (total(|s| &s.err), total(|s| &s.panicked));
+    match seen {
+        GroupSeen::Ok if errors + panics > 0 => children.anomaly(format!(
+            "the group ended Ok after {errors} errors and {panics} panics"
+        )),
+        GroupSeen::Failed if panics > 0 => children.anomaly(format!(
+            "the group returned its errors instead of resuming one of {panics} panics"
+        )),
+        _ => {}
+    }
+    children.check(
+        &format!("{what}, seen {seen:?}"),
+        Rules {
+            all_observed: false,
+            errors_reach_hook: true,
+            cancel_needs_request: false,
+        },
+    );
+}
+
+/// Drives the outermost group of a task group round, in its own task (so
+/// that a resumed panic is caught at that task's boundary).
+/// `body` is a scoped group's body if the group has a body slot, or else
+/// the code that fills the body-less group.
+async fn drive_task_group(
+    ctx: Arc<GroupCtx>,
+    group: TaskGroup<GroupFailure>,
+    body: GroupFuture,
+    body_index: Option<usize>,
+    end: GroupEnd,
+    outside_cancel: Option<u64>,
+) -> GroupSeen {
+    let handle = group.handle();
+    if let Some(k) = outside_cancel {
+        let (ctx, handle) = (ctx.clone(), handle.clone());
+        tokio::spawn(async move {
+            yields(k).await;
+            ctx.cancel_group(0, &handle);
+        });
+    }
+    // Checks the group is structured when it resumes a panic (or returns).
+    let mut finished = Finished {
+        ctx: ctx.clone(),
+        number: 0,
+    };
+    let cut = match end {
+        GroupEnd::Cut(k) => Some(k),
+        _ => None,
+    };
+    let outcome = if body_index.is_some() {
+        let mut run = std::pin::pin!(group.run(|_| body));
+        let outcome = match cut {
+            Some(k) => tokio::select! {
+                biased;
+                outcome = &mut run => Some(outcome),
+                () = yields(k) => None,
+            },
+            None => Some(run.await),
+        };
+        outcome.map(|outcome| outcome.map(|value| (value, body_index)))
+    } else {
+        // Body-less: this task fills the group (the same spawns, delays and
+        // `cancel()` as a body), then joins it, or drops it.
+        let filled = body.await;
+        assert!(
+            matches!(filled, Ok(0)),
+            "filling a body-less group cannot fail"
+        );
+        if let GroupEnd::DropGroup(k) = end {
+            yields(k).await;
+            drop(group);
+            None
+        } else {
+            let mut join = std::pin::pin!(group.join());
+            let outcome = match cut {
+                Some(k) => tokio::select! {
+                    biased;
+                    outcome = &mut join => Some(outcome),
+                    () = yields(k) => None,
+                },
+                None => Some(join.await),
+            };
+            outcome.map(|outcome| outcome.map(|()| (None, None)))
+        }
+    };
+    let Some(outcome) = outcome else {
+        // Dropped mid-flight: its children were aborted, not awaited. Each
+        // must still be dropped, soon.
+        let deadline = Instant::now() + JOIN_DEADLINE;
+        while !ctx.children.all_dropped() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        if !ctx.children.all_dropped() {
+            ctx.children.anomaly(format!(
+                "{} children were never dropped after their group was",
+                ctx.children.slots.len() - ctx.children.dropped()
+            ));
+        }
+        return GroupSeen::Dropped;
+    };
+    finished.now();
+    match outcome {
+        Ok((value, body)) => {
+            ctx.check_ok_value(0, body, value);
+            GroupSeen::Ok
+        }
+        Err(error) => {
+            ctx.observe_group_error(0, error);
+            GroupSeen::Failed
+        }
+    }
+}
+
+#[test]
+fn task_groups_account_for_every_child_error_and_panic() {
+    run_rounds(
+        "task_groups_account_for_every_child_error_and_panic",
+        |seed| task_group_round(seed, false),
+    );
+}
+
+#[test]
+fn nested_task_groups_account_for_every_leaf_error_and_panic() {
+    run_rounds(
+        "nested_task_groups_account_for_every_leaf_error_and_panic",
+        |seed| task_group_round(seed, true),
     );
 }
