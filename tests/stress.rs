@@ -2929,7 +2929,7 @@ impl GroupCtx {
         // aborted unpolled, it drops them (the group is then abandoned
         // empty).
         let group = match spec.grace {
-            Some(grace) => TaskGroup::new().with_grace(grace),
+            Some(grace) => TaskGroup::with_grace(grace),
             None => TaskGroup::new(),
         };
         let body = self.body(spec, &group.handle());
@@ -3154,7 +3154,7 @@ fn task_group_round(seed: u64, nested: bool) {
                 // before the driving task first runs, as the ledger's slots
                 // must: a runtime dropped at once drops them unpolled.
                 let group = match spec.grace {
-                    Some(grace) => TaskGroup::new().with_grace(grace),
+                    Some(grace) => TaskGroup::with_grace(grace),
                     None => TaskGroup::new(),
                 };
                 let body = ctx.body(&spec, &group.handle());
