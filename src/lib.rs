@@ -148,6 +148,8 @@ pub mod __cores {
     pub use crate::queue::core as queue;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
+    #[cfg(asyncio_loom)]
+    pub use crate::sync::mutant;
     pub use crate::task::core as task;
     pub use crate::task::ready;
     pub use crate::timeout::core as timeout;
