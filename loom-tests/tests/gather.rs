@@ -99,7 +99,7 @@ fn finish(
     match first {
         Poll::Ready(finished) => finished,
         Poll::Pending => {
-            assert!(waiter.woken(), "{NOT_WOKEN}");
+            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
             match waiter.poll(|cx| gathering.poll(cx)) {
                 Poll::Ready(finished) => finished,
                 Poll::Pending => panic!("every child finished but the gather did not"),
@@ -303,7 +303,7 @@ fn cancel_waits_for_every_child() {
         }
         a.join().unwrap();
         if poll.is_pending() {
-            assert!(waiter.woken(), "{NOT_WOKEN}");
+            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
             assert!(waiter.poll(|cx| gathering.poll_cancelled(cx)).is_ready());
         }
         assert!(first_core.is_done() && second_core.is_done());
@@ -369,7 +369,7 @@ fn cancel_siblings_returns_only_once_joined() {
         }
         runtime.join().unwrap();
         if finished.is_pending() {
-            assert!(waiter.woken(), "{NOT_WOKEN}");
+            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
             finished = step();
         }
         match finished {

@@ -46,7 +46,7 @@ fn put_and_get_at_capacity() {
         let (recorder, mut waiter, mut item, done) = putter.join().unwrap();
         assert_eq!(getter.join().unwrap(), Ok(1));
         if !done {
-            assert!(recorder.woken(), "blocked putter was not woken");
+            assert!(recorder.woken_since_poll(), "blocked putter was not woken");
             let again = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
             assert!(matches!(again, Poll::Ready(Ok(()))));
         }
@@ -91,7 +91,7 @@ fn woken_getter_dropped() {
         };
         canceller.join().unwrap();
         producer.join().unwrap();
-        assert!(second.woken(), "next getter was not woken");
+        assert!(second.woken_since_poll(), "next getter was not woken");
         let got = second.poll(|cx| queue.poll_get(&mut next, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 7));
         assert_eq!(queue.len(), 0);
@@ -137,7 +137,7 @@ fn woken_putter_dropped() {
         };
         canceller.join().unwrap();
         assert_eq!(consumer.join().unwrap(), Ok(1));
-        assert!(second.woken(), "next putter was not woken");
+        assert!(second.woken_since_poll(), "next putter was not woken");
         let put = second.poll(|cx| queue.poll_put(&mut next, &mut next_item, cx));
         assert!(matches!(put, Poll::Ready(Ok(()))));
         assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(3));
@@ -180,7 +180,10 @@ fn held_place(later: bool) -> HeldPlace {
         .poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx))
         .is_pending());
     assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
-    assert!(putter.woken(), "the blocked put was not granted the slot");
+    assert!(
+        putter.woken_since_poll(),
+        "the blocked put was not granted the slot"
+    );
     assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(2));
     if later {
         queue.try_put(4).unwrap();
@@ -225,7 +228,10 @@ fn held_place_filled_while_a_later_put_races() {
         };
         filler.join().unwrap();
         assert!(later.join().unwrap(), "a slot was free behind the place");
-        assert!(getter.woken(), "getter behind the held place was not woken");
+        assert!(
+            getter.woken_since_poll(),
+            "getter behind the held place was not woken"
+        );
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 3));
         assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
@@ -272,7 +278,10 @@ fn held_place_dropped_while_a_put_races() {
         };
         canceller.join().unwrap();
         let raced = racer.join().unwrap();
-        assert!(getter.woken(), "getter behind the held place was not woken");
+        assert!(
+            getter.woken_since_poll(),
+            "getter behind the held place was not woken"
+        );
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 4));
         let rest = queue.try_get(false).map(|taken| taken.item);
@@ -329,7 +338,10 @@ fn held_place_races_a_shutdown() {
         };
         closer.join().unwrap();
         let filled = filler.join().unwrap();
-        assert!(getter.woken(), "getter behind the held place was not woken");
+        assert!(
+            getter.woken_since_poll(),
+            "getter behind the held place was not woken"
+        );
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         let first = if filled { 3 } else { 4 };
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == first));
@@ -381,12 +393,12 @@ fn join_races_last_task_done() {
         };
         finisher.join().unwrap();
         let (late_recorder, mut late_waiter, late_done) = late.join().unwrap();
-        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder.woken_since_poll(), "joiner was not woken");
         assert!(recorder
             .poll(|cx| queue.poll_join(&mut joiner, cx))
             .is_ready());
         if !late_done {
-            assert!(late_recorder.woken(), "joiner was not woken");
+            assert!(late_recorder.woken_since_poll(), "joiner was not woken");
             assert!(late_recorder
                 .poll(|cx| queue.poll_join(&mut late_waiter, cx))
                 .is_ready());
@@ -427,7 +439,7 @@ fn task_done_calls_race_for_the_last_unit() {
         let successes = usize::from(first.join().unwrap()) + usize::from(second.join().unwrap());
         assert_eq!(successes, 1, "exactly one task_done must succeed");
         assert_eq!(queue.unfinished(), 0);
-        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder.woken_since_poll(), "joiner was not woken");
         assert!(recorder
             .poll(|cx| queue.poll_join(&mut joiner, cx))
             .is_ready());
@@ -474,7 +486,10 @@ fn shutdown_races_blocked_putter() {
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(recorder.woken(), "blocked putter not woken by shutdown");
+                assert!(
+                    recorder.woken_since_poll(),
+                    "blocked putter not woken by shutdown"
+                );
                 match recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx)) {
                     Poll::Ready(outcome) => outcome,
                     Poll::Pending => panic!("putter still pending after shutdown"),
@@ -526,7 +541,10 @@ fn shutdown_races_blocked_getter() {
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(recorder.woken(), "blocked getter not woken by shutdown");
+                assert!(
+                    recorder.woken_since_poll(),
+                    "blocked getter not woken by shutdown"
+                );
                 match recorder.poll(|cx| queue.poll_get(&mut waiter, false, cx)) {
                     Poll::Ready(outcome) => outcome.map(|taken| taken.item),
                     Poll::Pending => panic!("getter still pending after shutdown"),
@@ -576,7 +594,7 @@ fn immediate_shutdown_releases_join() {
         closer.join().unwrap();
         worker.join().unwrap();
         assert!(
-            recorder.woken(),
+            recorder.woken_since_poll(),
             "joiner not released by immediate shutdown"
         );
         assert!(recorder
@@ -624,7 +642,10 @@ fn lock_free_task_done_releases_a_racing_join() {
         finisher.join().unwrap();
         assert_eq!(queue.unfinished(), 0);
         if first.is_pending() {
-            assert!(recorder.woken(), "join missed the last lock-free task_done");
+            assert!(
+                recorder.woken_since_poll(),
+                "join missed the last lock-free task_done"
+            );
             assert!(recorder
                 .poll(|cx| queue.poll_join(&mut joiner, cx))
                 .is_ready());
@@ -674,7 +695,7 @@ fn guarded_get_races_a_manual_task_done() {
         if counted {
             queue.guard_done();
             assert!(
-                recorder.woken(),
+                recorder.woken_since_poll(),
                 "the guard's release did not wake the join"
             );
             assert!(recorder

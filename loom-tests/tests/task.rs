@@ -51,7 +51,7 @@ fn abort_races_completion() {
         let completed = worker.join().unwrap();
         abort.join().unwrap();
 
-        assert!(waiter.woken(), "{NOT_WOKEN}");
+        assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
         let Poll::Ready(outcome) = poll_outcome(&core, &waiter) else {
             panic!("the waiter was woken but found no outcome");
         };
@@ -96,7 +96,7 @@ fn registration_races_completion() {
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(waiter.woken(), "{NOT_WOKEN}");
+                assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
                 let Poll::Ready(outcome) = poll_outcome(&core, &waiter) else {
                     panic!("the waiter was woken but found no outcome");
                 };
@@ -359,7 +359,7 @@ fn abort_of_a_child_whose_drop_panics() {
         assert!(!worker.join().unwrap(), "the child never completes");
         abort.join().unwrap();
 
-        assert!(waiter.woken(), "{NOT_WOKEN}");
+        assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
         match poll_outcome(&core, &waiter) {
             Poll::Ready(Err(TaskError::Panicked(panic))) => {
                 assert_eq!(panic.message(), DROP_PANIC_MESSAGE)

@@ -45,7 +45,9 @@ fn reschedule_races_poll() {
 
         match seen {
             (Some(deadline), 1) if deadline == later => {}
-            (Some(deadline), 0) if deadline == first => assert!(scope.woken(), "{MISSED}"),
+            (Some(deadline), 0) if deadline == first => {
+                assert!(scope.woken_since_poll(), "{MISSED}")
+            }
             other => panic!("deadline and generation disagree: {other:?}"),
         }
         assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
@@ -90,12 +92,12 @@ fn reschedule_races_finish() {
                 // Before `finish` the scope's waker is registered, so a
                 // reschedule that lands first wakes it; one that was not
                 // woken landed after the scope closed.
-                assert!(scope.woken(), "{AFTER_CLOSE}: nothing was woken");
+                assert!(scope.woken_since_poll(), "{AFTER_CLOSE}: nothing was woken");
                 assert_eq!((deadline, generation), (Some(later), 1));
             }
             Err(error) => {
                 assert_eq!(error, RescheduleError::Finished, "{AFTER_CLOSE}");
-                assert!(!scope.woken(), "a refused reschedule woke the scope");
+                assert_eq!(scope.wakes(), 0, "a refused reschedule woke the scope");
                 assert_eq!(
                     (deadline, generation),
                     (Some(first), 0),
@@ -144,7 +146,7 @@ fn reschedule_races_expiry() {
                 assert!(!expired, "{IGNORED}");
                 assert_eq!(core.phase(), Phase::Active, "{IGNORED}");
                 assert!(
-                    scope.woken(),
+                    scope.woken_since_poll(),
                     "a successful reschedule did not wake the scope"
                 );
                 assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
@@ -156,7 +158,7 @@ fn reschedule_races_expiry() {
                 );
                 assert_eq!(error, RescheduleError::Expired);
                 assert_eq!(core.phase(), Phase::Expired);
-                assert!(!scope.woken(), "a refused reschedule woke the scope");
+                assert_eq!(scope.wakes(), 0, "a refused reschedule woke the scope");
             }
         }
     });

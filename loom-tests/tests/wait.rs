@@ -52,7 +52,7 @@ fn completions_race_the_waiter() {
         let done = match first {
             Poll::Ready(done) => done,
             Poll::Pending => {
-                assert!(waiter.woken(), "{MISSED}");
+                assert!(waiter.woken_since_poll(), "{MISSED}");
                 match waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false)) {
                     Poll::Ready(done) => done,
                     Poll::Pending => panic!("{MISSED}: still pending after both finished"),
