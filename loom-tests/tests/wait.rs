@@ -49,16 +49,11 @@ fn completions_race_the_waiter() {
         for worker in workers {
             assert!(worker.join().unwrap());
         }
-        let done = match first {
-            Poll::Ready(done) => done,
-            Poll::Pending => {
-                assert!(waiter.woken_since_poll(), "{MISSED}");
-                match waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false)) {
-                    Poll::Ready(done) => done,
-                    Poll::Pending => panic!("{MISSED}: still pending after both finished"),
-                }
-            }
-        };
+        let done = waiter.settle(
+            first,
+            |cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false),
+            MISSED,
+        );
         assert_eq!(done.len(), 2, "every child comes back exactly once");
         assert!(set.is_empty());
     });
@@ -182,4 +177,86 @@ fn timeout_races_completion_model() {
 #[should_panic(expected = "a child that finished was lost")]
 fn timeout_races_completion_twin_forgets_on_timeout() {
     fault::with(Fault::SetForgetsOnTimeout, timeout_races_completion);
+}
+
+/// The waiter as an executor runs it: it polls, and polls again on each
+/// wake, while two children complete on two threads. Each poll that leaves
+/// it pending must be followed by a wake: the wake the first completion
+/// sent was consumed by the poll that collected it, and proves nothing
+/// about the second.
+fn completions_wake_an_executor() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let mut workers = Vec::new();
+        for value in [1, 2] {
+            let core = core::<u32, ()>(count_report);
+            let spawned = Spawned::new(ready(Ok(value)), core.clone());
+            set.insert(Handle::new(core), false);
+            workers.push(thread::spawn(move || spawned.run()));
+        }
+        let waiter = Recorder::new();
+        let mut wait =
+            |cx: &mut std::task::Context<'_>| set.poll_wait(cx, ReturnWhen::AllCompleted, false);
+        let mut last = waiter.poll(&mut wait);
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = waiter.poll_if_woken(&mut wait) {
+                    last = again;
+                }
+            }
+        }
+        for worker in workers {
+            assert!(worker.join().unwrap());
+        }
+        let done = waiter.settle(last, wait, MISSED);
+        assert_eq!(done.len(), 2, "every child comes back exactly once");
+        assert!(set.is_empty());
+    });
+}
+
+#[test]
+fn completions_wake_an_executor_model() {
+    completions_wake_an_executor();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn completions_wake_an_executor_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, completions_wake_an_executor);
+}
+
+/// A child is inserted into the set while it completes on another thread
+/// (a `TaskSet::spawn` whose child finishes at once, or `wait` over a task
+/// that is finishing). Whether the insert sees it finished or listens in
+/// time, the wait collects it: at once, or after a wake.
+fn insert_races_completion() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        let worker = thread::spawn(move || spawned.run());
+        set.insert(Handle::new(core), false);
+
+        let waiter = Recorder::new();
+        let first = waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false));
+        assert!(worker.join().unwrap());
+        let done = waiter.settle(
+            first,
+            |cx| set.poll_wait(cx, ReturnWhen::AllCompleted, false),
+            MISSED,
+        );
+        assert_eq!(done.len(), 1, "{LOST}");
+        assert!(set.is_empty());
+    });
+}
+
+#[test]
+fn insert_races_completion_model() {
+    insert_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn insert_races_completion_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, insert_races_completion);
 }
