@@ -88,24 +88,15 @@ fn worker(spawned: Runtime) -> thread::JoinHandle<bool> {
     thread::spawn(move || spawned.run())
 }
 
-/// Polls the gather until the threads are joined: the first poll may race
-/// the children; after `join`, one more poll (if the first was pending, and
-/// only once the waiter was woken) must finish it.
+/// Polls the gather once the threads are joined, as an executor would: the
+/// last poll may have raced the children; if it was pending, the waiter
+/// must have been woken since, and each wake polls it again.
 fn finish(
     gathering: &mut Gathering<u32, u32, Gathered>,
     waiter: &Recorder,
-    first: Poll<Finished<u32, u32>>,
+    last: Poll<Finished<u32, u32>>,
 ) -> Finished<u32, u32> {
-    match first {
-        Poll::Ready(finished) => finished,
-        Poll::Pending => {
-            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
-            match waiter.poll(|cx| gathering.poll(cx)) {
-                Poll::Ready(finished) => finished,
-                Poll::Pending => panic!("every child finished but the gather did not"),
-            }
-        }
-    }
+    waiter.settle(last, |cx| gathering.poll(cx), NOT_WOKEN)
 }
 
 /// Two children complete on two workers while the waiter polls for the
@@ -302,10 +293,7 @@ fn cancel_waits_for_every_child() {
             assert!(first_core.is_done() && second_core.is_done());
         }
         a.join().unwrap();
-        if poll.is_pending() {
-            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
-            assert!(waiter.poll(|cx| gathering.poll_cancelled(cx)).is_ready());
-        }
+        waiter.settle(poll, |cx| gathering.poll_cancelled(cx), NOT_WOKEN);
         assert!(first_core.is_done() && second_core.is_done());
         drop(gathering);
         assert_eq!(reports(), 0);
@@ -449,4 +437,47 @@ fn grace_defers_the_abort_model() {
 #[should_panic(expected = "a sibling was aborted during its grace period")]
 fn grace_defers_the_abort_twin_aborts_at_once() {
     fault::with(Fault::GatherGraceAbortsAtOnce, grace_defers_the_abort);
+}
+
+/// The gather's waiter as an executor runs it: it polls, and polls again on
+/// each wake, while two children complete on two workers. Each poll that
+/// leaves it pending must be followed by a wake: the wake of the first
+/// completion was consumed by the poll that collected it.
+fn gather_wakes_an_executor() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, _) = child(1, Box::pin(ready(Ok(10))));
+        let (second, second_run, _) = child(2, Box::pin(ready(Ok(11))));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        let mut last = waiter.poll(|cx| gathering.poll(cx));
+        assert!(last.is_pending(), "no child has run yet");
+        let a = worker(first_run);
+        let b = worker(second_run);
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = waiter.poll_if_woken(|cx| gathering.poll(cx)) {
+                    last = again;
+                }
+            }
+        }
+        assert!(a.join().unwrap() && b.join().unwrap());
+
+        match finish(&mut gathering, &waiter, last) {
+            Finished::Values(values) => assert_eq!(values, vec![10, 11]),
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn gather_wakes_an_executor_model() {
+    gather_wakes_an_executor();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn gather_wakes_an_executor_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, gather_wakes_an_executor);
 }

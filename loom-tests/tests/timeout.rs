@@ -185,3 +185,40 @@ fn reschedule_races_expiry_twin_expire_ignores_generation() {
 fn reschedule_races_expiry_twin_reschedule_after_close() {
     fault::with(Fault::TimeoutRescheduleAfterClose, reschedule_races_expiry);
 }
+
+/// The scope moves to another task between two polls (a `Timeout` polled
+/// from one task, then from another), while a handle reschedules it. The
+/// task that polled last is the one woken to re-arm: a core that keeps the
+/// first waker wakes a task that no longer runs the scope.
+fn scope_moves_to_another_task() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let core = Arc::new(TimeoutCore::new(Some(first.into())));
+        core.enter();
+        let (before, after) = (Recorder::new(), Recorder::new());
+        assert_eq!(poll_deadline(&core, &before), (Some(first), 0));
+
+        let handle = {
+            let core = core.clone();
+            thread::spawn(move || core.reschedule(Some(later.into())))
+        };
+        let seen = poll_deadline(&core, &after);
+        assert_eq!(handle.join().unwrap(), Ok(()));
+
+        if seen == (Some(first), 0) {
+            assert!(after.woken_since_poll(), "{MISSED}");
+        }
+        assert_eq!(poll_deadline(&core, &after), (Some(later), 1));
+    });
+}
+
+#[test]
+fn scope_moves_to_another_task_model() {
+    scope_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the scope missed a reschedule")]
+fn scope_moves_to_another_task_twin_skip_wake() {
+    fault::with(Fault::TimeoutSkipWake, scope_moves_to_another_task);
+}
