@@ -173,6 +173,9 @@ pub mod fault {
         /// first-in-first-out queue but keeps the places held for them, so
         /// the items behind those places can never be taken.
         QueueShutdownKeepsHeldPlaces = 1 << 27,
+        /// The queue core grants a new item to the first waiting getter but
+        /// does not wake it.
+        QueueInsertSkipsGetterWake = 1 << 28,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

@@ -15,6 +15,7 @@ use std::task::Poll;
 use asyncio::__cores::fault::{self, Fault};
 use asyncio::__cores::queue::{QueueCore, Waiter};
 use asyncio::queue::{GetError, PutError};
+use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::waker::Recorder;
@@ -716,5 +717,296 @@ fn queue_guarded_get_races_a_manual_task_done_twin_refill_spends_nothing() {
     fault::with(
         Fault::QueueTaskDoneRefillSpendsNothing,
         guarded_get_races_a_manual_task_done,
+    );
+}
+
+const EARLY_JOIN: &str = "a join was released while units remained";
+
+/// Two consumers mark their items done on two threads while the join waits,
+/// polled again on each wake as an executor would. The join stays pending
+/// while a unit remains (an early release is a safety bug: the caller goes
+/// on while work is unfinished), and is released once both are done.
+fn join_stays_pending_while_units_remain() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        assert!(queue.try_get(false).is_ok());
+        assert!(queue.try_get(false).is_ok());
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        let mut last = recorder.poll(|cx| queue.poll_join(&mut joiner, cx));
+        assert!(last.is_pending(), "{EARLY_JOIN}");
+
+        let spawn_done = || {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().unwrap())
+        };
+        let (first, second) = (spawn_done(), spawn_done());
+        // What the join saw when it returned, checked once the threads are
+        // joined (a model that panics while loom threads run aborts the
+        // whole test binary).
+        let mut left_when_released = None;
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = recorder.poll_if_woken(|cx| queue.poll_join(&mut joiner, cx)) {
+                    last = again;
+                    if last.is_ready() {
+                        left_when_released = Some(queue.unfinished());
+                    }
+                }
+            }
+        }
+        first.join().unwrap();
+        second.join().unwrap();
+        // No put runs here: the count only goes down, so a released join
+        // must have seen it at zero.
+        assert_eq!(left_when_released.unwrap_or(0), 0, "{EARLY_JOIN}");
+        recorder.settle(
+            last,
+            |cx| queue.poll_join(&mut joiner, cx),
+            "joiner was not woken",
+        );
+        assert_eq!(queue.unfinished(), 0);
+    });
+}
+
+#[test]
+fn queue_join_stays_pending_while_units_remain() {
+    join_stays_pending_while_units_remain();
+}
+
+#[test]
+#[should_panic(expected = "joiner was not woken")]
+fn queue_join_stays_pending_while_units_remain_twin_skip_wake() {
+    fault::with(
+        Fault::QueueJoinSkipWake,
+        join_stays_pending_while_units_remain,
+    );
+}
+
+const UNPUBLISHED: &str = "a join returned without seeing what a consumer wrote before task_done";
+
+/// Happens-before through the queue: what a consumer writes before its
+/// `task_done()` is visible to the task that `join()` released. Two
+/// consumers, one spending a unit on the lock-free path without the lock,
+/// the other spending the last unit; the join polls concurrently, and again
+/// on each wake. Whenever it returns, both writes are visible. The writes
+/// are `Relaxed` loom atomics standing for plain memory (the crate forbids
+/// `unsafe`, which loom's `UnsafeCell` needs): only the queue's own
+/// orderings can make them visible, so loom's memory model sees a weakened
+/// ordering that every count would hide.
+fn task_done_publishes_to_join() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        for item in 1..=3 {
+            queue.try_put(item).unwrap();
+        }
+        for _ in 1..=3 {
+            assert!(queue.try_get(false).is_ok());
+        }
+        // Under the lock: moves the credit over, so two units are left for
+        // the lock-free path.
+        queue.task_done().unwrap();
+        let written = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+        let consumers: Vec<_> = written
+            .iter()
+            .map(|data| {
+                let (queue, data) = (queue.clone(), data.clone());
+                thread::spawn(move || {
+                    data.store(1, Ordering::Relaxed);
+                    queue.task_done().unwrap();
+                })
+            })
+            .collect();
+        let visible = || written.iter().all(|data| data.load(Ordering::Relaxed) == 1);
+
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        let mut last = recorder.poll(|cx| queue.poll_join(&mut joiner, cx));
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = recorder.poll_if_woken(|cx| queue.poll_join(&mut joiner, cx)) {
+                    last = again;
+                }
+            }
+        }
+        // Checked once the threads are joined (a model that panics while
+        // loom threads run aborts the whole test binary); joining makes
+        // every write visible, so the look must come first.
+        let unpublished = last.is_ready() && !visible();
+        for consumer in consumers {
+            consumer.join().unwrap();
+        }
+        assert!(!unpublished, "{UNPUBLISHED}");
+        recorder.settle(
+            last,
+            |cx| queue.poll_join(&mut joiner, cx),
+            "joiner was not woken",
+        );
+    });
+}
+
+#[test]
+fn queue_task_done_publishes_to_join() {
+    task_done_publishes_to_join();
+}
+
+#[test]
+#[should_panic(expected = "joiner was not woken")]
+fn queue_task_done_publishes_to_join_twin_skip_release() {
+    fault::with(
+        Fault::QueueTaskDoneFastPathSkipsRelease,
+        task_done_publishes_to_join,
+    );
+}
+
+const SECOND_GETTER_HANGS: &str = "the waiting getter was not woken to see the shutdown";
+
+/// A graceful shutdown races the take of a getter that was granted the last
+/// item, while a second getter waits (behaviours 122, 123). Whichever comes
+/// first, the granted getter takes its item, and the waiting one, polled on
+/// each wake, ends with the shutdown: the shutdown wakes it if the queue is
+/// already drained, and otherwise the take that drains it must.
+fn shutdown_races_a_granted_take() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let (granted, waiting) = (Recorder::new(), Recorder::new());
+        let (mut granted_waiter, mut waiting_waiter) = (Waiter::new(), Waiter::new());
+        assert!(granted
+            .poll(|cx| queue.poll_get(&mut granted_waiter, false, cx))
+            .is_pending());
+        let mut last = waiting.poll(|cx| queue.poll_get(&mut waiting_waiter, false, cx));
+        assert!(last.is_pending());
+        queue.try_put(1).unwrap();
+        assert!(
+            granted.woken_since_poll(),
+            "the first getter was not granted the item"
+        );
+
+        let taker = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                match granted.poll(|cx| queue.poll_get(&mut granted_waiter, false, cx)) {
+                    Poll::Ready(Ok(taken)) => taken.item,
+                    other => panic!("the granted get ended with {other:?}"),
+                }
+            })
+        };
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown(false))
+        };
+        if let Some(again) =
+            waiting.poll_if_woken(|cx| queue.poll_get(&mut waiting_waiter, false, cx))
+        {
+            last = again;
+        }
+        assert_eq!(taker.join().unwrap(), 1);
+        closer.join().unwrap();
+        let outcome = waiting.settle(
+            last,
+            |cx| queue.poll_get(&mut waiting_waiter, false, cx),
+            SECOND_GETTER_HANGS,
+        );
+        assert_eq!(outcome.map(|taken| taken.item), Err(GetError::ShutDown));
+    });
+}
+
+#[test]
+fn queue_shutdown_races_a_granted_take() {
+    shutdown_races_a_granted_take();
+}
+
+#[test]
+#[should_panic(expected = "the waiting getter was not woken to see the shutdown")]
+fn queue_shutdown_races_a_granted_take_twin_skips_getters() {
+    fault::with(
+        Fault::QueueShutdownSkipsGetters,
+        shutdown_races_a_granted_take,
+    );
+}
+
+const GETTER_NOT_WOKEN: &str = "the getter was not woken for the item";
+
+/// A get as an executor runs it: polled, parked, polled again on each wake,
+/// while a put on another thread inserts the item it waits for. Each poll
+/// that leaves it pending is followed by a wake, and it gets the item.
+fn put_wakes_a_getter_polled_on_each_wake() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let getter = Recorder::new();
+        let mut waiter = Waiter::new();
+        let mut last = getter.poll(|cx| queue.poll_get(&mut waiter, false, cx));
+        assert!(last.is_pending());
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(7).unwrap())
+        };
+        if let Some(again) = getter.poll_if_woken(|cx| queue.poll_get(&mut waiter, false, cx)) {
+            last = again;
+        }
+        producer.join().unwrap();
+        let taken = getter.settle(
+            last,
+            |cx| queue.poll_get(&mut waiter, false, cx),
+            GETTER_NOT_WOKEN,
+        );
+        assert_eq!(taken.map(|taken| taken.item), Ok(7));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_put_wakes_a_getter_polled_on_each_wake() {
+    put_wakes_a_getter_polled_on_each_wake();
+}
+
+#[test]
+#[should_panic(expected = "the getter was not woken for the item")]
+fn queue_put_wakes_a_getter_polled_on_each_wake_twin_skip_wake() {
+    fault::with(
+        Fault::QueueInsertSkipsGetterWake,
+        put_wakes_a_getter_polled_on_each_wake,
+    );
+}
+
+/// A pending get moves to another task between two polls (polled from one
+/// task, then from another), while a put on another thread inserts an item.
+/// The task that polled last is the one woken.
+fn getter_moves_to_another_task() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let (before, after) = (Recorder::new(), Recorder::new());
+        let mut waiter = Waiter::new();
+        assert!(before
+            .poll(|cx| queue.poll_get(&mut waiter, false, cx))
+            .is_pending());
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(7).unwrap())
+        };
+        let last = after.poll(|cx| queue.poll_get(&mut waiter, false, cx));
+        producer.join().unwrap();
+        let taken = after.settle(
+            last,
+            |cx| queue.poll_get(&mut waiter, false, cx),
+            GETTER_NOT_WOKEN,
+        );
+        assert_eq!(taken.map(|taken| taken.item), Ok(7));
+    });
+}
+
+#[test]
+fn queue_getter_moves_to_another_task() {
+    getter_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the getter was not woken for the item")]
+fn queue_getter_moves_to_another_task_twin_skip_wake() {
+    fault::with(
+        Fault::QueueInsertSkipsGetterWake,
+        getter_moves_to_another_task,
     );
 }

@@ -497,11 +497,16 @@ impl<T> State<T> {
     fn insert(&mut self, item: T) -> Option<Waker> {
         self.buffer.push(item);
         self.credit += 1;
-        if self.available() > 0 {
+        let waker = if self.available() > 0 {
             self.getters.grant_first().map(|(_, waker)| waker)
         } else {
             None
-        }
+        };
+        #[cfg(asyncio_loom)]
+        let waker = waker.filter(|_| {
+            !crate::sync::fault::on(crate::sync::fault::Fault::QueueInsertSkipsGetterWake)
+        });
+        waker
     }
 
     /// The granted putter `id` inserts its item: into the place held for it,
