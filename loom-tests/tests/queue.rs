@@ -236,6 +236,9 @@ fn held_place_filled_while_a_later_put_races() {
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 3));
         assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
+        // Four items were put (the filled place's included), none marked
+        // done.
+        assert_eq!(queue.unfinished(), 4, "a put was not counted unfinished");
     });
 }
 

@@ -150,6 +150,12 @@ fn reschedule_races_expiry() {
                     "a successful reschedule did not wake the scope"
                 );
                 assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
+                // Re-armed on the new deadline, the scope expires on it.
+                assert!(
+                    core.expire(1),
+                    "the scope did not expire on its current deadline"
+                );
+                assert_eq!(core.phase(), Phase::Expired);
             }
             Err(error) => {
                 assert!(

@@ -17,6 +17,7 @@ use std::future::ready;
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::ready::ChildHandle;
 use asyncio::__cores::set::{ReturnWhen, SetCore};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
@@ -259,4 +260,52 @@ fn insert_races_completion_model() {
 #[should_panic(expected = "the set missed a completion")]
 fn insert_races_completion_twin_skip_wake() {
     fault::with(Fault::ReadySkipWake, insert_races_completion);
+}
+
+/// `FirstException`: a child fails on a worker while the waiter polls, and
+/// its sibling never finishes. The wait returns with the failed child (at
+/// once, or after a wake), and the sibling stays pending in the set.
+fn first_exception_returns_on_a_racing_failure() {
+    loom::model(|| {
+        let mut set = SetCore::<u32, &'static str, Handle<u32, &'static str>>::new();
+        let failing = core::<u32, &'static str>(count_report);
+        let spawned = Spawned::new(ready(Err("boom")), failing.clone());
+        set.insert(Handle::new(failing), false);
+        let endless = core::<u32, &'static str>(count_report);
+        set.insert(Handle::new(endless.clone()), false);
+        let worker = thread::spawn(move || spawned.run());
+
+        let waiter = Recorder::new();
+        let first = waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::FirstException, false));
+        assert!(worker.join().unwrap());
+        let done = waiter.settle(
+            first,
+            |cx| set.poll_wait(cx, ReturnWhen::FirstException, false),
+            MISSED,
+        );
+        assert_eq!(
+            done.len(),
+            1,
+            "FirstException returned without the failed child"
+        );
+        assert!(done[0].task_core().is_failure());
+        assert_eq!(set.pending(), 1, "the endless sibling left the set");
+        // The sibling is detached when the set drops; it never published.
+        drop(set);
+        assert!(!endless.is_done());
+    });
+}
+
+#[test]
+fn first_exception_returns_on_a_racing_failure_model() {
+    first_exception_returns_on_a_racing_failure();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn first_exception_returns_on_a_racing_failure_twin_skip_wake() {
+    fault::with(
+        Fault::ReadySkipWake,
+        first_exception_returns_on_a_racing_failure,
+    );
 }
