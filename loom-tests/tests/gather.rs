@@ -481,3 +481,51 @@ fn gather_wakes_an_executor_model() {
 fn gather_wakes_an_executor_twin_skip_wake() {
     fault::with(Fault::ReadySkipWake, gather_wakes_an_executor);
 }
+
+const LATER_ERROR_REPORTED: &str =
+    "a sibling's error after fail-fast returned was reported, not dropped quietly";
+
+/// Fail-fast, two children fail on two workers. The first failure the
+/// waiter sees is the gather's result; the sibling is left running,
+/// detached as observed, and its error, whenever it arrives, is dropped
+/// quietly (asyncio behaviour 32): nothing reaches the report.
+fn later_error_is_dropped_quietly() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, _) = child(1, Box::pin(ready(Err(7))));
+        let (second, second_run, _) = child(2, Box::pin(ready(Err(8))));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let a = worker(first_run);
+        let b = worker(second_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        a.join().unwrap();
+        b.join().unwrap();
+
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Failed {
+                index,
+                error: TaskError::Failed(error),
+            } => assert_eq!(
+                error,
+                [7, 8][index],
+                "the failure came from the wrong child"
+            ),
+            other => panic!("unexpected result {other:?}"),
+        }
+        drop(gathering);
+        assert_eq!(reports(), 0, "{LATER_ERROR_REPORTED}");
+    });
+}
+
+#[test]
+fn later_error_is_dropped_quietly_model() {
+    later_error_is_dropped_quietly();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn later_error_is_dropped_quietly_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, later_error_is_dropped_quietly);
+}

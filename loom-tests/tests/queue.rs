@@ -1013,3 +1013,76 @@ fn queue_getter_moves_to_another_task_twin_skip_wake() {
         getter_moves_to_another_task,
     );
 }
+
+/// Two places are held at once: a first-in-first-out queue of capacity 2,
+/// full, with two blocked puts (of 3, then 4) granted one place each as two
+/// gets free the slots. The two granted putters fill their places on two
+/// threads, in either order, while a getter waits. The items come out in
+/// the order the puts blocked: 3, then 4.
+fn two_held_places_filled_in_either_order() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(2)));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        let mut putters = Vec::new();
+        for value in [3, 4] {
+            let recorder = Recorder::new();
+            let mut waiter = Waiter::new();
+            let mut item = Some(value);
+            assert!(recorder
+                .poll(|cx| queue.poll_put(&mut waiter, &mut item, cx))
+                .is_pending());
+            putters.push((recorder, waiter, item));
+        }
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(2));
+        let getter = Recorder::new();
+        let mut get_waiter = Waiter::new();
+        let first = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
+        assert!(
+            first.is_pending(),
+            "nothing is ready before the held places"
+        );
+
+        let fillers: Vec<_> = putters
+            .into_iter()
+            .map(|(recorder, mut waiter, mut item)| {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    assert!(recorder.woken_since_poll(), "a blocked put was not granted");
+                    let put = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
+                    matches!(put, Poll::Ready(Ok(())))
+                })
+            })
+            .collect();
+        for filler in fillers {
+            assert!(filler.join().unwrap(), "a granted put did not complete");
+        }
+        let got = getter.settle(
+            first,
+            |cx| queue.poll_get(&mut get_waiter, false, cx),
+            "getter behind the held places was not woken",
+        );
+        assert_eq!(
+            got.map(|taken| taken.item),
+            Ok(3),
+            "the held places lost their order"
+        );
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_two_held_places_filled_in_either_order() {
+    two_held_places_filled_in_either_order();
+}
+
+#[test]
+#[should_panic(expected = "getter behind the held places was not woken")]
+fn queue_two_held_places_filled_in_either_order_twin_fill_skips_getters() {
+    fault::with(
+        Fault::QueueFillSkipsGetters,
+        two_held_places_filled_in_either_order,
+    );
+}

@@ -309,3 +309,55 @@ fn first_exception_returns_on_a_racing_failure_twin_skip_wake() {
         first_exception_returns_on_a_racing_failure,
     );
 }
+
+const MISCOUNTED: &str = "cancel_all miscounted the children it cancelled";
+
+/// `cancel_all` races the completion of one child; the other never
+/// finishes. It counts exactly the children whose cancel request it made
+/// while they ran, and the child that completed anyway is delivered with
+/// its value (completion beats cancellation).
+fn cancel_all_races_a_completion() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let finishing = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), finishing.clone());
+        set.insert(Handle::new(finishing.clone()), false);
+        let endless = core::<u32, ()>(count_report);
+        set.insert(Handle::new(endless.clone()), false);
+        let worker = thread::spawn(move || spawned.run());
+
+        let cancelled = set.cancel_all();
+        assert!(worker.join().unwrap());
+        assert!(
+            endless.cancel_requested(),
+            "a running child was not cancelled"
+        );
+        let requested =
+            usize::from(finishing.cancel_requested()) + usize::from(endless.cancel_requested());
+        assert_eq!(cancelled, requested, "{MISCOUNTED}");
+
+        let waiter = Recorder::new();
+        let first = waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, false));
+        let done = waiter.settle(
+            first,
+            |cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, false),
+            MISSED,
+        );
+        assert_eq!(done.len(), 1, "{LOST}");
+        assert!(
+            matches!(done[0].task_core().try_take(), Some(Ok(7))),
+            "a completed child's value was lost to the cancellation"
+        );
+    });
+}
+
+#[test]
+fn cancel_all_races_a_completion_model() {
+    cancel_all_races_a_completion();
+}
+
+#[test]
+#[should_panic(expected = "cancel_all miscounted the children it cancelled")]
+fn cancel_all_races_a_completion_twin_late_cancel_accepted() {
+    fault::with(Fault::TaskLateCancelAccepted, cancel_all_races_a_completion);
+}
