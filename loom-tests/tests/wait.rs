@@ -361,3 +361,116 @@ fn cancel_all_races_a_completion_model() {
 fn cancel_all_races_a_completion_twin_late_cancel_accepted() {
     fault::with(Fault::TaskLateCancelAccepted, cancel_all_races_a_completion);
 }
+
+/// Completion-order iteration (`TaskSet::next_completed`, `as_completed`)
+/// while two children complete on two workers, polled again on each wake.
+/// It yields each child exactly once, in some order, and ends only once
+/// both were yielded: never while a child is still pending.
+fn next_completed_yields_each_child_once() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let mut workers = Vec::new();
+        for value in [1, 2] {
+            let core = core::<u32, ()>(count_report);
+            let spawned = Spawned::new(ready(Ok(value)), core.clone());
+            set.insert(Handle::new(core), false);
+            workers.push(thread::spawn(move || spawned.run()));
+        }
+        let waiter = Recorder::new();
+        let mut yielded = Vec::new();
+        // What the iteration returned before the workers were joined:
+        // `Ready(None)` then would be an end with children pending.
+        let mut ended_early = false;
+        let mut last = waiter.poll(|cx| set.poll_next(cx));
+        for _ in 0..3 {
+            match last {
+                Poll::Ready(Some((seq, _))) => {
+                    yielded.push(seq);
+                    last = waiter.poll(|cx| set.poll_next(cx));
+                }
+                Poll::Ready(None) => {
+                    ended_early = yielded.len() < 2;
+                    break;
+                }
+                Poll::Pending => match waiter.poll_if_woken(|cx| set.poll_next(cx)) {
+                    Some(again) => last = again,
+                    None => break,
+                },
+            }
+        }
+        for worker in workers {
+            assert!(worker.join().unwrap());
+        }
+        assert!(
+            !ended_early,
+            "the iteration ended while a child was pending"
+        );
+        while yielded.len() < 2 {
+            match waiter.settle(last, |cx| set.poll_next(cx), MISSED) {
+                Some((seq, _)) => yielded.push(seq),
+                None => panic!("the iteration ended while a child was pending"),
+            }
+            last = waiter.poll(|cx| set.poll_next(cx));
+        }
+        assert!(
+            matches!(last, Poll::Ready(None)),
+            "the iteration did not end after both children"
+        );
+        yielded.sort_unstable();
+        assert_eq!(yielded, vec![0, 1], "each child is yielded exactly once");
+    });
+}
+
+#[test]
+fn next_completed_yields_each_child_once_model() {
+    next_completed_yields_each_child_once();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn next_completed_yields_each_child_once_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, next_completed_yields_each_child_once);
+}
+
+/// A failed child taken by completion-order iteration is gone from the set:
+/// a later `FirstException` wait over the sibling that is still running
+/// stays pending (there is no failure left to return on), while the failed
+/// child completes on a worker.
+fn first_exception_after_the_failure_was_taken() {
+    loom::model(|| {
+        let mut set = SetCore::<u32, &'static str, Handle<u32, &'static str>>::new();
+        let failing = core::<u32, &'static str>(count_report);
+        let spawned = Spawned::new(ready(Err("boom")), failing.clone());
+        set.insert(Handle::new(failing), false);
+        set.insert(Handle::new(core::<u32, &'static str>(count_report)), false);
+        let worker = thread::spawn(move || spawned.run());
+
+        let waiter = Recorder::new();
+        let first = waiter.poll(|cx| set.poll_next(cx));
+        assert!(worker.join().unwrap());
+        let Some((seq, failed)) = waiter.settle(first, |cx| set.poll_next(cx), MISSED) else {
+            panic!("the iteration ended while a child was pending");
+        };
+        assert_eq!(seq, 0);
+        assert!(failed.task_core().is_failure());
+        let again = waiter.poll(|cx| set.poll_wait(cx, ReturnWhen::FirstException, false));
+        assert!(
+            again.is_pending(),
+            "FirstException returned on a failure that was already taken"
+        );
+    });
+}
+
+#[test]
+fn first_exception_after_the_failure_was_taken_model() {
+    first_exception_after_the_failure_was_taken();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn first_exception_after_the_failure_was_taken_twin_skip_wake() {
+    fault::with(
+        Fault::ReadySkipWake,
+        first_exception_after_the_failure_was_taken,
+    );
+}
