@@ -529,3 +529,57 @@ fn later_error_is_dropped_quietly_model() {
 fn later_error_is_dropped_quietly_twin_skip_wake() {
     fault::with(Fault::ReadySkipWake, later_error_is_dropped_quietly);
 }
+
+const CANCEL_UNJOINED: &str = "the structured cancel returned before a cancelled child finished";
+
+/// `cancel_all` then `poll_cancelled` (the structured `Gather::cancel`),
+/// with the abort delivered later by the runtime on another thread, as
+/// tokio's is: the cancel is ready only once the child has finished, and
+/// the waiter, polled on each wake, is woken when it does.
+fn cancel_waits_for_a_late_abort() {
+    loom::model(|| {
+        reset_reports();
+        let (mut endless, endless_run, endless_core) = child(1, Box::pin(pending()));
+        endless.abort_in_place = false;
+        let mut gathering = Gathering::new(vec![endless], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        assert!(waiter.poll(|cx| gathering.poll(cx)).is_pending());
+        let runtime = {
+            let endless_core = endless_core.clone();
+            thread::spawn(move || {
+                while !endless_core.cancel_requested() {
+                    thread::yield_now();
+                }
+                endless_run.abort();
+            })
+        };
+
+        assert!(gathering.cancel_all(), "a running child was cancelled");
+        let mut last = waiter.poll(|cx| gathering.poll_cancelled(cx));
+        if last.is_pending() {
+            if let Some(again) = waiter.poll_if_woken(|cx| gathering.poll_cancelled(cx)) {
+                last = again;
+            }
+        }
+        // Checked after the join (a model that panics while loom threads
+        // run aborts the whole test binary).
+        let unjoined = last.is_ready() && !endless_core.is_done();
+        runtime.join().unwrap();
+        assert!(!unjoined, "{CANCEL_UNJOINED}");
+        waiter.settle(last, |cx| gathering.poll_cancelled(cx), NOT_WOKEN);
+        assert!(endless_core.is_cancelled());
+        drop(gathering);
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn cancel_waits_for_a_late_abort_model() {
+    cancel_waits_for_a_late_abort();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn cancel_waits_for_a_late_abort_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, cancel_waits_for_a_late_abort);
+}

@@ -87,6 +87,12 @@ fn reschedule_races_finish() {
         assert_eq!(core.phase(), Phase::Finished, "{AFTER_CLOSE}: it reopened");
         // A last look at the generation (the real scope never polls again).
         let (deadline, generation) = poll_deadline(&core, &Recorder::new());
+        // The phase only moves forward, a poll of a closed scope included.
+        assert_eq!(
+            core.phase(),
+            Phase::Finished,
+            "{AFTER_CLOSE}: a poll reopened it"
+        );
         match result {
             Ok(()) => {
                 // Before `finish` the scope's waker is registered, so a
