@@ -176,6 +176,8 @@ pub mod fault {
         /// The queue core grants a new item to the first waiting getter but
         /// does not wake it.
         QueueInsertSkipsGetterWake = 1 << 28,
+        /// A task set, dropped, does not cancel the children it spawned.
+        SetDropSkipsCancel = 1 << 29,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

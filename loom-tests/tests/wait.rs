@@ -474,3 +474,81 @@ fn first_exception_after_the_failure_was_taken_twin_skip_wake() {
         first_exception_after_the_failure_was_taken,
     );
 }
+
+/// The waiter moves to another task between two polls (a `wait` future
+/// polled from one task, then from another), while a child completes. The
+/// task that polled last is the one woken: a ready list that keeps the
+/// first waker wakes a task that no longer waits.
+fn waiter_moves_to_another_task() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        set.insert(Handle::new(core), false);
+        let (before, after) = (Recorder::new(), Recorder::new());
+        assert!(before
+            .poll(|cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, false))
+            .is_pending());
+
+        let worker = thread::spawn(move || spawned.run());
+        let last = after.poll(|cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, false));
+        assert!(worker.join().unwrap());
+        let done = after.settle(
+            last,
+            |cx| set.poll_wait(cx, ReturnWhen::FirstCompleted, false),
+            MISSED,
+        );
+        assert_eq!(done.len(), 1, "{LOST}");
+    });
+}
+
+#[test]
+fn waiter_moves_to_another_task_model() {
+    waiter_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn waiter_moves_to_another_task_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, waiter_moves_to_another_task);
+}
+
+const NOT_CANCELLED: &str = "a child the set spawned was not cancelled when the set was dropped";
+
+/// A set is dropped (a `TaskSet` going out of scope) while one of its
+/// children completes on a worker. The child the set spawned itself, still
+/// running, is cancelled (nobody else can reach it); a waiter that polled
+/// the set before is not woken by the late completion.
+fn dropped_set_cancels_what_it_owns() {
+    loom::model(|| {
+        let mut set = Set::new();
+        let finishing = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), finishing.clone());
+        set.insert(Handle::new(finishing), false);
+        let owned = core::<u32, ()>(count_report);
+        set.insert(Handle::new(owned.clone()), true);
+        let (check, waker) = StaleCheck::new();
+        let first = poll_with(&waker, |cx| {
+            set.poll_wait(cx, ReturnWhen::AllCompleted, false)
+        });
+        assert!(first.is_pending(), "the owned child never finishes");
+        let worker = thread::spawn(move || spawned.run());
+
+        drop(set);
+        check.stop();
+        assert!(worker.join().unwrap());
+        assert!(owned.cancel_requested(), "{NOT_CANCELLED}");
+        assert!(!check.stale(), "{STALE}");
+    });
+}
+
+#[test]
+fn dropped_set_cancels_what_it_owns_model() {
+    dropped_set_cancels_what_it_owns();
+}
+
+#[test]
+#[should_panic(expected = "a child the set spawned was not cancelled when the set was dropped")]
+fn dropped_set_cancels_what_it_owns_twin_skips_cancel() {
+    fault::with(Fault::SetDropSkipsCancel, dropped_set_cancels_what_it_owns);
+}

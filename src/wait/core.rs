@@ -298,8 +298,12 @@ impl<T, E, H: ChildHandle<T, E>> Drop for SetCore<T, E, H> {
         // Children the set spawned itself are cancelled: nobody else can
         // reach them. The others are detached when their handles drop here,
         // as dropping a `Task` does.
+        #[cfg(asyncio_loom)]
+        let cancel = !crate::sync::fault::on(crate::sync::fault::Fault::SetDropSkipsCancel);
+        #[cfg(not(asyncio_loom))]
+        let cancel = true;
         for slot in self.slots.iter().flatten() {
-            if slot.owned {
+            if slot.owned && cancel {
                 slot.handle.cancel();
             }
         }
