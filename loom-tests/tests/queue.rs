@@ -1086,3 +1086,79 @@ fn queue_two_held_places_filled_in_either_order_twin_fill_skips_getters() {
         two_held_places_filled_in_either_order,
     );
 }
+
+const LOST_PLACE: &str = "a waiting getter lost its place in line";
+
+/// Three getters wait in line on a full queue of capacity 1 whose item is
+/// granted to the first; a put waits for the slot. The first getter takes
+/// its item, which grants the slot to the put; the put fills it on another
+/// thread while the third and second getters are polled (by their
+/// executors, not because they were woken). The getters keep their places:
+/// the item goes to the second, and the third stays waiting.
+fn getters_keep_their_place_in_line() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(one()));
+        let mut getters: Vec<(Recorder, Waiter)> = Vec::new();
+        for _ in 0..3 {
+            let (recorder, mut waiter) = (Recorder::new(), Waiter::new());
+            assert!(recorder
+                .poll(|cx| queue.poll_get(&mut waiter, false, cx))
+                .is_pending());
+            getters.push((recorder, waiter));
+        }
+        queue.try_put(1).unwrap();
+        let putter = Recorder::new();
+        let mut put_waiter = Waiter::new();
+        let mut put_item = Some(2);
+        assert!(putter
+            .poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx))
+            .is_pending());
+        let (first, first_waiter) = &mut getters[0];
+        let took = first.poll(|cx| queue.poll_get(first_waiter, false, cx));
+        assert!(matches!(took, Poll::Ready(Ok(ref taken)) if taken.item == 1));
+
+        let filler = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                assert!(
+                    putter.woken_since_poll(),
+                    "the put was not granted the slot"
+                );
+                let put = putter.poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx));
+                matches!(put, Poll::Ready(Ok(())))
+            })
+        };
+        let (third, third_waiter) = &mut getters[2];
+        let third_jumped = third
+            .poll(|cx| queue.poll_get(third_waiter, false, cx))
+            .is_ready();
+        let (second, second_waiter) = &mut getters[1];
+        let last = second.poll(|cx| queue.poll_get(second_waiter, false, cx));
+        assert!(filler.join().unwrap(), "the granted put did not complete");
+        assert!(!third_jumped, "{LOST_PLACE}");
+        let got = second.settle(
+            last,
+            |cx| queue.poll_get(second_waiter, false, cx),
+            "the second getter was not woken for the item",
+        );
+        assert_eq!(got.map(|taken| taken.item), Ok(2), "{LOST_PLACE}");
+        let (third, third_waiter) = &mut getters[2];
+        assert!(third
+            .poll(|cx| queue.poll_get(third_waiter, false, cx))
+            .is_pending());
+    });
+}
+
+#[test]
+fn queue_getters_keep_their_place_in_line() {
+    getters_keep_their_place_in_line();
+}
+
+#[test]
+#[should_panic(expected = "the second getter was not woken for the item")]
+fn queue_getters_keep_their_place_in_line_twin_fill_skips_getters() {
+    fault::with(
+        Fault::QueueFillSkipsGetters,
+        getters_keep_their_place_in_line,
+    );
+}
