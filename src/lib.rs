@@ -153,6 +153,8 @@ pub mod __cores {
     pub use crate::queue::core as queue;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
+    #[cfg(asyncio_loom)]
+    pub use crate::sync::mutant;
     pub use crate::task::core as task;
     pub use crate::task::ready;
     pub use crate::task_group::core as task_group;

@@ -59,6 +59,29 @@ impl<T> Mutex<T> {
     }
 }
 
+/// `$ordering`, weakened to `Relaxed` where the loom mutant `$mutant` is
+/// on ([`mutant`]); in the std build, `$ordering` itself.
+#[cfg(asyncio_loom)]
+macro_rules! ordering {
+    ($ordering:expr, $mutant:ident) => {
+        if $crate::sync::mutant::on($crate::sync::mutant::Mutant::$mutant) {
+            $crate::sync::Ordering::Relaxed
+        } else {
+            $ordering
+        }
+    };
+}
+
+/// `$ordering` itself: the std build has no mutants.
+#[cfg(not(asyncio_loom))]
+macro_rules! ordering {
+    ($ordering:expr, $mutant:ident) => {
+        $ordering
+    };
+}
+
+pub(crate) use ordering;
+
 /// Faults that a loom calibration twin switches on inside a real core, to
 /// prove that its model can fail. Compiled only under `cfg(asyncio_loom)`.
 #[cfg(asyncio_loom)]
@@ -180,6 +203,11 @@ pub mod fault {
         /// holds the reserved slot, not only to the child it was reserved
         /// for (slots are reused once a child finishes).
         GroupAttachIgnoresOwner = 1 << 36,
+        /// The queue core grants a new item to the first waiting getter but
+        /// does not wake it.
+        QueueInsertSkipsGetterWake = 1 << 37,
+        /// A task set, dropped, does not cancel the children it spawned.
+        SetDropSkipsCancel = 1 << 38,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -199,5 +227,170 @@ pub mod fault {
 
     pub(crate) fn on(fault: Fault) -> bool {
         ACTIVE.load(Ordering::SeqCst) & fault as u64 != 0
+    }
+}
+
+/// Realistic concurrency bugs that can be switched on inside the real cores,
+/// one at a time, to measure which ones the loom models catch (the mutation
+/// check, `.ci/mutants`; the list with the model that kills each is
+/// `loom-tests/MUTANTS.md`). Where a twin's fault proves that a model *can*
+/// fail, a mutant is a bug a developer would plausibly write: a check and an
+/// act split across two lock acquisitions, a wake issued before the state is
+/// published, a waker registered only on the first poll, an ordering
+/// weakened, a release issued while units remain, a fast path that forgets
+/// a case.
+///
+/// The mutant is chosen by the environment variable `ASYNCIO_MUTANT` (a
+/// variant's name, e.g. `ASYNCIO_MUTANT=TaskWakeBeforePublish`), read once;
+/// unset, no mutant is on. Compiled only under `cfg(asyncio_loom)`: the
+/// std build has no switch at all.
+#[cfg(asyncio_loom)]
+pub mod mutant {
+    use std::sync::OnceLock;
+
+    macro_rules! mutants {
+        ($($(#[doc = $doc:literal])+ $name:ident,)+) => {
+            /// A mutant that can be switched on inside a core.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            #[non_exhaustive]
+            pub enum Mutant {
+                $($(#[doc = $doc])+ $name,)+
+            }
+
+            impl Mutant {
+                /// Every mutant, in declaration order.
+                pub const ALL: &'static [Mutant] = &[$(Mutant::$name,)+];
+
+                /// The name `ASYNCIO_MUTANT` selects it by.
+                pub fn name(self) -> &'static str {
+                    match self {
+                        $(Mutant::$name => stringify!($name),)+
+                    }
+                }
+            }
+        };
+    }
+
+    mutants! {
+        // The task core (src/task/core.rs).
+        /// `publish` reads `detached` under one lock acquisition and stores
+        /// the outcome under a second: a detach in between leaves a failure
+        /// in a slot nobody will take (check and act split).
+        TaskPublishSplitsDetachCheck,
+        /// `publish` takes and wakes the waiter's waker under one lock
+        /// acquisition and stores the outcome under a second: the woken
+        /// waiter can poll in between, find nothing and park for good.
+        TaskWakeBeforePublish,
+        /// `poll_outcome` keeps the first waker it stored instead of the
+        /// current one: a waiter that moved to another task is never woken.
+        TaskKeepsFirstWaker,
+        /// `publish` records "cancelled" / "failed" before the "first
+        /// outcome wins" check, so the wrapper's late "cancelled" marks a
+        /// task that completed with a value as cancelled.
+        TaskFlagsBeforeFirstWins,
+
+        // The ready list (src/task/ready.rs).
+        /// `drain` swaps the queued indices out under one lock acquisition
+        /// and registers the waker under a second: a push in between finds
+        /// no waker (check and act split).
+        ReadyDrainSplitsRegister,
+        /// `push` takes and wakes the waiter's waker under one lock
+        /// acquisition and queues the index under a second (wake before
+        /// publish).
+        ReadyWakeBeforePush,
+
+        // The task-set core (src/wait/core.rs).
+        /// The set registers the waiter's waker on its first poll only;
+        /// later polls take the ready indices without registering, though
+        /// the wake that came in took the waker.
+        SetRegistersOnFirstPollOnly,
+        /// `insert` asks the child whether it is done, then listens under a
+        /// second lock acquisition and ignores `listen`'s answer: a child
+        /// that completes in between is never collected.
+        SetInsertSplitsDoneCheck,
+
+        // The gather core (src/gather/core.rs).
+        /// The gather registers the waiter's waker on its first poll only.
+        GatherRegistersOnFirstPollOnly,
+        /// A gathered child's first visit listens and assumes it is still
+        /// running, ignoring `listen`'s "already finished" (a fast path that
+        /// forgets a case).
+        GatherIgnoresListenResult,
+
+        // The timeout core (src/timeout/core.rs).
+        /// `reschedule` takes and wakes the scope's waker under one lock
+        /// acquisition and moves the deadline under a second (wake before
+        /// publish).
+        TimeoutWakeBeforePublish,
+        /// `expire` compares generations under one lock acquisition and
+        /// marks the scope expired under a second (check and act split).
+        TimeoutExpireSplitsCheck,
+        /// `poll_deadline` keeps the first waker it stored instead of the
+        /// current one (lost re-registration).
+        TimeoutKeepsFirstWaker,
+
+        // The queue core (src/queue/core.rs).
+        /// The lock-free `task_done` path spends its unit with `Relaxed`
+        /// instead of `SeqCst`: every count stays right, but what the
+        /// consumer wrote before `task_done` is not published to the join
+        /// that the count releases.
+        QueueTaskDoneRelaxed,
+        /// `join` reads the lock-free units with `Relaxed` instead of
+        /// `SeqCst`: it can see zero without acquiring what the consumers
+        /// wrote before their `task_done`.
+        QueueJoinLoadRelaxed,
+        /// The "all done" check forgets the units held by the lock-free
+        /// `task_done` path: a join is released while units remain.
+        QueueFinishedIgnoresSpendable,
+        /// `task_done` under the lock releases the joiners without checking
+        /// that the count reached zero: a join is released while units
+        /// remain.
+        QueueTaskDoneReleasesUnchecked,
+        /// A get's unlock fast path checks for waiting putters but forgets
+        /// the shutdown case: a get that drains a shut-down queue does not
+        /// wake the getters still waiting.
+        QueueGetFastPathForgetsShutdown,
+        /// `shutdown` wakes the waiting getters under one lock acquisition
+        /// and sets the flag under a second (wake before publish).
+        QueueShutdownWakesBeforeFlag,
+        /// Dropping a pending get reads its status under one lock
+        /// acquisition and removes it under a second: a grant in between is
+        /// lost (check and act split).
+        QueueCancelGetSplitsCheck,
+        /// `try_put` grants the item to a waiting getter and wakes it under
+        /// one lock acquisition, and inserts it under a second (wake before
+        /// publish).
+        QueuePutWakesBeforeInsert,
+        /// A waiting get keeps the waker it registered first instead of the
+        /// current one (lost re-registration).
+        QueueGetKeepsFirstWaker,
+    }
+
+    static ACTIVE: OnceLock<Option<Mutant>> = OnceLock::new();
+
+    /// The mutant `ASYNCIO_MUTANT` names, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `ASYNCIO_MUTANT` names no mutant: a typo would otherwise run the
+    /// unmutated suite and report every mutant as a survivor.
+    pub fn active() -> Option<Mutant> {
+        *ACTIVE.get_or_init(|| {
+            let name = std::env::var("ASYNCIO_MUTANT").ok()?;
+            let name = name.trim();
+            if name.is_empty() {
+                return None;
+            }
+            match Mutant::ALL.iter().find(|mutant| mutant.name() == name) {
+                Some(&mutant) => Some(mutant),
+                None => panic!("ASYNCIO_MUTANT={name} names no mutant"),
+            }
+        })
+    }
+
+    /// Whether `mutant` is switched on.
+    #[inline]
+    pub(crate) fn on(mutant: Mutant) -> bool {
+        active() == Some(mutant)
     }
 }

@@ -88,24 +88,15 @@ fn worker(spawned: Runtime) -> thread::JoinHandle<bool> {
     thread::spawn(move || spawned.run())
 }
 
-/// Polls the gather until the threads are joined: the first poll may race
-/// the children; after `join`, one more poll (if the first was pending, and
-/// only once the waiter was woken) must finish it.
+/// Polls the gather once the threads are joined, as an executor would: the
+/// last poll may have raced the children; if it was pending, the waiter
+/// must have been woken since, and each wake polls it again.
 fn finish(
     gathering: &mut Gathering<u32, u32, Gathered>,
     waiter: &Recorder,
-    first: Poll<Finished<u32, u32>>,
+    last: Poll<Finished<u32, u32>>,
 ) -> Finished<u32, u32> {
-    match first {
-        Poll::Ready(finished) => finished,
-        Poll::Pending => {
-            assert!(waiter.woken(), "{NOT_WOKEN}");
-            match waiter.poll(|cx| gathering.poll(cx)) {
-                Poll::Ready(finished) => finished,
-                Poll::Pending => panic!("every child finished but the gather did not"),
-            }
-        }
-    }
+    waiter.settle(last, |cx| gathering.poll(cx), NOT_WOKEN)
 }
 
 /// Two children complete on two workers while the waiter polls for the
@@ -302,10 +293,7 @@ fn cancel_waits_for_every_child() {
             assert!(first_core.is_done() && second_core.is_done());
         }
         a.join().unwrap();
-        if poll.is_pending() {
-            assert!(waiter.woken(), "{NOT_WOKEN}");
-            assert!(waiter.poll(|cx| gathering.poll_cancelled(cx)).is_ready());
-        }
+        waiter.settle(poll, |cx| gathering.poll_cancelled(cx), NOT_WOKEN);
         assert!(first_core.is_done() && second_core.is_done());
         drop(gathering);
         assert_eq!(reports(), 0);
@@ -369,7 +357,7 @@ fn cancel_siblings_returns_only_once_joined() {
         }
         runtime.join().unwrap();
         if finished.is_pending() {
-            assert!(waiter.woken(), "{NOT_WOKEN}");
+            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
             finished = step();
         }
         match finished {
@@ -449,4 +437,149 @@ fn grace_defers_the_abort_model() {
 #[should_panic(expected = "a sibling was aborted during its grace period")]
 fn grace_defers_the_abort_twin_aborts_at_once() {
     fault::with(Fault::GatherGraceAbortsAtOnce, grace_defers_the_abort);
+}
+
+/// The gather's waiter as an executor runs it: it polls, and polls again on
+/// each wake, while two children complete on two workers. Each poll that
+/// leaves it pending must be followed by a wake: the wake of the first
+/// completion was consumed by the poll that collected it.
+fn gather_wakes_an_executor() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, _) = child(1, Box::pin(ready(Ok(10))));
+        let (second, second_run, _) = child(2, Box::pin(ready(Ok(11))));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        let mut last = waiter.poll(|cx| gathering.poll(cx));
+        assert!(last.is_pending(), "no child has run yet");
+        let a = worker(first_run);
+        let b = worker(second_run);
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = waiter.poll_if_woken(|cx| gathering.poll(cx)) {
+                    last = again;
+                }
+            }
+        }
+        assert!(a.join().unwrap() && b.join().unwrap());
+
+        match finish(&mut gathering, &waiter, last) {
+            Finished::Values(values) => assert_eq!(values, vec![10, 11]),
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn gather_wakes_an_executor_model() {
+    gather_wakes_an_executor();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn gather_wakes_an_executor_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, gather_wakes_an_executor);
+}
+
+const LATER_ERROR_REPORTED: &str =
+    "a sibling's error after fail-fast returned was reported, not dropped quietly";
+
+/// Fail-fast, two children fail on two workers. The first failure the
+/// waiter sees is the gather's result; the sibling is left running,
+/// detached as observed, and its error, whenever it arrives, is dropped
+/// quietly (asyncio behaviour 32): nothing reaches the report.
+fn later_error_is_dropped_quietly() {
+    loom::model(|| {
+        reset_reports();
+        let (first, first_run, _) = child(1, Box::pin(ready(Err(7))));
+        let (second, second_run, _) = child(2, Box::pin(ready(Err(8))));
+        let mut gathering = Gathering::new(vec![first, second], Mode::FailFast, count_report);
+        let a = worker(first_run);
+        let b = worker(second_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        a.join().unwrap();
+        b.join().unwrap();
+
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Failed {
+                index,
+                error: TaskError::Failed(error),
+            } => assert_eq!(
+                error,
+                [7, 8][index],
+                "the failure came from the wrong child"
+            ),
+            other => panic!("unexpected result {other:?}"),
+        }
+        drop(gathering);
+        assert_eq!(reports(), 0, "{LATER_ERROR_REPORTED}");
+    });
+}
+
+#[test]
+fn later_error_is_dropped_quietly_model() {
+    later_error_is_dropped_quietly();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn later_error_is_dropped_quietly_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, later_error_is_dropped_quietly);
+}
+
+const CANCEL_UNJOINED: &str = "the structured cancel returned before a cancelled child finished";
+
+/// `cancel_all` then `poll_cancelled` (the structured `Gather::cancel`),
+/// with the abort delivered later by the runtime on another thread, as
+/// tokio's is: the cancel is ready only once the child has finished, and
+/// the waiter, polled on each wake, is woken when it does.
+fn cancel_waits_for_a_late_abort() {
+    loom::model(|| {
+        reset_reports();
+        let (mut endless, endless_run, endless_core) = child(1, Box::pin(pending()));
+        endless.abort_in_place = false;
+        let mut gathering = Gathering::new(vec![endless], Mode::FailFast, count_report);
+        let waiter = Recorder::new();
+        assert!(waiter.poll(|cx| gathering.poll(cx)).is_pending());
+        let runtime = {
+            let endless_core = endless_core.clone();
+            thread::spawn(move || {
+                while !endless_core.cancel_requested() {
+                    thread::yield_now();
+                }
+                endless_run.abort();
+            })
+        };
+
+        assert!(gathering.cancel_all(), "a running child was cancelled");
+        let mut last = waiter.poll(|cx| gathering.poll_cancelled(cx));
+        if last.is_pending() {
+            if let Some(again) = waiter.poll_if_woken(|cx| gathering.poll_cancelled(cx)) {
+                last = again;
+            }
+        }
+        // Checked after the join (a model that panics while loom threads
+        // run aborts the whole test binary).
+        let unjoined = last.is_ready() && !endless_core.is_done();
+        runtime.join().unwrap();
+        assert!(!unjoined, "{CANCEL_UNJOINED}");
+        waiter.settle(last, |cx| gathering.poll_cancelled(cx), NOT_WOKEN);
+        assert!(endless_core.is_cancelled());
+        drop(gathering);
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn cancel_waits_for_a_late_abort_model() {
+    cancel_waits_for_a_late_abort();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn cancel_waits_for_a_late_abort_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, cancel_waits_for_a_late_abort);
 }

@@ -15,6 +15,7 @@ use std::task::Poll;
 use asyncio::__cores::fault::{self, Fault};
 use asyncio::__cores::queue::{QueueCore, Waiter};
 use asyncio::queue::{GetError, PutError};
+use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::waker::Recorder;
@@ -46,7 +47,7 @@ fn put_and_get_at_capacity() {
         let (recorder, mut waiter, mut item, done) = putter.join().unwrap();
         assert_eq!(getter.join().unwrap(), Ok(1));
         if !done {
-            assert!(recorder.woken(), "blocked putter was not woken");
+            assert!(recorder.woken_since_poll(), "blocked putter was not woken");
             let again = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
             assert!(matches!(again, Poll::Ready(Ok(()))));
         }
@@ -91,7 +92,7 @@ fn woken_getter_dropped() {
         };
         canceller.join().unwrap();
         producer.join().unwrap();
-        assert!(second.woken(), "next getter was not woken");
+        assert!(second.woken_since_poll(), "next getter was not woken");
         let got = second.poll(|cx| queue.poll_get(&mut next, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 7));
         assert_eq!(queue.len(), 0);
@@ -137,7 +138,7 @@ fn woken_putter_dropped() {
         };
         canceller.join().unwrap();
         assert_eq!(consumer.join().unwrap(), Ok(1));
-        assert!(second.woken(), "next putter was not woken");
+        assert!(second.woken_since_poll(), "next putter was not woken");
         let put = second.poll(|cx| queue.poll_put(&mut next, &mut next_item, cx));
         assert!(matches!(put, Poll::Ready(Ok(()))));
         assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(3));
@@ -180,7 +181,10 @@ fn held_place(later: bool) -> HeldPlace {
         .poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx))
         .is_pending());
     assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
-    assert!(putter.woken(), "the blocked put was not granted the slot");
+    assert!(
+        putter.woken_since_poll(),
+        "the blocked put was not granted the slot"
+    );
     assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(2));
     if later {
         queue.try_put(4).unwrap();
@@ -225,10 +229,16 @@ fn held_place_filled_while_a_later_put_races() {
         };
         filler.join().unwrap();
         assert!(later.join().unwrap(), "a slot was free behind the place");
-        assert!(getter.woken(), "getter behind the held place was not woken");
+        assert!(
+            getter.woken_since_poll(),
+            "getter behind the held place was not woken"
+        );
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 3));
         assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
+        // Four items were put (the filled place's included), none marked
+        // done.
+        assert_eq!(queue.unfinished(), 4, "a put was not counted unfinished");
     });
 }
 
@@ -272,7 +282,10 @@ fn held_place_dropped_while_a_put_races() {
         };
         canceller.join().unwrap();
         let raced = racer.join().unwrap();
-        assert!(getter.woken(), "getter behind the held place was not woken");
+        assert!(
+            getter.woken_since_poll(),
+            "getter behind the held place was not woken"
+        );
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 4));
         let rest = queue.try_get(false).map(|taken| taken.item);
@@ -329,7 +342,10 @@ fn held_place_races_a_shutdown() {
         };
         closer.join().unwrap();
         let filled = filler.join().unwrap();
-        assert!(getter.woken(), "getter behind the held place was not woken");
+        assert!(
+            getter.woken_since_poll(),
+            "getter behind the held place was not woken"
+        );
         let got = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
         let first = if filled { 3 } else { 4 };
         assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == first));
@@ -381,12 +397,12 @@ fn join_races_last_task_done() {
         };
         finisher.join().unwrap();
         let (late_recorder, mut late_waiter, late_done) = late.join().unwrap();
-        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder.woken_since_poll(), "joiner was not woken");
         assert!(recorder
             .poll(|cx| queue.poll_join(&mut joiner, cx))
             .is_ready());
         if !late_done {
-            assert!(late_recorder.woken(), "joiner was not woken");
+            assert!(late_recorder.woken_since_poll(), "joiner was not woken");
             assert!(late_recorder
                 .poll(|cx| queue.poll_join(&mut late_waiter, cx))
                 .is_ready());
@@ -427,7 +443,7 @@ fn task_done_calls_race_for_the_last_unit() {
         let successes = usize::from(first.join().unwrap()) + usize::from(second.join().unwrap());
         assert_eq!(successes, 1, "exactly one task_done must succeed");
         assert_eq!(queue.unfinished(), 0);
-        assert!(recorder.woken(), "joiner was not woken");
+        assert!(recorder.woken_since_poll(), "joiner was not woken");
         assert!(recorder
             .poll(|cx| queue.poll_join(&mut joiner, cx))
             .is_ready());
@@ -474,7 +490,10 @@ fn shutdown_races_blocked_putter() {
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(recorder.woken(), "blocked putter not woken by shutdown");
+                assert!(
+                    recorder.woken_since_poll(),
+                    "blocked putter not woken by shutdown"
+                );
                 match recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx)) {
                     Poll::Ready(outcome) => outcome,
                     Poll::Pending => panic!("putter still pending after shutdown"),
@@ -526,7 +545,10 @@ fn shutdown_races_blocked_getter() {
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(recorder.woken(), "blocked getter not woken by shutdown");
+                assert!(
+                    recorder.woken_since_poll(),
+                    "blocked getter not woken by shutdown"
+                );
                 match recorder.poll(|cx| queue.poll_get(&mut waiter, false, cx)) {
                     Poll::Ready(outcome) => outcome.map(|taken| taken.item),
                     Poll::Pending => panic!("getter still pending after shutdown"),
@@ -576,7 +598,7 @@ fn immediate_shutdown_releases_join() {
         closer.join().unwrap();
         worker.join().unwrap();
         assert!(
-            recorder.woken(),
+            recorder.woken_since_poll(),
             "joiner not released by immediate shutdown"
         );
         assert!(recorder
@@ -624,7 +646,10 @@ fn lock_free_task_done_releases_a_racing_join() {
         finisher.join().unwrap();
         assert_eq!(queue.unfinished(), 0);
         if first.is_pending() {
-            assert!(recorder.woken(), "join missed the last lock-free task_done");
+            assert!(
+                recorder.woken_since_poll(),
+                "join missed the last lock-free task_done"
+            );
             assert!(recorder
                 .poll(|cx| queue.poll_join(&mut joiner, cx))
                 .is_ready());
@@ -674,7 +699,7 @@ fn guarded_get_races_a_manual_task_done() {
         if counted {
             queue.guard_done();
             assert!(
-                recorder.woken(),
+                recorder.woken_since_poll(),
                 "the guard's release did not wake the join"
             );
             assert!(recorder
@@ -695,5 +720,445 @@ fn queue_guarded_get_races_a_manual_task_done_twin_refill_spends_nothing() {
     fault::with(
         Fault::QueueTaskDoneRefillSpendsNothing,
         guarded_get_races_a_manual_task_done,
+    );
+}
+
+const EARLY_JOIN: &str = "a join was released while units remained";
+
+/// Two consumers mark their items done on two threads while the join waits,
+/// polled again on each wake as an executor would. The join stays pending
+/// while a unit remains (an early release is a safety bug: the caller goes
+/// on while work is unfinished), and is released once both are done.
+fn join_stays_pending_while_units_remain() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        assert!(queue.try_get(false).is_ok());
+        assert!(queue.try_get(false).is_ok());
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        let mut last = recorder.poll(|cx| queue.poll_join(&mut joiner, cx));
+        assert!(last.is_pending(), "{EARLY_JOIN}");
+
+        let spawn_done = || {
+            let queue = queue.clone();
+            thread::spawn(move || queue.task_done().unwrap())
+        };
+        let (first, second) = (spawn_done(), spawn_done());
+        // What the join saw when it returned, checked once the threads are
+        // joined (a model that panics while loom threads run aborts the
+        // whole test binary).
+        let mut left_when_released = None;
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = recorder.poll_if_woken(|cx| queue.poll_join(&mut joiner, cx)) {
+                    last = again;
+                    if last.is_ready() {
+                        left_when_released = Some(queue.unfinished());
+                    }
+                }
+            }
+        }
+        first.join().unwrap();
+        second.join().unwrap();
+        // No put runs here: the count only goes down, so a released join
+        // must have seen it at zero.
+        assert_eq!(left_when_released.unwrap_or(0), 0, "{EARLY_JOIN}");
+        recorder.settle(
+            last,
+            |cx| queue.poll_join(&mut joiner, cx),
+            "joiner was not woken",
+        );
+        assert_eq!(queue.unfinished(), 0);
+    });
+}
+
+#[test]
+fn queue_join_stays_pending_while_units_remain() {
+    join_stays_pending_while_units_remain();
+}
+
+#[test]
+#[should_panic(expected = "joiner was not woken")]
+fn queue_join_stays_pending_while_units_remain_twin_skip_wake() {
+    fault::with(
+        Fault::QueueJoinSkipWake,
+        join_stays_pending_while_units_remain,
+    );
+}
+
+const UNPUBLISHED: &str = "a join returned without seeing what a consumer wrote before task_done";
+
+/// Happens-before through the queue: what a consumer writes before its
+/// `task_done()` is visible to the task that `join()` released. Two
+/// consumers, one spending a unit on the lock-free path without the lock,
+/// the other spending the last unit; the join polls concurrently, and again
+/// on each wake. Whenever it returns, both writes are visible. The writes
+/// are `Relaxed` loom atomics standing for plain memory (the crate forbids
+/// `unsafe`, which loom's `UnsafeCell` needs): only the queue's own
+/// orderings can make them visible, so loom's memory model sees a weakened
+/// ordering that every count would hide.
+fn task_done_publishes_to_join() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(None));
+        for item in 1..=3 {
+            queue.try_put(item).unwrap();
+        }
+        for _ in 1..=3 {
+            assert!(queue.try_get(false).is_ok());
+        }
+        // Under the lock: moves the credit over, so two units are left for
+        // the lock-free path.
+        queue.task_done().unwrap();
+        let written = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+        let consumers: Vec<_> = written
+            .iter()
+            .map(|data| {
+                let (queue, data) = (queue.clone(), data.clone());
+                thread::spawn(move || {
+                    data.store(1, Ordering::Relaxed);
+                    queue.task_done().unwrap();
+                })
+            })
+            .collect();
+        let visible = || written.iter().all(|data| data.load(Ordering::Relaxed) == 1);
+
+        let recorder = Recorder::new();
+        let mut joiner = Waiter::new();
+        let mut last = recorder.poll(|cx| queue.poll_join(&mut joiner, cx));
+        for _ in 0..2 {
+            if last.is_pending() {
+                if let Some(again) = recorder.poll_if_woken(|cx| queue.poll_join(&mut joiner, cx)) {
+                    last = again;
+                }
+            }
+        }
+        // Checked once the threads are joined (a model that panics while
+        // loom threads run aborts the whole test binary); joining makes
+        // every write visible, so the look must come first.
+        let unpublished = last.is_ready() && !visible();
+        for consumer in consumers {
+            consumer.join().unwrap();
+        }
+        assert!(!unpublished, "{UNPUBLISHED}");
+        recorder.settle(
+            last,
+            |cx| queue.poll_join(&mut joiner, cx),
+            "joiner was not woken",
+        );
+    });
+}
+
+#[test]
+fn queue_task_done_publishes_to_join() {
+    task_done_publishes_to_join();
+}
+
+#[test]
+#[should_panic(expected = "joiner was not woken")]
+fn queue_task_done_publishes_to_join_twin_skip_release() {
+    fault::with(
+        Fault::QueueTaskDoneFastPathSkipsRelease,
+        task_done_publishes_to_join,
+    );
+}
+
+const SECOND_GETTER_HANGS: &str = "the waiting getter was not woken to see the shutdown";
+
+/// A graceful shutdown races the take of a getter that was granted the last
+/// item, while a second getter waits (behaviours 122, 123). Whichever comes
+/// first, the granted getter takes its item, and the waiting one, polled on
+/// each wake, ends with the shutdown: the shutdown wakes it if the queue is
+/// already drained, and otherwise the take that drains it must.
+fn shutdown_races_a_granted_take() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let (granted, waiting) = (Recorder::new(), Recorder::new());
+        let (mut granted_waiter, mut waiting_waiter) = (Waiter::new(), Waiter::new());
+        assert!(granted
+            .poll(|cx| queue.poll_get(&mut granted_waiter, false, cx))
+            .is_pending());
+        let mut last = waiting.poll(|cx| queue.poll_get(&mut waiting_waiter, false, cx));
+        assert!(last.is_pending());
+        queue.try_put(1).unwrap();
+        assert!(
+            granted.woken_since_poll(),
+            "the first getter was not granted the item"
+        );
+
+        let taker = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                match granted.poll(|cx| queue.poll_get(&mut granted_waiter, false, cx)) {
+                    Poll::Ready(Ok(taken)) => taken.item,
+                    other => panic!("the granted get ended with {other:?}"),
+                }
+            })
+        };
+        let closer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.shutdown(false))
+        };
+        if let Some(again) =
+            waiting.poll_if_woken(|cx| queue.poll_get(&mut waiting_waiter, false, cx))
+        {
+            last = again;
+        }
+        assert_eq!(taker.join().unwrap(), 1);
+        closer.join().unwrap();
+        let outcome = waiting.settle(
+            last,
+            |cx| queue.poll_get(&mut waiting_waiter, false, cx),
+            SECOND_GETTER_HANGS,
+        );
+        assert_eq!(outcome.map(|taken| taken.item), Err(GetError::ShutDown));
+    });
+}
+
+#[test]
+fn queue_shutdown_races_a_granted_take() {
+    shutdown_races_a_granted_take();
+}
+
+#[test]
+#[should_panic(expected = "the waiting getter was not woken to see the shutdown")]
+fn queue_shutdown_races_a_granted_take_twin_skips_getters() {
+    fault::with(
+        Fault::QueueShutdownSkipsGetters,
+        shutdown_races_a_granted_take,
+    );
+}
+
+const GETTER_NOT_WOKEN: &str = "the getter was not woken for the item";
+
+/// A get as an executor runs it: polled, parked, polled again on each wake,
+/// while a put on another thread inserts the item it waits for. Each poll
+/// that leaves it pending is followed by a wake, and it gets the item.
+fn put_wakes_a_getter_polled_on_each_wake() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let getter = Recorder::new();
+        let mut waiter = Waiter::new();
+        let mut last = getter.poll(|cx| queue.poll_get(&mut waiter, false, cx));
+        assert!(last.is_pending());
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(7).unwrap())
+        };
+        if let Some(again) = getter.poll_if_woken(|cx| queue.poll_get(&mut waiter, false, cx)) {
+            last = again;
+        }
+        producer.join().unwrap();
+        let taken = getter.settle(
+            last,
+            |cx| queue.poll_get(&mut waiter, false, cx),
+            GETTER_NOT_WOKEN,
+        );
+        assert_eq!(taken.map(|taken| taken.item), Ok(7));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_put_wakes_a_getter_polled_on_each_wake() {
+    put_wakes_a_getter_polled_on_each_wake();
+}
+
+#[test]
+#[should_panic(expected = "the getter was not woken for the item")]
+fn queue_put_wakes_a_getter_polled_on_each_wake_twin_skip_wake() {
+    fault::with(
+        Fault::QueueInsertSkipsGetterWake,
+        put_wakes_a_getter_polled_on_each_wake,
+    );
+}
+
+/// A pending get moves to another task between two polls (polled from one
+/// task, then from another), while a put on another thread inserts an item.
+/// The task that polled last is the one woken.
+fn getter_moves_to_another_task() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None));
+        let (before, after) = (Recorder::new(), Recorder::new());
+        let mut waiter = Waiter::new();
+        assert!(before
+            .poll(|cx| queue.poll_get(&mut waiter, false, cx))
+            .is_pending());
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(7).unwrap())
+        };
+        let last = after.poll(|cx| queue.poll_get(&mut waiter, false, cx));
+        producer.join().unwrap();
+        let taken = after.settle(
+            last,
+            |cx| queue.poll_get(&mut waiter, false, cx),
+            GETTER_NOT_WOKEN,
+        );
+        assert_eq!(taken.map(|taken| taken.item), Ok(7));
+    });
+}
+
+#[test]
+fn queue_getter_moves_to_another_task() {
+    getter_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the getter was not woken for the item")]
+fn queue_getter_moves_to_another_task_twin_skip_wake() {
+    fault::with(
+        Fault::QueueInsertSkipsGetterWake,
+        getter_moves_to_another_task,
+    );
+}
+
+/// Two places are held at once: a first-in-first-out queue of capacity 2,
+/// full, with two blocked puts (of 3, then 4) granted one place each as two
+/// gets free the slots. The two granted putters fill their places on two
+/// threads, in either order, while a getter waits. The items come out in
+/// the order the puts blocked: 3, then 4.
+fn two_held_places_filled_in_either_order() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(2)));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        let mut putters = Vec::new();
+        for value in [3, 4] {
+            let recorder = Recorder::new();
+            let mut waiter = Waiter::new();
+            let mut item = Some(value);
+            assert!(recorder
+                .poll(|cx| queue.poll_put(&mut waiter, &mut item, cx))
+                .is_pending());
+            putters.push((recorder, waiter, item));
+        }
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(2));
+        let getter = Recorder::new();
+        let mut get_waiter = Waiter::new();
+        let first = getter.poll(|cx| queue.poll_get(&mut get_waiter, false, cx));
+        assert!(
+            first.is_pending(),
+            "nothing is ready before the held places"
+        );
+
+        let fillers: Vec<_> = putters
+            .into_iter()
+            .map(|(recorder, mut waiter, mut item)| {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    assert!(recorder.woken_since_poll(), "a blocked put was not granted");
+                    let put = recorder.poll(|cx| queue.poll_put(&mut waiter, &mut item, cx));
+                    matches!(put, Poll::Ready(Ok(())))
+                })
+            })
+            .collect();
+        for filler in fillers {
+            assert!(filler.join().unwrap(), "a granted put did not complete");
+        }
+        let got = getter.settle(
+            first,
+            |cx| queue.poll_get(&mut get_waiter, false, cx),
+            "getter behind the held places was not woken",
+        );
+        assert_eq!(
+            got.map(|taken| taken.item),
+            Ok(3),
+            "the held places lost their order"
+        );
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(4));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_two_held_places_filled_in_either_order() {
+    two_held_places_filled_in_either_order();
+}
+
+#[test]
+#[should_panic(expected = "getter behind the held places was not woken")]
+fn queue_two_held_places_filled_in_either_order_twin_fill_skips_getters() {
+    fault::with(
+        Fault::QueueFillSkipsGetters,
+        two_held_places_filled_in_either_order,
+    );
+}
+
+const LOST_PLACE: &str = "a waiting getter lost its place in line";
+
+/// Three getters wait in line on a full queue of capacity 1 whose item is
+/// granted to the first; a put waits for the slot. The first getter takes
+/// its item, which grants the slot to the put; the put fills it on another
+/// thread while the third and second getters are polled (by their
+/// executors, not because they were woken). The getters keep their places:
+/// the item goes to the second, and the third stays waiting.
+fn getters_keep_their_place_in_line() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(one()));
+        let mut getters: Vec<(Recorder, Waiter)> = Vec::new();
+        for _ in 0..3 {
+            let (recorder, mut waiter) = (Recorder::new(), Waiter::new());
+            assert!(recorder
+                .poll(|cx| queue.poll_get(&mut waiter, false, cx))
+                .is_pending());
+            getters.push((recorder, waiter));
+        }
+        queue.try_put(1).unwrap();
+        let putter = Recorder::new();
+        let mut put_waiter = Waiter::new();
+        let mut put_item = Some(2);
+        assert!(putter
+            .poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx))
+            .is_pending());
+        let (first, first_waiter) = &mut getters[0];
+        let took = first.poll(|cx| queue.poll_get(first_waiter, false, cx));
+        assert!(matches!(took, Poll::Ready(Ok(ref taken)) if taken.item == 1));
+
+        let filler = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                assert!(
+                    putter.woken_since_poll(),
+                    "the put was not granted the slot"
+                );
+                let put = putter.poll(|cx| queue.poll_put(&mut put_waiter, &mut put_item, cx));
+                matches!(put, Poll::Ready(Ok(())))
+            })
+        };
+        let (third, third_waiter) = &mut getters[2];
+        let third_jumped = third
+            .poll(|cx| queue.poll_get(third_waiter, false, cx))
+            .is_ready();
+        let (second, second_waiter) = &mut getters[1];
+        let last = second.poll(|cx| queue.poll_get(second_waiter, false, cx));
+        assert!(filler.join().unwrap(), "the granted put did not complete");
+        assert!(!third_jumped, "{LOST_PLACE}");
+        let got = second.settle(
+            last,
+            |cx| queue.poll_get(second_waiter, false, cx),
+            "the second getter was not woken for the item",
+        );
+        assert_eq!(got.map(|taken| taken.item), Ok(2), "{LOST_PLACE}");
+        let (third, third_waiter) = &mut getters[2];
+        assert!(third
+            .poll(|cx| queue.poll_get(third_waiter, false, cx))
+            .is_pending());
+    });
+}
+
+#[test]
+fn queue_getters_keep_their_place_in_line() {
+    getters_keep_their_place_in_line();
+}
+
+#[test]
+#[should_panic(expected = "the second getter was not woken for the item")]
+fn queue_getters_keep_their_place_in_line_twin_fill_skips_getters() {
+    fault::with(
+        Fault::QueueFillSkipsGetters,
+        getters_keep_their_place_in_line,
     );
 }

@@ -55,7 +55,7 @@ fn idle_stream_keeps_no_other_stream_asleep() {
         let got = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(recorder.woken(), "{STREAM_ASLEEP}");
+                assert!(recorder.woken_since_poll(), "{STREAM_ASLEEP}");
                 let Poll::Ready(outcome) = recorder.poll(|cx| queue.poll_stream(&mut waiter, cx))
                 else {
                     panic!("the woken stream found no item");
@@ -106,7 +106,7 @@ fn shutdown_ends_a_waiting_stream() {
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
-                assert!(recorder.woken(), "{STREAM_ASLEEP}");
+                assert!(recorder.woken_since_poll(), "{STREAM_ASLEEP}");
                 let Poll::Ready(outcome) = recorder.poll(|cx| queue.poll_stream(&mut waiter, cx))
                 else {
                     panic!("the woken stream did not see the shutdown");

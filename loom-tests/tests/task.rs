@@ -31,11 +31,15 @@ const VALUE_LOST: &str = "a completed child's value was lost to the cancellation
 const LATE_CANCEL: &str = "request_cancel accepted a task that had already finished";
 const NOT_EXACTLY_ONCE: &str = "the failure was not observed exactly once";
 const DROPPED_LATE: &str = "the outcome was visible before the child's future was dropped";
+const WRONG_FLAGS: &str = "is_cancelled / is_failure disagree with the outcome delivered";
 
 /// Completion racing an abort. The waiter registered first; a worker polls
 /// a child that completes on its first poll while an abort drops it. The
 /// waiter is woken and finds `Ok(7)` or `Cancelled`, and `Ok(7)` whenever the
-/// poll completed the child (completion beats cancellation).
+/// poll completed the child (completion beats cancellation). The wrapper's
+/// late "cancelled" (its drop guard, after the value) changes nothing that
+/// can be seen: `is_cancelled` and `is_failure` describe the outcome that
+/// was delivered.
 fn abort_races_completion() {
     loom::model(|| {
         let core = core::<u32, ()>(count_report);
@@ -51,13 +55,19 @@ fn abort_races_completion() {
         let completed = worker.join().unwrap();
         abort.join().unwrap();
 
-        assert!(waiter.woken(), "{NOT_WOKEN}");
+        assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
         let Poll::Ready(outcome) = poll_outcome(&core, &waiter) else {
             panic!("the waiter was woken but found no outcome");
         };
         match outcome {
-            Ok(7) => assert!(completed, "a value was published without a completing poll"),
-            Err(TaskError::Cancelled) => assert!(!completed, "{VALUE_LOST}"),
+            Ok(7) => {
+                assert!(completed, "a value was published without a completing poll");
+                assert!(!core.is_cancelled() && !core.is_failure(), "{WRONG_FLAGS}");
+            }
+            Err(TaskError::Cancelled) => {
+                assert!(!completed, "{VALUE_LOST}");
+                assert!(core.is_cancelled() && !core.is_failure(), "{WRONG_FLAGS}");
+            }
             other => panic!("unexpected outcome {other:?}"),
         }
     });
@@ -93,16 +103,7 @@ fn registration_races_completion() {
         let first = poll_outcome(&core, &waiter);
         assert!(worker.join().unwrap());
 
-        let outcome = match first {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                assert!(waiter.woken(), "{NOT_WOKEN}");
-                let Poll::Ready(outcome) = poll_outcome(&core, &waiter) else {
-                    panic!("the waiter was woken but found no outcome");
-                };
-                outcome
-            }
-        };
+        let outcome = waiter.settle(first, |cx| core.poll_outcome(cx), NOT_WOKEN);
         assert!(matches!(outcome, Ok(7)), "unexpected outcome {outcome:?}");
     });
 }
@@ -359,7 +360,7 @@ fn abort_of_a_child_whose_drop_panics() {
         assert!(!worker.join().unwrap(), "the child never completes");
         abort.join().unwrap();
 
-        assert!(waiter.woken(), "{NOT_WOKEN}");
+        assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
         match poll_outcome(&core, &waiter) {
             Poll::Ready(Err(TaskError::Panicked(panic))) => {
                 assert_eq!(panic.message(), DROP_PANIC_MESSAGE)
@@ -381,4 +382,123 @@ fn abort_of_a_child_whose_drop_panics_twin_loses_panic() {
         Fault::ChildDropLosesPanic,
         abort_of_a_child_whose_drop_panics,
     );
+}
+
+/// A failure racing an abort: the same as [`abort_races_completion`] for a
+/// child that returns an error. The late "cancelled" neither hides the
+/// failure nor turns it into a cancellation: `is_failure` holds exactly when
+/// the failure was delivered, `is_cancelled` exactly when "cancelled" was.
+fn abort_races_failure() {
+    loom::model(|| {
+        reset_reports();
+        let core = core::<u32, &'static str>(count_report);
+        let spawned = Arc::new(Spawned::new(ready(Err("boom")), core.clone()));
+        let waiter = Recorder::new();
+        assert!(poll_outcome(&core, &waiter).is_pending());
+
+        let worker = {
+            let spawned = spawned.clone();
+            thread::spawn(move || spawned.run())
+        };
+        let abort = thread::spawn(move || spawned.abort());
+        let completed = worker.join().unwrap();
+        abort.join().unwrap();
+
+        match waiter.settle(Poll::Pending, |cx| core.poll_outcome(cx), NOT_WOKEN) {
+            Err(TaskError::Failed("boom")) => {
+                assert!(
+                    completed,
+                    "a failure was published without a completing poll"
+                );
+                assert!(core.is_failure() && !core.is_cancelled(), "{WRONG_FLAGS}");
+            }
+            Err(TaskError::Cancelled) => {
+                assert!(
+                    !completed,
+                    "a completed child's failure was lost to the cancellation"
+                );
+                assert!(core.is_cancelled() && !core.is_failure(), "{WRONG_FLAGS}");
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        }
+        assert_eq!(reports(), 0, "a failure the waiter took was reported too");
+    });
+}
+
+#[test]
+fn abort_races_failure_model() {
+    abort_races_failure();
+}
+
+#[test]
+#[should_panic(expected = "a completed child's failure was lost to the cancellation")]
+fn abort_races_failure_twin_cancel_overwrites_value() {
+    fault::with(Fault::TaskCancelOverwritesValue, abort_races_failure);
+}
+
+/// The waiter as an executor runs it: it polls, parks, and polls again on
+/// each wake, here while the worker completes the child. Every poll that
+/// leaves it pending must be followed by a wake: a wake that an earlier poll
+/// consumed does not count for a later one (a wake issued before the
+/// outcome is stored is consumed by a poll that finds nothing).
+fn waiter_repolls_on_each_wake() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        let waiter = Recorder::new();
+        let mut last = poll_outcome(&core, &waiter);
+        assert!(last.is_pending());
+
+        let worker = thread::spawn(move || spawned.run());
+        if let Some(again) = waiter.poll_if_woken(|cx| core.poll_outcome(cx)) {
+            last = again;
+        }
+        assert!(worker.join().unwrap());
+
+        let outcome = waiter.settle(last, |cx| core.poll_outcome(cx), NOT_WOKEN);
+        assert!(matches!(outcome, Ok(7)), "unexpected outcome {outcome:?}");
+    });
+}
+
+#[test]
+fn waiter_repolls_on_each_wake_model() {
+    waiter_repolls_on_each_wake();
+}
+
+#[test]
+#[should_panic(expected = "the waiter was not woken")]
+fn waiter_repolls_on_each_wake_twin_skip_wake() {
+    fault::with(Fault::TaskSkipWake, waiter_repolls_on_each_wake);
+}
+
+/// The awaiting future moves to another task between two polls (it was
+/// polled from one task, then from another, as a `Task` moved into a
+/// `select!` elsewhere is), while the child completes. The task that polled
+/// last is the one woken: a core that keeps the first waker wakes a task
+/// that no longer waits.
+fn waiter_moves_to_another_task() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        let (before, after) = (Recorder::new(), Recorder::new());
+        assert!(poll_outcome(&core, &before).is_pending());
+
+        let worker = thread::spawn(move || spawned.run());
+        let last = poll_outcome(&core, &after);
+        assert!(worker.join().unwrap());
+
+        let outcome = after.settle(last, |cx| core.poll_outcome(cx), NOT_WOKEN);
+        assert!(matches!(outcome, Ok(7)), "unexpected outcome {outcome:?}");
+    });
+}
+
+#[test]
+fn waiter_moves_to_another_task_model() {
+    waiter_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the waiter was not woken")]
+fn waiter_moves_to_another_task_twin_skip_wake() {
+    fault::with(Fault::TaskSkipWake, waiter_moves_to_another_task);
 }

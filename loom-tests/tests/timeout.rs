@@ -45,7 +45,9 @@ fn reschedule_races_poll() {
 
         match seen {
             (Some(deadline), 1) if deadline == later => {}
-            (Some(deadline), 0) if deadline == first => assert!(scope.woken(), "{MISSED}"),
+            (Some(deadline), 0) if deadline == first => {
+                assert!(scope.woken_since_poll(), "{MISSED}")
+            }
             other => panic!("deadline and generation disagree: {other:?}"),
         }
         assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
@@ -85,17 +87,23 @@ fn reschedule_races_finish() {
         assert_eq!(core.phase(), Phase::Finished, "{AFTER_CLOSE}: it reopened");
         // A last look at the generation (the real scope never polls again).
         let (deadline, generation) = poll_deadline(&core, &Recorder::new());
+        // The phase only moves forward, a poll of a closed scope included.
+        assert_eq!(
+            core.phase(),
+            Phase::Finished,
+            "{AFTER_CLOSE}: a poll reopened it"
+        );
         match result {
             Ok(()) => {
                 // Before `finish` the scope's waker is registered, so a
                 // reschedule that lands first wakes it; one that was not
                 // woken landed after the scope closed.
-                assert!(scope.woken(), "{AFTER_CLOSE}: nothing was woken");
+                assert!(scope.woken_since_poll(), "{AFTER_CLOSE}: nothing was woken");
                 assert_eq!((deadline, generation), (Some(later), 1));
             }
             Err(error) => {
                 assert_eq!(error, RescheduleError::Finished, "{AFTER_CLOSE}");
-                assert!(!scope.woken(), "a refused reschedule woke the scope");
+                assert_eq!(scope.wakes(), 0, "a refused reschedule woke the scope");
                 assert_eq!(
                     (deadline, generation),
                     (Some(first), 0),
@@ -144,10 +152,16 @@ fn reschedule_races_expiry() {
                 assert!(!expired, "{IGNORED}");
                 assert_eq!(core.phase(), Phase::Active, "{IGNORED}");
                 assert!(
-                    scope.woken(),
+                    scope.woken_since_poll(),
                     "a successful reschedule did not wake the scope"
                 );
                 assert_eq!(poll_deadline(&core, &scope), (Some(later), 1));
+                // Re-armed on the new deadline, the scope expires on it.
+                assert!(
+                    core.expire(1),
+                    "the scope did not expire on its current deadline"
+                );
+                assert_eq!(core.phase(), Phase::Expired);
             }
             Err(error) => {
                 assert!(
@@ -156,7 +170,7 @@ fn reschedule_races_expiry() {
                 );
                 assert_eq!(error, RescheduleError::Expired);
                 assert_eq!(core.phase(), Phase::Expired);
-                assert!(!scope.woken(), "a refused reschedule woke the scope");
+                assert_eq!(scope.wakes(), 0, "a refused reschedule woke the scope");
             }
         }
     });
@@ -182,4 +196,41 @@ fn reschedule_races_expiry_twin_expire_ignores_generation() {
 #[should_panic(expected = "a reschedule returned Ok but the scope expired on the old deadline")]
 fn reschedule_races_expiry_twin_reschedule_after_close() {
     fault::with(Fault::TimeoutRescheduleAfterClose, reschedule_races_expiry);
+}
+
+/// The scope moves to another task between two polls (a `Timeout` polled
+/// from one task, then from another), while a handle reschedules it. The
+/// task that polled last is the one woken to re-arm: a core that keeps the
+/// first waker wakes a task that no longer runs the scope.
+fn scope_moves_to_another_task() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let core = Arc::new(TimeoutCore::new(Some(first.into())));
+        core.enter();
+        let (before, after) = (Recorder::new(), Recorder::new());
+        assert_eq!(poll_deadline(&core, &before), (Some(first), 0));
+
+        let handle = {
+            let core = core.clone();
+            thread::spawn(move || core.reschedule(Some(later.into())))
+        };
+        let seen = poll_deadline(&core, &after);
+        assert_eq!(handle.join().unwrap(), Ok(()));
+
+        if seen == (Some(first), 0) {
+            assert!(after.woken_since_poll(), "{MISSED}");
+        }
+        assert_eq!(poll_deadline(&core, &after), (Some(later), 1));
+    });
+}
+
+#[test]
+fn scope_moves_to_another_task_model() {
+    scope_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the scope missed a reschedule")]
+fn scope_moves_to_another_task_twin_skip_wake() {
+    fault::with(Fault::TimeoutSkipWake, scope_moves_to_another_task);
 }

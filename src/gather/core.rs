@@ -44,6 +44,8 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
 use crate::sync::Arc;
 use crate::task::core::{discard, Report};
 use crate::task::ready::{ChildHandle, ReadyList};
@@ -259,6 +261,13 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     /// the gather must finish now.
     fn collect_ready(&mut self, cx: &mut Context<'_>) {
         let mut batch = std::mem::take(&mut self.batch);
+        #[cfg(asyncio_loom)]
+        if self.started && mutant::on(Mutant::GatherRegistersOnFirstPollOnly) {
+            self.shared.take(&mut batch);
+        } else {
+            self.shared.drain(cx.waker(), &mut batch);
+        }
+        #[cfg(not(asyncio_loom))]
         self.shared.drain(cx.waker(), &mut batch);
         let mut stop = false;
         if !self.started {
@@ -314,6 +323,10 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             // between is either found now or pushed later).
             self.listening[index] = true;
             if !core.listen(&self.shared, index) {
+                return false;
+            }
+            #[cfg(asyncio_loom)]
+            if mutant::on(Mutant::GatherIgnoresListenResult) {
                 return false;
             }
         }

@@ -85,7 +85,9 @@ use std::num::NonZeroUsize;
 use std::task::{Context, Poll, Waker};
 
 use crate::queue::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
+use crate::sync::{ordering, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// The order in which a queue hands out its items.
 enum Buffer<T> {
@@ -508,11 +510,16 @@ impl<T> State<T> {
     fn insert(&mut self, item: T) -> Option<Waker> {
         self.buffer.push(item);
         self.credit += 1;
-        if self.available() > 0 {
+        let waker = if self.available() > 0 {
             self.getters.grant_first().map(|(_, waker)| waker)
         } else {
             None
-        }
+        };
+        #[cfg(asyncio_loom)]
+        let waker = waker.filter(|_| {
+            !crate::sync::fault::on(crate::sync::fault::Fault::QueueInsertSkipsGetterWake)
+        });
+        waker
     }
 
     /// The granted putter `id` inserts its item: into the place held for it,
@@ -653,7 +660,13 @@ impl<T> State<T> {
     }
 
     fn is_finished(&self, spendable: &AtomicUsize) -> bool {
-        self.guarded == 0 && self.credit == 0 && spendable.load(Ordering::SeqCst) == 0
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::QueueFinishedIgnoresSpendable) {
+            return self.guarded == 0 && self.credit == 0;
+        }
+        self.guarded == 0
+            && self.credit == 0
+            && spendable.load(ordering!(Ordering::SeqCst, QueueJoinLoadRelaxed)) == 0
     }
 
     fn release_joiners(&mut self, spendable: &AtomicUsize) -> Vec<Waker> {
@@ -705,7 +718,11 @@ impl<T> State<T> {
 /// queue, the getters still waiting are woken to see it.
 #[inline(always)]
 fn unlock_after_get<T>(state: MutexGuard<'_, State<T>>) {
-    if state.putters.waiting.is_empty() && !state.shutdown {
+    #[cfg(asyncio_loom)]
+    let shutdown = state.shutdown && !mutant::on(Mutant::QueueGetFastPathForgetsShutdown);
+    #[cfg(not(asyncio_loom))]
+    let shutdown = state.shutdown;
+    if state.putters.waiting.is_empty() && !shutdown {
         drop(state);
         return;
     }
@@ -870,6 +887,16 @@ impl<T> QueueCore<T> {
         if !state.new_put_may_insert() {
             return Err(TryPutError::Full(item));
         }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::QueuePutWakesBeforeInsert) && state.available() == 0 {
+            let waker = state.getters.grant_first().map(|(_, waker)| waker);
+            drop(state);
+            wake(waker);
+            let mut state = self.state.lock();
+            state.buffer.push(item);
+            state.credit += 1;
+            return Ok(());
+        }
         let waker = state.insert(item);
         let streams = state.streams_to_wake();
         drop(state);
@@ -1019,6 +1046,10 @@ impl<T> QueueCore<T> {
                     return Poll::Ready(Ok(Taken { item, counted }));
                 }
                 Status::Waiting => {
+                    #[cfg(asyncio_loom)]
+                    if mutant::on(Mutant::QueueGetKeepsFirstWaker) {
+                        return Poll::Pending;
+                    }
                     state.getters.update_waker(id, cx);
                     return Poll::Pending;
                 }
@@ -1054,7 +1085,13 @@ impl<T> QueueCore<T> {
     #[cold]
     fn cancel_get_waiting(&self, id: u64) {
         let mut state = self.state.lock();
-        let wakers = match state.getters.status(id) {
+        let status = state.getters.status(id);
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::QueueCancelGetSplitsCheck) {
+            drop(state);
+            state = self.state.lock();
+        }
+        let wakers = match status {
             Status::Waiting => {
                 state.getters.remove_waiting(id);
                 Wakers::default()
@@ -1133,9 +1170,11 @@ impl<T> QueueCore<T> {
 
     /// Marks one unfinished item done (asyncio's `task_done()`).
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let fast = self
-            .spendable
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        let fast = self.spendable.fetch_update(
+            ordering!(Ordering::SeqCst, QueueTaskDoneRelaxed),
+            ordering!(Ordering::SeqCst, QueueTaskDoneRelaxed),
+            |n| n.checked_sub(1),
+        );
         if let Ok(previous) = fast {
             #[cfg(asyncio_loom)]
             let previous = if crate::sync::fault::on(
@@ -1168,6 +1207,13 @@ impl<T> QueueCore<T> {
                 return Err(TaskDoneError::TooManyCalls);
             }
         }
+        #[cfg(asyncio_loom)]
+        let wakers = if mutant::on(Mutant::QueueTaskDoneReleasesUnchecked) {
+            state.joiners.remove_all()
+        } else {
+            state.release_joiners(&self.spendable)
+        };
+        #[cfg(not(asyncio_loom))]
         let wakers = state.release_joiners(&self.spendable);
         drop(state);
         wake_all(wakers);
@@ -1231,6 +1277,19 @@ impl<T> QueueCore<T> {
     /// Shuts the queue down (asyncio's `shutdown(immediate)`).
     pub fn shutdown(&self, immediate: bool) {
         let mut state = self.state.lock();
+        #[cfg(asyncio_loom)]
+        let woke_early = mutant::on(Mutant::QueueShutdownWakesBeforeFlag);
+        #[cfg(asyncio_loom)]
+        if woke_early {
+            let getters = if state.buffer.len() == 0 {
+                state.getters.take_waiting()
+            } else {
+                Vec::new()
+            };
+            drop(state);
+            wake_all(getters);
+            state = self.state.lock();
+        }
         state.shutdown = true;
         let mut discarded = Vec::new();
         let mut wakers = Vec::new();
@@ -1282,6 +1341,8 @@ impl<T> QueueCore<T> {
             }
         }
         let getters = state.release_getters_if_drained();
+        #[cfg(asyncio_loom)]
+        let getters = if woke_early { Vec::new() } else { getters };
         drop(state);
         ready_getters.wake();
         #[cfg(asyncio_loom)]

@@ -33,6 +33,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
 use crate::sync::{Arc, Mutex};
 use crate::task::ready::ReadyList;
 use crate::task::{Panic, TaskError, TaskId};
@@ -130,6 +132,11 @@ impl<T, E> TaskCore<T, E> {
             #[cfg(not(asyncio_loom))]
             false
         };
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskFlagsBeforeFirstWins) {
+            state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
+            state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
+        }
         if !matches!(state.slot, Slot::Running) && !overwrite {
             drop(state);
             discard(self.report, self.id, outcome);
@@ -137,11 +144,31 @@ impl<T, E> TaskCore<T, E> {
         }
         state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
         state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
-        if state.detached {
+        let detached = state.detached;
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskPublishSplitsDetachCheck) && !detached {
+            drop(state);
+            state = self.state.lock();
+        }
+        if detached {
             state.slot = Slot::Taken;
             let quiet = state.quiet_failures;
             drop(state);
             self.report_unobservable(outcome, quiet);
+            return true;
+        }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskWakeBeforePublish) {
+            let waker = state.waker.take();
+            let listener = state.listener.take();
+            drop(state);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            if let Some((list, index)) = listener {
+                list.push(index);
+            }
+            self.state.lock().slot = Slot::Ready(outcome);
             return true;
         }
         state.slot = Slot::Ready(outcome);
@@ -176,6 +203,8 @@ impl<T, E> TaskCore<T, E> {
                 state.slot = Slot::Running;
                 match &state.waker {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
+                    #[cfg(asyncio_loom)]
+                    Some(_) if mutant::on(Mutant::TaskKeepsFirstWaker) => {}
                     _ => state.waker = Some(cx.waker().clone()),
                 }
                 Poll::Pending

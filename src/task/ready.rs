@@ -18,6 +18,8 @@
 use std::fmt;
 use std::task::Waker;
 
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
 use crate::sync::Mutex;
 use crate::task::core::TaskCore;
 
@@ -80,6 +82,16 @@ impl ReadyList {
         if state.closed {
             return;
         }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::ReadyWakeBeforePush) {
+            let waker = state.waker.take();
+            drop(state);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            self.state.lock().ready.push(index);
+            return;
+        }
         state.ready.push(index);
         let waker = state.waker.take();
         drop(state);
@@ -95,10 +107,18 @@ impl ReadyList {
     /// `into` (emptied first), in one step.
     pub fn drain(&self, waker: &Waker, into: &mut Vec<usize>) {
         into.clear();
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::ReadyDrainSplitsRegister) {
+            std::mem::swap(&mut self.state.lock().ready, into);
+        }
         let mut state = self.state.lock();
         match &state.waker {
             Some(current) if current.will_wake(waker) => {}
             _ => state.waker = Some(waker.clone()),
+        }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::ReadyDrainSplitsRegister) {
+            return;
         }
         std::mem::swap(&mut state.ready, into);
     }

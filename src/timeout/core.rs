@@ -13,6 +13,8 @@ use std::task::{Context, Waker};
 
 use tokio::time::Instant;
 
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
 use crate::sync::Mutex;
 use crate::timeout::RescheduleError;
 
@@ -80,6 +82,18 @@ impl TimeoutCore {
             Phase::Expired => return Err(RescheduleError::Expired),
             Phase::Finished => return Err(RescheduleError::Finished),
         }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TimeoutWakeBeforePublish) {
+            let waker = state.waker.take();
+            drop(state);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            let mut state = self.state.lock();
+            state.deadline = deadline;
+            state.generation += 1;
+            return Ok(());
+        }
         state.deadline = deadline;
         state.generation += 1;
         let waker = state.waker.take();
@@ -102,6 +116,8 @@ impl TimeoutCore {
         }
         match &state.waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
+            #[cfg(asyncio_loom)]
+            Some(_) if mutant::on(Mutant::TimeoutKeepsFirstWaker) => {}
             _ => state.waker = Some(cx.waker().clone()),
         }
         (state.deadline, state.generation)
@@ -139,6 +155,11 @@ impl TimeoutCore {
             && !crate::sync::fault::on(crate::sync::fault::Fault::TimeoutExpireIgnoresGeneration);
         if state.phase != Phase::Active || moved {
             return false;
+        }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TimeoutExpireSplitsCheck) {
+            drop(state);
+            state = self.state.lock();
         }
         state.phase = Phase::Expired;
         state.waker = None;

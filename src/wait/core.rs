@@ -24,6 +24,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::task::{Context, Poll, Waker};
 
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
 use crate::sync::Arc;
 use crate::task::ready::{ChildHandle, ReadyList};
 
@@ -63,6 +65,9 @@ pub struct SetCore<T, E, H: ChildHandle<T, E>> {
     /// How many children in `done` failed (asyncio: raised).
     failed_in_done: usize,
     batch: Vec<usize>,
+    /// The set registered a waker before (read by a mutant only).
+    #[cfg(asyncio_loom)]
+    registered: bool,
     _outcome: PhantomData<fn() -> (T, E)>,
 }
 
@@ -93,6 +98,8 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             next_seq: 0,
             failed_in_done: 0,
             batch: Vec::new(),
+            #[cfg(asyncio_loom)]
+            registered: false,
             _outcome: PhantomData,
         }
     }
@@ -110,7 +117,18 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
                 self.slots.len() - 1
             }
         };
-        if handle.task_core().listen(&self.ready, index) {
+        #[cfg(asyncio_loom)]
+        let done = if mutant::on(Mutant::SetInsertSplitsDoneCheck) {
+            handle.task_core().is_done() || {
+                handle.task_core().listen(&self.ready, index);
+                false
+            }
+        } else {
+            handle.task_core().listen(&self.ready, index)
+        };
+        #[cfg(not(asyncio_loom))]
+        let done = handle.task_core().listen(&self.ready, index);
+        if done {
             self.free.push(index);
             self.push_done(seq, handle);
         } else {
@@ -144,6 +162,13 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// queue, registering `waker` (if any) to hear of the next completion.
     pub fn collect(&mut self, waker: Option<&Waker>) {
         let mut batch = std::mem::take(&mut self.batch);
+        #[cfg(asyncio_loom)]
+        let waker = if self.registered && mutant::on(Mutant::SetRegistersOnFirstPollOnly) {
+            None
+        } else {
+            self.registered |= waker.is_some();
+            waker
+        };
         match waker {
             Some(waker) => self.ready.drain(waker, &mut batch),
             None => self.ready.take(&mut batch),
@@ -273,8 +298,12 @@ impl<T, E, H: ChildHandle<T, E>> Drop for SetCore<T, E, H> {
         // Children the set spawned itself are cancelled: nobody else can
         // reach them. The others are detached when their handles drop here,
         // as dropping a `Task` does.
+        #[cfg(asyncio_loom)]
+        let cancel = !crate::sync::fault::on(crate::sync::fault::Fault::SetDropSkipsCancel);
+        #[cfg(not(asyncio_loom))]
+        let cancel = true;
         for slot in self.slots.iter().flatten() {
-            if slot.owned {
+            if slot.owned && cancel {
                 slot.handle.cancel();
             }
         }
