@@ -364,6 +364,28 @@ pub mod mutant {
         /// A waiting get keeps the waker it registered first instead of the
         /// current one (lost re-registration).
         QueueGetKeepsFirstWaker,
+
+        // The task-group core (src/task_group/core.rs).
+        /// A child's `finish` takes and wakes the owner's waker under one
+        /// lock acquisition and lowers the live count under a second (wake
+        /// before publish): an owner that runs in between sees the child
+        /// live and parks for good.
+        GroupFinishWakesBeforeDecrement,
+        /// A child's `finish` lowers the live count (waking the owner at
+        /// zero) under one lock acquisition and records its failure under a
+        /// second (check and act split): the owner can join in between and
+        /// lose the error.
+        GroupFinishSplitsRecord,
+        /// `reserve` forgets the cancelling case: a spawn is accepted while
+        /// the group shuts down.
+        GroupReserveIgnoresCancelling,
+        /// The owner's `poll_join` keeps the waker it registered first
+        /// instead of the current one (lost re-registration).
+        GroupPollJoinKeepsFirstWaker,
+        /// `abort_all` takes the running children's handles under one lock
+        /// acquisition and marks the group aborting under a second: a child
+        /// attached in between is never aborted.
+        GroupAbortAllSplitsTake,
     }
 
     static ACTIVE: OnceLock<Option<Mutant>> = OnceLock::new();

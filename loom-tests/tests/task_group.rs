@@ -228,9 +228,10 @@ fn group_failure_races_the_body_exit_twin_joins_early() {
 }
 
 /// The last child finishes without failing while the owner, its body
-/// done, polls to join: the group joins at once, or the owner is woken
-/// since its poll and joins then (no failure starts a cancellation whose
-/// wake would cover a lost one).
+/// done, polls to join and, as an executor would, polls again when woken
+/// while the child runs. The group joins, or the owner was woken since its
+/// last poll and joins then (no failure starts a cancellation whose wake
+/// would cover a lost one).
 fn last_child_races_the_join() {
     loom::model(|| {
         let core = group();
@@ -240,9 +241,13 @@ fn last_child_races_the_join() {
             thread::spawn(move || core.finish(child, None))
         };
         let mut owner = Owner::new();
-        let first = owner.poll(&core, true);
+        let mut last = owner.poll(&core, true);
+        // One executor step while the child may still be finishing.
+        if matches!(last, JoinPoll::Pending { .. }) && owner.woken_since_poll() {
+            last = owner.poll(&core, true);
+        }
         finishing.join().unwrap();
-        let joined = match first {
+        let joined = match last {
             JoinPoll::Ready(joined) => joined,
             JoinPoll::Pending { cancelling } => {
                 assert!(!cancelling);
@@ -285,19 +290,32 @@ fn spawn_races_the_shutdown() {
         let spawner = {
             let core = core.clone();
             let late_aborts = late_aborts.clone();
-            thread::spawn(move || match core.reserve(TaskId::from_raw(2)) {
-                Ok(index) => {
-                    core.attach(index, TaskId::from_raw(2), late_aborts);
-                    Some(index)
-                }
-                Err(refused) => {
-                    assert_eq!(refused, Refused::ShuttingDown);
-                    None
+            thread::spawn(move || {
+                // Once the group is cancelling, it never opens again: a
+                // spawn that starts after that must be refused.
+                let already_cancelling = core.is_cancelling();
+                match core.reserve(TaskId::from_raw(2)) {
+                    Ok(index) => {
+                        core.attach(index, TaskId::from_raw(2), late_aborts);
+                        (already_cancelling, Ok(index))
+                    }
+                    Err(refused) => (already_cancelling, Err(refused)),
                 }
             })
         };
         failing.join().unwrap();
-        let late = spawner.join().unwrap();
+        let (already_cancelling, reserved) = spawner.join().unwrap();
+        assert!(
+            !(already_cancelling && reserved.is_ok()),
+            "a spawn was accepted while the group was shutting down"
+        );
+        let late = match reserved {
+            Ok(index) => Some(index),
+            Err(refused) => {
+                assert_eq!(refused, Refused::ShuttingDown);
+                None
+            }
+        };
 
         // The runtime drops an aborted child, and its wrapper finishes.
         if let Some(index) = late {
@@ -486,4 +504,38 @@ fn group_late_attach_races_a_reused_slot_twin_attach_ignores_owner() {
         Fault::GroupAttachIgnoresOwner,
         late_attach_races_a_reused_slot,
     );
+}
+
+/// The owner polls from one task, then from another (a join future moved
+/// between tasks, or re-polled by a new waker) while the last child
+/// finishes: the current waker is the one woken.
+fn owner_moves_to_another_task() {
+    loom::model(|| {
+        let core = group();
+        let (child, _) = spawned(&core, 1);
+        let mut before = Owner::new();
+        assert!(!expect_pending(before.poll(&core, true)));
+        let finishing = {
+            let core = core.clone();
+            thread::spawn(move || core.finish(child, None))
+        };
+        let mut after = Owner::new();
+        let last = after.poll(&core, true);
+        finishing.join().unwrap();
+        if let JoinPoll::Pending { .. } = last {
+            assert!(after.woken_since_poll(), "{OWNER_ASLEEP}");
+            expect_ready(after.poll(&core, true), "woken, but the group did not join");
+        }
+    });
+}
+
+#[test]
+fn group_owner_moves_to_another_task_model() {
+    owner_moves_to_another_task();
+}
+
+#[test]
+#[should_panic(expected = "the owner was not woken since its last poll")]
+fn group_owner_moves_to_another_task_twin_last_child_skips_wake() {
+    fault::with(Fault::GroupLastChildSkipsWake, owner_moves_to_another_task);
 }

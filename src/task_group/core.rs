@@ -38,6 +38,8 @@
 use std::fmt;
 use std::task::{Context, Waker};
 
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
 use crate::sync::Mutex;
 use crate::task::core::Report;
 use crate::task::{Panic, TaskError, TaskId};
@@ -309,8 +311,13 @@ impl<E, H: Abort> GroupCore<E, H> {
     /// Counts a child live before it is spawned, and returns its index.
     pub fn reserve(&self, id: TaskId) -> Result<usize, Refused> {
         let mut state = self.state.lock();
+        #[cfg(asyncio_loom)]
+        let forgets_cancelling = mutant::on(Mutant::GroupReserveIgnoresCancelling);
+        #[cfg(not(asyncio_loom))]
+        let forgets_cancelling = false;
         match state.phase {
             Phase::Open => {}
+            Phase::Cancelling if forgets_cancelling => {}
             Phase::Cancelling => return Err(Refused::ShuttingDown),
             Phase::Closed | Phase::Abandoned => return Err(Refused::Finished),
         }
@@ -366,12 +373,35 @@ impl<E, H: Abort> GroupCore<E, H> {
     pub fn finish(&self, index: usize, failure: Option<Failure<E>>) -> Started {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
+        // The mutant moves the last child's wake before the decrement: the
+        // wake is issued once, early, and not again at zero.
+        #[cfg(asyncio_loom)]
+        let woke_early = mutant::on(Mutant::GroupFinishWakesBeforeDecrement) && state.live == 1;
+        #[cfg(asyncio_loom)]
+        if woke_early {
+            let waker = state.waker.take();
+            drop(state);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            state = self.state.lock();
+        }
+        #[cfg(not(asyncio_loom))]
+        let woke_early = false;
         let id = match std::mem::replace(&mut state.slots[index], Slot::Vacant) {
             Slot::Reserved(id) | Slot::Running(id, _) => id,
             Slot::Vacant => unreachable!("asyncio: a task group child finished twice"),
         };
         state.free.push(index);
         state.live -= 1;
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::GroupFinishSplitsRecord) && failure.is_some() {
+            if state.live == 0 {
+                deferred.waker = state.waker.take();
+            }
+            drop(state);
+            state = self.state.lock();
+        }
         if let Some(failure) = failure {
             state.record(Origin::Child(id), failure, &mut deferred);
             state.start_cancelling(&mut deferred);
@@ -381,6 +411,7 @@ impl<E, H: Abort> GroupCore<E, H> {
             let skip = crate::sync::fault::on(crate::sync::fault::Fault::GroupLastChildSkipsWake);
             #[cfg(not(asyncio_loom))]
             let skip = false;
+            let skip = skip || woke_early;
             if !skip {
                 if let Some(waker) = state.waker.take() {
                     deferred.waker = Some(waker);
@@ -447,6 +478,16 @@ impl<E, H: Abort> GroupCore<E, H> {
             deferred.run(self);
             return;
         }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::GroupAbortAllSplitsTake) {
+            state.take_running(&mut deferred.abort);
+            drop(state);
+            state = self.state.lock();
+            state.aborting = true;
+            drop(state);
+            deferred.run(self);
+            return;
+        }
         state.aborting = true;
         state.take_running(&mut deferred.abort);
         drop(state);
@@ -488,8 +529,13 @@ impl<E, H: Abort> GroupCore<E, H> {
             drop(stale);
             return JoinPoll::Ready(joined);
         }
+        #[cfg(asyncio_loom)]
+        let keeps_first = mutant::on(Mutant::GroupPollJoinKeepsFirstWaker);
+        #[cfg(not(asyncio_loom))]
+        let keeps_first = false;
         let stale = match &state.waker {
             Some(waker) if waker.will_wake(cx.waker()) => None,
+            Some(_) if keeps_first => None,
             _ => state.waker.replace(cx.waker().clone()),
         };
         let cancelling = state.phase != Phase::Open;
