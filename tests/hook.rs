@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::HookCapture;
+use common::{FailsThenPanicsOnDrop, HookCapture};
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -212,32 +212,16 @@ async fn cancelled_gather_reports_a_panic_dropping_a_collected_value() {
     assert!(reports[0].ends_with("nobody observed the panic: collected, then abandoned"));
 }
 
-/// A future that fails at its first poll, then panics when dropped.
-struct FailsThenPanicsOnDrop;
-
-impl std::future::Future for FailsThenPanicsOnDrop {
-    type Output = Result<(), &'static str>;
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        std::task::Poll::Ready(Err("the error the panic displaced"))
-    }
-}
-
-impl Drop for FailsThenPanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("the future's destructor panicked");
-    }
-}
-
 // Regression (found in review): when a task's future returned `Err` and
 // then panicked in its destructor, the panic became the task's outcome and
 // the error was dropped without a word.
 #[tokio::test(start_paused = true)]
 async fn an_error_displaced_by_a_destructor_panic_goes_to_the_hook() {
     let hook = HookCapture::install();
-    let task = asyncio::try_spawn(FailsThenPanicsOnDrop);
+    let task = asyncio::try_spawn(FailsThenPanicsOnDrop {
+        error: "the error the panic displaced",
+        panic: "the future's destructor panicked",
+    });
     let id = task.id();
     let outcome = task.await;
     assert!(matches!(outcome, Err(asyncio::TaskError::Panicked(_))));

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncio::{Origin, TaskError, TaskGroup, TaskGroupError};
-use common::{DropFlag, HookCapture, Reached};
+use common::{DropFlag, FailsThenPanicsOnDrop, HookCapture, Reached};
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -670,31 +670,20 @@ async fn a_child_whose_destructor_panics_after_it_failed_loses_neither() {
     // The child's future returns `Err`, then its destructor panics when the
     // group drops it: the panic resumes in the caller, and the error goes
     // to the hook (SPEC decision 6).
-    struct FailsThenPanicsOnDrop;
-    impl std::future::Future for FailsThenPanicsOnDrop {
-        type Output = Result<(), &'static str>;
-        fn poll(
-            self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Self::Output> {
-            std::task::Poll::Ready(Err("the child failed first"))
-        }
-    }
-    impl Drop for FailsThenPanicsOnDrop {
-        fn drop(&mut self) {
-            panic!("the child's destructor panicked");
-        }
-    }
     let hook = HookCapture::install();
     let outcome = tokio::spawn(asyncio::task_group(|tg| async move {
-        tg.try_spawn(FailsThenPanicsOnDrop).unwrap();
+        tg.try_spawn(FailsThenPanicsOnDrop {
+            error: "the child failed first",
+            panic: "the child's destructor panicked",
+        })
+        .unwrap();
         Ok::<_, &str>(())
     }))
     .await;
     let panic = outcome.unwrap_err().into_panic();
     assert_eq!(
-        panic.downcast_ref::<&str>(),
-        Some(&"the child's destructor panicked")
+        panic.downcast_ref::<String>().map(String::as_str),
+        Some("the child's destructor panicked")
     );
     let reports = hook.reports();
     assert_eq!(reports.len(), 1, "{reports:?}");

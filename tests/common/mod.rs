@@ -151,3 +151,26 @@ impl Bystander {
         self.task.await.expect("the bystander task does not fail");
     }
 }
+
+/// A future that fails with `error` at its first poll, then panics with
+/// `panic` when it is dropped: a failure displaced by a destructor's panic.
+pub(crate) struct FailsThenPanicsOnDrop {
+    pub(crate) error: &'static str,
+    pub(crate) panic: &'static str,
+}
+
+impl std::future::Future for FailsThenPanicsOnDrop {
+    type Output = Result<(), &'static str>;
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Err(self.error))
+    }
+}
+
+impl Drop for FailsThenPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", self.panic);
+    }
+}
