@@ -42,7 +42,7 @@
 //! - **Panics are never lost**, and neither are errors nobody observes: they
 //!   go to the [unobserved-error hook](set_unobserved_error_hook).
 //! - **Loops cannot starve the runtime**: the operations that move items or
-//!   hand out completions (a queue's `put`, `get`, `get_guarded` and stream;
+//!   hand out completions (a queue's `put`, `get`, `get_guarded`, `join` and stream;
 //!   a task set's `wait` and `next_completed`; the `as_completed` streams) spend
 //!   tokio's cooperative budget, as tokio's channels and `JoinSet` do, so a
 //!   task looping over them yields to its worker's other tasks once its

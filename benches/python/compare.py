@@ -114,7 +114,10 @@ def python():
         return os.environ["PYTHON"]
     for candidate in [shutil.which("python3.13"),
                       str(Path.home() / ".pyenv/versions/3.13.0/bin/python3")]:
-        if candidate and Path(candidate).exists():
+        # A pyenv shim exists even where that version is not selected, and
+        # then fails: check that the interpreter runs.
+        if candidate and Path(candidate).exists() and subprocess.run(
+                [candidate, "--version"], capture_output=True).returncode == 0:
             return candidate
     return sys.executable
 
