@@ -11,8 +11,6 @@
 //! `task.rs`).
 #![cfg(asyncio_loom)]
 
-use std::task::Poll;
-
 use asyncio::__cores::fault::{self, Fault};
 use asyncio::__cores::queue::{QueueCore, Waiter};
 use asyncio::queue::GetError;
@@ -52,17 +50,11 @@ fn idle_stream_keeps_no_other_stream_asleep() {
         let (recorder, mut waiter, first) = consumer.join().unwrap();
         producer.join().unwrap();
 
-        let got = match first {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                assert!(recorder.woken_since_poll(), "{STREAM_ASLEEP}");
-                let Poll::Ready(outcome) = recorder.poll(|cx| queue.poll_stream(&mut waiter, cx))
-                else {
-                    panic!("the woken stream found no item");
-                };
-                outcome
-            }
-        };
+        let got = recorder.settle(
+            first,
+            |cx| queue.poll_stream(&mut waiter, cx),
+            STREAM_ASLEEP,
+        );
         assert_eq!(got, Ok(7));
         assert_eq!(queue.len(), 0, "the item was taken once");
         queue.cancel_stream(&mut idle_waiter);
@@ -103,17 +95,11 @@ fn shutdown_ends_a_waiting_stream() {
         };
         let (recorder, mut waiter, first) = consumer.join().unwrap();
         closer.join().unwrap();
-        let outcome = match first {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                assert!(recorder.woken_since_poll(), "{STREAM_ASLEEP}");
-                let Poll::Ready(outcome) = recorder.poll(|cx| queue.poll_stream(&mut waiter, cx))
-                else {
-                    panic!("the woken stream did not see the shutdown");
-                };
-                outcome
-            }
-        };
+        let outcome = recorder.settle(
+            first,
+            |cx| queue.poll_stream(&mut waiter, cx),
+            STREAM_ASLEEP,
+        );
         assert_eq!(outcome, Err(GetError::ShutDown));
     });
 }
