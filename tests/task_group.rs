@@ -802,3 +802,44 @@ async fn dropping_a_group_cancels_its_token() {
     drop(run);
     assert!(token.lock().unwrap().as_ref().unwrap().is_cancelled());
 }
+
+// Regression (found rereading the change): a finished body was dropped
+// outside `catch_unwind`, so a panic in its destructor unwound past the
+// children (aborted, not joined) and lost the body's own error.
+#[tokio::test(start_paused = true)]
+async fn a_body_whose_destructor_panics_after_it_failed_joins_the_children_first() {
+    use futures::FutureExt;
+
+    let hook = HookCapture::install();
+    let child_dropped = DropFlag::new();
+    let guard = child_dropped.guard();
+    let run = asyncio::task_group(|tg| {
+        tg.spawn(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+        })
+        .unwrap();
+        FailsThenPanicsOnDrop {
+            error: "the body failed first",
+            panic: "the body's destructor panicked",
+        }
+    });
+    let panic = std::panic::AssertUnwindSafe(run)
+        .catch_unwind()
+        .await
+        .expect_err("the destructor's panic resumes");
+    assert!(
+        child_dropped.dropped(),
+        "the child had finished when the panic resumed"
+    );
+    assert_eq!(
+        panic.downcast_ref::<String>().map(String::as_str),
+        Some("the body's destructor panicked")
+    );
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].ends_with("\"the body failed first\""),
+        "{reports:?}"
+    );
+}

@@ -335,6 +335,26 @@ impl<T, E> TaskCore<T, E> {
     }
 }
 
+/// Polls a child's future, catching its panic (which tokio would otherwise
+/// keep in a `JoinHandle` nobody reads): `Pending`, its output, or the panic.
+pub(crate) fn poll_catching<F: Future>(
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Panic>> {
+    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(poll) => poll.map(Ok),
+        Err(payload) => Poll::Ready(Err(Panic::new(payload))),
+    }
+}
+
+/// Drops a child's future in place, catching a panic from its destructor:
+/// that panic is the child's, and must not be lost with it.
+pub(crate) fn drop_catching<F>(mut future: Pin<&mut Option<F>>) -> Option<Panic> {
+    catch_unwind(AssertUnwindSafe(|| future.set(None)))
+        .err()
+        .map(Panic::new)
+}
+
 /// Drops `value`, which belongs to task `id` and which nobody will read (a
 /// detached task's value, a quiet error, outcomes an abandoned gather
 /// collected), and hands a panic from its destructor to `report` as the
@@ -388,18 +408,16 @@ pin_project_lite::pin_project! {
     impl<F, T, E> PinnedDrop for Child<F, T, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let mut future = this.future;
+            let future = this.future;
             if future.is_none() {
                 return;
             }
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+            if let Some(panic) = drop_catching(future) {
                 #[cfg(asyncio_loom)]
                 if crate::sync::fault::on(crate::sync::fault::Fault::ChildDropLosesPanic) {
                     return;
                 }
-                this.publisher
-                    .core
-                    .publish(Err(TaskError::Panicked(Panic::new(payload))));
+                this.publisher.core.publish(Err(TaskError::Panicked(panic)));
             }
         }
     }
@@ -438,11 +456,10 @@ where
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let mut outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(Ok(value))) => Ok(value),
-            Ok(Poll::Ready(Err(error))) => Err(TaskError::Failed(error)),
-            Err(payload) => Err(TaskError::Panicked(Panic::new(payload))),
+        let mut outcome = match std::task::ready!(poll_catching(future, cx)) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(TaskError::Failed(error)),
+            Err(panic) => Err(TaskError::Panicked(panic)),
         };
         #[cfg(asyncio_loom)]
         if crate::sync::fault::on(crate::sync::fault::Fault::TaskPublishBeforeDrop) {
@@ -454,19 +471,17 @@ where
         // in its destructor is a panic of the child and is not lost either;
         // nor is what it displaces: an error goes to `report` (nobody will
         // see it in the task), a value is dropped as nobody's.
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+        if let Some(panic) = drop_catching(this.future.as_mut()) {
             let core = &this.publisher.core;
-            let panic = TaskError::Panicked(Panic::new(payload));
-            match std::mem::replace(&mut outcome, Err(panic)) {
-                Err(first @ TaskError::Panicked(_)) => {
-                    // The first panic stays the task's; this one is reported.
-                    let second = std::mem::replace(&mut outcome, Err(first));
-                    if let Err(second) = second {
-                        (core.report)(core.id, second);
-                    }
+            let panic = TaskError::Panicked(panic);
+            if let Err(TaskError::Panicked(_)) = outcome {
+                // The first panic stays the task's; this one is reported.
+                (core.report)(core.id, panic);
+            } else {
+                match std::mem::replace(&mut outcome, Err(panic)) {
+                    Err(error @ TaskError::Failed(_)) => (core.report)(core.id, error),
+                    displaced => discard(core.report, core.id, displaced),
                 }
-                Err(error @ TaskError::Failed(_)) => (core.report)(core.id, error),
-                displaced => discard(core.report, core.id, displaced),
             }
         }
         this.publisher.core.publish(outcome);

@@ -9,7 +9,6 @@ pub mod core;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -20,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
-use crate::task::core::{discard, TaskCore};
-use crate::task::{current_runtime, report_unobserved, Panic, Task, TaskError, TaskId};
+use crate::task::core::{discard, drop_catching, poll_catching, TaskCore};
+use crate::task::{current_runtime, report_unobserved, Task, TaskError, TaskId};
 use crate::timeout::Timer;
 
 pub use self::core::Origin;
@@ -364,13 +363,11 @@ pin_project_lite::pin_project! {
     impl<F, T, E> PinnedDrop for GroupChild<F, T, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let mut future = this.future;
+            let future = this.future;
             if future.is_none() {
                 return;
             }
-            let failure = catch_unwind(AssertUnwindSafe(|| future.set(None)))
-                .err()
-                .map(|payload| Failure::Panic(Panic::new(payload)));
+            let failure = drop_catching(future).map(Failure::Panic);
             let outcome = match failure {
                 Some(_) => Err(TaskError::Failed(InGroup)),
                 None => Err(TaskError::Cancelled),
@@ -393,16 +390,15 @@ where
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let (mut value, mut failure) = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(Ok(value))) => (Some(value), None),
-            Ok(Poll::Ready(Err(error))) => (None, Some(Failure::Error(error))),
-            Err(payload) => (None, Some(Failure::Panic(Panic::new(payload)))),
+        let (mut value, mut failure) = match std::task::ready!(poll_catching(future, cx)) {
+            Ok(Ok(value)) => (Some(value), None),
+            Ok(Err(error)) => (None, Some(Failure::Error(error))),
+            Err(panic) => (None, Some(Failure::Panic(panic))),
         };
         // The child's future is dropped before anyone hears of its end. A
         // panic there is the child's panic too; a failure before it is kept
         // as well, and a value it displaces is dropped as nobody's.
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+        if let Some(panic) = drop_catching(this.future.as_mut()) {
             if let Some(first) = failure.take() {
                 let started = this.group.core.fail_child(*this.index, first);
                 this.group.started(started);
@@ -410,7 +406,7 @@ where
             if let Some(value) = value.take() {
                 discard(report_group_child, this.task.id(), value);
             }
-            failure = Some(Failure::Panic(Panic::new(payload)));
+            failure = Some(Failure::Panic(panic));
         }
         this.task.publish(value.ok_or(TaskError::Failed(InGroup)));
         let started = this.group.core.finish(*this.index, failure);
@@ -970,10 +966,8 @@ where
                 this.owner.poll_cancelling(cx);
                 if this.body.is_some() {
                     // The body is cancelled at its current await point.
-                    if let Err(payload) =
-                        catch_unwind(AssertUnwindSafe(|| this.body.as_mut().set(None)))
-                    {
-                        this.owner.fail_body(Failure::Panic(Panic::new(payload)));
+                    if let Some(panic) = drop_catching(this.body.as_mut()) {
+                        this.owner.fail_body(Failure::Panic(panic));
                     }
                     continue;
                 }
@@ -982,16 +976,17 @@ where
             let Some(body) = this.body.as_mut().as_pin_mut() else {
                 return Poll::Pending;
             };
-            let outcome = match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(outcome)) => Ok(outcome),
-                Err(payload) => Err(payload),
-            };
-            this.body.set(None);
+            let outcome = std::task::ready!(poll_catching(body, cx));
+            // A finished body is dropped at once; a panic in its destructor
+            // is the body's too, and must not unwind past the children.
+            let drop_panic = drop_catching(this.body.as_mut());
             match outcome {
                 Ok(Ok(value)) => *this.value = Some(Ok(value)),
                 Ok(Err(error)) => this.owner.fail_body(Failure::Error(error)),
-                Err(payload) => this.owner.fail_body(Failure::Panic(Panic::new(payload))),
+                Err(panic) => this.owner.fail_body(Failure::Panic(panic)),
+            }
+            if let Some(panic) = drop_panic {
+                this.owner.fail_body(Failure::Panic(panic));
             }
         }
     }
