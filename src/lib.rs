@@ -71,7 +71,8 @@
 //! | --- | --- |
 //! | `asyncio.create_task(coro)` | [`spawn(fut)`](spawn), [`try_spawn(fut)`](try_spawn) |
 //! | `await task` | `task.await` → `Result<T, TaskError<E>>` |
-//! | `task.cancel()`, `.done()`, `.cancelled()` | [`Task::cancel`], [`Task::is_done`], [`Task::is_cancelled`] |
+//! | `task.cancel()`, `.done()`, `.cancelled()`, `.exception()` | [`Task::cancel`], [`Task::is_done`], [`Task::is_cancelled`], [`Task::is_failed`] (also on a [`CancelHandle`], which can wait for the end with [`CancelHandle::done`]) |
+//! | `asyncio.current_task()` | [`current_task`]: the running task's own [`CancelHandle`] |
 //! | `asyncio.wait_for(aw, timeout)` | [`wait_for(aw, timeout)`](wait_for) |
 //! | `async with asyncio.timeout(d) as cm:` | [`timeout(d)`](fn@timeout)`.run(body)`, with [`TimeoutHandle`] as `cm` |
 //! | `asyncio.timeout_at(when)` | [`timeout_at(when)`](timeout_at) |
@@ -132,7 +133,8 @@ pub use queue::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };
 pub use task::{
-    spawn, try_spawn, CancelHandle, IntoTask, Join, Panic, Task, TaskError, TaskId, TryIntoTask,
+    current_task, spawn, try_spawn, CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Task,
+    TaskError, TaskId, TryIntoTask,
 };
 pub use task_group::{
     task_group, GroupJoin, GroupRun, InGroup, Origin, TaskGroup, TaskGroupError, TaskGroupHandle,

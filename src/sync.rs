@@ -82,6 +82,14 @@ macro_rules! ordering {
 
 pub(crate) use ordering;
 
+/// Thread-local storage: loom's under the loom cfg, where the model's
+/// threads share one OS thread and std's would be shared between them.
+#[cfg(not(asyncio_loom))]
+pub(crate) use std::thread_local;
+
+#[cfg(asyncio_loom)]
+pub(crate) use loom::thread_local;
+
 /// Faults that a loom calibration twin switches on inside a real core, to
 /// prove that its model can fail. Compiled only under `cfg(asyncio_loom)`.
 #[cfg(asyncio_loom)]
@@ -208,6 +216,12 @@ pub mod fault {
         QueueInsertSkipsGetterWake = 1 << 37,
         /// A task set, dropped, does not cancel the children it spawned.
         SetDropSkipsCancel = 1 << 38,
+        /// The task core publishes an outcome but does not wake the futures
+        /// waiting for "done" through a `CancelHandle`.
+        TaskSkipDoneWake = 1 << 50,
+        /// A cancel request through the task's own handle (`current_task`)
+        /// does not wake the child.
+        TaskSkipChildCancelWake = 1 << 51,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -288,6 +302,14 @@ pub mod mutant {
         /// outcome wins" check, so the wrapper's late "cancelled" marks a
         /// task that completed with a value as cancelled.
         TaskFlagsBeforeFirstWins,
+        /// `poll_done` checks the slot under one lock acquisition and
+        /// registers its waker under a second: an outcome published in
+        /// between wakes nobody (check and act split).
+        TaskDoneSplitsRegister,
+        /// A watched child checks for a cancel request under one lock
+        /// acquisition and registers its waker under a second: a request in
+        /// between finds no waker to wake (check and act split).
+        TaskChildWatchSplitsCheck,
 
         // The ready list (src/task/ready.rs).
         /// `drain` swaps the queued indices out under one lock acquisition

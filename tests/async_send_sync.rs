@@ -20,6 +20,10 @@ fn task_types() {
     require_sync::<asyncio::Join<u8>>();
     require_send::<asyncio::CancelHandle>();
     require_sync::<asyncio::CancelHandle>();
+    require_send::<asyncio::Done>();
+    require_sync::<asyncio::Done>();
+    require_send::<asyncio::JoinRef<'static, u8>>();
+    require_sync::<asyncio::JoinRef<'static, u8>>();
     require_send::<asyncio::TaskId>();
     require_sync::<asyncio::TaskId>();
 }

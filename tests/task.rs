@@ -289,3 +289,243 @@ fn task_error_is_small() {
     assert!(size_of::<asyncio::Panic>() <= size_of::<usize>());
     assert!(size_of::<asyncio::TaskError<std::io::Error>>() <= 2 * size_of::<usize>());
 }
+
+// --- Issue 12 point 2 and issue 19 point 3: borrowing a task, waiting on a
+// cancel handle, the predicates. Issue 12 point 7: the coop budget.
+
+#[tokio::test(start_paused = true)]
+async fn borrowed_task_in_select_is_not_cancelled_when_its_branch_loses() {
+    let mut task = asyncio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        "finished"
+    });
+    let mut losses = 0;
+    for _ in 0..3 {
+        tokio::select! {
+            _ = &mut task => panic!("the task cannot finish before 5 s"),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => losses += 1,
+        }
+    }
+    assert_eq!(losses, 3);
+    assert!(!task.is_done() && !task.is_cancelled());
+    // The owner still holds the task, which ran on.
+    assert_eq!(task.await.unwrap(), "finished");
+}
+
+#[tokio::test]
+async fn borrowed_await_takes_the_outcome_and_is_then_terminated() {
+    use futures::future::FusedFuture;
+    let mut task = asyncio::spawn(async { 7 });
+    {
+        let mut borrowed = std::future::IntoFuture::into_future(&mut task);
+        assert!(!borrowed.is_terminated());
+        assert_eq!((&mut borrowed).await.unwrap(), 7);
+        assert!(borrowed.is_terminated());
+    }
+    assert!(task.is_done() && !task.is_cancelled() && !task.is_failed());
+}
+
+#[tokio::test]
+#[should_panic(expected = "taken twice")]
+async fn awaiting_a_task_after_a_borrowed_await_returned_panics() {
+    let mut task = asyncio::spawn(async { 7 });
+    assert_eq!((&mut task).await.unwrap(), 7);
+    let _ = task.await;
+}
+
+#[tokio::test]
+async fn predicates_tell_how_a_task_ended_and_stay_after_the_outcome_is_read() {
+    // asyncio's done() / cancelled() / exception() read as often as wanted.
+    let failed = asyncio::try_spawn(async { Err::<(), _>("boom") });
+    let cancelled = asyncio::spawn(std::future::pending::<()>());
+    let fine = asyncio::spawn(async { 1 });
+    let handles = [
+        failed.cancel_handle(),
+        cancelled.cancel_handle(),
+        fine.cancel_handle(),
+    ];
+    assert!(cancelled.cancel());
+    for handle in &handles {
+        handle.done().await;
+    }
+    let flags = |h: &asyncio::CancelHandle| (h.is_done(), h.is_cancelled(), h.is_failed());
+    assert_eq!(flags(&handles[0]), (true, false, true));
+    assert_eq!(flags(&handles[1]), (true, true, false));
+    assert_eq!(flags(&handles[2]), (true, false, false));
+    assert!(failed.is_failed() && !failed.is_cancelled());
+    assert!(cancelled.is_cancelled() && !cancelled.is_failed());
+    assert!(failed.await.is_err());
+    assert!(cancelled.await.is_err());
+    assert_eq!(fine.await.unwrap(), 1);
+    // Reading the outcomes changed nothing the handles say.
+    assert_eq!(flags(&handles[0]), (true, false, true));
+    assert_eq!(flags(&handles[1]), (true, true, false));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_handle_done_waits_without_taking_the_outcome() {
+    let task = asyncio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        "kept"
+    });
+    let handle = task.cancel_handle();
+    // A `done()` dropped before the end changes nothing.
+    assert!(tokio::time::timeout(Duration::from_secs(1), handle.done())
+        .await
+        .is_err());
+    // Two waiters, one through `.await` on a clone: both see the end.
+    let (a, b) = tokio::join!(handle.done(), handle.clone());
+    let ((), ()) = (a, b);
+    assert!(handle.is_done() && !handle.is_cancelled());
+    assert_eq!(task.await.unwrap(), "kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn done_on_a_detached_task_still_completes() {
+    let task = asyncio::spawn(tokio::time::sleep(Duration::from_secs(1)));
+    let handle = task.cancel_handle();
+    drop(task);
+    handle.done().await;
+    assert!(handle.is_done());
+}
+
+// Issue 12 point 7: awaiting tasks that are already finished completed at
+// every poll without spending tokio's budget, so a loop over them starved
+// the other tasks on its worker (a `JoinHandle` spends it).
+#[tokio::test(flavor = "current_thread")]
+async fn busy_loop_over_finished_tasks_yields_to_other_tasks() {
+    for by_borrow in [false, true] {
+        let tasks: Vec<_> = (0..1_000)
+            .map(|n| asyncio::spawn(async move { n }))
+            .collect();
+        // Let every task finish, so that each await below is ready at once.
+        while !tasks.iter().all(Task::is_done) {
+            tokio::task::yield_now().await;
+        }
+        let bystander = common::Bystander::spawn();
+        let mut seen_at = None;
+        for (n, mut task) in tasks.into_iter().enumerate() {
+            let value = if by_borrow {
+                (&mut task).await
+            } else {
+                task.await
+            };
+            assert_eq!(value.unwrap(), n);
+            if seen_at.is_none() && bystander.ran() {
+                seen_at = Some(n);
+            }
+        }
+        let seen_at = seen_at.expect("the other task never ran during the loop");
+        assert!(
+            seen_at < 200,
+            "it ran only after {seen_at} awaits (borrowed: {by_borrow})"
+        );
+        bystander.join().await;
+    }
+}
+
+// --- Issue 17 point 3: `current_task()`.
+
+#[tokio::test]
+async fn current_task_is_none_outside_a_task_the_crate_spawned() {
+    assert!(asyncio::current_task().is_none(), "the test's own future");
+    let plain = tokio::spawn(async { asyncio::current_task().is_none() });
+    assert!(plain.await.unwrap(), "a plain tokio task");
+    let blocking = tokio::task::spawn_blocking(|| asyncio::current_task().is_none());
+    assert!(blocking.await.unwrap(), "a spawn_blocking closure");
+}
+
+#[tokio::test]
+async fn current_task_names_the_task_it_runs_in() {
+    let task = asyncio::spawn(async {
+        let me = asyncio::current_task().expect("spawned by the crate");
+        tokio::task::yield_now().await;
+        // Still the same task after an await (it may resume elsewhere).
+        let again = asyncio::current_task().unwrap();
+        assert_eq!(me.id(), again.id());
+        assert!(!me.is_done());
+        me.id()
+    });
+    let id = task.id();
+    assert_eq!(task.await.unwrap(), id);
+}
+
+#[tokio::test]
+async fn a_task_that_cancels_itself_stops_at_its_next_await() {
+    // asyncio: `current_task().cancel()` then the next await raises
+    // CancelledError (behaviour 2: the request is delivered at a suspension).
+    let after_await = Reached::new();
+    let reached = after_await.clone();
+    let task = asyncio::spawn(async move {
+        assert!(asyncio::current_task().unwrap().cancel());
+        tokio::task::yield_now().await;
+        reached.hit();
+    });
+    assert!(matches!(task.await, Err(TaskError::Cancelled)));
+    assert!(
+        !after_await.reached(),
+        "the task ran past the await it was cancelled at"
+    );
+}
+
+#[tokio::test]
+async fn a_task_that_cancels_itself_and_returns_delivers_its_value() {
+    // asyncio behaviour 9 discards the value; the crate cannot throw into a
+    // task that returns, and completion beats cancellation (SPEC decision 3).
+    let task = asyncio::spawn(async {
+        asyncio::current_task().unwrap().cancel();
+        "returned"
+    });
+    assert_eq!(task.await.unwrap(), "returned");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_handed_its_own_handle_to_a_helper_is_cancelled_where_it_waits() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let resumed = Reached::new();
+    let flag = resumed.clone();
+    let dropped = DropFlag::new();
+    let guard = dropped.guard();
+    let task = asyncio::spawn(async move {
+        let _guard = guard;
+        tx.send(asyncio::current_task().unwrap()).unwrap();
+        // Woken by nothing but the cancel.
+        std::future::pending::<()>().await;
+        flag.hit();
+    });
+    let handle = rx.await.unwrap();
+    assert_eq!(handle.id(), task.id());
+    let helper = asyncio::spawn(async move { handle.cancel() });
+    assert!(helper.await.unwrap(), "the task was running");
+    assert!(matches!(task.await, Err(TaskError::Cancelled)));
+    assert!(!resumed.reached());
+    assert!(
+        dropped.dropped(),
+        "the task's future was dropped before it ended"
+    );
+}
+
+#[tokio::test]
+async fn own_handle_cancel_after_completion_is_too_late() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = asyncio::spawn(async move {
+        tx.send(asyncio::current_task().unwrap()).unwrap();
+        5
+    });
+    let handle = rx.await.unwrap();
+    assert_eq!(task.await.unwrap(), 5);
+    assert!(!handle.cancel(), "behaviour 1: cancel() on a finished task");
+    assert!(!handle.is_cancelled());
+}
+
+#[tokio::test]
+async fn gathered_children_and_set_members_reach_their_own_handle() {
+    let ids = asyncio::gather((0..3).map(|_| async { asyncio::current_task().map(|me| me.id()) }))
+        .await
+        .unwrap();
+    assert!(ids.iter().all(Option::is_some));
+    let mut set = asyncio::TaskSet::new();
+    set.spawn(async { asyncio::current_task().is_some() });
+    let task = set.next_completed().await.unwrap();
+    assert!(task.await.unwrap());
+}

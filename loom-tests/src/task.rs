@@ -41,6 +41,8 @@ type Running<F, T, E> = Pin<Box<Child<F, T, E>>>;
 impl<F, T, E> Spawned<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
+    T: Send + 'static,
+    E: Send + 'static,
 {
     /// Wraps `future` in the crate's real [`Child`], publishing into `core`.
     pub fn new(future: F, core: Arc<TaskCore<T, E>>) -> Self {

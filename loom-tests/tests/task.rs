@@ -12,7 +12,7 @@
 //! `cargo clippy --workspace --all-targets -- -D warnings`.
 #![cfg(asyncio_loom)]
 
-use std::future::ready;
+use std::future::{ready, Future};
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
@@ -501,4 +501,106 @@ fn waiter_moves_to_another_task_model() {
 #[should_panic(expected = "the waiter was not woken")]
 fn waiter_moves_to_another_task_twin_skip_wake() {
     fault::with(Fault::TaskSkipWake, waiter_moves_to_another_task);
+}
+
+const DONE_NOT_WOKEN: &str = "a future waiting for done was not woken";
+const CHILD_NOT_WOKEN: &str = "a child cancelled through its own handle was not woken";
+
+/// A `CancelHandle`'s `done()` registering racing the child's completion:
+/// either its poll finds the task finished, or it registered in time and is
+/// woken. Waiting for done takes nothing: the outcome is still there for
+/// the owner.
+fn done_races_completion() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(7)), core.clone());
+        let worker = thread::spawn(move || spawned.run());
+
+        let watcher = Recorder::new();
+        let mut key = None;
+        let first = watcher.poll(|cx| core.poll_done(&mut key, cx));
+        assert!(worker.join().unwrap());
+
+        watcher.settle(first, |cx| core.poll_done(&mut key, cx), DONE_NOT_WOKEN);
+        assert!(core.is_done());
+        let outcome = core.try_take();
+        assert!(
+            matches!(outcome, Some(Ok(7))),
+            "done took the outcome: {outcome:?}"
+        );
+    });
+}
+
+#[test]
+fn done_races_completion_model() {
+    done_races_completion();
+}
+
+#[test]
+#[should_panic(expected = "a future waiting for done was not woken")]
+fn done_races_completion_twin_skip_done_wake() {
+    fault::with(Fault::TaskSkipDoneWake, done_races_completion);
+}
+
+/// A child hands its own handle (`current_task`) to another thread during
+/// its poll and then waits for nothing; that thread cancels it. The handle
+/// cannot abort, so the request must wake the child, wherever it falls
+/// against the child's registration after its pending poll; the woken
+/// child ends cancelled, and its future is dropped before that is visible.
+fn own_handle_cancel_races_the_childs_registration() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let canceller = Arc::new(loom::sync::Mutex::new(None));
+        let dropped = Arc::new(AtomicBool::new(false));
+        let future = {
+            let canceller = canceller.clone();
+            let guard = DropSignal(dropped.clone());
+            let mut first = true;
+            std::future::poll_fn(move |_| {
+                let _ = &guard;
+                if std::mem::take(&mut first) {
+                    let me = asyncio::current_task().expect("inside the child's poll");
+                    *canceller.lock().unwrap() = Some(thread::spawn(move || me.cancel()));
+                }
+                Poll::<Result<u32, ()>>::Pending
+            })
+        };
+        let mut child = Box::pin(asyncio::__cores::task::Child::new(future, core.clone()));
+        let runtime = Recorder::new();
+        // Ready at once if the request came before the child registered.
+        let first = runtime.poll(|cx| child.as_mut().poll(cx));
+        let canceller = canceller.lock().unwrap().take().unwrap();
+        assert!(canceller.join().unwrap(), "the child was still running");
+
+        runtime.settle(first, |cx| child.as_mut().poll(cx), CHILD_NOT_WOKEN);
+        assert!(dropped.load(Ordering::SeqCst), "{DROPPED_LATE}");
+        assert!(core.is_cancelled() && !core.is_failure(), "{WRONG_FLAGS}");
+        assert!(
+            asyncio::current_task().is_none(),
+            "the child's handle leaked out"
+        );
+    });
+}
+
+/// Sets its flag when dropped.
+struct DropSignal(Arc<AtomicBool>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn own_handle_cancel_races_the_childs_registration_model() {
+    own_handle_cancel_races_the_childs_registration();
+}
+
+#[test]
+#[should_panic(expected = "a child cancelled through its own handle was not woken")]
+fn own_handle_cancel_races_the_childs_registration_twin_skip_wake() {
+    fault::with(
+        Fault::TaskSkipChildCancelWake,
+        own_handle_cancel_races_the_childs_registration,
+    );
 }

@@ -36,6 +36,7 @@ use std::task::{Context, Poll, Waker};
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
 use crate::sync::{Arc, Mutex};
+use crate::task::current::{erase, Lender};
 use crate::task::ready::ReadyList;
 use crate::task::{Panic, TaskError, TaskId};
 
@@ -73,6 +74,35 @@ struct State<T, E> {
     /// The owner observed a failure on the task's behalf (fail-fast gather):
     /// a later `Failed` is dropped quietly; a panic is still reported.
     quiet_failures: bool,
+    /// What few tasks use, boxed so that the others pay one pointer (the
+    /// core stays in its allocator size class).
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarely used part of a task's state.
+#[derive(Default)]
+struct Extra {
+    /// The child's own waker, registered by a child that reached its own
+    /// handle ([`current_task`](crate::task::current_task)): that handle has
+    /// no tokio abort handle, so a cancel request through it wakes the
+    /// child, which then ends itself.
+    child: Option<Waker>,
+    /// Futures waiting for the task to finish without taking its outcome
+    /// (a `CancelHandle`'s `done()`), by key.
+    watchers: Vec<(u64, Waker)>,
+    next_key: u64,
+}
+
+/// Wakes the "done" watchers that `extra` held, outside the lock.
+fn wake_watchers(extra: Option<Box<Extra>>) {
+    let Some(extra) = extra else { return };
+    #[cfg(asyncio_loom)]
+    if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipDoneWake) {
+        return;
+    }
+    for (_, waker) in extra.watchers {
+        waker.wake();
+    }
 }
 
 impl<T, E> std::fmt::Debug for TaskCore<T, E> {
@@ -108,6 +138,7 @@ impl<T, E> TaskCore<T, E> {
                 detached: false,
                 cancel_requested: false,
                 quiet_failures: false,
+                extra: None,
             }),
         }
     }
@@ -145,6 +176,9 @@ impl<T, E> TaskCore<T, E> {
         state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
         state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
         let detached = state.detached;
+        // Whoever waits for "done" is told in every case below, detached or
+        // not; the child's own waker is of no more use.
+        let extra = state.extra.take();
         #[cfg(asyncio_loom)]
         if mutant::on(Mutant::TaskPublishSplitsDetachCheck) && !detached {
             drop(state);
@@ -154,6 +188,7 @@ impl<T, E> TaskCore<T, E> {
             state.slot = Slot::Taken;
             let quiet = state.quiet_failures;
             drop(state);
+            wake_watchers(extra);
             self.report_unobservable(outcome, quiet);
             return true;
         }
@@ -169,12 +204,14 @@ impl<T, E> TaskCore<T, E> {
                 list.push(index);
             }
             self.state.lock().slot = Slot::Ready(outcome);
+            wake_watchers(extra);
             return true;
         }
         state.slot = Slot::Ready(outcome);
         let waker = state.waker.take();
         let listener = state.listener.take();
         drop(state);
+        wake_watchers(extra);
         #[cfg(asyncio_loom)]
         if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake) {
             return true;
@@ -198,7 +235,10 @@ impl<T, E> TaskCore<T, E> {
         let mut state = self.state.lock();
         match std::mem::replace(&mut state.slot, Slot::Taken) {
             Slot::Ready(outcome) => Poll::Ready(outcome),
-            Slot::Taken => panic!("asyncio: a task's outcome was taken twice"),
+            Slot::Taken => panic!(
+                "asyncio: a task's outcome was taken twice \
+                 (a `Task` awaited again after `&mut task` returned its outcome)"
+            ),
             Slot::Running => {
                 state.slot = Slot::Running;
                 match &state.waker {
@@ -287,6 +327,15 @@ impl<T, E> TaskCore<T, E> {
         let mut state = self.state.lock();
         if matches!(state.slot, Slot::Running) {
             state.cancel_requested = true;
+            let child = state.extra.as_mut().and_then(|extra| extra.child.take());
+            drop(state);
+            #[cfg(asyncio_loom)]
+            if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipChildCancelWake) {
+                return true;
+            }
+            if let Some(child) = child {
+                child.wake();
+            }
             true
         } else {
             #[cfg(asyncio_loom)]
@@ -316,6 +365,73 @@ impl<T, E> TaskCore<T, E> {
     /// Whether a cancel was requested while the task was running.
     pub fn cancel_requested(&self) -> bool {
         self.state.lock().cancel_requested
+    }
+
+    /// Whether the outcome has been taken by the handle (awaiting the task
+    /// again would panic).
+    pub fn is_taken(&self) -> bool {
+        let state = self.state.lock();
+        matches!(state.slot, Slot::Taken) && !state.detached
+    }
+
+    /// Polls for the task to finish without taking its outcome. `key` is
+    /// the caller's place among the watchers: `None` before the first
+    /// registration. A caller that stops waiting calls
+    /// [`unwatch`](TaskCore::unwatch) with it.
+    pub fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.lock();
+        if !matches!(state.slot, Slot::Running) {
+            return Poll::Ready(());
+        }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskDoneSplitsRegister) {
+            drop(state);
+            state = self.state.lock();
+        }
+        let extra = state.extra.get_or_insert_with(Default::default);
+        match key.and_then(|key| extra.watchers.iter_mut().find(|(k, _)| *k == key)) {
+            Some((_, waker)) => waker.clone_from(cx.waker()),
+            None => {
+                let new = extra.next_key;
+                extra.next_key += 1;
+                extra.watchers.push((new, cx.waker().clone()));
+                *key = Some(new);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Forgets the watcher registered under `key` (its future was dropped).
+    pub fn unwatch(&self, key: u64) {
+        let mut state = self.state.lock();
+        let removed = state.extra.as_mut().and_then(|extra| {
+            let at = extra.watchers.iter().position(|(k, _)| *k == key)?;
+            Some(extra.watchers.swap_remove(at))
+        });
+        drop(state);
+        drop(removed);
+    }
+
+    /// For a child that reached its own handle: whether a cancel was
+    /// requested (the child then ends itself, at the await point where it
+    /// stands); if not, registers the child's waker so that a request
+    /// through that handle, which cannot abort, wakes it.
+    pub fn watch_child(&self, cx: &mut Context<'_>) -> bool {
+        let mut state = self.state.lock();
+        if state.cancel_requested {
+            return true;
+        }
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskChildWatchSplitsCheck) {
+            drop(state);
+            state = self.state.lock();
+        }
+        let extra = state.extra.get_or_insert_with(Default::default);
+        match &mut extra.child {
+            Some(waker) => waker.clone_from(cx.waker()),
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        false
     }
 
     /// Hands an outcome nobody can observe to `report`: a panic always, an
@@ -376,6 +492,16 @@ pub fn discard<V, E>(report: Report<E>, id: TaskId, value: V) {
     }
 }
 
+/// Ends a child that was cancelled through its own handle: drops its
+/// future (a panic from its destructor is the child's outcome), then
+/// publishes "cancelled", as an abort would.
+fn end_cancelled<F, T, E>(mut future: Pin<&mut Option<F>>, core: &TaskCore<T, E>) {
+    match drop_catching(future.as_mut()) {
+        Some(panic) => core.publish(Err(TaskError::Panicked(panic))),
+        None => core.publish(Err(TaskError::Cancelled)),
+    };
+}
+
 /// The drop guard of a child: publishes "cancelled" if the child's wrapper is
 /// dropped before it published an outcome (abort, runtime shutdown).
 #[derive(Debug)]
@@ -403,6 +529,8 @@ pin_project_lite::pin_project! {
         #[pin]
         future: Option<F>,
         publisher: Publisher<T, E>,
+        // Lends the task's own handle to `current_task` during each poll.
+        lender: Lender,
     }
 
     impl<F, T, E> PinnedDrop for Child<F, T, E> {
@@ -435,11 +563,14 @@ impl<F, T, E> std::fmt::Debug for Child<F, T, E> {
 impl<F, T, E> Child<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
+    T: Send + 'static,
+    E: Send + 'static,
 {
     /// Wraps `future`, which will publish into `core`.
     pub fn new(future: F, core: Arc<TaskCore<T, E>>) -> Self {
         Self {
             future: Some(future),
+            lender: Lender::new(erase(&core)),
             publisher: Publisher { core },
         }
     }
@@ -453,10 +584,25 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
+        if this.future.is_none() {
+            return Poll::Ready(());
+        }
+        // A task whose own handle is out can be cancelled through it, which
+        // cannot abort: a request that woke it ends it here, at the await
+        // point where it stands, before it runs on.
+        if this.lender.watched && this.publisher.core.cancel_requested() {
+            end_cancelled(this.future, &this.publisher.core);
+            return Poll::Ready(());
+        }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let mut outcome = match std::task::ready!(poll_catching(future, cx)) {
+        let poll = this.lender.enter(|| poll_catching(future, cx));
+        if poll.is_pending() && this.lender.watched && this.publisher.core.watch_child(cx) {
+            end_cancelled(this.future, &this.publisher.core);
+            return Poll::Ready(());
+        }
+        let mut outcome = match std::task::ready!(poll) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(TaskError::Failed(error)),
             Err(panic) => Err(TaskError::Panicked(panic)),

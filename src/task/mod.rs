@@ -4,6 +4,7 @@
 //! returns `Result<T, E>`, whose `Err` is the task's failure. Awaiting a task
 //! yields `Result<T, TaskError<E>>`.
 
+mod current;
 mod error;
 
 #[doc(hidden)]
@@ -20,6 +21,8 @@ use std::task::{Context, Poll};
 use tokio::task::AbortHandle;
 
 use self::core::{Child, TaskCore};
+pub use self::current::current_task;
+use self::current::{erase, ErasedCore};
 pub use self::error::{Panic, TaskError};
 use crate::hook::{self, Unobserved};
 use crate::sync::Arc;
@@ -198,8 +201,11 @@ pub(crate) fn cooperatively<R>(
 /// | `t.cancel()` | [`t.cancel()`](Task::cancel) |
 /// | `t.done()` | [`t.is_done()`](Task::is_done) |
 /// | `t.cancelled()` | [`t.is_cancelled()`](Task::is_cancelled) |
+/// | `t.exception() is not None` | [`t.is_failed()`](Task::is_failed) |
 /// | `t.result()` / `t.exception()` | the `Result` that awaiting yields |
 /// | `t.get_name()` | [`t.id()`](Task::id) |
+/// | `asyncio.current_task()` | [`current_task()`](crate::current_task) |
+/// | `await t` beside a timer in a loop | `select! { r = &mut t => .. }` ([`JoinRef`]): the borrow does not cancel |
 ///
 /// The differences:
 /// 1. `cancel()` is an abort: the task's future is dropped at its next await
@@ -272,17 +278,23 @@ impl<T, E> Task<T, E> {
         self.core.is_cancelled()
     }
 
+    /// Whether the task ended with an error or a panic (asyncio: its
+    /// `exception()` is not `None`). `false` while it runs, and for a task
+    /// that was cancelled: a cancellation is not a failure. Stays `true`
+    /// after the outcome was taken.
+    pub fn is_failed(&self) -> bool {
+        self.core.is_failure()
+    }
+
     /// A cloneable handle that can cancel this task after the `Task` itself
-    /// has moved into a primitive (or been dropped).
+    /// has moved into a primitive (or been dropped), and can wait for it to
+    /// finish.
     pub fn cancel_handle(&self) -> CancelHandle
     where
         T: Send + 'static,
         E: Send + 'static,
     {
-        CancelHandle {
-            target: std::sync::Arc::new(CoreTarget(self.core.clone())),
-            abort: self.abort.clone(),
-        }
+        CancelHandle::from_erased(erase(&self.core), self.abort.clone())
     }
 
     /// The task's outcome if it has finished, without waiting; otherwise the
@@ -400,7 +412,7 @@ impl<T, E> Future for Join<T, E> {
             .task
             .as_ref()
             .expect("asyncio: Join polled after it returned the task's outcome");
-        let outcome = std::task::ready!(task.core.poll_outcome(cx));
+        let outcome = std::task::ready!(cooperatively(cx, |cx| task.core.poll_outcome(cx)));
         // The handle is done with: dropping it now detaches an empty core.
         self.task = None;
         Poll::Ready(outcome)
@@ -510,35 +522,32 @@ impl<T, E> TryIntoTask for Task<T, E> {
     }
 }
 
-trait CancelTarget: Send + Sync {
-    fn request_cancel(&self) -> bool;
-    fn is_done(&self) -> bool;
-    fn id(&self) -> TaskId;
-}
-
-struct CoreTarget<T, E>(Arc<TaskCore<T, E>>);
-
-impl<T: Send, E: Send> CancelTarget for CoreTarget<T, E> {
-    fn request_cancel(&self) -> bool {
-        self.0.request_cancel()
-    }
-    fn is_done(&self) -> bool {
-        self.0.is_done()
-    }
-    fn id(&self) -> TaskId {
-        self.0.id()
-    }
-}
-
-/// A cloneable handle that cancels one task, whoever owns the [`Task`].
+/// A cloneable handle that cancels one task, whoever owns the [`Task`], and
+/// tells how it ended.
 ///
-/// Obtained from [`Task::cancel_handle`]. It does not keep the task's outcome
-/// alive and does not observe it.
+/// Obtained from [`Task::cancel_handle`], or by a task for itself from
+/// [`current_task`]. It does not take the task's outcome, which stays for
+/// whoever holds the `Task`; it can wait for the task to finish
+/// ([`done`](CancelHandle::done), or `.await` the handle) and then say
+/// whether it was cancelled or failed.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let task = asyncio::spawn(std::future::pending::<()>());
+/// let handle = task.cancel_handle();
+/// let gather = asyncio::gather([task]); // the task moves into the gather
+/// assert!(handle.cancel());
+/// handle.done().await;
+/// assert!(handle.is_cancelled());
+/// assert!(gather.await.is_err());
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct CancelHandle {
-    // std's Arc on purpose: the type-erased handle is tokio-layer plumbing
-    // around the core, not synchronisation the loom models need to see.
-    target: std::sync::Arc<dyn CancelTarget>,
+    target: ErasedCore,
     abort: Option<AbortHandle>,
 }
 
@@ -552,6 +561,12 @@ impl fmt::Debug for CancelHandle {
 }
 
 impl CancelHandle {
+    /// A handle on an erased core; `abort` is `None` for a task's handle on
+    /// itself (a request then wakes the task, which ends itself).
+    pub(crate) fn from_erased(target: ErasedCore, abort: Option<AbortHandle>) -> Self {
+        Self { target, abort }
+    }
+
     /// Requests cancellation; the same as [`Task::cancel`].
     pub fn cancel(&self) -> bool {
         abort_if_requested(self.target.request_cancel(), self.abort.as_ref())
@@ -562,8 +577,166 @@ impl CancelHandle {
         self.target.is_done()
     }
 
+    /// Whether the task finished by being cancelled (asyncio's
+    /// `cancelled()`); the same as [`Task::is_cancelled`].
+    pub fn is_cancelled(&self) -> bool {
+        self.target.is_cancelled()
+    }
+
+    /// Whether the task ended with an error or a panic; the same as
+    /// [`Task::is_failed`].
+    pub fn is_failed(&self) -> bool {
+        self.target.is_failure()
+    }
+
+    /// A future that completes when the task has finished, in any way,
+    /// without taking its outcome (asyncio: `await asyncio.wait([t])`).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the future changes nothing,
+    /// and the task runs on.
+    pub fn done(&self) -> Done {
+        Done {
+            target: self.target.clone(),
+            key: None,
+        }
+    }
+
     /// The task's id.
     pub fn id(&self) -> TaskId {
         self.target.id()
+    }
+}
+
+impl IntoFuture for CancelHandle {
+    type Output = ();
+    type IntoFuture = Done;
+
+    /// The same as [`done`](CancelHandle::done).
+    fn into_future(self) -> Done {
+        Done {
+            target: self.target,
+            key: None,
+        }
+    }
+}
+
+/// The future that waits for a task to finish without taking its outcome:
+/// [`CancelHandle::done`], or `.await` on a [`CancelHandle`].
+///
+/// Dropping it changes nothing: the task runs on.
+#[must_use = "futures do nothing unless polled"]
+pub struct Done {
+    target: ErasedCore,
+    /// Its place among the core's watchers, once registered.
+    key: Option<u64>,
+}
+
+impl fmt::Debug for Done {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Done")
+            .field("task", &self.target.id())
+            .field("done", &self.target.is_done())
+            .finish()
+    }
+}
+
+impl Future for Done {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let done = this.target.poll_done(&mut this.key, cx);
+        if done.is_ready() {
+            // The publish took the watchers with it: nothing to forget.
+            this.key = None;
+        }
+        done
+    }
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.target.unwatch(key);
+        }
+    }
+}
+
+impl<'a, T, E> IntoFuture for &'a mut Task<T, E> {
+    type Output = Result<T, TaskError<E>>;
+    type IntoFuture = JoinRef<'a, T, E>;
+
+    /// Awaits the task through a borrow: the outcome is taken, the `Task`
+    /// stays with its owner, and dropping the future does not cancel it.
+    fn into_future(self) -> JoinRef<'a, T, E> {
+        JoinRef { task: self }
+    }
+}
+
+/// The future that awaits a borrowed [`Task`] (`(&mut task).await`), for
+/// `select!` loops: `select! { r = &mut task => .., _ = tick => .. }`.
+///
+/// Unlike [`Join`], dropping it does **not** cancel the task: the borrow
+/// was only a look, and the owner still holds the `Task` (cancel it with
+/// [`Task::cancel`] if that is what the `select!` meant).
+///
+/// Once it has returned the outcome, the outcome is gone: awaiting the
+/// `Task` again panics, as polling a `JoinHandle` after completion does.
+/// [`is_terminated`](futures_core::future::FusedFuture::is_terminated)
+/// says so, for `futures::select!`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+///
+/// let mut task = asyncio::spawn(async {
+///     asyncio::sleep(Duration::from_secs(3)).await;
+///     "done"
+/// });
+/// let mut ticks = 0;
+/// let outcome = loop {
+///     tokio::select! {
+///         outcome = &mut task => break outcome,
+///         _ = asyncio::sleep(Duration::from_secs(1)) => ticks += 1,
+///     }
+/// };
+/// assert_eq!(outcome.unwrap(), "done");
+/// assert!(ticks >= 2);
+/// # }
+/// ```
+///
+/// # Cancel safety
+///
+/// This future is cancel safe: if it is used as a branch in `select!` and
+/// another branch completes first, the task runs on and its outcome stays
+/// in the `Task`.
+#[must_use = "futures do nothing unless polled"]
+pub struct JoinRef<'a, T, E = Infallible> {
+    task: &'a mut Task<T, E>,
+}
+
+impl<T, E> fmt::Debug for JoinRef<'_, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinRef").field("task", &self.task).finish()
+    }
+}
+
+impl<T, E> Future for JoinRef<'_, T, E> {
+    type Output = Result<T, TaskError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let core = &self.task.core;
+        cooperatively(cx, |cx| core.poll_outcome(cx))
+    }
+}
+
+impl<T, E> futures_core::future::FusedFuture for JoinRef<'_, T, E> {
+    fn is_terminated(&self) -> bool {
+        self.task.core.is_taken()
     }
 }

@@ -1,0 +1,211 @@
+//! The running task's own handle: asyncio's `current_task()`.
+//!
+//! A child's wrapper ([`Child`](super::core::Child)) lends its type-erased
+//! core to a thread-local slot for the length of each poll, so code inside
+//! the child can reach the task it runs in. Moving the handle in and out
+//! costs no reference count; only [`current_task`] clones it.
+
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+use super::core::TaskCore;
+use super::{CancelHandle, TaskId};
+
+/// What a [`CancelHandle`] needs of a task's core, with `T` and `E` erased.
+pub(crate) trait CancelTarget: Send + Sync {
+    fn request_cancel(&self) -> bool;
+    fn is_done(&self) -> bool;
+    fn is_cancelled(&self) -> bool;
+    fn is_failure(&self) -> bool;
+    fn id(&self) -> TaskId;
+    fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()>;
+    fn unwatch(&self, key: u64);
+}
+
+impl<T: Send, E: Send> CancelTarget for TaskCore<T, E> {
+    fn request_cancel(&self) -> bool {
+        TaskCore::request_cancel(self)
+    }
+    fn is_done(&self) -> bool {
+        TaskCore::is_done(self)
+    }
+    fn is_cancelled(&self) -> bool {
+        TaskCore::is_cancelled(self)
+    }
+    fn is_failure(&self) -> bool {
+        TaskCore::is_failure(self)
+    }
+    fn id(&self) -> TaskId {
+        TaskCore::id(self)
+    }
+    fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
+        TaskCore::poll_done(self, key, cx)
+    }
+    fn unwatch(&self, key: u64) {
+        TaskCore::unwatch(self, key)
+    }
+}
+
+/// A task's core with its types erased. std's `Arc` on purpose: this is
+/// plumbing around the core, not synchronisation the loom models see.
+pub(crate) type ErasedCore = std::sync::Arc<dyn CancelTarget>;
+
+/// Erases `core`'s types. In the std build the core's own allocation is
+/// shared (one reference count); loom's `Arc` cannot be unsized, so the loom
+/// build wraps it.
+pub(crate) fn erase<T, E>(core: &crate::sync::Arc<TaskCore<T, E>>) -> ErasedCore
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    #[cfg(not(asyncio_loom))]
+    {
+        core.clone()
+    }
+    #[cfg(asyncio_loom)]
+    {
+        std::sync::Arc::new(LoomCore(core.clone()))
+    }
+}
+
+#[cfg(asyncio_loom)]
+struct LoomCore<T, E>(crate::sync::Arc<TaskCore<T, E>>);
+
+#[cfg(asyncio_loom)]
+impl<T: Send, E: Send> CancelTarget for LoomCore<T, E> {
+    fn request_cancel(&self) -> bool {
+        self.0.request_cancel()
+    }
+    fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+    fn is_failure(&self) -> bool {
+        self.0.is_failure()
+    }
+    fn id(&self) -> TaskId {
+        self.0.id()
+    }
+    fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll_done(key, cx)
+    }
+    fn unwatch(&self, key: u64) {
+        self.0.unwatch(key)
+    }
+}
+
+/// The task being polled on this thread, lent by its wrapper.
+struct Current {
+    core: ErasedCore,
+    /// [`current_task`] handed out a handle during this poll.
+    watched: bool,
+}
+
+crate::sync::thread_local! {
+    // Not `const { .. }`: loom's `thread_local!` has no const form, and both
+    // builds share this declaration.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: Cell<Option<Current>> = Cell::new(None);
+}
+
+/// The lending side of [`current_task`], owned by a child's wrapper: the
+/// erased core, and whether a handle to it was ever handed out (the wrapper
+/// then watches for cancel requests through it).
+pub(crate) struct Lender {
+    core: Option<ErasedCore>,
+    pub(crate) watched: bool,
+}
+
+impl std::fmt::Debug for Lender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lender")
+            .field("watched", &self.watched)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lender {
+    pub(crate) fn new(core: ErasedCore) -> Self {
+        Self {
+            core: Some(core),
+            watched: false,
+        }
+    }
+
+    /// Runs `poll` with this task as the current one.
+    #[inline]
+    pub(crate) fn enter<R>(&mut self, poll: impl FnOnce() -> R) -> R {
+        let lent = self.core.take().map(|core| Current {
+            core,
+            watched: false,
+        });
+        let previous = CURRENT.with(|current| current.replace(lent));
+        let outcome = poll();
+        if let Some(back) = CURRENT.with(|current| current.replace(previous)) {
+            self.watched |= back.watched;
+            self.core = Some(back.core);
+        }
+        outcome
+    }
+}
+
+/// A cancel handle for the task this code runs in, as asyncio's
+/// `asyncio.current_task()`; `None` outside a task the crate spawned.
+///
+/// "A task the crate spawned" is one started by [`spawn`](crate::spawn),
+/// [`try_spawn`](crate::try_spawn), [`TaskSet`](crate::TaskSet) or a
+/// primitive that spawns its children ([`gather`](crate::gather()) and the
+/// others). Elsewhere — a plain `tokio::spawn` task, the future given to
+/// `block_on`, a `spawn_blocking` closure, a destructor run by an abort —
+/// there is no such task, and the answer is `None`. A
+/// [`task_group`](crate::task_group())'s body runs in its caller's task, as
+/// in asyncio, so there it is the caller's task.
+///
+/// The handle has the task's [`id`](CancelHandle::id) and cancels it like
+/// any other [`CancelHandle`]: the task stops at the await point where it
+/// stands, or at its next one if it cancels itself; a task that completes
+/// first delivers its value (completion beats cancellation). Unlike
+/// asyncio (behaviour 9), a task that cancels itself and then *returns*
+/// without awaiting again has completed: Rust cannot throw into it.
+///
+/// # Examples
+///
+/// A task that hands itself to a watchdog, which cancels it:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use asyncio::{current_task, TaskError};
+///
+/// let task = asyncio::spawn(async {
+///     let me = current_task().expect("spawned by the crate");
+///     asyncio::spawn(async move { me.cancel() });
+///     std::future::pending::<()>().await
+/// });
+/// assert!(matches!(task.await, Err(TaskError::Cancelled)));
+/// assert!(current_task().is_none(), "main is not a task the crate spawned");
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// `asyncio.current_task()`, which returns the running `Task`. The
+/// differences:
+/// 1. The crate hands out a [`CancelHandle`], not the `Task`: the task's
+///    outcome belongs to whoever holds its [`Task`](crate::Task).
+/// 2. Outside a task the crate spawned it is `None`, where asyncio has a
+///    task for every coroutine the loop runs (the `asyncio.run` main
+///    coroutine included).
+/// 3. A self-cancel followed by a `return` without an await delivers the
+///    value (asyncio behaviour 9 discards it).
+pub fn current_task() -> Option<CancelHandle> {
+    CURRENT.with(|current| {
+        let mut lent = current.take()?;
+        lent.watched = true;
+        let handle = CancelHandle::from_erased(lent.core.clone(), None);
+        current.set(Some(lent));
+        Some(handle)
+    })
+}
