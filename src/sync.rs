@@ -338,6 +338,10 @@ pub mod mutant {
         /// running, ignoring `listen`'s "already finished" (a fast path that
         /// forgets a case).
         GatherIgnoresListenResult,
+        /// A race returns its winner as soon as it is chosen, without
+        /// waiting for the losers it cancelled to finish (an early release:
+        /// "structured means joined" broken).
+        RaceReturnsBeforeLosersFinish,
 
         // The timeout core (src/timeout/core.rs).
         /// `reschedule` takes and wakes the scope's waker under one lock

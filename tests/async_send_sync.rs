@@ -24,6 +24,16 @@ fn task_types() {
     require_sync::<asyncio::Done>();
     require_send::<asyncio::JoinRef<'static, u8>>();
     require_sync::<asyncio::JoinRef<'static, u8>>();
+    require_send::<asyncio::Race<u8>>();
+    require_sync::<asyncio::Race<u8>>();
+    require_send::<asyncio::RaceFuture<u8>>();
+    require_send::<asyncio::RaceOk<u8, std::io::Error>>();
+    require_send::<asyncio::RaceOkFuture<u8, std::io::Error>>();
+    require_send::<asyncio::RaceOkError<std::io::Error>>();
+    require_sync::<asyncio::RaceOkError<std::io::Error>>();
+    require_send::<asyncio::Winner<u8, std::io::Error>>();
+    require_send::<asyncio::RaceError>();
+    require_sync::<asyncio::RaceError>();
     require_send::<asyncio::TaskId>();
     require_sync::<asyncio::TaskId>();
 }

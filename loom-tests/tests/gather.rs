@@ -583,3 +583,117 @@ fn cancel_waits_for_a_late_abort_model() {
 fn cancel_waits_for_a_late_abort_twin_skip_wake() {
     fault::with(Fault::ReadySkipWake, cancel_waits_for_a_late_abort);
 }
+
+// --- Races (issue 12, point 4): the same core in `Mode::Race` / `RaceOk`.
+
+/// A race: a worker completes child 0 while the runtime, on another
+/// thread, drops (aborts) the never-ending child 1 once the race asked for
+/// it. Child 0 wins, and the race returns only once child 1 has published
+/// its outcome (its future dropped): the losers are joined.
+fn race_returns_only_once_the_losers_finished() {
+    loom::model(|| {
+        reset_reports();
+        let (winner, winner_run, winner_core) = child(1, Box::pin(ready(Ok(10))));
+        let (mut loser, loser_run, loser_core) = child(2, Box::pin(pending()));
+        loser.abort_in_place = false;
+        let mut gathering = Gathering::new(vec![winner, loser], Mode::Race, count_report);
+        let a = worker(winner_run);
+        let runtime = {
+            let loser_core = loser_core.clone();
+            thread::spawn(move || {
+                while !loser_core.cancel_requested() {
+                    thread::yield_now();
+                }
+                loser_run.abort();
+            })
+        };
+
+        let waiter = Recorder::new();
+        let mut step = || {
+            let poll = waiter.poll(|cx| gathering.poll(cx));
+            if poll.is_ready() {
+                assert!(
+                    winner_core.is_done() && loser_core.is_done(),
+                    "the race returned before its losers finished"
+                );
+            }
+            poll
+        };
+        let mut finished = step();
+        a.join().unwrap();
+        if finished.is_pending() {
+            // The winner is in by now: this poll sees it and cancels.
+            finished = step();
+        }
+        runtime.join().unwrap();
+        if finished.is_pending() {
+            assert!(waiter.woken_since_poll(), "{NOT_WOKEN}");
+            finished = step();
+        }
+        match finished {
+            Poll::Ready(Finished::Won {
+                index: 0,
+                outcome: Ok(10),
+            }) => {}
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0);
+    });
+}
+
+#[test]
+fn race_returns_only_once_the_losers_finished_model() {
+    race_returns_only_once_the_losers_finished();
+}
+
+#[test]
+#[should_panic(expected = "the race returned before its losers finished")]
+fn race_returns_only_once_the_losers_finished_twin_skip_join() {
+    fault::with(
+        Fault::GatherSkipsJoin,
+        race_returns_only_once_the_losers_finished,
+    );
+}
+
+/// A race for the first success: child 0 fails and child 1 succeeds on two
+/// workers, in either order and in the same batch or not. The success wins
+/// every time; the failure is dropped quietly, never reported.
+fn race_ok_success_wins_over_a_concurrent_failure() {
+    loom::model(|| {
+        reset_reports();
+        let (failing, failing_run, _) = child(1, Box::pin(ready(Err(7))));
+        let (succeeding, succeeding_run, _) = child(2, Box::pin(ready(Ok(11))));
+        let mut gathering = Gathering::new(vec![failing, succeeding], Mode::RaceOk, count_report);
+        let a = worker(failing_run);
+        let b = worker(succeeding_run);
+
+        let waiter = Recorder::new();
+        let poll = waiter.poll(|cx| gathering.poll(cx));
+        // The failing child may be aborted unpolled, once the success won.
+        a.join().unwrap();
+        assert!(b.join().unwrap(), "the succeeding child is never cancelled");
+
+        match finish(&mut gathering, &waiter, poll) {
+            Finished::Won {
+                index: 1,
+                outcome: Ok(11),
+            } => {}
+            other => panic!("unexpected result {other:?}"),
+        }
+        assert_eq!(reports(), 0, "a loser's ordinary failure was reported");
+    });
+}
+
+#[test]
+fn race_ok_success_wins_over_a_concurrent_failure_model() {
+    race_ok_success_wins_over_a_concurrent_failure();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn race_ok_success_wins_over_a_concurrent_failure_twin_skip_wake() {
+    fault::with(
+        Fault::ReadySkipWake,
+        race_ok_success_wins_over_a_concurrent_failure,
+    );
+}

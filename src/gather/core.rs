@@ -62,6 +62,14 @@ pub enum Mode {
     CancelSiblings,
     /// Every outcome is collected as a value (`return_exceptions=True`).
     ReturnExceptions,
+    /// A race: the first child to finish, in any way, wins; the others are
+    /// cancelled, and the race finishes once they all have.
+    Race,
+    /// A race for the first success: the first child to produce a value
+    /// wins and the others are cancelled and joined. Errors and
+    /// cancellations are kept until every child has failed. A panic cancels
+    /// and joins the others, and is returned as the failure.
+    RaceOk,
 }
 
 /// What a finished gather yields.
@@ -71,6 +79,17 @@ pub enum Finished<T, E> {
     Values(Vec<T>),
     /// Every child's outcome, in input order (return-exceptions mode).
     Outcomes(Vec<Result<T, TaskError<E>>>),
+    /// The winner of a race: its index and how it ended (a value, in
+    /// [`Mode::RaceOk`]).
+    Won {
+        /// The child's index in the input.
+        index: usize,
+        /// Its outcome.
+        outcome: Result<T, TaskError<E>>,
+    },
+    /// Every child of a [`Mode::RaceOk`] race failed: each failure (error
+    /// or cancellation), in input order.
+    NoneSucceeded(Vec<(usize, TaskError<E>)>),
     /// The failure that ended the gather: the child's index and how it ended.
     Failed {
         /// The child's index in the input.
@@ -97,6 +116,8 @@ pub struct Gathering<T, E, H: ChildHandle<T, E>> {
     mode: Mode,
     /// The index of the failure that will be returned, once one is chosen.
     failure: Option<usize>,
+    /// A race's winner, once one is chosen (its outcome is in `outcomes`).
+    winner: Option<usize>,
     /// The siblings were cancelled; the gather waits for all of them.
     joining: bool,
     /// The whole gather was cancelled (`cancel_all`): outcomes are dropped.
@@ -143,6 +164,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             unfinished: len,
             mode,
             failure: None,
+            winner: None,
             joining: false,
             cancelling: false,
             deferred_abort: false,
@@ -208,7 +230,10 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             self.joining && !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipsJoin);
         #[cfg(not(asyncio_loom))]
         let joining = self.joining;
-        let done = (self.failure.is_some() && !joining) || self.unfinished == 0;
+        #[cfg(asyncio_loom)]
+        let joining = joining && !mutant::on(Mutant::RaceReturnsBeforeLosersFinish);
+        let chosen = self.failure.is_some() || self.winner.is_some();
+        let done = (chosen && !joining) || self.unfinished == 0;
         if done {
             Poll::Ready(self.finish())
         } else {
@@ -357,6 +382,10 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             self.outcomes[index] = Some(outcome);
             return false;
         }
+        if matches!(self.mode, Mode::Race | Mode::RaceOk) {
+            self.collect_race(index, outcome);
+            return false;
+        }
         if self.joining {
             // Siblings finishing after the failure was chosen: a panic
             // outranks an ordinary failure; anything else is dropped quietly.
@@ -404,6 +433,40 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         true
     }
 
+    /// A race's outcome: the first to finish (in [`Mode::RaceOk`], the
+    /// first value, or a panic) is chosen and the others are cancelled;
+    /// what finishes after that is a loser's, dropped (a panic reported).
+    fn collect_race(&mut self, index: usize, outcome: Result<T, TaskError<E>>) {
+        let panicked = matches!(outcome, Err(TaskError::Panicked(_)));
+        if self.joining {
+            match outcome {
+                Err(error @ TaskError::Panicked(_)) => (self.report)(self.ids[index], error),
+                outcome => self.discard(index, outcome),
+            }
+            return;
+        }
+        if self.mode == Mode::RaceOk && panicked {
+            self.failure = Some(index);
+        } else if self.mode == Mode::Race || outcome.is_ok() {
+            self.winner = Some(index);
+        } else {
+            // A failure in a race for the first success: kept for the
+            // report if every child fails.
+            self.outcomes[index] = Some(outcome);
+            return;
+        }
+        self.outcomes[index] = Some(outcome);
+        self.joining = true;
+        #[cfg(asyncio_loom)]
+        let deferred = self.deferred_abort
+            && !crate::sync::fault::on(crate::sync::fault::Fault::GatherGraceAbortsAtOnce);
+        #[cfg(not(asyncio_loom))]
+        let deferred = self.deferred_abort;
+        if !deferred {
+            self.abort_unfinished();
+        }
+    }
+
     /// Builds the result and detaches what is left.
     fn finish(&mut self) -> Finished<T, E> {
         self.finished = true;
@@ -427,11 +490,34 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             }
             return Finished::Failed { index, error };
         }
+        if let Some(index) = self.winner {
+            let outcome = outcomes[index]
+                .take()
+                .expect("asyncio: a race's winner has no outcome");
+            for (loser, outcome) in outcomes.into_iter().enumerate() {
+                self.discard(loser, outcome);
+            }
+            return Finished::Won { index, outcome };
+        }
+        if self.mode == Mode::RaceOk {
+            let failures = outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(index, outcome)| match outcome {
+                    Some(Err(error)) => (index, error),
+                    _ => unreachable!("asyncio: a race without a winner kept a value"),
+                })
+                .collect();
+            return Finished::NoneSucceeded(failures);
+        }
         let outcomes = outcomes
             .into_iter()
             .map(|outcome| outcome.expect("asyncio: gather finished with a child outcome missing"));
         match self.mode {
             Mode::ReturnExceptions => Finished::Outcomes(outcomes.collect()),
+            Mode::Race | Mode::RaceOk => {
+                unreachable!("asyncio: a race finished without a winner")
+            }
             Mode::FailFast | Mode::CancelSiblings => Finished::Values(
                 outcomes
                     .map(|outcome| match outcome {

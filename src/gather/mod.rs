@@ -316,8 +316,9 @@ pub struct Gather<T, E = Infallible> {
 }
 
 /// A cooperative cancellation: the token children watch, and how long they
-/// get to stop on their own before the gather aborts them.
-struct Grace {
+/// get to stop on their own before the gather aborts them. (Races use it
+/// too: they run on the same core.)
+pub(crate) struct Grace {
     token: CancellationToken,
     period: Duration,
     deadline: Option<Instant>,
@@ -328,7 +329,21 @@ struct Grace {
 impl Grace {
     /// While `gathering` cancels children: cancels the token at once, and
     /// aborts the children still running when the period is over.
-    fn poll<T, E>(&mut self, gathering: &Gathering<T, E, Task<T, E>>, cx: &mut Context<'_>) {
+    pub(crate) fn new(token: CancellationToken, period: Duration) -> Self {
+        Self {
+            token,
+            period,
+            deadline: None,
+            timer: Timer::default(),
+            aborted: false,
+        }
+    }
+
+    pub(crate) fn poll<T, E>(
+        &mut self,
+        gathering: &Gathering<T, E, Task<T, E>>,
+        cx: &mut Context<'_>,
+    ) {
         if self.aborted || !gathering.is_cancelling_children() {
             return;
         }
@@ -498,13 +513,7 @@ impl<T, E> Gather<T, E> {
             "asyncio: a gather's grace period must be chosen before it is first polled"
         );
         self.gathering.defer_abort();
-        self.grace = Some(Grace {
-            token,
-            period: grace,
-            deadline: None,
-            timer: Timer::default(),
-            aborted: false,
-        });
+        self.grace = Some(Grace::new(token, grace));
         self
     }
 
@@ -540,8 +549,8 @@ impl<T, E> Future for Gather<T, E> {
                 ..
             } => panic.resume(),
             Finished::Failed { index, error } => Err(GatherError { index, error }),
-            Finished::Outcomes(_) => {
-                unreachable!("asyncio: a fail-fast gather yielded every outcome")
+            Finished::Outcomes(_) | Finished::Won { .. } | Finished::NoneSucceeded(_) => {
+                unreachable!("asyncio: a fail-fast gather yielded every outcome, or a race's")
             }
         })
     }
@@ -624,7 +633,10 @@ impl<T, E> Future for GatherAll<T, E> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Poll::Ready(match std::task::ready!(self.inner.gathering.poll(cx)) {
             Finished::Outcomes(outcomes) => outcomes,
-            Finished::Values(_) | Finished::Failed { .. } => {
+            Finished::Values(_)
+            | Finished::Failed { .. }
+            | Finished::Won { .. }
+            | Finished::NoneSucceeded(_) => {
                 unreachable!("asyncio: a return-exceptions gather stopped at a failure")
             }
         })
