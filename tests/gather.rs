@@ -877,3 +877,73 @@ async fn fail_fast_with_grace_leaves_siblings_running_and_the_token_alone() {
     assert_eq!(error.index, 1);
     assert!(!token.is_cancelled());
 }
+
+// --- Issue 12 point 3: a failed gather hands back what it still holds.
+
+#[tokio::test(start_paused = true)]
+async fn failed_gather_hands_back_the_siblings_still_running() {
+    // Behaviour 18: after the first exception the siblings keep running,
+    // and asyncio's caller still holds them to await or cancel.
+    let slow = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(2)).await;
+        Ok::<u8, &str>(1)
+    });
+    let endless = asyncio::try_spawn(std::future::pending::<Result<u8, &str>>());
+    let failing = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        Err::<u8, &str>("boom")
+    });
+    let done_early = asyncio::try_spawn(async { Ok::<u8, &str>(0) });
+    let mut gathered = asyncio::try_gather([done_early, slow, failing, endless]);
+    assert!(
+        gathered.take_pending().is_empty(),
+        "nothing to hand back before it completes"
+    );
+    let error = (&mut gathered).await.unwrap_err();
+    assert_eq!(error.index, 2);
+    let pending = gathered.take_pending();
+    let indices: Vec<usize> = pending.iter().map(|(index, _)| *index).collect();
+    assert_eq!(indices, [1, 3], "the unfinished siblings, in input order");
+    assert!(gathered.take_pending().is_empty(), "handed back once");
+    let mut pending = pending.into_iter().map(|(_, task)| task);
+    let slow = pending.next().unwrap();
+    let endless = pending.next().unwrap();
+    assert!(endless.cancel(), "a sibling taken back can be cancelled");
+    assert_eq!(slow.await.unwrap(), 1, "and awaited");
+    assert!(matches!(endless.await, Err(TaskError::Cancelled)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sibling_taken_back_and_dropped_keeps_its_later_error_quiet() {
+    // Behaviour 32 holds for the siblings handed back: gather marked their
+    // exceptions retrieved. A panic is still reported (SPEC decision 6).
+    let capture = HookCapture::install();
+    let late_error = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(2)).await;
+        Err::<u8, &str>("late")
+    });
+    let late_panic = asyncio::try_spawn(async {
+        asyncio::sleep(Duration::from_secs(2)).await;
+        panic!("late panic");
+        #[allow(unreachable_code)] // the type of the future's output
+        Ok::<u8, &str>(0)
+    });
+    let failing = asyncio::try_spawn(async { Err::<u8, &str>("first") });
+    let mut gathered = asyncio::try_gather([late_error, late_panic, failing]);
+    assert_eq!((&mut gathered).await.unwrap_err().index, 2);
+    let pending = gathered.take_pending();
+    assert_eq!(pending.len(), 2);
+    drop(pending);
+    drop(gathered);
+    asyncio::sleep(Duration::from_secs(5)).await;
+    let reports = capture.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("late panic"), "{reports:?}");
+}
+
+#[tokio::test]
+async fn gather_that_succeeded_hands_back_nothing() {
+    let mut gathered = asyncio::gather([after(0, 1), after(0, 2)]);
+    assert_eq!((&mut gathered).await.unwrap(), [1, 2]);
+    assert!(gathered.take_pending().is_empty());
+}

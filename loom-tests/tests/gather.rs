@@ -185,7 +185,8 @@ fn waiter_dropped_while_children_complete_twin_skip_abort() {
 /// Fail-fast, an error (child 0) races a panic (child 1). Whichever the
 /// waiter sees first is the gather's result, and the other is accounted for:
 /// if the error won, the gather returned at once, leaving the panicking
-/// sibling detached, and its panic is reported exactly once; if the panic
+/// sibling running (detached when the gather is dropped, nobody having
+/// taken it back), and its panic is reported exactly once; if the panic
 /// won, the sibling was cancelled and joined and its error dropped quietly.
 fn error_races_panic() {
     loom::model(|| {
@@ -201,7 +202,11 @@ fn error_races_panic() {
         a.join().unwrap();
         b.join().unwrap();
 
-        match finish(&mut gathering, &waiter, poll) {
+        let finished = finish(&mut gathering, &waiter, poll);
+        // The gather future is dropped once it returned: a sibling it kept
+        // for `take_pending` and nobody took is detached then.
+        drop(gathering);
+        match finished {
             Finished::Failed {
                 index: 0,
                 error: TaskError::Failed(7),

@@ -130,6 +130,9 @@ pub struct Gathering<T, E, H: ChildHandle<T, E>> {
     finished: bool,
     /// The ready list swapped out of `shared`, kept for its capacity.
     batch: Vec<usize>,
+    /// Fail-fast: the siblings still running when the gather returned its
+    /// failure, with their indices, for [`take_pending`](Gathering::take_pending).
+    pending: Vec<(usize, H)>,
     report: Report<E>,
 }
 
@@ -171,6 +174,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
             started: false,
             finished: false,
             batch: Vec::new(),
+            pending: Vec::new(),
             report,
         }
     }
@@ -279,6 +283,15 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         self.shared.close();
         self.report_kept_panics();
         Poll::Ready(())
+    }
+
+    /// After a fail-fast failure: the siblings that were still running
+    /// when the gather returned it, with their indices, in input order
+    /// (asyncio's caller still holds every task, behaviour 18). Empty
+    /// otherwise, and after the first call. A sibling's later ordinary
+    /// failure stays quiet if its handle is dropped unread (32).
+    pub fn take_pending(&mut self) -> Vec<(usize, H)> {
+        std::mem::take(&mut self.pending)
     }
 
     /// Registers the waiter and visits the children that are ready (every
@@ -471,10 +484,12 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     fn finish(&mut self) -> Finished<T, E> {
         self.finished = true;
         self.shared.close();
-        // Fail-fast: the siblings run on; their later errors are quiet.
-        for child in self.children.iter_mut() {
+        // Fail-fast: the siblings run on; their later errors are quiet
+        // (behaviour 32) unless someone takes them back and awaits them.
+        for (index, child) in self.children.iter_mut().enumerate() {
             if let Some(child) = child.take() {
-                child.task_core().detach_observed();
+                child.task_core().mark_observed();
+                self.pending.push((index, child));
             }
         }
         let mut outcomes = std::mem::take(&mut self.outcomes);

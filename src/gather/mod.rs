@@ -196,7 +196,9 @@ impl<E> GatherError<E> {
 ///    whether any child was still running (behaviours 23, 26) and waits for
 ///    them; there is no message (behaviour 30). A gather that completed has
 ///    nothing left to cancel: its leftover fail-fast siblings are out of its
-///    reach (behaviour 19).
+///    reach (behaviour 19), but [`Gather::take_pending`] hands them back
+///    after a fail-fast failure, as Tasks to await or cancel (behaviour 18:
+///    asyncio's caller still holds them).
 /// 5. Once a gather is dropped, its children are aborted; a child cannot
 ///    swallow the cancellation and return a value (behaviour 27).
 /// 6. A gather of already-finished tasks still completes at its first poll,
@@ -515,6 +517,46 @@ impl<T, E> Gather<T, E> {
         self.gathering.defer_abort();
         self.grace = Some(Grace::new(token, grace));
         self
+    }
+
+    /// After the gather returned a fail-fast failure: the siblings that
+    /// were still running, each with its position in the input, as
+    /// [`Task`]s to await or cancel. asyncio's caller still holds every
+    /// task it gathered (behaviour 18); here the gather owns them, and this
+    /// hands them back.
+    ///
+    /// Empty before the gather completed, when it completed without a
+    /// fail-fast failure (every child had finished), and after the first
+    /// call. To call it, await the gather through a borrow,
+    /// `(&mut gather).await` (it is `Unpin`). A sibling taken back and then
+    /// dropped unread keeps asyncio's rule: its later ordinary failure is
+    /// quiet (behaviour 32), a panic still goes to the hook.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let slow = asyncio::try_spawn(async {
+    ///     asyncio::sleep(Duration::from_secs(1)).await;
+    ///     Ok::<u32, &str>(2)
+    /// });
+    /// let failing = asyncio::try_spawn(async { Err::<u32, &str>("boom") });
+    /// let mut gathered = asyncio::try_gather([slow, failing]);
+    /// let error = (&mut gathered).await.unwrap_err();
+    /// assert_eq!(error.index, 1);
+    /// // The sibling is still running; await it (or cancel it).
+    /// let pending = gathered.take_pending();
+    /// assert_eq!(pending.len(), 1);
+    /// let (index, sibling) = pending.into_iter().next().unwrap();
+    /// assert_eq!(index, 0);
+    /// assert_eq!(sibling.await.unwrap(), 2);
+    /// # }
+    /// ```
+    pub fn take_pending(&mut self) -> Vec<(usize, Task<T, E>)> {
+        self.gathering.take_pending()
     }
 
     #[track_caller]

@@ -294,6 +294,14 @@ impl<T, E> TaskCore<T, E> {
         self.detach_with(true);
     }
 
+    /// The owner observed a failure on the task's behalf, but hands the
+    /// task on (a failed gather's leftover siblings): a later ordinary
+    /// failure is quiet if whoever holds the handle drops it unread; a
+    /// panic is still reported. Awaiting the task still yields its outcome.
+    pub fn mark_observed(&self) {
+        self.state.lock().quiet_failures = true;
+    }
+
     fn detach_with(&self, quiet: bool) {
         let mut state = self.state.lock();
         state.detached = true;
