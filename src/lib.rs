@@ -49,6 +49,23 @@
 //!   budget is spent. asyncio's `await q.get()` never yields when an item is
 //!   there.
 //!
+//! # What is `Send` where
+//!
+//! - A child's future is `Send` for [`spawn`] and [`try_spawn`] (it may run
+//!   on any worker), and need not be for [`spawn_local`] /
+//!   [`try_spawn_local`], which run it on the current
+//!   [`LocalSet`](tokio::task::LocalSet): state in `Rc<RefCell<_>>`, as
+//!   single-threaded asyncio code keeps it, works there.
+//! - A child's output (`T`, `E`) is `Send` for every spawn function, local
+//!   ones included: the outcome is handed to whoever awaits the task, and
+//!   the task's [`CancelHandle`] (always `Send + Sync`) can be used from any
+//!   thread.
+//! - [`Task<T, E>`](Task) is `Send` and `Sync` when `T` and `E` are `Send`.
+//!   The primitives' futures are `Send` when their children's outputs are.
+//! - [`spawn_on`] / [`try_spawn_on`] spawn on a named runtime, from
+//!   anywhere; tasks of different runtimes can be awaited, gathered and
+//!   raced together (the completion cores belong to no runtime).
+//!
 //! # What cancellation means here
 //!
 //! asyncio cancels a task by throwing `CancelledError` into it at its next
@@ -72,6 +89,7 @@
 //! | `asyncio.create_task(coro)` | [`spawn(fut)`](spawn), [`try_spawn(fut)`](try_spawn) |
 //! | `await task` | `task.await` → `Result<T, TaskError<E>>` |
 //! | `task.cancel()`, `.done()`, `.cancelled()`, `.exception()` | [`Task::cancel`], [`Task::is_done`], [`Task::is_cancelled`], [`Task::is_failed`] (also on a [`CancelHandle`], which can wait for the end with [`CancelHandle::done`]) |
+//! | a single-threaded asyncio program's state (no locks) | [`spawn_local`] on a `LocalSet`: the future need not be `Send` |
 //! | `asyncio.current_task()` | [`current_task`]: the running task's own [`CancelHandle`] |
 //! | `asyncio.wait_for(aw, timeout)` | [`wait_for(aw, timeout)`](wait_for) |
 //! | `async with asyncio.timeout(d) as cm:` | [`timeout(d)`](fn@timeout)`.run(body)`, with [`TimeoutHandle`] as `cm` |
@@ -138,8 +156,8 @@ pub use race::{
     race, race_ok, Race, RaceError, RaceFuture, RaceOk, RaceOkError, RaceOkFuture, Winner,
 };
 pub use task::{
-    current_task, spawn, try_spawn, CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Task,
-    TaskError, TaskId, TryIntoTask,
+    current_task, spawn, spawn_local, spawn_on, try_spawn, try_spawn_local, try_spawn_on,
+    CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Task, TaskError, TaskId, TryIntoTask,
 };
 pub use task_group::{
     task_group, GroupJoin, GroupRun, InGroup, Origin, TaskGroup, TaskGroupError, TaskGroupHandle,

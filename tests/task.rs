@@ -4,6 +4,7 @@
 mod common;
 
 use std::error::Error;
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use asyncio::{Task, TaskError};
@@ -528,4 +529,78 @@ async fn gathered_children_and_set_members_reach_their_own_handle() {
     set.spawn(async { asyncio::current_task().is_some() });
     let task = set.next_completed().await.unwrap();
     assert!(task.await.unwrap());
+}
+
+// --- Issue 12 point 5: local and explicit-runtime spawning.
+
+#[tokio::test]
+async fn spawn_local_runs_a_future_that_is_not_send() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let state = Rc::new(RefCell::new(Vec::new()));
+            let tasks: Vec<_> = (0..3)
+                .map(|n| {
+                    let state = state.clone();
+                    asyncio::spawn_local(async move {
+                        tokio::task::yield_now().await;
+                        state.borrow_mut().push(n);
+                        n * 10
+                    })
+                })
+                .collect();
+            assert_eq!(asyncio::gather(tasks).await.unwrap(), [0, 10, 20]);
+            assert_eq!(state.borrow().len(), 3);
+
+            // Fallible, cancellable, and it reaches its own handle.
+            let failing = asyncio::try_spawn_local(async {
+                let _not_send = Rc::new(());
+                Err::<(), _>("local failure")
+            });
+            assert!(matches!(
+                failing.await,
+                Err(TaskError::Failed("local failure"))
+            ));
+            let sleeper = asyncio::spawn_local(async {
+                let _not_send = Rc::new(());
+                asyncio::current_task().expect("a local task is the crate's");
+                std::future::pending::<()>().await
+            });
+            tokio::task::yield_now().await;
+            assert!(sleeper.cancel());
+            assert!(matches!(sleeper.await, Err(TaskError::Cancelled)));
+        })
+        .await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "LocalSet")]
+async fn spawn_local_outside_a_local_set_panics() {
+    let _task = asyncio::spawn_local(async {});
+}
+
+#[test]
+fn spawn_on_runs_on_the_named_runtime_from_outside_any() {
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let second = tokio::runtime::Runtime::new().unwrap();
+    assert!(
+        tokio::runtime::Handle::try_current().is_err(),
+        "no runtime is current"
+    );
+    let on_first = asyncio::spawn_on(first.handle(), async { asyncio::current_task().is_some() });
+    let on_second = asyncio::try_spawn_on(second.handle(), async { Ok::<_, ()>(2) });
+    assert!(on_first.id() != on_second.id());
+    assert!(
+        first.block_on(on_first.into_future()).unwrap(),
+        "it ran as the crate's task"
+    );
+    // Tasks of two runtimes gathered together: asyncio refuses futures of
+    // two loops; the crate's completion cores belong to no runtime.
+    let a = asyncio::spawn_on(first.handle(), async { 1 });
+    let b = asyncio::spawn_on(second.handle(), async { 2 });
+    let both = first.block_on(async { asyncio::gather([a, b]).await.unwrap() });
+    assert_eq!(both, [1, 2]);
+    assert_eq!(second.block_on(on_second.into_future()).unwrap(), 2);
 }

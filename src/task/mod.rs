@@ -146,6 +146,108 @@ where
     Task::from_parts(core, abort)
 }
 
+/// Runs `future` as a new task on the current [`LocalSet`](tokio::task::LocalSet)
+/// (or `LocalRuntime`): [`spawn`] for a future that is not `Send`, such as
+/// one holding `Rc<RefCell<_>>` state, which is how single-threaded asyncio
+/// code ports most directly.
+///
+/// The task is a [`Task`] like any other: it can be awaited, cancelled,
+/// gathered, raced, put in a [`TaskSet`](crate::TaskSet), and it can reach
+/// its own handle with [`current_task`]. Its future stays on the thread
+/// that runs the `LocalSet`; its output must be `Send`, because the task's
+/// outcome and its [`CancelHandle`] can travel to other threads (a
+/// `CancelHandle` is `Send` for every task).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let local = tokio::task::LocalSet::new();
+/// local
+///     .run_until(async {
+///         let counter = Rc::new(RefCell::new(0));
+///         let tasks: Vec<_> = (0..3)
+///             .map(|_| {
+///                 let counter = counter.clone();
+///                 asyncio::spawn_local(async move { *counter.borrow_mut() += 1 })
+///             })
+///             .collect();
+///         asyncio::gather(tasks).await.unwrap();
+///         assert_eq!(*counter.borrow(), 3);
+///     })
+///     .await;
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// If called outside a `LocalSet` (or `LocalRuntime`), at the caller's
+/// line, as `tokio::task::spawn_local` does.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    try_spawn_local(async move { Ok::<_, Infallible>(future.await) })
+}
+
+/// [`try_spawn`] for a future that is not `Send`: runs it on the current
+/// [`LocalSet`](tokio::task::LocalSet), and its `Err(E)` is the task's
+/// failure. See [`spawn_local`].
+///
+/// # Panics
+///
+/// If called outside a `LocalSet` (or `LocalRuntime`), at the caller's line.
+#[track_caller]
+pub fn try_spawn_local<F, T, E>(future: F) -> Task<T, E>
+where
+    F: Future<Output = Result<T, E>> + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
+    let abort = tokio::task::spawn_local(Child::new(future, core.clone())).abort_handle();
+    Task::from_parts(core, abort)
+}
+
+/// [`spawn`] on the runtime `handle` names rather than the current one:
+/// for a library that keeps its own runtime, or code that runs outside any.
+///
+/// # Examples
+///
+/// ```
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// // No runtime is current here.
+/// let task = asyncio::spawn_on(runtime.handle(), async { 6 * 7 });
+/// assert_eq!(runtime.block_on(async { task.await }).unwrap(), 42);
+/// ```
+pub fn spawn_on<F>(handle: &tokio::runtime::Handle, future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    try_spawn_on(handle, async move { Ok::<_, Infallible>(future.await) })
+}
+
+/// [`try_spawn`] on the runtime `handle` names. See [`spawn_on`].
+pub fn try_spawn_on<F, T, E>(handle: &tokio::runtime::Handle, future: F) -> Task<T, E>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
+    let abort = handle
+        .spawn(Child::new(future, core.clone()))
+        .abort_handle();
+    Task::from_parts(core, abort)
+}
+
 /// The current tokio runtime, or a panic at the caller's line.
 #[track_caller]
 pub(crate) fn current_runtime() -> tokio::runtime::Handle {
