@@ -947,3 +947,39 @@ async fn gather_that_succeeded_hands_back_nothing() {
     assert_eq!((&mut gathered).await.unwrap(), [1, 2]);
     assert!(gathered.take_pending().is_empty());
 }
+
+// --- Issue 12 point 2: `gather!` takes `Task`s of different types, as they
+// are (SPEC decision 3: no wrapper tasks).
+
+#[tokio::test(start_paused = true)]
+async fn gather_macro_takes_tasks_of_different_types_and_futures() {
+    let number = asyncio::spawn(after(2, 7_u8));
+    let text = asyncio::spawn(after(1, "seven"));
+    let ids = (number.id(), text.id());
+    let (n, t, unit) = asyncio::gather!(number, text, after(3, ())).await.unwrap();
+    assert_eq!((n, t, unit), (7, "seven", ()));
+    assert_ne!(ids.0, ids.1);
+    let (a, b) = asyncio::try_gather!(asyncio::try_spawn(async { Ok::<_, &str>(1_u32) }), async {
+        Ok::<_, &str>("two")
+    })
+    .await
+    .unwrap();
+    assert_eq!((a, b), (1, "two"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_gather_macro_cancels_the_tasks_given_to_it() {
+    // Behaviours 23 and 25: cancelling the gather cancels the very tasks
+    // passed in, which a wrapper task would not do.
+    let first = asyncio::spawn(after(60, 1_u8));
+    let second = asyncio::spawn(after(60, "two"));
+    let handles = [first.cancel_handle(), second.cancel_handle()];
+    let gathered = asyncio::gather!(first, second);
+    assert!(asyncio::wait_for(gathered, Duration::from_secs(1))
+        .await
+        .is_err());
+    for handle in &handles {
+        handle.done().await;
+        assert!(handle.is_cancelled());
+    }
+}

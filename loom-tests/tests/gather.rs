@@ -18,8 +18,8 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
-use asyncio::__cores::gather::{Finished, Gathering, Mode};
-use asyncio::__cores::ready::ChildHandle;
+use asyncio::__cores::gather::{Finished, GatherChild, Gathering, Mode};
+use asyncio::__cores::ready::ReadyList;
 use asyncio::__cores::task::TaskCore;
 use asyncio::{TaskError, TaskId};
 use loom::sync::Arc;
@@ -50,9 +50,29 @@ struct Gathered {
     abort_in_place: bool,
 }
 
-impl ChildHandle<u32, u32> for Gathered {
-    fn task_core(&self) -> &TaskCore<u32, u32> {
-        &self.core
+impl GatherChild<u32, u32> for Gathered {
+    fn id(&self) -> TaskId {
+        self.core.id()
+    }
+
+    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
+        self.core.listen(list, index)
+    }
+
+    fn try_take(&self) -> Option<Result<u32, TaskError<u32>>> {
+        self.core.try_take()
+    }
+
+    fn is_done(&self) -> bool {
+        self.core.is_done()
+    }
+
+    fn mark_observed(&self) {
+        self.core.mark_observed()
+    }
+
+    fn detach_observed(&self) {
+        self.core.detach_observed()
     }
 
     fn cancel(&self) -> bool {

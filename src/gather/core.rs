@@ -51,6 +51,51 @@ use crate::task::core::{discard, Report};
 use crate::task::ready::{ChildHandle, ReadyList};
 use crate::task::{TaskError, TaskId};
 
+/// What the gather core needs of one child: a [`Task`](crate::Task) (through
+/// its completion core), a `gather!` part (which hands out its value
+/// type-erased, so `Task`s of different types share one gather), or a loom
+/// model's handle.
+pub trait GatherChild<T, E> {
+    /// The child's id.
+    fn id(&self) -> TaskId;
+    /// As [`TaskCore::listen`](crate::task::core::TaskCore::listen).
+    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
+    /// As [`TaskCore::try_take`](crate::task::core::TaskCore::try_take).
+    fn try_take(&self) -> Option<Result<T, TaskError<E>>>;
+    /// Whether the child has published its outcome.
+    fn is_done(&self) -> bool;
+    /// As [`TaskCore::mark_observed`](crate::task::core::TaskCore::mark_observed).
+    fn mark_observed(&self);
+    /// As [`TaskCore::detach_observed`](crate::task::core::TaskCore::detach_observed).
+    fn detach_observed(&self);
+    /// Requests cancellation; `false` if the child had already finished.
+    fn cancel(&self) -> bool;
+}
+
+impl<T, E> GatherChild<T, E> for crate::task::Task<T, E> {
+    fn id(&self) -> TaskId {
+        self.task_core().id()
+    }
+    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
+        self.task_core().listen(list, index)
+    }
+    fn try_take(&self) -> Option<Result<T, TaskError<E>>> {
+        self.task_core().try_take()
+    }
+    fn is_done(&self) -> bool {
+        self.task_core().is_done()
+    }
+    fn mark_observed(&self) {
+        self.task_core().mark_observed()
+    }
+    fn detach_observed(&self) {
+        self.task_core().detach_observed()
+    }
+    fn cancel(&self) -> bool {
+        ChildHandle::cancel(self)
+    }
+}
+
 /// How a gather treats a child that ends without a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -101,7 +146,7 @@ pub enum Finished<T, E> {
 
 /// The waiter's side of a gather: the children, the outcomes collected so
 /// far, and the decision of when the gather is finished.
-pub struct Gathering<T, E, H: ChildHandle<T, E>> {
+pub struct Gathering<T, E, H: GatherChild<T, E>> {
     shared: Arc<ReadyList>,
     /// Each child's id, to name it in a report after its handle is gone.
     ids: Vec<TaskId>,
@@ -136,7 +181,7 @@ pub struct Gathering<T, E, H: ChildHandle<T, E>> {
     report: Report<E>,
 }
 
-impl<T, E, H: ChildHandle<T, E>> fmt::Debug for Gathering<T, E, H> {
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for Gathering<T, E, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gathering")
             .field("children", &self.children.len())
@@ -149,7 +194,7 @@ impl<T, E, H: ChildHandle<T, E>> fmt::Debug for Gathering<T, E, H> {
     }
 }
 
-impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
+impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     /// Gathers `children` (already running) in `mode`. `report` receives a
     /// panic that nobody will observe (a second panic while joining, or one
     /// collected by a gather that was then dropped or cancelled).
@@ -157,10 +202,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         let len = children.len();
         Self {
             shared: Arc::new(ReadyList::new()),
-            ids: children
-                .iter()
-                .map(|child| child.task_core().id())
-                .collect(),
+            ids: children.iter().map(|child| child.id()).collect(),
             children: children.into_iter().map(Some).collect(),
             listening: vec![false; len],
             outcomes: std::iter::repeat_with(|| None).take(len).collect(),
@@ -256,11 +298,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         }
         self.cancelling = true;
         if self.deferred_abort {
-            return self
-                .children
-                .iter()
-                .flatten()
-                .any(|child| !child.task_core().is_done());
+            return self.children.iter().flatten().any(|child| !child.is_done());
         }
         let mut any = false;
         for child in self.children.iter().flatten() {
@@ -354,7 +392,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         let Some(child) = &self.children[index] else {
             return false;
         };
-        let core = child.task_core();
+        let core = child;
         if !self.listening[index] {
             // First visit: listen, unless the child has finished already
             // (`listen` checks and registers in one step, so a completion in
@@ -488,7 +526,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
         // (behaviour 32) unless someone takes them back and awaits them.
         for (index, child) in self.children.iter_mut().enumerate() {
             if let Some(child) = child.take() {
-                child.task_core().mark_observed();
+                child.mark_observed();
                 self.pending.push((index, child));
             }
         }
@@ -545,7 +583,7 @@ impl<T, E, H: ChildHandle<T, E>> Gathering<T, E, H> {
     }
 }
 
-impl<T, E, H: ChildHandle<T, E>> Drop for Gathering<T, E, H> {
+impl<T, E, H: GatherChild<T, E>> Drop for Gathering<T, E, H> {
     fn drop(&mut self) {
         if self.finished {
             return;
@@ -564,7 +602,7 @@ impl<T, E, H: ChildHandle<T, E>> Drop for Gathering<T, E, H> {
                 }
                 // Whatever it ended with was the gather's to observe, and the
                 // gather was abandoned: an error is quiet, a panic reported.
-                child.task_core().detach_observed();
+                child.detach_observed();
             }
         }
         // A panic collected but never returned is not lost either.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use self::core::{Finished, Gathering, Mode};
+use self::core::{Finished, GatherChild, Gathering, Mode};
 use crate::task::{report_unobserved, IntoTask, Task, TaskError, TryIntoTask};
 use crate::timeout::{deadline_after, Timer};
 
@@ -312,8 +312,8 @@ where
 /// completes first, the children are cancelled and the values already
 /// produced are lost.
 #[must_use = "futures do nothing unless polled"]
-pub struct Gather<T, E = Infallible> {
-    gathering: Gathering<T, E, Task<T, E>>,
+pub struct Gather<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+    gathering: Gathering<T, E, H>,
     grace: Option<Grace>,
 }
 
@@ -341,9 +341,9 @@ impl Grace {
         }
     }
 
-    pub(crate) fn poll<T, E>(
+    pub(crate) fn poll<T, E, H: GatherChild<T, E>>(
         &mut self,
-        gathering: &Gathering<T, E, Task<T, E>>,
+        gathering: &Gathering<T, E, H>,
         cx: &mut Context<'_>,
     ) {
         if self.aborted || !gathering.is_cancelling_children() {
@@ -363,7 +363,7 @@ impl Grace {
     }
 }
 
-impl<T, E> fmt::Debug for Gather<T, E> {
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for Gather<T, E, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gather")
             .field("state", &self.gathering)
@@ -371,8 +371,8 @@ impl<T, E> fmt::Debug for Gather<T, E> {
     }
 }
 
-impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
-    fn new(tasks: Vec<Task<T, E>>) -> Self {
+impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Gather<T, E, H> {
+    fn new(tasks: Vec<H>) -> Self {
         Self {
             gathering: Gathering::new(tasks, Mode::FailFast, report_unobserved::<E>),
             grace: None,
@@ -380,7 +380,7 @@ impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
     }
 }
 
-impl<T, E> Gather<T, E> {
+impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// On the first failure (error, cancellation or panic), cancels every
     /// unfinished sibling and completes only once all of them have finished:
     /// their futures have been dropped when the gather returns. The first
@@ -431,7 +431,7 @@ impl<T, E> Gather<T, E> {
     ///
     /// If the gather was already polled: the mode is chosen before it starts.
     #[track_caller]
-    pub fn return_exceptions(mut self) -> GatherAll<T, E> {
+    pub fn return_exceptions(mut self) -> GatherAll<T, E, H> {
         self.set_mode(Mode::ReturnExceptions);
         GatherAll { inner: self }
     }
@@ -460,7 +460,7 @@ impl<T, E> Gather<T, E> {
     /// assert!(watch.is_done()); // and it has finished
     /// # }
     /// ```
-    pub fn cancel(mut self) -> GatherCancel<T, E> {
+    pub fn cancel(mut self) -> GatherCancel<T, E, H> {
         let cancelled_any = self.gathering.cancel_all();
         GatherCancel {
             gathering: self.gathering,
@@ -555,7 +555,7 @@ impl<T, E> Gather<T, E> {
     /// assert_eq!(sibling.await.unwrap(), 2);
     /// # }
     /// ```
-    pub fn take_pending(&mut self) -> Vec<(usize, Task<T, E>)> {
+    pub fn take_pending(&mut self) -> Vec<(usize, H)> {
         self.gathering.take_pending()
     }
 
@@ -571,9 +571,9 @@ impl<T, E> Gather<T, E> {
 
 // Nothing in a gather is ever pinned in place: the children run in their own
 // tasks, and the outcomes are plain values moved out when it completes.
-impl<T, E> Unpin for Gather<T, E> {}
+impl<T, E, H: GatherChild<T, E>> Unpin for Gather<T, E, H> {}
 
-impl<T, E> Future for Gather<T, E> {
+impl<T, E, H: GatherChild<T, E>> Future for Gather<T, E, H> {
     type Output = Result<Vec<T>, GatherError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -604,13 +604,13 @@ impl<T, E> Future for Gather<T, E> {
 /// Dropping it before it completes leaves the children aborted, without
 /// waiting for them.
 #[must_use = "futures do nothing unless polled"]
-pub struct GatherCancel<T, E = Infallible> {
-    gathering: Gathering<T, E, Task<T, E>>,
+pub struct GatherCancel<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+    gathering: Gathering<T, E, H>,
     grace: Option<Grace>,
     cancelled_any: bool,
 }
 
-impl<T, E> fmt::Debug for GatherCancel<T, E> {
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherCancel<T, E, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatherCancel")
             .field("state", &self.gathering)
@@ -619,9 +619,9 @@ impl<T, E> fmt::Debug for GatherCancel<T, E> {
     }
 }
 
-impl<T, E> Unpin for GatherCancel<T, E> {}
+impl<T, E, H: GatherChild<T, E>> Unpin for GatherCancel<T, E, H> {}
 
-impl<T, E> Future for GatherCancel<T, E> {
+impl<T, E, H: GatherChild<T, E>> Future for GatherCancel<T, E, H> {
     type Output = bool;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
@@ -647,11 +647,11 @@ impl<T, E> Future for GatherCancel<T, E> {
 /// completes first, the children are cancelled and the outcomes already
 /// produced are lost (a panic among them goes to the unobserved-error hook).
 #[must_use = "futures do nothing unless polled"]
-pub struct GatherAll<T, E = Infallible> {
-    inner: Gather<T, E>,
+pub struct GatherAll<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+    inner: Gather<T, E, H>,
 }
 
-impl<T, E> fmt::Debug for GatherAll<T, E> {
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherAll<T, E, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatherAll")
             .field("state", &self.inner.gathering)
@@ -659,17 +659,17 @@ impl<T, E> fmt::Debug for GatherAll<T, E> {
     }
 }
 
-impl<T, E> GatherAll<T, E> {
+impl<T, E, H: GatherChild<T, E>> GatherAll<T, E, H> {
     /// As [`Gather::cancel`]: cancels every unfinished child and waits until
     /// each has finished.
-    pub fn cancel(self) -> GatherCancel<T, E> {
+    pub fn cancel(self) -> GatherCancel<T, E, H> {
         self.inner.cancel()
     }
 }
 
-impl<T, E> Unpin for GatherAll<T, E> {}
+impl<T, E, H: GatherChild<T, E>> Unpin for GatherAll<T, E, H> {}
 
-impl<T, E> Future for GatherAll<T, E> {
+impl<T, E, H: GatherChild<T, E>> Future for GatherAll<T, E, H> {
     type Output = Vec<Result<T, TaskError<E>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -688,8 +688,12 @@ impl<T, E> Future for GatherAll<T, E> {
 /// Runs a fixed list of futures of different types concurrently and yields
 /// their values as a tuple: [`gather`] for `asyncio.gather(a(), b())`.
 ///
-/// Each future is spawned as a task when the macro expression is evaluated.
-/// The result is a [`GatherTuple`] future, which yields
+/// Each argument is a future, spawned as a task when the macro expression
+/// is evaluated, or a [`Task`] of any value type, taken as it is (not
+/// wrapped in a new task: cancelling the gather cancels it, asyncio
+/// behaviours 23 and 25). A `Task`'s error type must be the others'
+/// (`Infallible` beside plain futures). The result is a [`GatherTuple`]
+/// future, which yields
 /// `Ok((a, b, ..))` in argument order or the first failure as a
 /// [`GatherError<Infallible>`](GatherError) naming the argument's position;
 /// its [`cancel_siblings`](GatherTuple::cancel_siblings) and
@@ -705,6 +709,12 @@ impl<T, E> Future for GatherAll<T, E> {
 ///     .await
 ///     .unwrap();
 /// assert_eq!((number, text), (7, "seven"));
+///
+/// // Tasks of different types, and a future, together.
+/// let flag = asyncio::spawn(async { true });
+/// let name = asyncio::spawn(async { String::from("x") });
+/// let (flag, name, ()) = asyncio::gather!(flag, name, async {}).await.unwrap();
+/// assert!(flag && name == "x");
 /// # }
 /// ```
 ///
@@ -757,7 +767,7 @@ macro_rules! try_gather {
 /// Dropping it before it completes cancels every unfinished child.
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherTuple<P, E = Infallible> {
-    inner: Gather<__private::Erased, E>,
+    inner: Gather<__private::Erased, E, __private::PartChild<E>>,
     parts: PhantomData<fn() -> P>,
 }
 
@@ -785,7 +795,7 @@ impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
 
     /// As [`Gather::cancel`]: cancels every unfinished child and waits until
     /// each has finished.
-    pub fn cancel(self) -> GatherCancel<__private::Erased, E> {
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
         self.inner.cancel()
     }
 
@@ -818,7 +828,7 @@ impl<P: __private::Parts<E>, E> Future for GatherTuple<P, E> {
 /// The future returned by [`GatherTuple::return_exceptions`].
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherTupleAll<P, E = Infallible> {
-    inner: GatherAll<__private::Erased, E>,
+    inner: GatherAll<__private::Erased, E, __private::PartChild<E>>,
     parts: PhantomData<fn() -> P>,
 }
 
@@ -833,7 +843,7 @@ impl<P, E> fmt::Debug for GatherTupleAll<P, E> {
 impl<P, E> GatherTupleAll<P, E> {
     /// As [`Gather::cancel`]: cancels every unfinished child and waits until
     /// each has finished.
-    pub fn cancel(self) -> GatherCancel<__private::Erased, E> {
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
         self.inner.cancel()
     }
 }
@@ -853,53 +863,130 @@ impl<P: __private::Parts<E>, E> Future for GatherTupleAll<P, E> {
 #[doc(hidden)]
 pub mod __private {
     use std::any::Any;
-    use std::convert::Infallible;
     use std::fmt;
-    use std::future::Future;
     use std::marker::PhantomData;
 
     use super::{Gather, GatherTuple};
-    use crate::task::{spawn, try_spawn, Task, TaskError};
+    use crate::gather::core::GatherChild;
+    use crate::sync::Arc;
+    use crate::task::ready::ReadyList;
+    use crate::task::{IntoTask, Task, TaskError, TaskId, TryIntoTask};
 
     /// A child's value with its type erased, so that children of different
     /// types share one gather.
     pub type Erased = Box<dyn Any + Send>;
 
-    /// One macro argument, spawned, remembering its value type.
+    /// One macro argument, a running task, remembering its value type.
     pub struct Part<T, E> {
-        task: Task<Erased, E>,
+        child: PartChild<E>,
         value: PhantomData<fn() -> T>,
     }
 
     impl<T, E> fmt::Debug for Part<T, E> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("Part").field("task", &self.task).finish()
+            f.debug_struct("Part")
+                .field("task", &self.child.0.id())
+                .finish()
         }
     }
 
-    /// Spawns a plain future for `gather!`.
+    /// A part's task with its value type erased: the values are boxed as
+    /// they are taken, so `Task`s of different types share one gather
+    /// without being wrapped in new tasks (SPEC decision 3).
+    pub struct PartChild<E>(Box<dyn ErasedChild<E>>);
+
+    impl<E> fmt::Debug for PartChild<E> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_tuple("PartChild").field(&self.0.id()).finish()
+        }
+    }
+
+    /// [`GatherChild`] with the value type erased.
+    trait ErasedChild<E>: Send + Sync {
+        fn id(&self) -> TaskId;
+        fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
+        fn try_take(&self) -> Option<Result<Erased, TaskError<E>>>;
+        fn is_done(&self) -> bool;
+        fn mark_observed(&self);
+        fn detach_observed(&self);
+        fn cancel(&self) -> bool;
+    }
+
+    impl<A: Send + 'static, E: Send> ErasedChild<E> for Task<A, E> {
+        fn id(&self) -> TaskId {
+            GatherChild::id(self)
+        }
+        fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
+            GatherChild::listen(self, list, index)
+        }
+        fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
+            GatherChild::try_take(self)
+                .map(|outcome| outcome.map(|value| Box::new(value) as Erased))
+        }
+        fn is_done(&self) -> bool {
+            GatherChild::is_done(self)
+        }
+        fn mark_observed(&self) {
+            GatherChild::mark_observed(self)
+        }
+        fn detach_observed(&self) {
+            GatherChild::detach_observed(self)
+        }
+        fn cancel(&self) -> bool {
+            GatherChild::cancel(self)
+        }
+    }
+
+    impl<E> GatherChild<Erased, E> for PartChild<E> {
+        fn id(&self) -> TaskId {
+            self.0.id()
+        }
+        fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
+            self.0.listen(list, index)
+        }
+        fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
+            self.0.try_take()
+        }
+        fn is_done(&self) -> bool {
+            self.0.is_done()
+        }
+        fn mark_observed(&self) {
+            self.0.mark_observed()
+        }
+        fn detach_observed(&self) {
+            self.0.detach_observed()
+        }
+        fn cancel(&self) -> bool {
+            self.0.cancel()
+        }
+    }
+
+    /// A `gather!` argument: a plain future (spawned now) or a [`Task`]
+    /// (taken as it is).
     #[track_caller]
-    pub fn part<F>(future: F) -> Part<F::Output, Infallible>
+    pub fn part<C>(child: C) -> Part<C::Ok, C::Err>
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        C: IntoTask,
+        C::Ok: Send + 'static,
+        C::Err: Send + 'static,
     {
         Part {
-            task: spawn(async move { Box::new(future.await) as Erased }),
+            child: PartChild(Box::new(child.into_task())),
             value: PhantomData,
         }
     }
 
-    /// Spawns a fallible future for `try_gather!`.
+    /// A `try_gather!` argument: a future returning `Result` (spawned now,
+    /// its `Err` the child's failure) or a [`Task`].
     #[track_caller]
-    pub fn try_part<F, T, E>(future: F) -> Part<T, E>
+    pub fn try_part<C>(child: C) -> Part<C::Ok, C::Err>
     where
-        F: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: fmt::Debug + Send + 'static,
+        C: TryIntoTask,
+        C::Ok: Send + 'static,
+        C::Err: Send + 'static,
     {
         Part {
-            task: try_spawn(async move { future.await.map(|value| Box::new(value) as Erased) }),
+            child: PartChild(Box::new(child.into_task())),
             value: PhantomData,
         }
     }
@@ -911,7 +998,7 @@ pub mod __private {
         E: fmt::Debug + Send + 'static,
     {
         GatherTuple {
-            inner: Gather::new(parts.into_tasks()),
+            inner: Gather::new(parts.into_children()),
             parts: PhantomData,
         }
     }
@@ -931,7 +1018,7 @@ pub mod __private {
         /// The tuple of outcomes.
         type Outcomes;
         /// The parts' tasks, in order.
-        fn into_tasks(self) -> Vec<Task<Erased, E>>;
+        fn into_children(self) -> Vec<PartChild<E>>;
         /// Rebuilds the typed tuple of values.
         fn values(values: Vec<Erased>) -> Self::Values;
         /// Rebuilds the typed tuple of outcomes.
@@ -944,8 +1031,8 @@ pub mod __private {
                 type Values = ($($T,)+);
                 type Outcomes = ($(Result<$T, TaskError<E>>,)+);
 
-                fn into_tasks(self) -> Vec<Task<Erased, E>> {
-                    vec![$(self.$i.task),+]
+                fn into_children(self) -> Vec<PartChild<E>> {
+                    vec![$(self.$i.child),+]
                 }
 
                 fn values(values: Vec<Erased>) -> Self::Values {
