@@ -16,19 +16,26 @@ type Parts = (
 
 #[test]
 fn gather_futures() {
+    // The builders (what `gather` returns) and the futures they become.
     require_send::<asyncio::Gather<u8>>();
     require_sync::<asyncio::Gather<u8>>();
-    require_unpin::<asyncio::Gather<u8>>();
-    require_send::<asyncio::Gather<String, std::io::Error>>();
-    require_sync::<asyncio::Gather<String, std::io::Error>>();
+    require_send::<asyncio::GatherFuture<u8>>();
+    require_sync::<asyncio::GatherFuture<u8>>();
+    require_unpin::<asyncio::GatherFuture<u8>>();
+    require_send::<asyncio::GatherFuture<String, std::io::Error>>();
+    require_sync::<asyncio::GatherFuture<String, std::io::Error>>();
     require_send::<asyncio::GatherAll<u8, std::io::Error>>();
-    require_sync::<asyncio::GatherAll<u8, std::io::Error>>();
-    require_unpin::<asyncio::GatherAll<u8, std::io::Error>>();
-    // The macros' futures hold values type-erased as `Box<dyn Any + Send>`,
-    // so they are Send but not Sync (a future needs only Send to be spawned).
+    require_send::<asyncio::GatherAllFuture<u8, std::io::Error>>();
+    require_sync::<asyncio::GatherAllFuture<u8, std::io::Error>>();
+    require_unpin::<asyncio::GatherAllFuture<u8, std::io::Error>>();
+    // The macros' parts hand out values type-erased as `Box<dyn Any +
+    // Send>`, so their futures are Send but not Sync (a future needs only
+    // Send to be spawned).
     require_send::<asyncio::GatherTuple<Parts, std::io::Error>>();
-    require_unpin::<asyncio::GatherTuple<Parts, std::io::Error>>();
+    require_send::<asyncio::GatherTupleFuture<Parts, std::io::Error>>();
+    require_unpin::<asyncio::GatherTupleFuture<Parts, std::io::Error>>();
     require_send::<asyncio::GatherTupleAll<Parts, std::io::Error>>();
+    require_send::<asyncio::GatherTupleAllFuture<Parts, std::io::Error>>();
     require_send::<asyncio::GatherCancel<u8, std::io::Error>>();
     require_sync::<asyncio::GatherCancel<u8, std::io::Error>>();
 }
@@ -37,9 +44,12 @@ fn gather_futures() {
 fn gather_can_be_spawned() {
     // A gather is a child like any other: nested gathers need this.
     fn spawnable<F: std::future::Future + Send + 'static>() {}
-    spawnable::<asyncio::Gather<u8, std::io::Error>>();
-    spawnable::<asyncio::GatherAll<u8>>();
-    spawnable::<asyncio::GatherTuple<Parts, std::io::Error>>();
+    spawnable::<asyncio::GatherFuture<u8, std::io::Error>>();
+    spawnable::<asyncio::GatherAllFuture<u8>>();
+    spawnable::<asyncio::GatherTupleFuture<Parts, std::io::Error>>();
+    fn child<C: asyncio::IntoTask>() {}
+    child::<asyncio::Gather<u8, std::io::Error>>();
+    child::<asyncio::GatherAll<u8>>();
 }
 
 #[test]

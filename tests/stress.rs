@@ -55,7 +55,7 @@
 //! the panics this suite plans, and prints every other one as usual.
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
@@ -1791,7 +1791,7 @@ async fn drive_gather(
         }
     };
     if mode == GatherMode::ReturnExceptions {
-        let mut gather = gather.return_exceptions();
+        let mut gather = gather.return_exceptions().into_future();
         let outcomes = match cut_after {
             Some(k) => tokio::select! {
                 biased;
@@ -1812,7 +1812,8 @@ async fn drive_gather(
         gather.cancel_siblings()
     } else {
         gather
-    };
+    }
+    .into_future();
     let awaited = AssertUnwindSafe(async {
         match cut_after {
             Some(k) => tokio::select! {
@@ -1949,7 +1950,7 @@ fn nested_gather_round(seed: u64) {
                         .collect();
                     let outer = asyncio::gather(inner_gathers);
                     if outer_return_exceptions {
-                        let mut outer = outer.return_exceptions();
+                        let mut outer = outer.return_exceptions().into_future();
                         let outcomes = match cut_after {
                             Some(k) => tokio::select! {
                                 biased;
@@ -1963,7 +1964,7 @@ fn nested_gather_round(seed: u64) {
                         }
                         return false;
                     }
-                    let mut outer = outer;
+                    let mut outer = outer.into_future();
                     let awaited = AssertUnwindSafe(async {
                         match cut_after {
                             Some(k) => tokio::select! {
@@ -2404,7 +2405,7 @@ fn runtime_drop_round(seed: u64) {
                     }
                     return;
                 }
-                match AssertUnwindSafe(gather).catch_unwind().await {
+                match AssertUnwindSafe(gather.into_future()).catch_unwind().await {
                     Ok(Ok(values)) => {
                         for value in values {
                             children.observe(index_of(value), &Ok(value));

@@ -8,7 +8,7 @@ pub mod core;
 
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::core::{Finished, GatherChild, Gathering, Mode};
 use crate::task::{report_unobserved, IntoTask, Task, TaskError, TryIntoTask};
-use crate::timeout::{deadline_after, Timer};
+use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
 
 /// A child of a [`gather`] failed: which one, and how it ended.
 ///
@@ -89,7 +89,8 @@ impl<E> GatherError<E> {
 /// `Err(E)` is a failure rather than a value. For a fixed list of futures of
 /// different types, use [`gather!`](crate::gather!).
 ///
-/// The returned [`Gather`] future completes when every child has produced a
+/// The returned [`Gather`] (set its options, then await it) completes when
+/// every child has produced a
 /// value, with `Ok(values)` in input order (not completion order), or at the
 /// **first failure** with `Err(GatherError { index, error })`, naming the
 /// child. What happens then is asyncio's default, *fail-fast*:
@@ -103,7 +104,9 @@ impl<E> GatherError<E> {
 ///   the caller; a later panic goes to the
 ///   [unobserved-error hook](crate::set_unobserved_error_hook).
 ///
-/// Two options change that, and are set before the gather is first polled:
+/// Two options change that, and are set on the [`Gather`] before it is
+/// awaited (a running [`GatherFuture`] has none, so they cannot change once
+/// the gather runs):
 /// [`cancel_siblings`](Gather::cancel_siblings) cancels the siblings on the
 /// first failure and returns once they have all finished;
 /// [`return_exceptions`](Gather::return_exceptions) collects every outcome
@@ -178,7 +181,7 @@ impl<E> GatherError<E> {
 /// | `await asyncio.gather(a(), b())` with different result types | `asyncio::gather!(a(), b()).await`, a tuple |
 /// | `await asyncio.gather(*aws, return_exceptions=True)` | `asyncio::gather(aws).return_exceptions().await` |
 /// | `await asyncio.gather(asyncio.shield(t))` | `asyncio::gather([asyncio::shield(t)]).await` |
-/// | `gather_fut.cancel()` | drop the `Gather` future, or [`gather.cancel().await`](Gather::cancel) to wait until the children have finished |
+/// | `gather_fut.cancel()` | drop the gather's future, or [`cancel().await`](GatherFuture::cancel) it to wait until the children have finished |
 /// | (no equivalent; a `TaskGroup` does this) | `asyncio::gather(aws).cancel_siblings().await` |
 ///
 /// The differences:
@@ -196,7 +199,7 @@ impl<E> GatherError<E> {
 ///    whether any child was still running (behaviours 23, 26) and waits for
 ///    them; there is no message (behaviour 30). A gather that completed has
 ///    nothing left to cancel: its leftover fail-fast siblings are out of its
-///    reach (behaviour 19), but [`Gather::take_pending`] hands them back
+///    reach (behaviour 19), but [`GatherFuture::take_pending`] hands them back
 ///    after a fail-fast failure, as Tasks to await or cancel (behaviour 18:
 ///    asyncio's caller still holds them).
 /// 5. Once a gather is dropped, its children are aborted; a child cannot
@@ -300,19 +303,62 @@ where
     Gather::new(tasks)
 }
 
-/// The future returned by [`gather`] and [`try_gather`]: yields
-/// `Ok(values)` in input order, or the first failure.
+/// A gather whose children are running, before it is awaited: what
+/// [`gather`] and [`try_gather`] return. Set its options, then await it
+/// (it is [`IntoFuture`]): its options cannot change once it runs.
+///
+/// Awaiting it yields `Ok(values)` in input order, or the first failure.
+/// Dropping it unawaited cancels every child. It can be passed where a
+/// child is expected ([`IntoTask`], for a nested gather), and to
+/// [`wait_for`](crate::wait_for); elsewhere, call
+/// [`into_future`](IntoFuture::into_future) for the [`GatherFuture`].
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let values = asyncio::gather((1..=2).map(|n| async move { n * 10 }))
+///     .cancel_siblings() // an option, before it runs
+///     .await
+///     .unwrap();
+/// assert_eq!(values, [10, 20]);
+/// # }
+/// ```
+///
+/// A running gather has no options to change:
+///
+/// ```compile_fail
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::future::IntoFuture;
+/// let mut running = asyncio::gather([async { 1 }]).into_future();
+/// let _ = futures::poll!(&mut running);
+/// let running = running.cancel_siblings(); // no such method on GatherFuture
+/// # }
+/// ```
+#[must_use = "the children run, but nobody sees their values unless the gather is awaited"]
+pub struct Gather<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+    gathering: Gathering<T, E, H>,
+    grace: Option<Grace>,
+}
+
+/// The future that runs a [`Gather`] (`gather(..).await`, or
+/// `gather(..).into_future()`): yields `Ok(values)` in input order, or the
+/// first failure.
 ///
 /// Dropping it before it completes cancels every unfinished child; dropping
-/// it after it completed changes nothing.
+/// it after it completed changes nothing (but see
+/// [`take_pending`](GatherFuture::take_pending)).
 ///
 /// # Cancel safety
 ///
 /// Not cancel-safe: if it is used as a branch in `select!` and another branch
 /// completes first, the children are cancelled and the values already
-/// produced are lost.
+/// produced are lost. Await `&mut future` in the `select!` to keep it, and
+/// [`cancel`](GatherFuture::cancel) it to stop and join the children.
 #[must_use = "futures do nothing unless polled"]
-pub struct Gather<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+pub struct GatherFuture<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
     gathering: Gathering<T, E, H>,
     grace: Option<Grace>,
 }
@@ -371,6 +417,14 @@ impl<T, E, H: GatherChild<T, E>> fmt::Debug for Gather<T, E, H> {
     }
 }
 
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherFuture<T, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherFuture")
+            .field("state", &self.gathering)
+            .finish()
+    }
+}
+
 impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Gather<T, E, H> {
     fn new(tasks: Vec<H>) -> Self {
         Self {
@@ -411,12 +465,6 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// assert!(watch.is_done()); // cancelled, and already finished
     /// # }
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// If the gather was already polled: the policy is chosen before it
-    /// starts.
-    #[track_caller]
     pub fn cancel_siblings(mut self) -> Self {
         self.set_mode(Mode::CancelSiblings);
         self
@@ -426,11 +474,6 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// `return_exceptions=True`. Errors, cancellations and panics take their
     /// place in the results (behaviours 20, 22); the gather completes when
     /// every child has finished.
-    ///
-    /// # Panics
-    ///
-    /// If the gather was already polled: the mode is chosen before it starts.
-    #[track_caller]
     pub fn return_exceptions(mut self) -> GatherAll<T, E, H> {
         self.set_mode(Mode::ReturnExceptions);
         GatherAll { inner: self }
@@ -504,19 +547,45 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// assert_eq!(error.index, 1); // the sibling stopped on its own in time
     /// # }
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// If the gather was already polled.
-    #[track_caller]
     pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
-        assert!(
-            !self.gathering.started(),
-            "asyncio: a gather's grace period must be chosen before it is first polled"
-        );
         self.gathering.defer_abort();
         self.grace = Some(Grace::new(token, grace));
         self
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        self.gathering.set_mode(mode);
+    }
+}
+
+// Nothing in a gather is ever pinned in place: the children run in their own
+// tasks, and the outcomes are plain values moved out when it completes.
+impl<T, E, H: GatherChild<T, E>> Unpin for GatherFuture<T, E, H> {}
+
+impl<T, E, H: GatherChild<T, E>> IntoFuture for Gather<T, E, H> {
+    type Output = Result<Vec<T>, GatherError<E>>;
+    type IntoFuture = GatherFuture<T, E, H>;
+
+    fn into_future(self) -> GatherFuture<T, E, H> {
+        GatherFuture {
+            gathering: self.gathering,
+            grace: self.grace,
+        }
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> GatherFuture<T, E, H> {
+    /// As [`Gather::cancel`], for a gather already running: cancels every
+    /// unfinished child now, and completes once each has finished, with
+    /// whether any was still running (`false` after the gather completed:
+    /// there was nothing left to cancel, behaviour 26).
+    pub fn cancel(mut self) -> GatherCancel<T, E, H> {
+        let cancelled_any = self.gathering.cancel_all();
+        GatherCancel {
+            gathering: self.gathering,
+            grace: self.grace,
+            cancelled_any,
+        }
     }
 
     /// After the gather returned a fail-fast failure: the siblings that
@@ -527,14 +596,15 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     ///
     /// Empty before the gather completed, when it completed without a
     /// fail-fast failure (every child had finished), and after the first
-    /// call. To call it, await the gather through a borrow,
-    /// `(&mut gather).await` (it is `Unpin`). A sibling taken back and then
+    /// call. To call it, await the future through a borrow,
+    /// `(&mut future).await` (it is `Unpin`). A sibling taken back and then
     /// dropped unread keeps asyncio's rule: its later ordinary failure is
     /// quiet (behaviour 32), a panic still goes to the hook.
     ///
     /// # Examples
     ///
     /// ```
+    /// use std::future::IntoFuture;
     /// use std::time::Duration;
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -544,7 +614,7 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     ///     Ok::<u32, &str>(2)
     /// });
     /// let failing = asyncio::try_spawn(async { Err::<u32, &str>("boom") });
-    /// let mut gathered = asyncio::try_gather([slow, failing]);
+    /// let mut gathered = asyncio::try_gather([slow, failing]).into_future();
     /// let error = (&mut gathered).await.unwrap_err();
     /// assert_eq!(error.index, 1);
     /// // The sibling is still running; await it (or cancel it).
@@ -558,22 +628,9 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     pub fn take_pending(&mut self) -> Vec<(usize, H)> {
         self.gathering.take_pending()
     }
-
-    #[track_caller]
-    fn set_mode(&mut self, mode: Mode) {
-        assert!(
-            !self.gathering.started(),
-            "asyncio: a gather's mode must be chosen before it is first polled"
-        );
-        self.gathering.set_mode(mode);
-    }
 }
 
-// Nothing in a gather is ever pinned in place: the children run in their own
-// tasks, and the outcomes are plain values moved out when it completes.
-impl<T, E, H: GatherChild<T, E>> Unpin for Gather<T, E, H> {}
-
-impl<T, E, H: GatherChild<T, E>> Future for Gather<T, E, H> {
+impl<T, E, H: GatherChild<T, E>> Future for GatherFuture<T, E, H> {
     type Output = Result<Vec<T>, GatherError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -636,8 +693,16 @@ impl<T, E, H: GatherChild<T, E>> Future for GatherCancel<T, E, H> {
     }
 }
 
-/// The future returned by [`Gather::return_exceptions`]: yields every
-/// child's outcome, in input order.
+/// A [`Gather`] in `return_exceptions` mode, before it is awaited: what
+/// [`Gather::return_exceptions`] returns. Awaiting it yields every child's
+/// outcome, in input order. Dropping it unawaited cancels every child.
+#[must_use = "the children run, but nobody sees their outcomes unless the gather is awaited"]
+pub struct GatherAll<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+    inner: Gather<T, E, H>,
+}
+
+/// The future that runs a [`GatherAll`]: yields every child's outcome, in
+/// input order.
 ///
 /// Dropping it before it completes cancels every unfinished child.
 ///
@@ -647,8 +712,34 @@ impl<T, E, H: GatherChild<T, E>> Future for GatherCancel<T, E, H> {
 /// completes first, the children are cancelled and the outcomes already
 /// produced are lost (a panic among them goes to the unobserved-error hook).
 #[must_use = "futures do nothing unless polled"]
-pub struct GatherAll<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
-    inner: Gather<T, E, H>,
+pub struct GatherAllFuture<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+    inner: GatherFuture<T, E, H>,
+}
+
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherAllFuture<T, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherAllFuture")
+            .field("state", &self.inner.gathering)
+            .finish()
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> IntoFuture for GatherAll<T, E, H> {
+    type Output = Vec<Result<T, TaskError<E>>>;
+    type IntoFuture = GatherAllFuture<T, E, H>;
+
+    fn into_future(self) -> GatherAllFuture<T, E, H> {
+        GatherAllFuture {
+            inner: self.inner.into_future(),
+        }
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> GatherAllFuture<T, E, H> {
+    /// As [`GatherFuture::cancel`].
+    pub fn cancel(self) -> GatherCancel<T, E, H> {
+        self.inner.cancel()
+    }
 }
 
 impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherAll<T, E, H> {
@@ -665,11 +756,20 @@ impl<T, E, H: GatherChild<T, E>> GatherAll<T, E, H> {
     pub fn cancel(self) -> GatherCancel<T, E, H> {
         self.inner.cancel()
     }
+
+    /// As [`Gather::with_grace`]: on [`cancel`](GatherAll::cancel) (or a
+    /// child's panic), the children get `token` and `grace` before the
+    /// abort.
+    pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
+        Self {
+            inner: self.inner.with_grace(token, grace),
+        }
+    }
 }
 
-impl<T, E, H: GatherChild<T, E>> Unpin for GatherAll<T, E, H> {}
+impl<T, E, H: GatherChild<T, E>> Unpin for GatherAllFuture<T, E, H> {}
 
-impl<T, E, H: GatherChild<T, E>> Future for GatherAll<T, E, H> {
+impl<T, E, H: GatherChild<T, E>> Future for GatherAllFuture<T, E, H> {
     type Output = Vec<Result<T, TaskError<E>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -761,11 +861,85 @@ macro_rules! try_gather {
     };
 }
 
-/// The future returned by [`gather!`](crate::gather!) and [`try_gather!`](crate::try_gather!):
-/// yields the children's values as a tuple, or the first failure.
+// A gather (or a `return_exceptions` gather) is a child like any other, so
+// gathers nest (behaviour 28), and `wait_for` takes one as it takes a
+// future: both run its future.
+
+impl<T, E, H> IntoTask for Gather<T, E, H>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    H: GatherChild<T, E> + Send + 'static,
+{
+    type Ok = Result<Vec<T>, GatherError<E>>;
+    type Err = Infallible;
+    const SPAWNS: bool = true;
+    #[track_caller]
+    fn into_task(self) -> Task<Self::Ok> {
+        crate::task::spawn(self.into_future())
+    }
+}
+
+impl<T, E, H> TryIntoTask for Gather<T, E, H>
+where
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+    H: GatherChild<T, E> + Send + 'static,
+{
+    type Ok = Vec<T>;
+    type Err = GatherError<E>;
+    const SPAWNS: bool = true;
+    #[track_caller]
+    fn into_task(self) -> Task<Vec<T>, GatherError<E>> {
+        crate::task::try_spawn(self.into_future())
+    }
+}
+
+impl<T, E, H> IntoTask for GatherAll<T, E, H>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    H: GatherChild<T, E> + Send + 'static,
+{
+    type Ok = Vec<Result<T, TaskError<E>>>;
+    type Err = Infallible;
+    const SPAWNS: bool = true;
+    #[track_caller]
+    fn into_task(self) -> Task<Self::Ok> {
+        crate::task::spawn(self.into_future())
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> Awaitable for Gather<T, E, H> {
+    type Output = Result<Vec<T>, GatherError<E>>;
+    type Operand = InPlace<GatherFuture<T, E, H>>;
+    fn into_operand(self) -> Self::Operand {
+        InPlace::new(self.into_future())
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> Awaitable for GatherAll<T, E, H> {
+    type Output = Vec<Result<T, TaskError<E>>>;
+    type Operand = InPlace<GatherAllFuture<T, E, H>>;
+    fn into_operand(self) -> Self::Operand {
+        InPlace::new(self.into_future())
+    }
+}
+
+impl<P: __private::Parts<E>, E> Awaitable for GatherTuple<P, E> {
+    type Output = Result<P::Values, GatherError<E>>;
+    type Operand = InPlace<GatherTupleFuture<P, E>>;
+    fn into_operand(self) -> Self::Operand {
+        InPlace::new(self.into_future())
+    }
+}
+
+/// What [`gather!`](crate::gather!) and [`try_gather!`](crate::try_gather!)
+/// return, before it is awaited: set its options, then await it for the
+/// children's values as a tuple, or the first failure.
 ///
-/// Dropping it before it completes cancels every unfinished child.
-#[must_use = "futures do nothing unless polled"]
+/// Dropping it unawaited cancels every child.
+#[must_use = "the children run, but nobody sees their values unless the gather is awaited"]
 pub struct GatherTuple<P, E = Infallible> {
     inner: Gather<__private::Erased, E, __private::PartChild<E>>,
     parts: PhantomData<fn() -> P>,
@@ -781,14 +955,17 @@ impl<P, E> fmt::Debug for GatherTuple<P, E> {
 
 impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
     /// As [`Gather::cancel_siblings`].
-    ///
-    /// # Panics
-    ///
-    /// If the gather was already polled.
-    #[track_caller]
     pub fn cancel_siblings(self) -> Self {
         Self {
             inner: self.inner.cancel_siblings(),
+            parts: PhantomData,
+        }
+    }
+
+    /// As [`Gather::with_grace`].
+    pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
+        Self {
+            inner: self.inner.with_grace(token, grace),
             parts: PhantomData,
         }
     }
@@ -801,11 +978,6 @@ impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
 
     /// As [`Gather::return_exceptions`]: yields a tuple of every child's
     /// outcome, `(Result<A, TaskError<E>>, Result<B, TaskError<E>>, ..)`.
-    ///
-    /// # Panics
-    ///
-    /// If the gather was already polled.
-    #[track_caller]
     pub fn return_exceptions(self) -> GatherTupleAll<P, E> {
         GatherTupleAll {
             inner: self.inner.return_exceptions(),
@@ -814,9 +986,45 @@ impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
     }
 }
 
-impl<P, E> Unpin for GatherTuple<P, E> {}
+impl<P: __private::Parts<E>, E> IntoFuture for GatherTuple<P, E> {
+    type Output = Result<P::Values, GatherError<E>>;
+    type IntoFuture = GatherTupleFuture<P, E>;
 
-impl<P: __private::Parts<E>, E> Future for GatherTuple<P, E> {
+    fn into_future(self) -> GatherTupleFuture<P, E> {
+        GatherTupleFuture {
+            inner: self.inner.into_future(),
+            parts: PhantomData,
+        }
+    }
+}
+
+/// The future that runs a [`GatherTuple`].
+///
+/// Dropping it before it completes cancels every unfinished child.
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherTupleFuture<P, E = Infallible> {
+    inner: GatherFuture<__private::Erased, E, __private::PartChild<E>>,
+    parts: PhantomData<fn() -> P>,
+}
+
+impl<P, E> fmt::Debug for GatherTupleFuture<P, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherTupleFuture")
+            .field("state", &self.inner.gathering)
+            .finish()
+    }
+}
+
+impl<P, E> GatherTupleFuture<P, E> {
+    /// As [`GatherFuture::cancel`].
+    pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
+        self.inner.cancel()
+    }
+}
+
+impl<P, E> Unpin for GatherTupleFuture<P, E> {}
+
+impl<P: __private::Parts<E>, E> Future for GatherTupleFuture<P, E> {
     type Output = Result<P::Values, GatherError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -825,8 +1033,8 @@ impl<P: __private::Parts<E>, E> Future for GatherTuple<P, E> {
     }
 }
 
-/// The future returned by [`GatherTuple::return_exceptions`].
-#[must_use = "futures do nothing unless polled"]
+/// What [`GatherTuple::return_exceptions`] returns, before it is awaited.
+#[must_use = "the children run, but nobody sees their outcomes unless the gather is awaited"]
 pub struct GatherTupleAll<P, E = Infallible> {
     inner: GatherAll<__private::Erased, E, __private::PartChild<E>>,
     parts: PhantomData<fn() -> P>,
@@ -846,11 +1054,46 @@ impl<P, E> GatherTupleAll<P, E> {
     pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
         self.inner.cancel()
     }
+
+    /// As [`Gather::with_grace`].
+    pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
+        Self {
+            inner: self.inner.with_grace(token, grace),
+            parts: PhantomData,
+        }
+    }
 }
 
-impl<P, E> Unpin for GatherTupleAll<P, E> {}
+impl<P: __private::Parts<E>, E> IntoFuture for GatherTupleAll<P, E> {
+    type Output = P::Outcomes;
+    type IntoFuture = GatherTupleAllFuture<P, E>;
 
-impl<P: __private::Parts<E>, E> Future for GatherTupleAll<P, E> {
+    fn into_future(self) -> GatherTupleAllFuture<P, E> {
+        GatherTupleAllFuture {
+            inner: self.inner.into_future(),
+            parts: PhantomData,
+        }
+    }
+}
+
+/// The future that runs a [`GatherTupleAll`].
+#[must_use = "futures do nothing unless polled"]
+pub struct GatherTupleAllFuture<P, E = Infallible> {
+    inner: GatherAllFuture<__private::Erased, E, __private::PartChild<E>>,
+    parts: PhantomData<fn() -> P>,
+}
+
+impl<P, E> fmt::Debug for GatherTupleAllFuture<P, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherTupleAllFuture")
+            .field("state", &self.inner.inner.gathering)
+            .finish()
+    }
+}
+
+impl<P, E> Unpin for GatherTupleAllFuture<P, E> {}
+
+impl<P: __private::Parts<E>, E> Future for GatherTupleAllFuture<P, E> {
     type Output = P::Outcomes;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use self::core::{Phase, TimeoutCore};
 pub use self::shield::{shield, Shield};
 pub use self::sleep::{sleep, Sleep};
+pub(crate) use self::wait_for::InPlace;
 pub use self::wait_for::{wait_for, Awaitable, WaitFor};
 use crate::sync::Arc;
 

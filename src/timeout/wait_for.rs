@@ -72,6 +72,13 @@ pin_project_lite::pin_project! {
     }
 }
 
+impl<F> InPlace<F> {
+    /// Runs `future` in place.
+    pub(crate) fn new(future: F) -> Self {
+        Self { future }
+    }
+}
+
 impl<F: Future> Future for InPlace<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
