@@ -80,7 +80,16 @@
 //!   that awaits `gather`) is **dropping the future** the primitive
 //!   returned, for example when it loses a `tokio::select!` or a timeout;
 //! - "cancelled" means the operation did not happen, or stopped at an
-//!   await point: whatever it had done before stays done.
+//!   await point: whatever it had done before stays done;
+//! - a cancellation **travels** only when asked to: in asyncio a task that
+//!   awaits a cancelled task ends cancelled itself, unless it catches the
+//!   `CancelledError`. In the crate, `task.await` hands the cancellation
+//!   over as a value (`Err(TaskError::Cancelled)`, to handle as a caught
+//!   `CancelledError`), and [`task.propagate().await`](Task::propagate)
+//!   is asyncio's uncaught `await task`: the awaiting task ends
+//!   cancelled too, and every primitive watching it sees a cancellation.
+//!   (`?` on `task.await` in a [`try_spawn`] body makes it a *failure*
+//!   carrying a cancellation instead; [`TaskError::flatten`] unnests it.)
 //!
 //! # asyncio ↔ crate
 //!
@@ -158,7 +167,8 @@ pub use race::{
 };
 pub use task::{
     current_task, spawn, spawn_local, spawn_on, try_spawn, try_spawn_local, try_spawn_on,
-    CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Task, TaskError, TaskId, TryIntoTask,
+    CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Propagate, Task, TaskError, TaskId,
+    TryIntoTask,
 };
 pub use task_group::{
     task_group, GroupJoin, GroupRun, InGroup, Origin, TaskGroup, TaskGroupError, TaskGroupHandle,

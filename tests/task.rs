@@ -604,3 +604,118 @@ fn spawn_on_runs_on_the_named_runtime_from_outside_any() {
     assert_eq!(both, [1, 2]);
     assert_eq!(second.block_on(on_second.into_future()).unwrap(), 2);
 }
+
+// --- Issue 19 point 1: a cancellation that travels up a chain of awaits.
+
+#[tokio::test]
+async fn a_propagated_cancellation_travels_up_a_chain_of_awaits() {
+    // asyncio: a task awaiting a cancelled task, not catching the
+    // CancelledError, ends cancelled itself (behaviour 8's other half).
+    let innermost = asyncio::try_spawn(std::future::pending::<Result<u8, String>>());
+    let handle = innermost.cancel_handle();
+    let after_await = Reached::new();
+    let reached = after_await.clone();
+    let middle = asyncio::try_spawn(async move {
+        let value = innermost.propagate().await?;
+        reached.hit();
+        Ok::<u8, String>(value)
+    });
+    let outer = asyncio::try_spawn(async move { Ok::<u8, String>(middle.propagate().await? + 1) });
+    let outer_handle = outer.cancel_handle();
+    tokio::task::yield_now().await;
+    assert!(handle.cancel());
+    assert!(matches!(outer.await, Err(TaskError::Cancelled)));
+    assert!(outer_handle.is_cancelled() && !outer_handle.is_failed());
+    assert!(!after_await.reached(), "the middle task ran past its await");
+}
+
+#[tokio::test]
+async fn propagate_hands_over_values_and_failures_and_continues_panics() {
+    let value = asyncio::try_spawn(async { Ok::<_, String>(2) });
+    let outer = asyncio::try_spawn(async move { Ok::<_, String>(value.propagate().await? * 10) });
+    assert_eq!(outer.await.unwrap(), 20);
+
+    let failing = asyncio::try_spawn(async { Err::<u8, _>("inner".to_string()) });
+    let outer = asyncio::try_spawn(async move { failing.propagate().await });
+    assert!(matches!(outer.await, Err(TaskError::Failed(e)) if e == "inner"));
+
+    let panicking = asyncio::spawn(async { panic!("inner panic") });
+    let outer = asyncio::spawn(async move { panicking.propagate().await });
+    match outer.await {
+        Err(TaskError::Panicked(panic)) => assert_eq!(panic.message(), "inner panic"),
+        other => panic!("the panic did not continue: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn primitives_see_a_propagated_cancellation_as_a_cancellation() {
+    // Gather, wait and as_completed treat it exactly as a direct one.
+    fn outer_of_cancelled() -> Task<u8, String> {
+        let inner = asyncio::try_spawn(std::future::pending::<Result<u8, String>>());
+        inner.cancel();
+        asyncio::try_spawn(async move { inner.propagate().await })
+    }
+    let error = asyncio::try_gather([outer_of_cancelled()])
+        .await
+        .unwrap_err();
+    assert!(error.is_cancelled(), "gather (behaviour 21)");
+    let outcomes = asyncio::try_gather([outer_of_cancelled()])
+        .return_exceptions()
+        .await;
+    assert!(
+        matches!(outcomes[0], Err(TaskError::Cancelled)),
+        "return_exceptions (22)"
+    );
+    let mut set: asyncio::TaskSet<u8, String> = [outer_of_cancelled()].into_iter().collect();
+    let done = asyncio::wait(&mut set, asyncio::ReturnWhen::FirstException, None)
+        .await
+        .unwrap();
+    assert!(done[0].is_cancelled(), "wait: done, and not an exception");
+    use futures::StreamExt;
+    let mut stream = asyncio::try_as_completed([outer_of_cancelled()], None);
+    let item = stream.next().await.unwrap();
+    assert!(matches!(
+        item.unwrap_err().into_task_error(),
+        Some(TaskError::Cancelled)
+    ));
+}
+
+#[test]
+fn propagating_a_cancellation_outside_a_crate_task_panics_with_a_clear_message() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            let task = asyncio::spawn(std::future::pending::<()>());
+            task.cancel();
+            let _ = task.propagate().await;
+        })
+    }));
+    let payload = outcome.unwrap_err();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap();
+    assert!(
+        message.contains("outside a task the crate spawned"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn flatten_unnests_an_outcome_forwarded_with_question_mark() {
+    let inner = asyncio::try_spawn(std::future::pending::<Result<u8, String>>());
+    inner.cancel();
+    let outer = asyncio::try_spawn(async move {
+        let value = inner.await?;
+        Ok::<u8, TaskError<String>>(value + 1)
+    });
+    match outer.await {
+        Err(TaskError::Failed(nested)) => assert!(nested.is_cancelled()),
+        other => panic!("expected the nested form: {other:?}"),
+    }
+    let nested: TaskError<TaskError<String>> = TaskError::Failed(TaskError::Cancelled);
+    assert!(nested.flatten().is_cancelled());
+}

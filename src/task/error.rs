@@ -78,6 +78,33 @@ impl<E> TaskError<E> {
     }
 }
 
+impl<E> TaskError<TaskError<E>> {
+    /// Flattens the outcome of a task that failed *with a task's outcome*
+    /// (`try_spawn(async { child.await?; .. })` nests them): a nested
+    /// cancellation or panic becomes this task's, a nested failure its
+    /// failure. asyncio has no nesting: the inner `CancelledError` simply
+    /// propagates. To make the outer task itself end cancelled, await the
+    /// child with [`Task::propagate`](crate::Task::propagate).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio::TaskError;
+    ///
+    /// let nested: TaskError<TaskError<&str>> = TaskError::Failed(TaskError::Cancelled);
+    /// assert!(nested.flatten().is_cancelled());
+    /// let nested: TaskError<TaskError<&str>> = TaskError::Failed(TaskError::Failed("boom"));
+    /// assert!(matches!(nested.flatten(), TaskError::Failed("boom")));
+    /// ```
+    pub fn flatten(self) -> TaskError<E> {
+        match self {
+            TaskError::Failed(inner) => inner,
+            TaskError::Cancelled => TaskError::Cancelled,
+            TaskError::Panicked(panic) => TaskError::Panicked(panic),
+        }
+    }
+}
+
 /// A panic caught in a child task, with its payload.
 ///
 /// The payload is a `Box<dyn Any + Send>`, which is not `Sync`; it is kept

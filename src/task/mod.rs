@@ -423,6 +423,97 @@ impl<T, E> Task<T, E> {
 
     /// Detaches the task: the same as dropping the handle, said explicitly.
     pub fn detach(self) {}
+
+    /// Awaits the task the way asyncio's `await task` does inside another
+    /// task: its value is `Ok`, its failure is `Err(E)` (for `?`), its
+    /// panic continues in the awaiting task, and **its cancellation
+    /// cancels the awaiting task**, which ends
+    /// [`Cancelled`](TaskError::Cancelled) itself, at this await point.
+    /// So a cancellation travels up a chain of awaits, and every primitive
+    /// that watches the outer task (gather, wait, a task group) sees a
+    /// cancellation, not a failure.
+    ///
+    /// Awaiting the task directly (`task.await`) instead hands the
+    /// cancellation over as a value, `Err(TaskError::Cancelled)`, to
+    /// handle; with `?` in a [`try_spawn`] body it becomes the outer task's
+    /// *failure* (flatten that with [`TaskError::flatten`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use asyncio::TaskError;
+    ///
+    /// let child = asyncio::try_spawn(std::future::pending::<Result<u8, String>>());
+    /// child.cancel();
+    /// let outer = asyncio::try_spawn(async move {
+    ///     let value = child.propagate().await?; // asyncio: `value = await child`
+    ///     Ok::<u8, String>(value + 1)
+    /// });
+    /// assert!(matches!(outer.await, Err(TaskError::Cancelled)));
+    /// # }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future cancels the task, as dropping [`Join`] does.
+    ///
+    /// # Panics
+    ///
+    /// If the task was cancelled and the awaiting code is not running in a
+    /// task the crate spawned ([`current_task`] is `None`): there is no
+    /// task to end cancelled. Also resumes the task's own panic.
+    pub fn propagate(self) -> Propagate<T, E> {
+        Propagate {
+            join: self.into_future(),
+            cancelling: None,
+        }
+    }
+}
+
+/// The future returned by [`Task::propagate`]: the task's value or
+/// failure, or, if it was cancelled, the cancellation of the awaiting task.
+#[must_use = "futures do nothing unless polled"]
+pub struct Propagate<T, E = Infallible> {
+    join: Join<T, E>,
+    /// The awaiting task's own handle, once it asked to be cancelled.
+    cancelling: Option<CancelHandle>,
+}
+
+impl<T, E> fmt::Debug for Propagate<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Propagate")
+            .field("join", &self.join)
+            .field("cancelling", &self.cancelling.is_some())
+            .finish()
+    }
+}
+
+impl<T, E> Future for Propagate<T, E> {
+    type Output = Result<T, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.cancelling.is_some() {
+            // The awaiting task's wrapper ends it at this await point; a
+            // poll here means it completed some other branch first.
+            return Poll::Pending;
+        }
+        match std::task::ready!(Pin::new(&mut self.join).poll(cx)) {
+            Ok(value) => Poll::Ready(Ok(value)),
+            Err(TaskError::Failed(error)) => Poll::Ready(Err(error)),
+            Err(TaskError::Panicked(panic)) => panic.resume(),
+            Err(TaskError::Cancelled) => {
+                let me = current_task().expect(
+                    "asyncio: Task::propagate saw a cancellation outside a task the crate \
+                     spawned: there is no task to end cancelled",
+                );
+                me.cancel();
+                self.cancelling = Some(me);
+                Poll::Pending
+            }
+        }
+    }
 }
 
 impl<T, E> Drop for Task<T, E> {
