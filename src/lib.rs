@@ -155,8 +155,9 @@ pub use as_completed::{
     as_completed, try_as_completed, AsCompleted, AsCompletedError, AsCompletedTasks,
 };
 pub use gather::{
-    gather, try_gather, Gather, GatherAll, GatherAllFuture, GatherCancel, GatherError,
-    GatherFuture, GatherTuple, GatherTupleAll, GatherTupleAllFuture, GatherTupleFuture,
+    gather, try_gather, Gather, GatherAll, GatherAllFuture, GatherCancel, GatherCancelled,
+    GatherError, GatherFuture, GatherTuple, GatherTupleAll, GatherTupleAllFuture,
+    GatherTupleFuture,
 };
 pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
 pub use queue::{

@@ -465,17 +465,53 @@ async fn cancel_cancels_every_unfinished_child_and_waits_for_them() {
         .collect();
     let mut gathered = asyncio::gather(children).into_future();
     assert!(poll_once(&mut gathered).is_pending());
-    assert!(gathered.cancel().await);
+    let cancelled = gathered.cancel().await;
+    assert!(cancelled.cancelled_any());
     assert!(flags.iter().all(DropFlag::dropped), "every child finished");
+    let outcomes = cancelled
+        .into_outcomes()
+        .expect("the gather had not completed");
+    assert!(outcomes
+        .iter()
+        .all(|outcome| matches!(outcome, Err(TaskError::Cancelled))));
 }
 
 #[tokio::test(start_paused = true)]
-async fn cancel_after_every_child_finished_returns_false() {
-    // Behaviour 26: nothing is left to cancel.
+async fn cancel_after_every_child_finished_returns_false_and_keeps_the_results() {
+    // Behaviour 26: nothing is left to cancel, and the results still
+    // arrive (issue 19, point 2).
     let children = vec![after(1, 1_u8), after(2, 2_u8)];
     let gathered = asyncio::gather(children).return_exceptions();
     asyncio::sleep(Duration::from_secs(5)).await;
-    assert!(!gathered.cancel().await);
+    let cancelled = gathered.cancel().await;
+    assert!(!cancelled.cancelled_any());
+    assert_eq!(cancelled.values(), Some(vec![1, 2]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_hands_back_what_finished_beside_what_it_cancelled() {
+    let children = vec![after(1, 1_u8), after(60, 2_u8), after(2, 3_u8)];
+    let gathered = asyncio::gather(children);
+    asyncio::sleep(Duration::from_secs(5)).await;
+    let cancelled = gathered.cancel().await;
+    assert!(cancelled.cancelled_any(), "the 60 s child was running");
+    let outcomes = cancelled.into_outcomes().unwrap();
+    assert!(matches!(
+        outcomes[..],
+        [Ok(1), Err(TaskError::Cancelled), Ok(3)]
+    ));
+}
+
+#[tokio::test]
+async fn cancel_after_the_gather_completed_has_no_outcomes_to_give() {
+    let mut gathered = asyncio::gather([after(0, 1_u8)]).into_future();
+    assert_eq!((&mut gathered).await.unwrap(), [1]);
+    let cancelled = gathered.cancel().await;
+    assert!(!cancelled.cancelled_any());
+    assert!(
+        cancelled.outcomes().is_none(),
+        "the values went to the awaiter"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -491,7 +527,14 @@ async fn cancel_hands_a_collected_panic_to_the_hook() {
         .into_future();
     settle().await;
     assert!(poll_once(&mut gathered).is_pending());
-    assert!(gathered.cancel().await);
+    let cancelled = gathered.cancel().await;
+    assert!(cancelled.cancelled_any());
+    // Handed back as a value; dropped unread, it goes to the hook.
+    assert!(matches!(
+        cancelled.outcomes().unwrap()[0],
+        Err(TaskError::Panicked(_))
+    ));
+    drop(cancelled);
     let ours: Vec<_> = capture
         .reports()
         .into_iter()
@@ -858,7 +901,10 @@ async fn cancel_with_grace_cancels_the_token_and_waits_for_clean_up() {
     let gathered = asyncio::try_gather([polite(&token, Duration::from_secs(2), &cleaned)])
         .with_grace(token.clone(), Duration::from_secs(10));
     let start = tokio::time::Instant::now();
-    assert!(gathered.cancel().await, "the child was still running");
+    assert!(
+        gathered.cancel().await.cancelled_any(),
+        "the child was still running"
+    );
     assert!(token.is_cancelled());
     assert!(cleaned.reached(), "it cleaned up instead of being aborted");
     assert_eq!(start.elapsed(), Duration::from_secs(2));

@@ -117,6 +117,9 @@ pub enum Mode {
     RaceOk,
 }
 
+/// Every child's outcome, in input order.
+pub type Outcomes<T, E> = Vec<Result<T, TaskError<E>>>;
+
 /// What a finished gather yields.
 #[derive(Debug)]
 pub enum Finished<T, E> {
@@ -252,6 +255,16 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         }
     }
 
+    /// The children's ids, in input order.
+    pub fn ids(&self) -> &[TaskId] {
+        &self.ids
+    }
+
+    /// Where the gather reports what nobody will observe.
+    pub fn report(&self) -> Report<E> {
+        self.report
+    }
+
     /// Whether the gather was polled at least once.
     pub fn started(&self) -> bool {
         self.started
@@ -308,10 +321,17 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     }
 
     /// After [`cancel_all`](Gathering::cancel_all): ready once every child
-    /// has published its outcome, so their futures have been dropped.
-    pub fn poll_cancelled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// has published its outcome, so their futures have been dropped, with
+    /// every child's outcome in input order (those that finished before
+    /// the cancel included: asyncio behaviour 26 keeps their results), or
+    /// `None` if the gather had already completed (its result went to
+    /// whoever awaited it).
+    pub fn poll_cancelled(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Outcomes<T, E>>> {
         if self.finished {
-            return Poll::Ready(());
+            return Poll::Ready(None);
         }
         self.collect_ready(cx);
         if self.unfinished > 0 {
@@ -319,8 +339,11 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         }
         self.finished = true;
         self.shared.close();
-        self.report_kept_panics();
-        Poll::Ready(())
+        let outcomes = std::mem::take(&mut self.outcomes)
+            .into_iter()
+            .map(|outcome| outcome.expect("asyncio: a cancelled gather lost a child's outcome"))
+            .collect();
+        Poll::Ready(Some(outcomes))
     }
 
     /// After a fail-fast failure: the siblings that were still running
@@ -422,11 +445,8 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         let panicked = matches!(outcome, Err(TaskError::Panicked(_)));
         let failed = outcome.is_err();
         if self.cancelling {
-            // Nobody will see this outcome: the gather was cancelled.
-            match outcome {
-                Err(error @ TaskError::Panicked(_)) => (self.report)(self.ids[index], error),
-                outcome => self.discard(index, outcome),
-            }
+            // Kept for the cancel's caller, who gets every outcome back.
+            self.outcomes[index] = Some(outcome);
             return false;
         }
         if self.mode == Mode::ReturnExceptions {
@@ -445,22 +465,11 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
                 .and_then(|chosen| self.outcomes[chosen].as_ref())
                 .is_some_and(|chosen| matches!(chosen, Err(TaskError::Panicked(_))));
             if panicked && !chosen_is_panic {
-                if let Some(previous) = self.failure.replace(index) {
-                    let replaced = self.outcomes[previous].take();
-                    self.discard(previous, replaced);
-                }
-                self.outcomes[index] = Some(outcome);
-            } else if panicked {
-                #[cfg(asyncio_loom)]
-                if crate::sync::fault::on(crate::sync::fault::Fault::GatherForgetsLaterPanic) {
-                    return false;
-                }
-                if let Err(error) = outcome {
-                    (self.report)(self.ids[index], error);
-                }
-            } else {
-                self.discard(index, outcome);
+                self.failure = Some(index);
             }
+            // Kept until the gather finishes (a cancel hands every outcome
+            // back); one not returned then is dropped, a panic reported.
+            self.outcomes[index] = Some(outcome);
             return false;
         }
         if !failed {
@@ -536,10 +545,23 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
                 Some(Err(error)) => error,
                 _ => unreachable!("asyncio: gather's chosen failure is not a failure"),
             };
-            // The siblings' values are not returned: a panic from one's
-            // destructor must not replace the failure being returned.
+            // The siblings' outcomes are not returned: a panic among them
+            // (a second panic while joining) goes to `report`; the rest are
+            // dropped, and a panic from a value's destructor must not
+            // replace the failure being returned.
             for (sibling, outcome) in outcomes.into_iter().enumerate() {
-                self.discard(sibling, outcome);
+                match outcome {
+                    Some(Err(error @ TaskError::Panicked(_))) => {
+                        #[cfg(asyncio_loom)]
+                        if crate::sync::fault::on(
+                            crate::sync::fault::Fault::GatherForgetsLaterPanic,
+                        ) {
+                            continue;
+                        }
+                        (self.report)(self.ids[sibling], error)
+                    }
+                    outcome => self.discard(sibling, outcome),
+                }
             }
             return Finished::Failed { index, error };
         }

@@ -18,7 +18,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use self::core::{Finished, GatherChild, Gathering, Mode};
-use crate::task::{report_unobserved, IntoTask, Task, TaskError, TryIntoTask};
+use crate::task::core::{discard, Report};
+use crate::task::{report_unobserved, IntoTask, Task, TaskError, TaskId, TryIntoTask};
 use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
 
 /// A child of a [`gather`] failed: which one, and how it ended.
@@ -481,13 +482,12 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
 
     /// Cancels every unfinished child now, and returns a future that
     /// completes once each of them has finished (its future dropped), with
-    /// whether any child was still running: asyncio's `gather.cancel()`
-    /// followed by awaiting the gather (behaviours 23 and 26), in its
-    /// structured form. Dropping a gather cancels too, but cannot wait.
-    ///
-    /// The outcomes are dropped: an error quietly, a panic to the
-    /// [unobserved-error hook](crate::set_unobserved_error_hook), as with
-    /// every outcome nobody will see.
+    /// a [`GatherCancelled`]: whether any child was still running, and
+    /// every child's outcome: asyncio's `gather.cancel()` followed by
+    /// awaiting the gather (behaviours 23 and 26), in its structured form.
+    /// A cancel that came too late for some children leaves their results
+    /// (all of them, if nothing was running). Dropping a gather cancels
+    /// too, but cannot wait.
     ///
     /// # Examples
     ///
@@ -499,7 +499,7 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// let slow = asyncio::spawn(asyncio::sleep(Duration::from_secs(60)));
     /// let watch = slow.cancel_handle();
     /// let gathered = asyncio::gather([slow]);
-    /// assert!(gathered.cancel().await); // a child was still running
+    /// assert!(gathered.cancel().await.cancelled_any()); // a child was still running
     /// assert!(watch.is_done()); // and it has finished
     /// # }
     /// ```
@@ -656,7 +656,7 @@ impl<T, E, H: GatherChild<T, E>> Future for GatherFuture<T, E, H> {
 }
 
 /// The future returned by [`Gather::cancel`]: completes once every child
-/// the gather cancelled has finished, with whether any was still running.
+/// the gather cancelled has finished, with what the cancel found.
 ///
 /// Dropping it before it completes leaves the children aborted, without
 /// waiting for them.
@@ -679,17 +679,106 @@ impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherCancel<T, E, H> {
 impl<T, E, H: GatherChild<T, E>> Unpin for GatherCancel<T, E, H> {}
 
 impl<T, E, H: GatherChild<T, E>> Future for GatherCancel<T, E, H> {
-    type Output = bool;
+    type Output = GatherCancelled<T, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GatherCancelled<T, E>> {
         let this = &mut *self;
-        if this.gathering.poll_cancelled(cx).is_pending() {
+        let Poll::Ready(outcomes) = this.gathering.poll_cancelled(cx) else {
             if let Some(grace) = &mut this.grace {
                 grace.poll(&this.gathering, cx);
             }
             return Poll::Pending;
+        };
+        Poll::Ready(GatherCancelled {
+            cancelled_any: this.cancelled_any,
+            outcomes,
+            ids: this.gathering.ids().to_vec(),
+            report: this.gathering.report(),
+        })
+    }
+}
+
+/// What a [`cancel().await`](Gather::cancel) found: whether any child was
+/// still running (asyncio's `cancel()` return value), and every child's
+/// outcome, in input order.
+///
+/// The outcomes are those of a [`return_exceptions`](Gather::return_exceptions)
+/// gather: values and errors of the children that finished before the
+/// cancel (asyncio behaviour 26: a cancel that came too late leaves the
+/// results), and `Err(TaskError::Cancelled)` for those it cancelled. A
+/// panic among them is a value too; dropped unread, it goes to the
+/// [unobserved-error hook](crate::set_unobserved_error_hook), never
+/// nowhere.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let gathered = asyncio::gather([asyncio::spawn(async { 1 }), asyncio::spawn(async { 2 })]);
+/// tokio::task::yield_now().await; // both children finish
+/// let cancelled = gathered.cancel().await;
+/// assert!(!cancelled.cancelled_any()); // too late: nothing was running
+/// assert_eq!(cancelled.values(), Some(vec![1, 2])); // the results stand
+/// # }
+/// ```
+pub struct GatherCancelled<T, E = Infallible> {
+    cancelled_any: bool,
+    /// `None` if the gather had already completed.
+    outcomes: Option<Vec<Result<T, TaskError<E>>>>,
+    ids: Vec<TaskId>,
+    report: Report<E>,
+}
+
+impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for GatherCancelled<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherCancelled")
+            .field("cancelled_any", &self.cancelled_any)
+            .field("outcomes", &self.outcomes)
+            .finish()
+    }
+}
+
+impl<T, E> GatherCancelled<T, E> {
+    /// Whether any child was still running when the cancel came: asyncio's
+    /// `gather.cancel()` return value (`false`: too late, behaviour 26).
+    pub fn cancelled_any(&self) -> bool {
+        self.cancelled_any
+    }
+
+    /// Every child's outcome, in input order; `None` if the gather had
+    /// already completed (its result went to whoever awaited it).
+    pub fn outcomes(&self) -> Option<&[Result<T, TaskError<E>>]> {
+        self.outcomes.as_deref()
+    }
+
+    /// Every child's outcome, by value; see [`outcomes`](GatherCancelled::outcomes).
+    pub fn into_outcomes(mut self) -> Option<Vec<Result<T, TaskError<E>>>> {
+        self.outcomes.take()
+    }
+
+    /// Every child's value, if every child produced one (the cancel was too
+    /// late for all of them): what awaiting the gather would have given.
+    /// `None` otherwise; the outcomes are dropped (a panic to the hook).
+    pub fn values(mut self) -> Option<Vec<T>> {
+        let outcomes = self.outcomes.take()?;
+        if outcomes.iter().all(Result::is_ok) {
+            return Some(outcomes.into_iter().flat_map(Result::ok).collect());
         }
-        Poll::Ready(this.cancelled_any)
+        self.outcomes = Some(outcomes);
+        None
+    }
+}
+
+impl<T, E> Drop for GatherCancelled<T, E> {
+    fn drop(&mut self) {
+        // Outcomes nobody took: a panic among them is never lost.
+        for (index, outcome) in self.outcomes.take().into_iter().flatten().enumerate() {
+            match outcome {
+                Err(error @ TaskError::Panicked(_)) => (self.report)(self.ids[index], error),
+                outcome => discard(self.report, self.ids[index], outcome),
+            }
+        }
     }
 }
 
