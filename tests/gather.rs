@@ -1029,3 +1029,33 @@ async fn dropping_a_gather_macro_cancels_the_tasks_given_to_it() {
         assert!(handle.is_cancelled());
     }
 }
+
+// --- Issue 19 points 4 and 5: mixed inputs; an empty gather.
+
+#[tokio::test(start_paused = true)]
+async fn futures_and_tasks_mix_in_one_gather_through_spawn() {
+    // asyncio.gather(task, coro()): spawning the coroutine is what asyncio
+    // does to it; in the crate `asyncio::spawn` is that conversion.
+    let task = asyncio::spawn(after(2, 1_u8));
+    let task_handle = task.cancel_handle();
+    let values = asyncio::gather([task, asyncio::spawn(after(1, 2_u8))])
+        .await
+        .unwrap();
+    assert_eq!(values, [1, 2]);
+    assert!(task_handle.is_done() && !task_handle.is_cancelled());
+}
+
+#[test]
+fn an_empty_gather_needs_no_runtime() {
+    // Behaviour 15, and nothing to spawn: no runtime is current here.
+    assert!(tokio::runtime::Handle::try_current().is_err());
+    let values =
+        futures::executor::block_on(asyncio::gather(Vec::<asyncio::Task<u8>>::new()).into_future());
+    assert!(values.unwrap().is_empty());
+    let outcomes = futures::executor::block_on(
+        asyncio::try_gather(Vec::<asyncio::Task<u8, ()>>::new())
+            .return_exceptions()
+            .into_future(),
+    );
+    assert!(outcomes.is_empty());
+}

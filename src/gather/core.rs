@@ -326,10 +326,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     /// the cancel included: asyncio behaviour 26 keeps their results), or
     /// `None` if the gather had already completed (its result went to
     /// whoever awaited it).
-    pub fn poll_cancelled(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Outcomes<T, E>>> {
+    pub fn poll_cancelled(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outcomes<T, E>>> {
         if self.finished {
             return Poll::Ready(None);
         }
