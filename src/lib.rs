@@ -159,7 +159,10 @@ pub use gather::{
     GatherError, GatherFuture, GatherTuple, GatherTupleAll, GatherTupleAllFuture,
     GatherTupleFuture,
 };
-pub use hook::{reset_unobserved_error_hook, set_unobserved_error_hook, Unobserved};
+pub use hook::{
+    reset_unobserved_error_hook, set_unobserved_error_hook, wrap_unobserved_error_hook, Failure,
+    Unobserved, UnobservedHook,
+};
 pub use queue::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };

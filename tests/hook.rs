@@ -232,3 +232,72 @@ async fn an_error_displaced_by_a_destructor_panic_goes_to_the_hook() {
         )]
     );
 }
+
+// --- Issue 14 point 3: a hook libraries can chain, errors they can downcast.
+
+#[tokio::test]
+async fn setting_a_hook_hands_back_the_one_it_replaced() {
+    let capture = HookCapture::install();
+    let application = asyncio::set_unobserved_error_hook(|_| {});
+    // The replaced hook is the capture's: calling it passes a report on.
+    let library_seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = library_seen.clone();
+    asyncio::set_unobserved_error_hook(move |unobserved| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        application.call(unobserved);
+    });
+    let task = asyncio::try_spawn(async { Err::<(), _>("chained") });
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    drop(task);
+    assert_eq!(library_seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        capture.reports().len(),
+        1,
+        "the application's hook still ran"
+    );
+}
+
+#[tokio::test]
+async fn wrapping_the_hook_chains_it_in_one_step() {
+    let capture = HookCapture::install();
+    let library_seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = library_seen.clone();
+    asyncio::wrap_unobserved_error_hook(move |previous| {
+        move |unobserved: asyncio::Unobserved| {
+            seen.lock().unwrap().push(unobserved.task());
+            previous.call(unobserved);
+        }
+    });
+    let task = asyncio::try_spawn(async { Err::<(), _>("wrapped") });
+    let id = task.id();
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    drop(task);
+    assert_eq!(*library_seen.lock().unwrap(), [id]);
+    assert_eq!(capture.reports().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unobserved_failure_downcasts_to_the_tasks_error_type() {
+    let _capture = HookCapture::install();
+    let kinds = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = kinds.clone();
+    asyncio::set_unobserved_error_hook(move |unobserved| {
+        if let asyncio::Unobserved::Failed { error, .. } = unobserved {
+            assert!(error.downcast_ref::<String>().is_none(), "not a String");
+            let error = error.downcast::<std::io::Error>().expect("an io::Error");
+            sink.lock().unwrap().push(error.kind());
+        }
+    });
+    let task = asyncio::try_spawn(async {
+        Err::<(), _>(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow"))
+    });
+    while !task.is_done() {
+        tokio::task::yield_now().await;
+    }
+    drop(task);
+    assert_eq!(*kinds.lock().unwrap(), [std::io::ErrorKind::TimedOut]);
+}

@@ -64,7 +64,7 @@ pub fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: Ta
     match error {
         TaskError::Failed(error) => hook::report(Unobserved::Failed {
             task,
-            error: Box::new(error),
+            error: hook::Failure::new(error),
         }),
         TaskError::Panicked(panic) => hook::report(Unobserved::Panicked { task, panic }),
         TaskError::Cancelled => {}
