@@ -56,6 +56,10 @@ fn errors_of_send_sync_items_go_into_boxed_errors() {
     send::<TryPutError<SendOnly>>();
     error::<PutError<String>>();
     error::<TryPutError<String>>();
+    // Any item, Debug or not, as tokio's SendError (issue 14, point 2).
+    struct NotDebug;
+    error::<PutError<NotDebug>>();
+    error::<TryPutError<NotDebug>>();
     error::<GetError>();
     error::<TryGetError>();
     error::<TaskDoneError>();

@@ -751,8 +751,10 @@ fn gather_outside_a_runtime_panics_at_the_callers_line() {
 // `GatherFuture` has none: the mistake no longer compiles (the
 // `compile_fail` example on `Gather` pins it).
 
+// Issue 14 point 2: the chain skipped the child's own error (the source was
+// the error's source), so `downcast_ref::<E>()` on it failed.
 #[test]
-fn gather_error_names_the_child_and_chains_the_task_error() {
+fn gather_error_names_the_child_and_its_source_is_the_childs_error() {
     use std::error::Error;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let error = runtime
@@ -763,14 +765,30 @@ fn gather_error_names_the_child_and_chains_the_task_error() {
             .await
         })
         .unwrap_err();
-    assert_eq!(error.to_string(), "gather child 0: disk full");
+    assert_eq!(error.to_string(), "gather child 0 failed");
     // The chain names the child once and each cause once.
     assert_eq!(
         common::chain(&error),
-        ["gather child 0: disk full", "sector 7 unreadable"]
+        ["gather child 0 failed", "disk full", "sector 7 unreadable"]
     );
+    // Through a boxed error (as anyhow holds it), the child's error is found.
     let boxed: Box<dyn Error + Send + Sync> = Box::new(error);
-    assert!(boxed.to_string().starts_with("gather child 0"));
+    let child = boxed.source().expect("the child's error");
+    assert_eq!(
+        child
+            .downcast_ref::<common::Layered>()
+            .map(ToString::to_string),
+        Some("disk full".to_string())
+    );
+    let cancelled = runtime
+        .block_on(async {
+            let task = asyncio::try_spawn(std::future::pending::<Result<(), std::io::Error>>());
+            task.cancel();
+            asyncio::try_gather([task]).await
+        })
+        .unwrap_err();
+    assert_eq!(cancelled.to_string(), "gather child 0 was cancelled");
+    assert!(cancelled.source().is_none());
 }
 
 // ------------------------------------------------------------------ scale --

@@ -1474,7 +1474,6 @@ impl Children {
             Err(TaskError::Cancelled) => {
                 slot.seen_cancel.fetch_add(1, SeqCst);
             }
-            Err(other) => self.anomaly(format!("child {index}: unknown outcome {other:?}")),
         }
     }
 

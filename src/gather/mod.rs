@@ -32,9 +32,11 @@ use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
 ///
 /// `GatherError<E>` is `Send + Sync + 'static` whenever `E` is.
 ///
-/// It displays as "gather child {index}: " followed by the child's error, and
-/// its [`source`](std::error::Error::source) continues from that error's
-/// source, so a printed chain names the child once and each cause once.
+/// It displays as "gather child {index} failed" ("was cancelled",
+/// "panicked: {message}"), and its [`source`](std::error::Error::source) is
+/// the child's own error `E`, so a printed chain names the child once and
+/// each cause once, and `downcast_ref::<E>()` finds the child's error in
+/// the chain (through `Box<dyn Error>` or `anyhow`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct GatherError<E> {
@@ -44,16 +46,28 @@ pub struct GatherError<E> {
     pub error: TaskError<E>,
 }
 
-impl<E: fmt::Display> fmt::Display for GatherError<E> {
+impl<E> fmt::Display for GatherError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "gather child {}: {}", self.index, self.error)
+        // The child's own error is the `source`, not part of this message,
+        // so a printed chain says each thing once.
+        match &self.error {
+            TaskError::Failed(_) => write!(f, "gather child {} failed", self.index),
+            TaskError::Cancelled => write!(f, "gather child {} was cancelled", self.index),
+            TaskError::Panicked(panic) => {
+                write!(f, "gather child {} panicked: {panic}", self.index)
+            }
+        }
     }
 }
 
 impl<E: std::error::Error + 'static> std::error::Error for GatherError<E> {
+    /// The child's own error, for a failure: `downcast_ref::<E>()` on the
+    /// source finds it, through `Box<dyn Error>` or `anyhow`.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        // The child's error is already in this error's message.
-        std::error::Error::source(&self.error)
+        match &self.error {
+            TaskError::Failed(error) => Some(error),
+            TaskError::Cancelled | TaskError::Panicked(_) => None,
+        }
     }
 }
 

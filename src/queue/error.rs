@@ -3,13 +3,25 @@
 /// Why [`put`](crate::Queue::put) failed: asyncio's `QueueShutDown`.
 ///
 /// The item that could not be put is handed back: [`into_inner`](PutError::into_inner).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// It is `Debug` (and an [`Error`](std::error::Error)) for any item type, as
+/// tokio's `SendError` is: the item is not printed, so `q.put(x).await?`
+/// works whatever `x` is.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 #[doc(alias = "QueueShutDown")]
 pub enum PutError<T> {
     /// The queue was shut down before the item went in (behaviours 121, 123).
     #[error("queue is shut down")]
     ShutDown(T),
+}
+
+impl<T> std::fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
 }
 
 impl<T> PutError<T> {
@@ -30,7 +42,10 @@ impl<T> PutError<T> {
 /// `QueueFull` or `QueueShutDown`.
 ///
 /// The item that could not be put is handed back: [`into_inner`](TryPutError::into_inner).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// It is `Debug` (and an [`Error`](std::error::Error)) for any item type:
+/// the item is not printed.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 #[doc(alias = "QueueFull")]
 pub enum TryPutError<T> {
@@ -43,6 +58,15 @@ pub enum TryPutError<T> {
     /// The queue was shut down (behaviour 121).
     #[error("queue is shut down")]
     ShutDown(T),
+}
+
+impl<T> std::fmt::Debug for TryPutError<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TryPutError::Full(_) => f.write_str("Full(..)"),
+            TryPutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
 }
 
 impl<T> TryPutError<T> {

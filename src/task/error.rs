@@ -19,8 +19,12 @@ use std::fmt;
 /// or `Box<dyn Error + Send + Sync>`. A failure displays as the task's own
 /// error; a cancellation as "task was cancelled"; a panic as
 /// "task panicked: " and its message.
+///
+/// The three cases are the crate's closed outcome model (SPEC decision 2),
+/// so `TaskError` is **not** `#[non_exhaustive]`: a `match` over its three
+/// arms compiles, and a fourth way to end would be a breaking change, made
+/// on purpose or not at all.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum TaskError<E> {
     /// The task's future returned `Err(E)`. Transparent, as
     /// `std::io::Error` is around a custom error: it displays as `E` and its
