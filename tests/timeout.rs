@@ -661,3 +661,47 @@ fn a_timeout_needs_no_runtime_or_task_to_be_built() {
         .unwrap();
     assert_eq!(runtime.block_on(scope.run(async { 1 })), Ok(1));
 }
+
+// --- Issue 14 point 8: behaviours 60 and 79, tested as asyncio states them.
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_on_a_shield_given_by_value_times_out_and_the_task_runs_on() {
+    // Behaviour 60, with the shield moved in (and dropped by the timeout):
+    // the task is detached, not cancelled, and finishes.
+    let finished = common::Reached::new();
+    let reached = finished.clone();
+    let task = asyncio::spawn(async move {
+        asyncio::sleep(5 * SEC).await;
+        reached.hit();
+    });
+    let handle = task.cancel_handle();
+    assert!(matches!(
+        asyncio::wait_for(asyncio::shield(task), SEC).await,
+        Err(TimeoutError)
+    ));
+    assert!(!handle.is_done());
+    handle.done().await;
+    assert!(!handle.is_cancelled(), "the shielded task ran on");
+    assert!(finished.reached());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_shows_its_phase_in_debug() {
+    // Behaviour 79: asyncio's repr shows active / expired / finished.
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    assert!(format!("{handle:?}").contains("Created"), "{handle:?}");
+    let inside = handle.clone();
+    let seen_inside = scope
+        .run(async move { format!("{inside:?}") })
+        .await
+        .unwrap();
+    assert!(seen_inside.contains("Active"), "{seen_inside}");
+    assert!(format!("{handle:?}").contains("Finished"), "{handle:?}");
+
+    let scope = asyncio::timeout(SEC);
+    let handle = scope.handle();
+    assert!(scope.run(asyncio::sleep(5 * SEC)).await.is_err());
+    assert!(format!("{handle:?}").contains("Expired"), "{handle:?}");
+    assert!(format!("{scope_debug:?}", scope_debug = asyncio::timeout(SEC)).contains("Created"));
+}
