@@ -719,3 +719,43 @@ async fn flatten_unnests_an_outcome_forwarded_with_question_mark() {
     let nested: TaskError<TaskError<String>> = TaskError::Failed(TaskError::Cancelled);
     assert!(nested.flatten().is_cancelled());
 }
+
+// --- Task group children reach their own handle too (issues 17 and 19).
+
+#[tokio::test]
+async fn a_group_child_reaches_its_own_handle_and_cancelling_through_it_is_not_an_error() {
+    // Behaviour 93: a child cancelled on its own does not fail the group.
+    let outcome = asyncio::task_group(|tg| async move {
+        let child = tg
+            .spawn(async {
+                let me = asyncio::current_task().expect("a group child is the crate's task");
+                me.cancel();
+                std::future::pending::<()>().await
+            })
+            .unwrap();
+        let id = child.id();
+        let ended = child.await;
+        assert!(matches!(ended, Err(TaskError::Cancelled)), "{ended:?}");
+        Ok::<_, String>(id)
+    })
+    .await;
+    assert!(matches!(outcome, Ok(Some(_))), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_cancellation_propagated_by_a_group_child_is_not_an_error_of_the_group() {
+    let outcome = asyncio::task_group(|tg| async move {
+        let inner = asyncio::spawn(std::future::pending::<u8>());
+        inner.cancel();
+        let child = tg
+            .spawn(async move { inner.propagate().await.unwrap_or(0) })
+            .unwrap();
+        let handle = child.cancel_handle();
+        drop(child);
+        handle.done().await;
+        assert!(handle.is_cancelled(), "the child ended cancelled");
+        Ok::<_, String>("body done")
+    })
+    .await;
+    assert!(matches!(outcome, Ok(Some("body done"))), "{outcome:?}");
+}

@@ -155,9 +155,10 @@ impl Lender {
 /// `asyncio.current_task()`; `None` outside a task the crate spawned.
 ///
 /// "A task the crate spawned" is one started by [`spawn`](crate::spawn),
-/// [`try_spawn`](crate::try_spawn), [`TaskSet`](crate::TaskSet) or a
-/// primitive that spawns its children ([`gather`](crate::gather()) and the
-/// others). Elsewhere — a plain `tokio::spawn` task, the future given to
+/// [`try_spawn`](crate::try_spawn) and their `_local` / `_on` forms,
+/// [`TaskSet`](crate::TaskSet), a [`TaskGroup`](crate::TaskGroup) (its
+/// children), or a primitive that spawns its children
+/// ([`gather`](crate::gather()) and the others). Elsewhere — a plain `tokio::spawn` task, the future given to
 /// `block_on`, a `spawn_blocking` closure, a destructor run by an abort —
 /// there is no such task, and the answer is `None`. A
 /// [`task_group`](crate::task_group())'s body runs in its caller's task, as

@@ -4,7 +4,7 @@
 //! returns `Result<T, E>`, whose `Err` is the task's failure. Awaiting a task
 //! yields `Result<T, TaskError<E>>`.
 
-mod current;
+pub(crate) mod current;
 mod error;
 
 #[doc(hidden)]

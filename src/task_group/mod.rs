@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
 use crate::task::core::{discard, drop_catching, poll_catching, TaskCore};
+use crate::task::current::{erase, Lender};
 use crate::task::{current_runtime, report_unobserved, Task, TaskError, TaskId};
 use crate::timeout::Timer;
 
@@ -300,6 +301,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         let task = Arc::new(TaskCore::new(id, report_group_child));
         let child = GroupChild {
             future: Some(wrap(future)),
+            lender: Lender::new(erase(&task)),
             task: task.clone(),
             group: self.shared.clone(),
             index,
@@ -355,6 +357,8 @@ pin_project_lite::pin_project! {
     struct GroupChild<F, T, E> {
         #[pin]
         future: Option<F>,
+        // Lends the child's own handle to `current_task` during each poll.
+        lender: Lender,
         task: Arc<TaskCore<T, InGroup>>,
         group: Arc<Shared<E>>,
         index: usize,
@@ -363,20 +367,32 @@ pin_project_lite::pin_project! {
     impl<F, T, E> PinnedDrop for GroupChild<F, T, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let future = this.future;
-            if future.is_none() {
+            if this.future.is_none() {
                 return;
             }
-            let failure = drop_catching(future).map(Failure::Panic);
-            let outcome = match failure {
-                Some(_) => Err(TaskError::Failed(InGroup)),
-                None => Err(TaskError::Cancelled),
-            };
-            this.task.publish(outcome);
-            let started = this.group.core.finish(*this.index, failure);
-            this.group.started(started);
+            end_cancelled(this.future, this.task, this.group, *this.index);
         }
     }
+}
+
+/// Ends a child whose future was dropped before it completed (an abort, or
+/// a cancel through its own handle): a panic from the future's destructor
+/// is the child's failure; otherwise it was cancelled, which is not an
+/// error of the group (behaviour 93).
+fn end_cancelled<F, T, E>(
+    future: Pin<&mut Option<F>>,
+    task: &TaskCore<T, InGroup>,
+    group: &Shared<E>,
+    index: usize,
+) {
+    let failure = drop_catching(future).map(Failure::Panic);
+    let outcome = match failure {
+        Some(_) => Err(TaskError::Failed(InGroup)),
+        None => Err(TaskError::Cancelled),
+    };
+    task.publish(outcome);
+    let started = group.core.finish(index, failure);
+    group.started(started);
 }
 
 impl<F, T, E> Future for GroupChild<F, T, E>
@@ -387,10 +403,25 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
+        if this.future.is_none() {
+            return Poll::Ready(());
+        }
+        // A child whose own handle is out (`current_task`, `propagate`) can
+        // be cancelled through it, which cannot abort: it ends here, as an
+        // aborted child does (cancelled on its own: not an error, 93).
+        if this.lender.watched && this.task.cancel_requested() {
+            end_cancelled(this.future, this.task, this.group, *this.index);
+            return Poll::Ready(());
+        }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let (mut value, mut failure) = match std::task::ready!(poll_catching(future, cx)) {
+        let polled = this.lender.enter(|| poll_catching(future, cx));
+        if polled.is_pending() && this.lender.watched && this.task.watch_child(cx) {
+            end_cancelled(this.future, this.task, this.group, *this.index);
+            return Poll::Ready(());
+        }
+        let (mut value, mut failure) = match std::task::ready!(polled) {
             Ok(Ok(value)) => (Some(value), None),
             Ok(Err(error)) => (None, Some(Failure::Error(error))),
             Err(panic) => (None, Some(Failure::Panic(panic))),
