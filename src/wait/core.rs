@@ -138,6 +138,17 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         seq
     }
 
+    /// The position the next inserted child will get.
+    pub fn next_position(&self) -> usize {
+        self.next_seq
+    }
+
+    /// Makes positions go on from `next` (a set that replaced its core keeps
+    /// counting where the old one stopped).
+    pub fn skip_positions(&mut self, next: usize) {
+        self.next_seq = self.next_seq.max(next);
+    }
+
     /// Children not finished yet (as far as the set has seen).
     pub fn pending(&self) -> usize {
         self.pending
@@ -250,6 +261,40 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             None if self.pending == 0 => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// One step of draining the whole set: collects completions, hands
+    /// every finished child to `each` (with its position, in completion
+    /// order), and is ready once no child is pending. A shutdown drives it
+    /// after cancelling every child; it is [`collect`](SetCore::collect)
+    /// and the `done` queue, so it adds no synchronisation of its own.
+    pub fn poll_drain(&mut self, cx: &mut Context<'_>, mut each: impl FnMut(usize, H)) -> Poll<()> {
+        self.collect(Some(cx.waker()));
+        self.failed_in_done = 0;
+        while let Some((seq, handle)) = self.done.pop_front() {
+            each(seq, handle);
+        }
+        if self.pending == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Whether some pending child is one the set spawned itself (dropping
+    /// the set cancels it).
+    pub fn has_owned_pending(&self) -> bool {
+        self.slots.iter().flatten().any(|slot| slot.owned)
+    }
+
+    /// How many pending children have not finished (asking each child, not
+    /// only the set's last look).
+    pub fn running(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|slot| !slot.handle.task_core().is_done())
+            .count()
     }
 
     /// The waiter stopped waiting: forget its waker (the set keeps
