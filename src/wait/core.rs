@@ -281,10 +281,13 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         }
     }
 
-    /// Whether some pending child is one the set spawned itself (dropping
-    /// the set cancels it).
-    pub fn has_owned_pending(&self) -> bool {
-        self.slots.iter().flatten().any(|slot| slot.owned)
+    /// Whether some child the set spawned itself is still running (dropping
+    /// the set would cancel it).
+    pub fn has_owned_running(&self) -> bool {
+        self.slots
+            .iter()
+            .flatten()
+            .any(|slot| slot.owned && !slot.handle.task_core().is_done())
     }
 
     /// How many pending children have not finished (asking each child, not

@@ -635,8 +635,8 @@ impl<T, E> Drop for TaskSet<T, E> {
             // The core's drop cancels what the set spawned.
             return;
         };
-        let under_way = grace.deadline.is_some() && self.core.pending() > 0;
-        if !under_way && !self.core.has_owned_pending() {
+        let under_way = grace.deadline.is_some() && self.core.running() > 0;
+        if !under_way && !self.core.has_owned_running() {
             return;
         }
         grace.token.cancel();
