@@ -796,3 +796,26 @@ async fn a_set_that_cancels_nothing_on_drop_leaves_its_token_alone() {
     drop(set);
     assert!(!token.is_cancelled());
 }
+
+#[tokio::test(start_paused = true)]
+async fn try_next_completed_takes_only_what_has_finished() {
+    let mut set = TaskSet::new();
+    set.spawn(sleeper(2));
+    set.spawn(sleeper(1));
+    assert!(set.try_next_completed().is_none());
+    asyncio::sleep(SEC + SEC / 2).await;
+    assert_eq!(
+        set.try_next_completed_indexed()
+            .map(|(i, o)| (i, o.unwrap())),
+        Some((1, 1))
+    );
+    assert!(
+        set.try_next_completed().is_none(),
+        "the other is still running"
+    );
+    assert_eq!(set.len(), 1);
+    asyncio::sleep(SEC).await;
+    assert_eq!(set.try_next_completed().unwrap().await.unwrap(), 2);
+    assert!(set.try_next_completed().is_none());
+    assert!(set.is_empty());
+}

@@ -251,16 +251,26 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// its position in insertion order, or `None` when the set is empty.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, H)>> {
         self.collect(Some(cx.waker()));
-        match self.done.pop_front() {
-            Some((seq, handle)) => {
-                if handle.task_core().is_failure() {
-                    self.failed_in_done -= 1;
-                }
-                Poll::Ready(Some((seq, handle)))
-            }
+        match self.pop_done() {
+            Some(next) => Poll::Ready(Some(next)),
             None if self.pending == 0 => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// The next finished child with its position, if one has finished,
+    /// without registering a waker.
+    pub fn try_next(&mut self) -> Option<(usize, H)> {
+        self.collect(None);
+        self.pop_done()
+    }
+
+    fn pop_done(&mut self) -> Option<(usize, H)> {
+        let (seq, handle) = self.done.pop_front()?;
+        if handle.task_core().is_failure() {
+            self.failed_in_done -= 1;
+        }
+        Some((seq, handle))
     }
 
     /// One step of draining the whole set: collects completions, hands

@@ -519,6 +519,37 @@ impl<T, E> TaskSet<T, E> {
             .map(|next| next.map(|(index, task)| (index, outcome_of(task))))
     }
 
+    /// The next task that has finished, taken out of the set, if one has;
+    /// `None` if none has finished yet or the set is empty. Does not wait
+    /// and registers nothing (`JoinSet::try_join_next`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio::TaskSet;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut set = TaskSet::new();
+    /// set.spawn(async { 1 });
+    /// assert!(set.try_next_completed().is_none()); // it has not run yet
+    /// tokio::task::yield_now().await;
+    /// assert_eq!(set.try_next_completed().unwrap().await.unwrap(), 1);
+    /// # }
+    /// ```
+    pub fn try_next_completed(&mut self) -> Option<Task<T, E>> {
+        self.core.try_next().map(|(_, task)| task)
+    }
+
+    /// The outcome of the next task that has finished, with its position, if
+    /// one has: [`try_next_completed`](TaskSet::try_next_completed) in the
+    /// form of [`next_completed_indexed`](TaskSet::next_completed_indexed).
+    pub fn try_next_completed_indexed(&mut self) -> Option<(usize, Result<T, TaskError<E>>)> {
+        self.core
+            .try_next()
+            .map(|(index, task)| (index, outcome_of(task)))
+    }
+
     pub(crate) fn unregister(&self) {
         self.core.unregister();
     }
