@@ -819,3 +819,31 @@ async fn try_next_completed_takes_only_what_has_finished() {
     assert!(set.try_next_completed().is_none());
     assert!(set.is_empty());
 }
+
+#[test]
+fn a_runtime_shutting_down_under_a_set_with_grace_drops_every_child() {
+    // The "runtime shuts down" row: the set is dropped with its task while
+    // the runtime closes, so its reaper cannot run; every child still ends.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dropped = DropFlag::new();
+    let spawned = Reached::new();
+    {
+        let (dropped, spawned) = (dropped.clone(), spawned.clone());
+        runtime.spawn(async move {
+            let mut set = TaskSet::with_grace(CancellationToken::new(), 60 * SEC);
+            set.spawn(deaf(&dropped));
+            spawned.hit();
+            std::future::pending::<()>().await;
+            drop(set);
+        });
+    }
+    while !spawned.reached() {
+        std::thread::yield_now();
+    }
+    drop(runtime);
+    assert!(dropped.dropped());
+}
