@@ -363,3 +363,9 @@ async fn a_stream_given_back_as_a_set_keeps_its_grace_for_shutdown() {
     );
     assert!(cleaned.reached());
 }
+
+#[test]
+fn the_indexed_stream_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<asyncio::AsCompletedIndexed<u8, std::io::Error>>();
+}

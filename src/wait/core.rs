@@ -279,11 +279,41 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// after cancelling every child; it is [`collect`](SetCore::collect)
     /// and the `done` queue, so it adds no synchronisation of its own.
     pub fn poll_drain(&mut self, cx: &mut Context<'_>, mut each: impl FnMut(usize, H)) -> Poll<()> {
-        self.collect(Some(cx.waker()));
+        // What an earlier wait collected goes first, in completion order.
         self.failed_in_done = 0;
         while let Some((seq, handle)) = self.done.pop_front() {
             each(seq, handle);
         }
+        // Then straight from the ready list, without the `done` queue: the
+        // drain keeps nothing, so it needs no failure count either.
+        let mut batch = std::mem::take(&mut self.batch);
+        #[cfg(asyncio_loom)]
+        let register = !(self.registered && mutant::on(Mutant::SetDrainRegistersOnFirstPollOnly));
+        #[cfg(not(asyncio_loom))]
+        let register = true;
+        #[cfg(asyncio_loom)]
+        {
+            self.registered = true;
+        }
+        if register {
+            self.ready.drain(cx.waker(), &mut batch);
+        } else {
+            self.ready.take(&mut batch);
+        }
+        for &index in &batch {
+            let Some(slot) = self.slots[index].take() else {
+                continue;
+            };
+            debug_assert!(
+                slot.handle.task_core().is_done(),
+                "asyncio: a task set was woken by a child that has not finished"
+            );
+            self.free.push(index);
+            self.pending -= 1;
+            each(slot.seq, slot.handle);
+        }
+        batch.clear();
+        self.batch = batch;
         if self.pending == 0 {
             Poll::Ready(())
         } else {

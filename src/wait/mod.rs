@@ -361,12 +361,13 @@ impl<T, E> TaskSet<T, E> {
     /// # Cancel safety
     ///
     /// This method is cancel-safe in the sense that nothing is lost: if it is
-    /// used as a branch in `select!` and another branch completes first,
-    /// every task it had polled has been asked to stop (aborted, or its
-    /// token cancelled with the grace period still owed by the set's next
-    /// poller or its drop), the tasks that finished meanwhile have left the
-    /// set with their outcomes dropped as above, and the others are still in
-    /// the set. Calling `shutdown` again finishes the job.
+    /// used as a branch in `select!` and another branch completes first
+    /// after it was polled once, every task in the set has been asked to
+    /// stop (aborted, or the token cancelled with the abort still owed by
+    /// the set's next poller or its drop), the tasks that finished meanwhile
+    /// have left the set with their outcomes dropped as above, and the
+    /// others are still in the set. Calling `shutdown` again finishes the
+    /// job. A `shutdown` dropped before its first poll did nothing.
     ///
     /// # Panics
     ///
