@@ -289,6 +289,7 @@ impl<T, E> TaskSet<T, E> {
     /// see the token cancelled and are aborted at the same instant. A set
     /// that is neither polled nor dropped aborts nothing: the tasks have
     /// only been asked to stop. The token stays cancelled.
+    #[doc(alias = "abort_all")]
     pub fn cancel_all(&mut self) -> usize {
         let Some(grace) = &mut self.grace else {
             return self.core.cancel_all();
@@ -452,6 +453,7 @@ impl<T, E> TaskSet<T, E> {
     ///
     /// This method is cancel-safe: if it is used as a branch in `select!` and
     /// another branch completes first, no task has left the set.
+    #[doc(alias = "join_next")]
     pub fn next_completed(&mut self) -> NextCompleted<'_, T, E> {
         NextCompleted {
             set: self,
@@ -498,6 +500,7 @@ impl<T, E> TaskSet<T, E> {
     ///
     /// This method is cancel-safe: if it is used as a branch in `select!` and
     /// another branch completes first, no task has left the set.
+    #[doc(alias = "join_next_with_id")]
     pub fn next_completed_indexed(&mut self) -> NextCompletedIndexed<'_, T, E> {
         NextCompletedIndexed {
             set: self,
@@ -538,6 +541,7 @@ impl<T, E> TaskSet<T, E> {
     /// assert_eq!(set.try_next_completed().unwrap().await.unwrap(), 1);
     /// # }
     /// ```
+    #[doc(alias = "try_join_next")]
     pub fn try_next_completed(&mut self) -> Option<Task<T, E>> {
         self.core.try_next().map(|(_, task)| task)
     }
