@@ -152,7 +152,8 @@ pub mod timeout;
 pub mod wait;
 
 pub use as_completed::{
-    as_completed, try_as_completed, AsCompleted, AsCompletedError, AsCompletedTasks,
+    as_completed, try_as_completed, AsCompleted, AsCompletedError, AsCompletedIndexed,
+    AsCompletedTasks,
 };
 pub use gather::{
     gather, try_gather, Gather, GatherAll, GatherAllFuture, GatherCancel, GatherCancelled,

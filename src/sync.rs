@@ -330,6 +330,10 @@ pub mod mutant {
         /// second lock acquisition and ignores `listen`'s answer: a child
         /// that completes in between is never collected.
         SetInsertSplitsDoneCheck,
+        /// The shutdown drain (`poll_drain`) registers the waiter's waker
+        /// on its first poll only; later polls take the ready indices
+        /// without registering, though the wake that came in took the waker.
+        SetDrainRegistersOnFirstPollOnly,
 
         // The gather core (src/gather/core.rs).
         /// The gather registers the waiter's waker on its first poll only.

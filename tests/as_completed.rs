@@ -1,11 +1,12 @@
-//! `as_completed`: asyncio behaviours 42–49.
+//! `as_completed`: asyncio behaviours 42–49; the indexed form, and
+//! cooperative cancellation on drop (SPEC decision 5).
 
 mod common;
 
 use std::future::Future;
 use std::time::Duration;
 
-use asyncio::{AsCompletedError, TaskError};
+use asyncio::{AsCompletedError, CancellationToken, TaskError};
 use common::{Bystander, DropFlag, Reached};
 use futures::{FutureExt, StreamExt};
 
@@ -237,4 +238,134 @@ async fn draining_finished_children_yields_to_other_tasks() {
     let seen_at = seen_at.expect("the other task never ran during the drain");
     assert!(seen_at < 200, "it ran only after {seen_at} items");
     bystander.join().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn indexed_carries_the_input_position_on_every_item() {
+    // Behaviour 42's completion order; asyncio's items (behaviour 43) say
+    // nothing about which input they are; these do, values included.
+    let children = [3, 1, 2].map(|secs| async move {
+        asyncio::sleep(Duration::from_secs(secs)).await;
+        if secs == 2 {
+            Err("two")
+        } else {
+            Ok(secs)
+        }
+    });
+    let items: Vec<(usize, Result<u64, String>)> = asyncio::try_as_completed(children, None)
+        .indexed()
+        .map(|(index, outcome)| (index, outcome.map_err(|error| error.to_string())))
+        .collect()
+        .await;
+    assert_eq!(
+        items,
+        [
+            (1, Ok(1)),
+            (2, Err("as_completed child 2: two".to_string())),
+            (0, Ok(3))
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn indexed_timeouts_name_each_unfinished_child_and_cancel_none() {
+    // Behaviour 45, in the indexed form.
+    let mut stream = asyncio::as_completed([20, 1, 10].map(sleeper), 5 * SEC).indexed();
+    let (index, outcome) = stream.next().await.unwrap();
+    assert_eq!((index, outcome.unwrap()), (1, 1));
+    let mut timed_out = Vec::new();
+    while let Some((index, outcome)) = stream.next().await {
+        let error = outcome.unwrap_err();
+        assert!(error.is_timeout());
+        assert_eq!(error.index(), index);
+        timed_out.push(index);
+    }
+    assert_eq!(timed_out, [0, 2]);
+    let rest = stream.into_set();
+    assert_eq!(rest.pending(), 2, "not cancelled");
+    let values: Vec<u64> = rest
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(values, [10, 20]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_stream_with_grace_lets_children_stop_then_aborts_the_rest() {
+    // SPEC decision 5 on drop: the token at once, the abort after the grace,
+    // by a reaper; tasks passed in are detached as without a grace.
+    let token = CancellationToken::new();
+    let cleaned = Reached::new();
+    let deaf_dropped = DropFlag::new();
+    let polite = {
+        let (token, cleaned) = (token.clone(), cleaned.clone());
+        async move {
+            token.cancelled().await;
+            asyncio::sleep(SEC).await;
+            cleaned.hit();
+        }
+        .boxed()
+    };
+    let deaf = {
+        let guard = deaf_dropped.guard();
+        async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        }
+        .boxed()
+    };
+    let stream = asyncio::as_completed([polite, deaf], None).with_grace(token.clone(), 2 * SEC);
+    let given_finished = Reached::new();
+    let reached = given_finished.clone();
+    let given = asyncio::as_completed(
+        [asyncio::spawn(async move {
+            asyncio::sleep(5 * SEC).await;
+            reached.hit();
+        })],
+        None,
+    )
+    .with_grace(CancellationToken::new(), SEC);
+    tokio::task::yield_now().await;
+    drop((stream, given));
+    assert!(token.is_cancelled());
+    asyncio::sleep(SEC + SEC / 2).await;
+    assert!(cleaned.reached(), "the polite child cleaned up");
+    assert!(!deaf_dropped.dropped(), "not aborted during the grace");
+    asyncio::sleep(SEC).await;
+    assert!(deaf_dropped.dropped(), "aborted when the grace ended");
+    asyncio::sleep(5 * SEC).await;
+    assert!(given_finished.reached(), "a task passed in ran on");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_given_back_as_a_set_keeps_its_grace_for_shutdown() {
+    let token = CancellationToken::new();
+    let cleaned = Reached::new();
+    let polite = {
+        let (token, cleaned) = (token.clone(), cleaned.clone());
+        async move {
+            token.cancelled().await;
+            asyncio::sleep(SEC).await;
+            cleaned.hit();
+        }
+    };
+    let stream = asyncio::as_completed([polite], None).with_grace(token.clone(), 60 * SEC);
+    let mut set = stream.into_set();
+    tokio::task::yield_now().await;
+    let started = tokio::time::Instant::now();
+    set.shutdown().await;
+    assert_eq!(
+        started.elapsed(),
+        SEC,
+        "stopped on its own, within the grace"
+    );
+    assert!(cleaned.reached());
+}
+
+#[test]
+fn the_indexed_stream_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<asyncio::AsCompletedIndexed<u8, std::io::Error>>();
 }

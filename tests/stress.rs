@@ -2089,7 +2089,7 @@ fn task_set_round(seed: u64) {
                 let mut handles = Vec::new();
                 for (i, plan) in plans.into_iter().enumerate() {
                     if rng.chance(1, 2) {
-                        ids.insert(set.try_spawn(children.child(i, plan)), i);
+                        ids.insert(set.try_spawn(children.child(i, plan)).id(), i);
                     } else {
                         let task = asyncio::try_spawn(children.child(i, plan));
                         ids.insert(task.id(), i);
@@ -2425,7 +2425,7 @@ fn runtime_drop_round(seed: u64) {
             let mut set = TaskSet::new();
             let mut ids = HashMap::new();
             for i in range {
-                ids.insert(set.try_spawn(children.child(i, plans[i])), i);
+                ids.insert(set.try_spawn(children.child(i, plans[i])).id(), i);
             }
             spawn(Box::pin(async move {
                 while !set.is_empty() {

@@ -1,12 +1,16 @@
-//! `TaskSet` and `wait`: asyncio behaviours 33–40, and O(N) draining.
+//! `TaskSet` and `wait`: asyncio behaviours 33–40, and O(N) draining;
+//! `TaskSet` at `JoinSet`'s level (per-task cancel, `shutdown`, `join_all`,
+//! `detach_all`, positions) and its cooperative cancellation (SPEC
+//! decision 5).
 
 mod common;
 
 use std::time::Duration;
 
-use asyncio::{wait, ReturnWhen, TaskError, TaskSet, WaitError};
-use common::{Bystander, DropFlag, Reached};
+use asyncio::{wait, CancellationToken, ReturnWhen, TaskError, TaskSet, WaitError};
+use common::{Bystander, DropFlag, HookCapture, Reached};
 use futures::FutureExt;
+use tokio::time::Instant;
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -364,4 +368,482 @@ async fn next_completed_over_finished_tasks_yields_to_other_tasks() {
     let seen_at = seen_at.expect("the other task never ran during the drain");
     assert!(seen_at < 200, "it ran only after {seen_at} tasks");
     bystander.join().await;
+}
+
+// ----------------------------------------------- TaskSet at JoinSet's level --
+
+/// Panics when dropped (unless already unwinding): a child whose
+/// cancellation panics in a destructor.
+struct PanicsOnDrop(&'static str);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+#[test]
+fn new_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<asyncio::wait::Shutdown<'static, u8>>();
+    send_sync::<asyncio::wait::JoinAll<u8, std::io::Error>>();
+    send_sync::<asyncio::wait::NextCompletedIndexed<'static, u8>>();
+    send_sync::<TaskSet<u8, std::io::Error>>();
+}
+
+#[tokio::test]
+async fn shutdown_on_an_empty_set_completes_at_once() {
+    // asyncio: cancelling nothing and gathering nothing is done at once
+    // (behaviour 15); `cancel_all` + `wait(AllCompleted)` would be
+    // `WaitError::Empty` here (behaviour 33).
+    let mut set = TaskSet::<()>::new();
+    set.shutdown()
+        .now_or_never()
+        .expect("an empty set shuts down at its first poll");
+    assert!(set.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_joins_every_task_and_their_destructors_have_run() {
+    // SPEC decision 5: finished, not merely asked to stop; asyncio's idiom
+    // `t.cancel()` for each, then `await gather(*tasks, return_exceptions=True)`,
+    // also waits for each cancellation to complete (as behaviour 51).
+    let mut set = TaskSet::new();
+    let flags: Vec<DropFlag> = (0..3).map(|_| DropFlag::new()).collect();
+    let mut handles = Vec::new();
+    for flag in &flags[..2] {
+        let guard = flag.guard();
+        handles.push(set.spawn(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+        }));
+    }
+    let guard = flags[2].guard();
+    let given = asyncio::spawn(async move {
+        let _guard = guard;
+        asyncio::sleep(60 * SEC).await;
+    });
+    handles.push(given.cancel_handle());
+    set.insert(given);
+    set.spawn(async {}); // one that finishes on its own
+    tokio::task::yield_now().await;
+    assert!(flags.iter().all(|flag| !flag.dropped()));
+    let started = Instant::now();
+    set.shutdown().await;
+    assert_eq!(started.elapsed(), Duration::ZERO, "aborts do not wait");
+    assert!(set.is_empty());
+    assert!(
+        flags.iter().all(DropFlag::dropped),
+        "spawned and inserted tasks alike were cancelled, and have finished"
+    );
+    assert!(handles.iter().all(|handle| handle.is_done()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_drops_errors_quietly_and_reports_panics_to_the_hook() {
+    // SPEC decision 6: a panic nobody reads goes to the hook, even one
+    // raised while the task is being cancelled; an ordinary error is
+    // retrieved and ignored, as asyncio's idiom does.
+    let hook = HookCapture::install();
+    let mut set: TaskSet<(), &str> = TaskSet::new();
+    set.try_spawn(async { Err("ordinary") });
+    set.try_spawn(async {
+        let _bomb = PanicsOnDrop("while cancelled");
+        asyncio::sleep(60 * SEC).await;
+        Ok(())
+    });
+    set.try_spawn(async { panic!("on its own") });
+    tokio::task::yield_now().await;
+    set.shutdown().await;
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 2, "got {reports:?}");
+    assert!(reports
+        .iter()
+        .all(|report| report.contains("panicked and nobody observed the panic")));
+    let mut panics: Vec<&str> = reports
+        .iter()
+        .filter_map(|report| report.rsplit(": ").next())
+        .collect();
+    panics.sort_unstable();
+    assert_eq!(panics, ["on its own", "while cancelled"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawn_returns_a_handle_that_cancels_that_one_task() {
+    // asyncio: `t.cancel()` on one task (behaviour 2); the others run on
+    // (as behaviour 93: cancelling one child is not an error for the rest).
+    let mut set = TaskSet::new();
+    let first = set.spawn(sleeper(5));
+    let second = set.spawn(sleeper(1));
+    assert_ne!(first.id(), second.id());
+    tokio::task::yield_now().await;
+    assert!(first.cancel(), "it was still running");
+    let (index, outcome) = set.next_completed_indexed().await.unwrap();
+    assert_eq!(index, 0);
+    assert!(matches!(outcome, Err(TaskError::Cancelled)));
+    let task = set.next_completed().await.unwrap();
+    assert_eq!(task.id(), second.id(), "the handle carries its task's id");
+    assert_eq!(task.await.unwrap(), 1);
+    // Behaviour 1: too late once the task has finished.
+    assert!(!second.cancel());
+}
+
+#[tokio::test(start_paused = true)]
+async fn next_completed_indexed_gives_every_outcome_its_position() {
+    // Behaviour 42's completion order, with the position on every item, not
+    // only on errors. Positions count every task that entered the set.
+    let mut set: TaskSet<u64, &str> = TaskSet::new();
+    set.try_spawn(async {
+        asyncio::sleep(3 * SEC).await;
+        Ok(3)
+    });
+    set.insert(asyncio::try_spawn(async {
+        asyncio::sleep(SEC).await;
+        Err("one")
+    }));
+    set.try_spawn(async {
+        asyncio::sleep(2 * SEC).await;
+        Ok(2)
+    });
+    let mut seen = Vec::new();
+    while let Some((index, outcome)) = set.next_completed_indexed().await {
+        seen.push((index, outcome.map_err(|error| error.to_string())));
+    }
+    assert_eq!(
+        seen,
+        [
+            (1, Err(TaskError::Failed("one").to_string())),
+            (2, Ok(2)),
+            (0, Ok(3))
+        ]
+    );
+    // The set is empty now; the next task still gets the next position.
+    set.try_spawn(async { Ok(4) });
+    assert_eq!(set.next_completed_indexed().await.unwrap().0, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sliding_window_puts_every_outcome_in_its_place() {
+    // The pattern that needed a HashMap<TaskId, usize>: at most 3 running,
+    // results by input index, in whatever order they finish.
+    let durations = [5_u64, 1, 4, 1, 3, 9, 2, 6, 5, 3, 5, 8];
+    let mut results = vec![None; durations.len()];
+    let mut window = TaskSet::new();
+    let mut running_max = 0;
+    for &secs in &durations {
+        if window.len() == 3 {
+            let (index, outcome) = window.next_completed_indexed().await.unwrap();
+            results[index] = Some(outcome.unwrap());
+        }
+        window.spawn(sleeper(secs));
+        running_max = running_max.max(window.len());
+    }
+    while let Some((index, outcome)) = window.next_completed_indexed().await {
+        results[index] = Some(outcome.unwrap());
+    }
+    assert_eq!(running_max, 3);
+    let expected: Vec<Option<u64>> = durations.iter().copied().map(Some).collect();
+    assert_eq!(results, expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_safety_a_dropped_next_completed_indexed_loses_nothing() {
+    let mut set = TaskSet::new();
+    set.spawn(sleeper(1));
+    assert!(set.next_completed_indexed().now_or_never().is_none());
+    asyncio::sleep(2 * SEC).await;
+    assert_eq!(set.len(), 1, "nothing left the set");
+    let (index, outcome) = set.next_completed_indexed().await.unwrap();
+    assert_eq!((index, outcome.unwrap()), (0, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn join_all_returns_every_outcome_in_completion_order() {
+    // Outcomes are values (as `wait`, behaviour 38): failures,
+    // cancellations and panics included.
+    let mut set: TaskSet<u64, &str> = TaskSet::new();
+    set.try_spawn(async {
+        asyncio::sleep(3 * SEC).await;
+        Ok(3)
+    });
+    set.try_spawn(async {
+        asyncio::sleep(2 * SEC).await;
+        panic!("two")
+    });
+    set.try_spawn(async {
+        asyncio::sleep(SEC).await;
+        Err("one")
+    });
+    let cancelled = set.try_spawn(async {
+        asyncio::sleep(60 * SEC).await;
+        Ok(60)
+    });
+    cancelled.cancel();
+    let outcomes = set.join_all().await;
+    assert_eq!(outcomes.len(), 4);
+    assert!(matches!(outcomes[0], Err(TaskError::Cancelled)));
+    assert!(matches!(outcomes[1], Err(TaskError::Failed("one"))));
+    assert!(matches!(&outcomes[2], Err(TaskError::Panicked(p)) if p.message() == "two"));
+    assert_eq!(outcomes[3].as_ref().unwrap(), &3);
+}
+
+#[tokio::test]
+async fn join_all_on_an_empty_set_is_an_empty_vec() {
+    let outcomes = TaskSet::<()>::new()
+        .join_all()
+        .now_or_never()
+        .expect("ready at once");
+    assert!(outcomes.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn detach_all_lets_every_task_run_on_after_the_set_is_gone() {
+    let finished = Reached::new();
+    let mut set = TaskSet::new();
+    for _ in 0..2 {
+        let finished = finished.clone();
+        set.spawn(async move {
+            asyncio::sleep(5 * SEC).await;
+            finished.hit();
+        });
+    }
+    set.detach_all();
+    assert!(set.is_empty());
+    // Positions go on counting after the detach.
+    set.spawn(async {});
+    assert_eq!(set.next_completed_indexed().await.unwrap().0, 2);
+    drop(set);
+    asyncio::sleep(10 * SEC).await;
+    assert_eq!(finished.count(), 2, "detached tasks were not cancelled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_safety_a_dropped_shutdown_leaves_every_task_asked_to_stop() {
+    let token = CancellationToken::new();
+    let mut set = TaskSet::with_grace(token.clone(), 10 * SEC);
+    let deaf = DropFlag::new();
+    let guard = deaf.guard();
+    set.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await;
+    });
+    tokio::task::yield_now().await;
+    assert!(set.shutdown().now_or_never().is_none());
+    assert!(
+        token.is_cancelled(),
+        "the first poll asked every task to stop"
+    );
+    assert_eq!(set.len(), 1, "nothing was lost");
+    // The abort the grace period owes is made by the set's next poller.
+    let started = Instant::now();
+    set.shutdown().await;
+    assert_eq!(started.elapsed(), 10 * SEC);
+    assert!(deaf.dropped());
+}
+
+// ------------------------------------------- cooperative cancellation (5) --
+
+/// A child that watches `token`, then takes `cleanup` to clean up
+/// asynchronously, and says so.
+fn polite(
+    token: &CancellationToken,
+    cleanup: Duration,
+    cleaned: &Reached,
+) -> impl std::future::Future<Output = &'static str> + Send + 'static {
+    let (token, cleaned) = (token.clone(), cleaned.clone());
+    async move {
+        token.cancelled().await;
+        asyncio::sleep(cleanup).await;
+        cleaned.hit();
+        "cleaned up"
+    }
+}
+
+/// A child that ignores the token; its flag says when it was dropped.
+fn deaf(flag: &DropFlag) -> impl std::future::Future<Output = &'static str> + Send + 'static {
+    let guard = flag.guard();
+    async move {
+        let _guard = guard;
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_with_grace_spares_a_child_that_stops_and_aborts_one_that_does_not() {
+    let token = CancellationToken::new();
+    let mut set = TaskSet::with_grace(token.clone(), 2 * SEC);
+    let cleaned = Reached::new();
+    let dropped = DropFlag::new();
+    let polite = set.spawn(polite(&token, SEC / 10, &cleaned));
+    let deaf = set.spawn(deaf(&dropped));
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    set.shutdown().await;
+    assert_eq!(
+        started.elapsed(),
+        2 * SEC,
+        "the deaf child got the whole grace"
+    );
+    assert!(cleaned.reached(), "the polite child finished its clean-up");
+    assert!(polite.is_done() && deaf.is_done());
+    assert!(dropped.dropped(), "the deaf child was aborted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_with_grace_returns_as_soon_as_every_child_has_stopped() {
+    let token = CancellationToken::new();
+    let mut set = TaskSet::with_grace(token.clone(), 60 * SEC);
+    let cleaned = Reached::new();
+    for _ in 0..3 {
+        set.spawn(polite(&token, SEC, &cleaned));
+    }
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    set.shutdown().await;
+    assert_eq!(
+        started.elapsed(),
+        SEC,
+        "no child was kept waiting for the grace"
+    );
+    assert_eq!(cleaned.count(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_all_with_grace_aborts_at_the_deadline_whoever_polls() {
+    let token = CancellationToken::new();
+    let mut set = TaskSet::with_grace(token.clone(), 2 * SEC);
+    let cleaned = Reached::new();
+    let dropped = DropFlag::new();
+    set.spawn(polite(&token, SEC, &cleaned));
+    set.spawn(deaf(&dropped));
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    assert_eq!(set.cancel_all(), 2);
+    assert!(token.is_cancelled());
+    let (index, outcome) = set.next_completed_indexed().await.unwrap();
+    assert_eq!(started.elapsed(), SEC);
+    assert_eq!(
+        (index, outcome.unwrap()),
+        (0, "cleaned up"),
+        "not aborted: its value"
+    );
+    let (index, outcome) = set.next_completed_indexed().await.unwrap();
+    assert_eq!(started.elapsed(), 2 * SEC);
+    assert_eq!(index, 1);
+    assert!(matches!(outcome, Err(TaskError::Cancelled)));
+    assert!(dropped.dropped());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_set_with_grace_hands_its_children_to_a_reaper() {
+    // Drop cannot wait: the token is cancelled at once, and a reaper aborts
+    // what the set spawned that still runs when the grace ends. A task the
+    // set was given is detached, as without a grace.
+    let token = CancellationToken::new();
+    let mut set = TaskSet::with_grace(token.clone(), 2 * SEC);
+    let cleaned = Reached::new();
+    let dropped = DropFlag::new();
+    set.spawn(polite(&token, SEC, &cleaned));
+    set.spawn(deaf(&dropped));
+    let given_finished = Reached::new();
+    let reached = given_finished.clone();
+    set.insert(asyncio::spawn(async move {
+        asyncio::sleep(5 * SEC).await;
+        reached.hit();
+        "ran on"
+    }));
+    tokio::task::yield_now().await;
+    drop(set);
+    assert!(token.is_cancelled());
+    asyncio::sleep(SEC + SEC / 2).await;
+    assert!(
+        cleaned.reached(),
+        "the polite child cleaned up after the drop"
+    );
+    assert!(!dropped.dropped(), "not aborted during the grace");
+    asyncio::sleep(SEC).await;
+    assert!(dropped.dropped(), "aborted once the grace ended");
+    asyncio::sleep(5 * SEC).await;
+    assert!(given_finished.reached(), "the given task ran on, detached");
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_set_with_grace_outside_a_runtime_aborts_at_once() {
+    let token = CancellationToken::new();
+    let dropped = DropFlag::new();
+    let mut set = TaskSet::with_grace(token.clone(), 60 * SEC);
+    set.spawn(deaf(&dropped));
+    tokio::task::yield_now().await;
+    // A plain thread has no runtime to run a reaper on.
+    std::thread::spawn(move || drop(set)).join().unwrap();
+    assert!(token.is_cancelled());
+    tokio::task::yield_now().await;
+    assert!(dropped.dropped());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_set_that_cancels_nothing_on_drop_leaves_its_token_alone() {
+    // The token is the set's "stop" to its children: a drop that cancels
+    // no task (its tasks detached, or given to it) does not send it.
+    let token = CancellationToken::new();
+    let mut set = TaskSet::with_grace(token.clone(), SEC);
+    set.spawn(std::future::pending::<()>());
+    set.insert(asyncio::spawn(std::future::pending::<()>()));
+    set.detach_all();
+    set.insert(asyncio::spawn(std::future::pending::<()>()));
+    drop(set);
+    assert!(!token.is_cancelled());
+}
+
+#[tokio::test(start_paused = true)]
+async fn try_next_completed_takes_only_what_has_finished() {
+    let mut set = TaskSet::new();
+    set.spawn(sleeper(2));
+    set.spawn(sleeper(1));
+    assert!(set.try_next_completed().is_none());
+    asyncio::sleep(SEC + SEC / 2).await;
+    assert_eq!(
+        set.try_next_completed_indexed()
+            .map(|(i, o)| (i, o.unwrap())),
+        Some((1, 1))
+    );
+    assert!(
+        set.try_next_completed().is_none(),
+        "the other is still running"
+    );
+    assert_eq!(set.len(), 1);
+    asyncio::sleep(SEC).await;
+    assert_eq!(set.try_next_completed().unwrap().await.unwrap(), 2);
+    assert!(set.try_next_completed().is_none());
+    assert!(set.is_empty());
+}
+
+#[test]
+fn a_runtime_shutting_down_under_a_set_with_grace_drops_every_child() {
+    // The "runtime shuts down" row: the set is dropped with its task while
+    // the runtime closes, so its reaper cannot run; every child still ends.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dropped = DropFlag::new();
+    let spawned = Reached::new();
+    {
+        let (dropped, spawned) = (dropped.clone(), spawned.clone());
+        runtime.spawn(async move {
+            let mut set = TaskSet::with_grace(CancellationToken::new(), 60 * SEC);
+            set.spawn(deaf(&dropped));
+            spawned.hit();
+            std::future::pending::<()>().await;
+            drop(set);
+        });
+    }
+    while !spawned.reached() {
+        std::thread::yield_now();
+    }
+    drop(runtime);
+    assert!(dropped.dropped());
 }

@@ -23,7 +23,7 @@ use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::set::{poll_with, Handle, StaleCheck};
-use loom_tests::task::{core, count_report, Spawned};
+use loom_tests::task::{core, count_report, reports, reset_reports, PanicsOnDrop, Spawned};
 use loom_tests::waker::Recorder;
 
 const MISSED: &str = "the set missed a completion: pending and not woken";
@@ -551,4 +551,82 @@ fn dropped_set_cancels_what_it_owns_model() {
 #[should_panic(expected = "a child the set spawned was not cancelled when the set was dropped")]
 fn dropped_set_cancels_what_it_owns_twin_skips_cancel() {
     fault::with(Fault::SetDropSkipsCancel, dropped_set_cancels_what_it_owns);
+}
+
+const NOT_DRAINED: &str = "the shutdown drain ended with a child still running";
+const PANIC_LOST: &str = "a panic raised while a child was cancelled was lost";
+
+/// `TaskSet::shutdown`: `cancel_all`, then `poll_drain` polled on every
+/// wake, while one child completes on a worker and the other is aborted on
+/// a second thread, its destructor panicking. The drain hands over each
+/// child exactly once and is ready only once both have finished; the
+/// shutdown's "retrieved, ignored" detach reports the panic exactly once.
+/// The drain is `collect` and the done queue, driven by one owner: this
+/// model adds no synchronisation to check beyond that, it checks that the
+/// shutdown's use of it loses neither a completion nor a panic.
+fn shutdown_drains_every_child() {
+    loom::model(|| {
+        reset_reports();
+        let mut set = SetCore::<u32, (), Handle<u32, ()>>::new();
+        let finishing = core::<u32, ()>(count_report);
+        let spawned = Spawned::new(ready(Ok(1)), finishing.clone());
+        set.insert(Handle::new(finishing.clone()), true);
+        let finishing_done = move || finishing.is_done();
+        let aborted = core::<u32, ()>(count_report);
+        let doomed = Arc::new(Spawned::new(PanicsOnDrop, aborted.clone()));
+        set.insert(Handle::new(aborted.clone()), true);
+        let worker = thread::spawn(move || spawned.run());
+        let aborter = {
+            let doomed = doomed.clone();
+            thread::spawn(move || doomed.abort())
+        };
+
+        set.cancel_all();
+        let waiter = Recorder::new();
+        let mut drained = Vec::new();
+        let mut drain = |cx: &mut std::task::Context<'_>, drained: &mut Vec<usize>| {
+            set.poll_drain(cx, |seq, handle| {
+                handle.task_core().detach_observed();
+                drained.push(seq);
+            })
+        };
+        // Polled again on each wake while the children finish, as an
+        // executor would: a ready drain means both have finished.
+        let mut last = waiter.poll(|cx| drain(cx, &mut drained));
+        for _ in 0..2 {
+            if last.is_ready() {
+                break;
+            }
+            match waiter.poll_if_woken(|cx| drain(cx, &mut drained)) {
+                Some(again) => last = again,
+                None => break,
+            }
+        }
+        if last.is_ready() {
+            assert!(aborted.is_done() && finishing_done(), "{NOT_DRAINED}");
+        }
+        worker.join().unwrap();
+        aborter.join().unwrap();
+        waiter.settle(last, |cx| drain(cx, &mut drained), MISSED);
+        drained.sort_unstable();
+        assert_eq!(drained, vec![0, 1], "each child is drained exactly once");
+        assert_eq!(reports(), 1, "{PANIC_LOST}");
+    });
+}
+
+#[test]
+fn shutdown_drains_every_child_model() {
+    shutdown_drains_every_child();
+}
+
+#[test]
+#[should_panic(expected = "the set missed a completion")]
+fn shutdown_drains_every_child_twin_skip_wake() {
+    fault::with(Fault::ReadySkipWake, shutdown_drains_every_child);
+}
+
+#[test]
+#[should_panic(expected = "a panic raised while a child was cancelled was lost")]
+fn shutdown_drains_every_child_twin_quiet_drops_panic() {
+    fault::with(Fault::TaskQuietDropsPanic, shutdown_drains_every_child);
 }

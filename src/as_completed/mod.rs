@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::task::{cooperatively, IntoTask, Task, TaskError, TryIntoTask};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
@@ -99,7 +100,11 @@ impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
 /// the stream ends; **no child is cancelled** (behaviour 45): take them back
 /// with [`into_set`](AsCompleted::into_set). For futures returning `Result`, use
 /// [`try_as_completed`]; to get the original tasks instead of their
-/// outcomes (the 3.13 `async for` form), use [`tasks`](AsCompleted::tasks).
+/// outcomes (the 3.13 `async for` form), use [`tasks`](AsCompleted::tasks);
+/// to get each outcome with its child's position on every item, not only on
+/// errors, use [`indexed`](AsCompleted::indexed). To give the children a
+/// grace period when the stream is dropped, use
+/// [`with_grace`](AsCompleted::with_grace).
 /// The stream spends tokio's cooperative budget, so draining many finished
 /// children in a loop yields to the other tasks on the worker now and then.
 ///
@@ -130,6 +135,7 @@ impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
 /// | `for aw in as_completed(aws): r = await aw` | `while let Some(item) = stream.next().await { let r = item?; }` |
 /// | `except Exception as e` (which one failed is unknown) | `Err(AsCompletedError::Child { index, error })`: the child's position in the input |
 /// | `async for t in as_completed(tasks)` (3.13) | `as_completed(tasks, None).tasks()` |
+/// | (keeping a `dict` from task to index) | `as_completed(aws, None).indexed()`: `(index, outcome)` items |
 /// | `as_completed(aws, timeout=5)` | `as_completed(aws, Duration::from_secs(5))` |
 /// | a child's exception raised by `await aw` | `Err(AsCompletedError::Child { index, error: TaskError::Failed(e) })`, and the stream goes on (behaviour 46) |
 /// | `TimeoutError` raised by `await aw` after the deadline | `Err(AsCompletedError::TimedOut { index })`, once per unfinished child |
@@ -150,7 +156,7 @@ impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
 /// | situation | asyncio | crate |
 /// | --- | --- | --- |
 /// | the awaiting future is dropped (between items) | the children keep running | the stream and its children are untouched; poll it again to resume. A stream kept but no longer polled holds nothing that anyone else waits for: its children are its own, and their completions wait in it for its next poll |
-/// | the stream is dropped | the children keep running | children it spawned from futures are cancelled (nobody else can reach them); tasks you passed in are detached, as dropping a `Task` does |
+/// | the stream is dropped | the children keep running | children it spawned from futures are cancelled (nobody else can reach them): aborted at once, or, with [`with_grace`](AsCompleted::with_grace), the token cancelled at once and the ones still running aborted when the grace period ends (by a reaper task); tasks you passed in are detached, as dropping a `Task` does |
 /// | a child errors | raised by that `await` (plain `for`) | yielded as `Err(Child { index, error: TaskError::Failed(e) })` |
 /// | a child is cancelled | `CancelledError` from that `await` | yielded as `Err(Child { index, error: TaskError::Cancelled })` |
 /// | a child panics | the `BaseException` escapes | yielded as `Err(Child { index, error: TaskError::Panicked(p) })` |
@@ -246,8 +252,44 @@ impl<T, E> AsCompleted<T, E> {
         AsCompletedTasks { inner: self }
     }
 
+    /// Yields each outcome with its child's position in the input, on every
+    /// item: `(index, Ok(value))` as well as `(index, Err(..))`. For code
+    /// that puts results back in their places (a sliding window, a progress
+    /// table) without a map from ids to indices. The timeout and the
+    /// cancellation are the plain stream's; the `index` inside an
+    /// [`AsCompletedError`] is the same as the item's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let children = [3, 1, 2].map(|secs| async move {
+    ///     asyncio::sleep(Duration::from_secs(secs)).await;
+    ///     secs * 10
+    /// });
+    /// let mut results = [0; 3];
+    /// let mut stream = asyncio::as_completed(children, None).indexed();
+    /// let mut order = Vec::new();
+    /// while let Some((index, outcome)) = stream.next().await {
+    ///     results[index] = outcome.unwrap();
+    ///     order.push(index);
+    /// }
+    /// assert_eq!(order, [1, 2, 0]); // completion order
+    /// assert_eq!(results, [30, 10, 20]); // each in its input place
+    /// # }
+    /// ```
+    pub fn indexed(self) -> AsCompletedIndexed<T, E> {
+        AsCompletedIndexed { inner: self }
+    }
+
     /// Gives back the children not yet yielded, in a set (for example the
-    /// ones still running after a timeout, which were not cancelled).
+    /// ones still running after a timeout, which were not cancelled). The
+    /// set keeps the stream's grace period, if it has one; to cancel the
+    /// children and wait for them, call [`TaskSet::shutdown`] on it.
     pub fn into_set(self) -> TaskSet<T, E> {
         self.set.unregister();
         self.set
@@ -287,6 +329,56 @@ impl<T, E> AsCompleted<T, E> {
         self.set.unregister();
         self.timed_out = Some(self.set.pending_positions().into());
         self.poll_next_task(cx)
+    }
+}
+
+impl<T: Send + 'static, E: Send + 'static> AsCompleted<T, E> {
+    /// Cancels cooperatively when the stream is dropped: the children it
+    /// spawned (from futures) are not aborted at once; `token` is cancelled,
+    /// so they can stop on their own and clean up asynchronously, and those
+    /// still running `grace` later are aborted by a reaper task on the
+    /// current runtime (SPEC decision 5; see [`TaskSet::with_grace`], whose
+    /// rules this is). Tasks you passed in are detached on drop, grace or
+    /// not. The stream itself never cancels a child while it is iterated
+    /// (a timeout cancels nothing, behaviour 45), so the grace period
+    /// matters only at the drop, or for the set [`into_set`](Self::into_set)
+    /// gives back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use asyncio::CancellationToken;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let token = CancellationToken::new();
+    /// let cleaned = Arc::new(AtomicBool::new(false));
+    /// let (watched, flag) = (token.clone(), cleaned.clone());
+    /// let stream = asyncio::as_completed(
+    ///     [async move {
+    ///         watched.cancelled().await;
+    ///         asyncio::sleep(Duration::from_millis(10)).await; // async clean-up
+    ///         flag.store(true, Ordering::SeqCst);
+    ///     }],
+    ///     None,
+    /// )
+    /// .with_grace(token, Duration::from_secs(1));
+    /// drop(stream);
+    /// asyncio::sleep(Duration::from_millis(20)).await;
+    /// assert!(cleaned.load(Ordering::SeqCst));
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// The reaper's timer panics outside a tokio runtime with the time driver
+    /// enabled (in its own task; the drop then aborts at once).
+    pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
+        self.set.set_grace(token, grace);
+        self
     }
 }
 
@@ -344,6 +436,50 @@ impl<T, E> Stream for AsCompletedTasks<T, E> {
             .inner
             .poll_next_budgeted(cx)
             .map(|next| next.map(|item| item.map(|(_, task)| task).map_err(|_| TimeoutError)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+/// The stream returned by [`AsCompleted::indexed`]: each outcome with its
+/// child's position in the input.
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompletedIndexed<T, E = Infallible> {
+    inner: AsCompleted<T, E>,
+}
+
+impl<T, E> fmt::Debug for AsCompletedIndexed<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompletedIndexed")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<T, E> AsCompletedIndexed<T, E> {
+    /// Gives back the children not yet yielded, in a set.
+    pub fn into_set(self) -> TaskSet<T, E> {
+        self.inner.into_set()
+    }
+}
+
+impl<T, E> Unpin for AsCompletedIndexed<T, E> {}
+
+impl<T, E> Stream for AsCompletedIndexed<T, E> {
+    type Item = (usize, Result<T, AsCompletedError<E>>);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().inner.poll_next_budgeted(cx).map(|next| {
+            next.map(|item| match item {
+                Ok((index, task)) => (
+                    index,
+                    outcome_of(task).map_err(|error| AsCompletedError::Child { index, error }),
+                ),
+                Err(index) => (index, Err(AsCompletedError::TimedOut { index })),
+            })
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

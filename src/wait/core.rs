@@ -138,6 +138,17 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         seq
     }
 
+    /// The position the next inserted child will get.
+    pub fn next_position(&self) -> usize {
+        self.next_seq
+    }
+
+    /// Makes positions go on from `next` (a set that replaced its core keeps
+    /// counting where the old one stopped).
+    pub fn skip_positions(&mut self, next: usize) {
+        self.next_seq = self.next_seq.max(next);
+    }
+
     /// Children not finished yet (as far as the set has seen).
     pub fn pending(&self) -> usize {
         self.pending
@@ -240,16 +251,93 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// its position in insertion order, or `None` when the set is empty.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, H)>> {
         self.collect(Some(cx.waker()));
-        match self.done.pop_front() {
-            Some((seq, handle)) => {
-                if handle.task_core().is_failure() {
-                    self.failed_in_done -= 1;
-                }
-                Poll::Ready(Some((seq, handle)))
-            }
+        match self.pop_done() {
+            Some(next) => Poll::Ready(Some(next)),
             None if self.pending == 0 => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// The next finished child with its position, if one has finished,
+    /// without registering a waker.
+    pub fn try_next(&mut self) -> Option<(usize, H)> {
+        self.collect(None);
+        self.pop_done()
+    }
+
+    fn pop_done(&mut self) -> Option<(usize, H)> {
+        let (seq, handle) = self.done.pop_front()?;
+        if handle.task_core().is_failure() {
+            self.failed_in_done -= 1;
+        }
+        Some((seq, handle))
+    }
+
+    /// One step of draining the whole set: collects completions, hands
+    /// every finished child to `each` (with its position, in completion
+    /// order), and is ready once no child is pending. A shutdown drives it
+    /// after cancelling every child; it is [`collect`](SetCore::collect)
+    /// and the `done` queue, so it adds no synchronisation of its own.
+    pub fn poll_drain(&mut self, cx: &mut Context<'_>, mut each: impl FnMut(usize, H)) -> Poll<()> {
+        // What an earlier wait collected goes first, in completion order.
+        self.failed_in_done = 0;
+        while let Some((seq, handle)) = self.done.pop_front() {
+            each(seq, handle);
+        }
+        // Then straight from the ready list, without the `done` queue: the
+        // drain keeps nothing, so it needs no failure count either.
+        let mut batch = std::mem::take(&mut self.batch);
+        #[cfg(asyncio_loom)]
+        let register = !(self.registered && mutant::on(Mutant::SetDrainRegistersOnFirstPollOnly));
+        #[cfg(not(asyncio_loom))]
+        let register = true;
+        #[cfg(asyncio_loom)]
+        {
+            self.registered = true;
+        }
+        if register {
+            self.ready.drain(cx.waker(), &mut batch);
+        } else {
+            self.ready.take(&mut batch);
+        }
+        for &index in &batch {
+            let Some(slot) = self.slots[index].take() else {
+                continue;
+            };
+            debug_assert!(
+                slot.handle.task_core().is_done(),
+                "asyncio: a task set was woken by a child that has not finished"
+            );
+            self.free.push(index);
+            self.pending -= 1;
+            each(slot.seq, slot.handle);
+        }
+        batch.clear();
+        self.batch = batch;
+        if self.pending == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Whether some child the set spawned itself is still running (dropping
+    /// the set would cancel it).
+    pub fn has_owned_running(&self) -> bool {
+        self.slots
+            .iter()
+            .flatten()
+            .any(|slot| slot.owned && !slot.handle.task_core().is_done())
+    }
+
+    /// How many pending children have not finished (asking each child, not
+    /// only the set's last look).
+    pub fn running(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|slot| !slot.handle.task_core().is_done())
+            .count()
     }
 
     /// The waiter stopped waiting: forget its waker (the set keeps
