@@ -208,6 +208,9 @@ pub mod fault {
         QueueInsertSkipsGetterWake = 1 << 37,
         /// A task set, dropped, does not cancel the children it spawned.
         SetDropSkipsCancel = 1 << 38,
+        /// A map's progress snapshot reads `started` before the finish
+        /// counters, so it can show more items finished than started.
+        MapProgressReadsStartedFirst = 1 << 39,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -386,6 +389,14 @@ pub mod mutant {
         /// acquisition and marks the group aborting under a second: a child
         /// attached in between is never aborted.
         GroupAbortAllSplitsTake,
+
+        // The map's progress counters (src/map/core.rs).
+        /// The driver counts a finish `Relaxed`: a reader that sees it may
+        /// not see the start counted before it.
+        MapProgressFinishRelaxed,
+        /// A reader loads the finish counters `Relaxed`: it may see a finish
+        /// without the start counted before it.
+        MapProgressSnapshotRelaxed,
     }
 
     static ACTIVE: OnceLock<Option<Mutant>> = OnceLock::new();

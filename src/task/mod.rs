@@ -5,6 +5,7 @@
 //! yields `Result<T, TaskError<E>>`.
 
 mod error;
+mod to_thread;
 
 #[doc(hidden)]
 pub mod core;
@@ -21,6 +22,7 @@ use tokio::task::AbortHandle;
 
 use self::core::{Child, TaskCore};
 pub use self::error::{Panic, TaskError};
+pub use self::to_thread::to_thread;
 use crate::hook::{self, Unobserved};
 use crate::sync::Arc;
 
