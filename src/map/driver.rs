@@ -35,12 +35,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_core::Stream;
+use tokio::runtime::Handle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::core::{backoff, Aimd, Counters, Jitter};
 use crate::sync::Arc;
-use crate::task::core::discard;
+use crate::task::core::{discard, Child, TaskCore};
 use crate::task::ready::{ChildHandle, ReadyList};
 use crate::task::{report_unobserved, Task, TaskError, TaskId};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
@@ -55,7 +56,7 @@ pub(crate) type Source<In> = Pin<Box<dyn Stream<Item = In> + Send>>;
 /// per-attempt timeout when one is given (the timeout's error, converted to
 /// `E`).
 pub(crate) type Spawner<In, T, E> =
-    Box<dyn FnMut(In, Option<(Duration, fn() -> E)>) -> Task<T, E> + Send>;
+    Box<dyn FnMut(&Handle, In, Option<(Duration, fn() -> E)>) -> Task<T, E> + Send>;
 
 /// What a retry classifier says about one error.
 pub(crate) type Classifier<E> = Box<dyn FnMut(&E) -> super::Retry + Send>;
@@ -189,6 +190,9 @@ pub(crate) enum Event<T, E> {
 pub(crate) struct Driver<In, T, E> {
     source: Option<Source<In>>,
     spawner: Spawner<In, T, E>,
+    /// The runtime the items are spawned on, found at the first poll and
+    /// kept (looking it up per item costs a shared reference count).
+    runtime: Option<Handle>,
     pub(crate) mode: Mode,
     pub(crate) ordered: bool,
     started: bool,
@@ -241,6 +245,7 @@ impl<In, T, E> Driver<In, T, E> {
         Self {
             source: Some(source),
             spawner,
+            runtime: None,
             mode: Mode::FailFast,
             ordered: true,
             started: false,
@@ -650,7 +655,10 @@ where
         input: In,
     ) -> bool {
         let copy = self.retries.as_ref().map(|retries| (retries.copy)(&input));
-        let task = (self.spawner)(input, self.timeout);
+        let runtime = self
+            .runtime
+            .get_or_insert_with(crate::task::current_runtime);
+        let task = (self.spawner)(runtime, input, self.timeout);
         let seq = self.next_seq;
         self.next_seq += 1;
         let index = match self.free.pop() {
@@ -831,11 +839,11 @@ where
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
-    Box::new(move |input, timeout| {
+    Box::new(move |runtime, input, timeout| {
         let future = f(input);
         match timeout {
-            None => crate::try_spawn(future),
-            Some((period, error)) => crate::try_spawn(async move {
+            None => spawn_on(runtime, future),
+            Some((period, error)) => spawn_on(runtime, async move {
                 match tokio::time::timeout(period, future).await {
                     Ok(outcome) => outcome,
                     Err(_) => Err(error()),
@@ -853,7 +861,24 @@ where
     Fut::Output: Send + 'static,
 {
     // A plain map has no timeout: its error type cannot hold one.
-    Box::new(move |input, _| crate::spawn(f(input)))
+    Box::new(move |runtime, input, _| {
+        let future = f(input);
+        spawn_on(runtime, async move { Ok::<_, Infallible>(future.await) })
+    })
+}
+
+/// `try_spawn` on a known runtime: the same task core and wrapper.
+fn spawn_on<F, T, E>(runtime: &Handle, future: F) -> Task<T, E>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
+    let abort = runtime
+        .spawn(Child::new(future, core.clone()))
+        .abort_handle();
+    Task::from_parts(core, abort)
 }
 
 /// The error a timed-out attempt fails with.
