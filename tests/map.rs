@@ -727,7 +727,14 @@ async fn map_adaptive_cuts_on_errors_and_grows_back_within_bounds() {
     assert_eq!(lowest, 2, "errors cut the limit to its floor");
     assert!(highest_after > 2, "successes grow it again");
     assert!(running.peak() <= 32);
-    assert!(Adaptive::new(nz(3), nz(2)).is_err());
+    assert_eq!(
+        Adaptive::new(nz(3), nz(2)).unwrap_err().to_string(),
+        "adaptive concurrency bounds are reversed: min 3 is above max 2"
+    );
+    assert!(Adaptive::new(nz(1), nz(2))
+        .unwrap()
+        .tolerance_percent(101)
+        .is_err());
 }
 
 #[tokio::test(start_paused = true)]

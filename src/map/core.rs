@@ -123,11 +123,17 @@ impl Counters {
 }
 
 /// Additive-increase / multiplicative-decrease of a concurrency limit within
-/// `[min, max]`, as TCP's congestion window: every success adds `1 / limit`
-/// (so a whole window of successes adds one), a congestion signal (an error,
-/// a timeout, a slow-down) halves the limit, at most once per window: only a
-/// signal from an attempt started after the last cut cuts again, so a burst
-/// of failures from one window of attempts is one cut, not a collapse.
+/// `[min, max]`, as TCP's congestion window.
+///
+/// The controller keeps a moving average of the congestion rate (the share
+/// of completions that were errors or timeouts, each weighing `1 / limit`,
+/// so the average spans about one window). While that rate is at most the
+/// `tolerance`, every success adds `1 / limit` (a whole window of successes
+/// adds one). A failure that lifts the rate above the tolerance, or an
+/// explicit slow-down signal whatever the rate, halves the limit, at most
+/// once per window: only a signal from an attempt started after the last
+/// cut cuts again, so a burst of failures from one window of attempts is one
+/// cut, not a collapse.
 #[derive(Debug, Clone)]
 pub struct Aimd {
     min: usize,
@@ -136,17 +142,22 @@ pub struct Aimd {
     /// Attempts started before this sequence number were in flight at the
     /// last cut: their signals do not cut again.
     recovery: u64,
+    rate: f64,
+    tolerance: f64,
 }
 
 impl Aimd {
-    /// A limit starting at `start`, clamped into `[min, max]` (`min <= max`).
-    pub fn new(min: usize, max: usize, start: usize) -> Self {
+    /// A limit starting at `start`, clamped into `[min, max]` (`min <= max`),
+    /// tolerating a congestion rate of `tolerance` (in `[0, 1]`).
+    pub fn new(min: usize, max: usize, start: usize, tolerance: f64) -> Self {
         debug_assert!(min >= 1 && min <= max);
         Self {
             min,
             max,
             current: start.clamp(min, max) as f64,
             recovery: 0,
+            rate: 0.0,
+            tolerance,
         }
     }
 
@@ -155,16 +166,30 @@ impl Aimd {
         (self.current as usize).clamp(self.min, self.max)
     }
 
-    /// An attempt succeeded.
-    pub fn on_success(&mut self) {
-        self.current = (self.current + 1.0 / self.current).min(self.max as f64);
+    /// The moving average of the congestion rate.
+    pub fn rate(&self) -> f64 {
+        self.rate
     }
 
-    /// An attempt that started with sequence number `started` signalled
-    /// congestion; `next` is the sequence number the next attempt will get.
-    /// Returns whether the limit was cut.
-    pub fn on_congestion(&mut self, started: u64, next: u64) -> bool {
-        if started < self.recovery {
+    fn observe(&mut self, signal: f64) {
+        let weight = 1.0 / self.current.max(1.0);
+        self.rate += weight * (signal - self.rate);
+    }
+
+    /// An attempt succeeded.
+    pub fn on_success(&mut self) {
+        self.observe(0.0);
+        if self.rate <= self.tolerance {
+            self.current = (self.current + 1.0 / self.current).min(self.max as f64);
+        }
+    }
+
+    /// An attempt that started with sequence number `started` failed, or
+    /// asked to slow down (`explicit`); `next` is the sequence number the
+    /// next attempt will get. Returns whether the limit was cut.
+    pub fn on_congestion(&mut self, started: u64, next: u64, explicit: bool) -> bool {
+        self.observe(1.0);
+        if (!explicit && self.rate <= self.tolerance) || started < self.recovery {
             return false;
         }
         self.current = (self.current / 2.0).max(self.min as f64);
@@ -214,25 +239,56 @@ mod tests {
 
     #[test]
     fn aimd_grows_by_one_per_window_and_halves_once_per_window() {
-        let mut aimd = Aimd::new(2, 64, 8);
+        let mut aimd = Aimd::new(2, 64, 8, 0.0);
         for _ in 0..8 {
             aimd.on_success();
         }
         assert_eq!(aimd.limit(), 8, "8 successes at 8 add a little under one");
         aimd.on_success();
         assert_eq!(aimd.limit(), 9);
-        assert!(aimd.on_congestion(0, 100));
+        assert!(aimd.on_congestion(0, 100, false));
         assert_eq!(aimd.limit(), 4);
-        assert!(!aimd.on_congestion(99, 101), "same window: no second cut");
-        assert!(aimd.on_congestion(100, 102));
+        assert!(
+            !aimd.on_congestion(99, 101, false),
+            "same window: no second cut"
+        );
+        assert!(aimd.on_congestion(100, 102, false));
         assert_eq!(aimd.limit(), 2);
-        assert!(aimd.on_congestion(102, 103));
+        assert!(aimd.on_congestion(102, 103, false));
         assert_eq!(aimd.limit(), 2, "never below min");
+        aimd.on_success();
+        assert_eq!(
+            aimd.limit(),
+            2,
+            "no growth while the rate is above tolerance"
+        );
+    }
+
+    #[test]
+    fn aimd_tolerates_a_low_error_rate_but_not_a_slow_down() {
+        let mut aimd = Aimd::new(2, 64, 32, 0.05);
+        for n in 0..3000 {
+            if n % 50 == 0 {
+                assert!(!aimd.on_congestion(n, n + 1, false), "2% is tolerated");
+            } else {
+                aimd.on_success();
+            }
+        }
+        assert_eq!(aimd.limit(), 64, "it grew to its ceiling");
+        assert!(
+            aimd.on_congestion(1000, 1001, true),
+            "a slow-down always cuts"
+        );
+        assert_eq!(aimd.limit(), 32);
+        for n in 0..20 {
+            aimd.on_congestion(1001 + n, 1002 + n, false);
+        }
+        assert!(aimd.limit() < 32, "a high error rate cuts");
     }
 
     #[test]
     fn aimd_stays_below_max() {
-        let mut aimd = Aimd::new(1, 3, 100);
+        let mut aimd = Aimd::new(1, 3, 100, 0.0);
         assert_eq!(aimd.limit(), 3);
         for _ in 0..100 {
             aimd.on_success();

@@ -413,10 +413,11 @@ where
     ) -> Option<E> {
         let next_seq = self.next_seq;
         let Some(retries) = &mut self.retries else {
-            self.congestion(seq, next_seq);
+            self.congestion(seq, next_seq, false);
             return Some(error);
         };
         let verdict = (retries.classify)(&error);
+        let explicit = matches!(verdict, super::Retry::SlowDown);
         let delay = match verdict {
             super::Retry::Fail => None,
             super::Retry::RetryAfter(delay) => Some(delay),
@@ -436,7 +437,7 @@ where
         };
         // Every failure is a congestion signal (an error, a timeout, a
         // slow-down), retried or not.
-        self.congestion(seq, next_seq);
+        self.congestion(seq, next_seq, explicit);
         let retries = self.retries.as_ref().expect("checked above");
         let (Some(delay), Some(input)) = (delay, input) else {
             return Some(error);
@@ -463,9 +464,9 @@ where
         None
     }
 
-    fn congestion(&mut self, seq: u64, next_seq: u64) {
+    fn congestion(&mut self, seq: u64, next_seq: u64, explicit: bool) {
         if let Some(aimd) = &mut self.aimd {
-            aimd.on_congestion(seq, next_seq);
+            aimd.on_congestion(seq, next_seq, explicit);
         }
         self.publish_limit();
     }

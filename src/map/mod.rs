@@ -200,15 +200,21 @@ impl<E: std::error::Error + 'static> std::error::Error for MapErrors<E> {
     }
 }
 
-/// The bounds given to [`Adaptive::new`] are reversed.
+/// Bad settings for [`Adaptive`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("adaptive concurrency bounds are reversed: min {min} is above max {max}")]
 #[non_exhaustive]
-pub struct AdaptiveError {
-    /// The lower bound given.
-    pub min: NonZeroUsize,
-    /// The upper bound given.
-    pub max: NonZeroUsize,
+pub enum AdaptiveError {
+    /// The bounds given to [`Adaptive::new`] are reversed.
+    #[error("adaptive concurrency bounds are reversed: min {min} is above max {max}")]
+    Reversed {
+        /// The lower bound given.
+        min: NonZeroUsize,
+        /// The upper bound given.
+        max: NonZeroUsize,
+    },
+    /// The tolerance given to [`Adaptive::tolerance_percent`] is above 100.
+    #[error("an error-rate tolerance of {0}% is above 100%")]
+    Tolerance(u8),
 }
 
 /// Adaptive concurrency (AIMD) within bounds: see [`Map::adaptive`].
@@ -216,19 +222,40 @@ pub struct AdaptiveError {
 pub struct Adaptive {
     min: NonZeroUsize,
     max: NonZeroUsize,
+    tolerance_percent: u8,
 }
 
 impl Adaptive {
-    /// Bounds for the limit: it never goes below `min` nor above `max`.
+    /// Bounds for the limit: it never goes below `min` nor above `max`. The
+    /// error-rate tolerance starts at 5%.
     ///
     /// # Errors
     ///
-    /// [`AdaptiveError`] if `min > max`.
+    /// [`AdaptiveError::Reversed`] if `min > max`.
     pub fn new(min: NonZeroUsize, max: NonZeroUsize) -> Result<Self, AdaptiveError> {
         if min > max {
-            return Err(AdaptiveError { min, max });
+            return Err(AdaptiveError::Reversed { min, max });
         }
-        Ok(Self { min, max })
+        Ok(Self {
+            min,
+            max,
+            tolerance_percent: 5,
+        })
+    }
+
+    /// The share of errors and timeouts (a moving average over about one
+    /// window of completions) the limit tolerates before it is cut; `0`
+    /// cuts on any failure. Slow-down signals cut whatever the rate.
+    ///
+    /// # Errors
+    ///
+    /// [`AdaptiveError::Tolerance`] if `percent > 100`.
+    pub fn tolerance_percent(mut self, percent: u8) -> Result<Self, AdaptiveError> {
+        if percent > 100 {
+            return Err(AdaptiveError::Tolerance(percent));
+        }
+        self.tolerance_percent = percent;
+        Ok(self)
     }
 }
 
@@ -779,10 +806,12 @@ impl<In, T, E, P> Map<In, T, E, P> {
 
     /// Adapts the concurrency limit (AIMD, as TCP's congestion window):
     /// starting from the map's `limit` (clamped into the bounds), every
-    /// success adds `1 / limit` (one per window of successes) and a
-    /// congestion signal (an error, a timeout, a [`Retry::SlowDown`])
-    /// halves it, at most once per window of attempts, never below `min`
-    /// nor above `max`. The limit in force is in [`Progress`].
+    /// success adds `1 / limit` (one per window of successes) while the
+    /// error rate is within the [tolerance](Adaptive::tolerance_percent);
+    /// the limit is halved when errors and timeouts rise above it, or on a
+    /// [`Retry::SlowDown`], at most once per window of attempts, never below
+    /// `min` nor above `max`. Errors that are retried count as much as final
+    /// ones. The limit in force is in [`Progress`].
     ///
     /// # Panics
     ///
@@ -790,7 +819,12 @@ impl<In, T, E, P> Map<In, T, E, P> {
     #[track_caller]
     pub fn adaptive(mut self, bounds: Adaptive) -> Self {
         self.before_start("adaptive limit");
-        let aimd = self::core::Aimd::new(bounds.min.get(), bounds.max.get(), self.driver.limit);
+        let aimd = self::core::Aimd::new(
+            bounds.min.get(),
+            bounds.max.get(),
+            self.driver.limit,
+            f64::from(bounds.tolerance_percent) / 100.0,
+        );
         self.driver.counters.set_limit(aimd.limit());
         self.driver.limit = bounds.max.get().max(self.driver.limit);
         self.driver.aimd = Some(aimd);
