@@ -12,6 +12,11 @@
 //! cargo run --release --example map_progress [N]
 //! ```
 //!
+//! `cargo run --release --example map_progress N --bare` runs instead the
+//! bench's bare workload (N items, limit 50, each yielding once, the output
+//! folded, nothing kept), for measuring peak memory with
+//! `/usr/bin/time -v` (BENCHMARKS.md).
+//!
 //! The bar is drawn by hand on stderr (a dev-dependency such as `indicatif`
 //! would do the same); it reads the counters every 100 ms without slowing
 //! the map.
@@ -77,6 +82,10 @@ async fn main() {
         .nth(1)
         .and_then(|arg| arg.parse().ok())
         .unwrap_or(1_000_000);
+    if std::env::args().any(|arg| arg == "--bare") {
+        bare(total).await;
+        return;
+    }
     let attempts = Arc::new(AtomicU64::new(0));
     let counted = attempts.clone();
     let map = asyncio::try_map(0..total, NonZeroUsize::new(256).unwrap(), move |id| {
@@ -147,4 +156,20 @@ async fn main() {
             errors.first().error
         ),
     }
+}
+
+/// The bench's workload, folded: what the map itself holds, and nothing
+/// the example keeps.
+async fn bare(total: u64) {
+    use futures::StreamExt;
+    let started = std::time::Instant::now();
+    let sum = asyncio::map(0..total, NonZeroUsize::new(50).unwrap(), |i| async move {
+        tokio::task::yield_now().await;
+        i
+    })
+    .fold(0_u64, |sum, item| async move {
+        sum.wrapping_add(item.unwrap().1)
+    })
+    .await;
+    println!("{total} items in {:.2?} (sum {sum})", started.elapsed());
 }

@@ -820,3 +820,37 @@ async fn map_over_to_thread_items() {
     let values: Vec<u64> = values.into_iter().map(Result::unwrap).collect();
     assert_eq!(values, (0..20).map(|n| n * 2).collect::<Vec<_>>());
 }
+
+// ---- types -----------------------------------------------------------
+
+#[test]
+fn map_types_are_send_and_errors_are_send_sync() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
+    type In = u32;
+    send::<asyncio::Map<In, u32, String>>();
+    send::<asyncio::Map<In, u32, String, asyncio::map::ReturnExceptions>>();
+    send::<asyncio::Map<In, u32, String, asyncio::map::KeepGoing>>();
+    send::<asyncio::map::Collect<In, u32, String, asyncio::map::FailFast>>();
+    send::<asyncio::map::MapCancel<In, u32, String>>();
+    send_sync::<asyncio::MapError<String>>();
+    send_sync::<asyncio::MapErrors<String>>();
+    send_sync::<asyncio::map::Progress>();
+    send_sync::<asyncio::map::AdaptiveError>();
+}
+
+#[tokio::test]
+async fn map_error_chain_reaches_the_items_own_error() {
+    let error = asyncio::try_map(0..5, nz(2), |n| async move {
+        if n == 4 {
+            Err(common::Layered::new("outer", "cause"))
+        } else {
+            Ok(n)
+        }
+    })
+    .collect()
+    .await
+    .unwrap_err();
+    assert_eq!(error.to_string(), "map item 4: outer");
+    assert_eq!(common::chain(&error), ["map item 4: outer", "cause"]);
+}

@@ -362,6 +362,9 @@ where
             Err(_) => unreachable!("asyncio: a map item signalled before it finished"),
         };
         if let Phase::Stopping { .. } = self.phase {
+            // Cancelled by the map (or finished as it stopped): no value
+            // reaches the output, so it counts as failed.
+            self.counters.finish(false);
             self.absorb(flight.position, id, outcome);
             self.publish_in_flight();
             return;

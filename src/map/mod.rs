@@ -350,7 +350,8 @@ pub struct ProgressSnapshot {
     pub started: usize,
     /// Items finished with a value.
     pub done: usize,
-    /// Items finished without one (after their last retry).
+    /// Items finished without one: after their last retry, or cancelled
+    /// when the map stopped.
     pub failed: usize,
     /// Retries started.
     pub retried: usize,
@@ -630,6 +631,13 @@ where
 ///
 /// Dropping it cancels every item in flight (aborted, not awaited) and
 /// pulls no more input. Its options are chosen before it is first polled.
+///
+/// # Cancel safety
+///
+/// Polling it for the next item is cancel-safe: if `map.next()` is used as
+/// a branch in `select!` and another branch completes first, no item was
+/// lost; a finished item waits for the next poll. (Dropping the map itself
+/// is the cancellation described in [`map`].)
 #[must_use = "streams do nothing unless polled"]
 pub struct Map<In, T, E = Infallible, P = FailFast> {
     driver: Driver<In, T, E>,
@@ -843,6 +851,12 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// future dropped), with how many were running. Dropping the map cancels
     /// too, but cannot wait. Outcomes are dropped: an error quietly, a panic
     /// to the [unobserved-error hook](crate::set_unobserved_error_hook).
+    ///
+    /// # Cancel safety
+    ///
+    /// If the returned future is used as a branch in `select!` and another
+    /// branch completes first, the items are still cancelled (aborted, they
+    /// stop at their next await point) but nobody waits for them.
     ///
     /// # Examples
     ///
