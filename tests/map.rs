@@ -242,6 +242,32 @@ async fn map_ordered_reorder_buffer_is_bounded_by_the_window() {
     assert_eq!(map.collect().await.unwrap().len(), 999);
 }
 
+#[tokio::test(start_paused = true)]
+async fn cancel_safety_map_next_dropped_loses_no_item() {
+    let mut map = asyncio::map(0..3_u64, nz(3), |n| async move {
+        asyncio::sleep(Duration::from_secs(n + 1)).await;
+        n
+    });
+    // The next() future loses a race, twice, around the first completion.
+    assert!(tokio::time::timeout(Duration::from_millis(500), map.next())
+        .await
+        .is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1000), map.next())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(tokio::time::timeout(Duration::from_millis(10), map.next())
+        .await
+        .is_err());
+    let rest: Vec<_> = StreamExt::collect::<Vec<_>>(map).await;
+    assert_eq!(
+        rest.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+        [(1, 1), (2, 2)]
+    );
+}
+
 // ---- error policies --------------------------------------------------
 
 #[tokio::test(start_paused = true)]

@@ -478,11 +478,11 @@ pub struct KeepGoing;
 ///         while True:
 ///             i, x = await queue.get()
 ///             try:
-///                 results[i] = await fn(x)    # an exception kills the worker...
+///                 results[i] = await fn(x)    # an exception kills this worker...
 ///             finally:
 ///                 queue.task_done()
 ///     workers = [asyncio.create_task(worker()) for _ in range(limit)]
-///     await queue.join()                      # ...and join() waits forever
+///     await queue.join()                      # ...once `limit` have died, this waits forever
 ///     for w in workers:
 ///         w.cancel()
 ///     return [results[i] for i in sorted(results)]
@@ -504,9 +504,9 @@ pub struct KeepGoing;
 /// | situation | hand-written Python pool | crate |
 /// | --- | --- | --- |
 /// | the awaiting future is dropped (the stream, or a `collect` future) | cancelling `queue.join()`'s awaiter leaves the workers running, forever blocked on `get()`, and the queued inputs in memory | every item in flight is aborted and stops at its next await point (drop cannot wait: [`cancel`](Map::cancel) does); no more input is pulled; outcomes not handed out are dropped (a panic among them goes to the hook) |
-/// | an item errors | the exception kills its worker; `task_done()` in `finally` or `join()` hangs; the other workers go on | fail-fast: the others are cancelled and joined, input stops, then `Err(MapError)` naming the position; `return_exceptions`: `Err(TaskError::Failed(e))` in place; `keep_going`: the rest run, every error comes at the end in one [`MapErrors`] |
-/// | an item is cancelled | its worker dies; `join()` hangs | only the runtime shutting down cancels an item: as an error (`Err(TaskError::Cancelled)`) |
-/// | an item panics | (`KeyboardInterrupt` escapes the loop) | fail-fast and keep-going: the others are cancelled and joined, then the panic resumes in the poller; `return_exceptions`: `Err(TaskError::Panicked(p))` in place |
+/// | an item errors | the exception kills its worker (logged as never retrieved); the others go on, and once `limit` workers have died `join()` waits forever (checked on 3.13: limit 2, two failing items) | fail-fast: the others are cancelled and joined, input stops, then `Err(MapError)` naming the position; `return_exceptions`: `Err(TaskError::Failed(e))` in place; `keep_going`: the rest run, every error comes at the end in one [`MapErrors`] |
+/// | an item is cancelled | its worker dies, as on an error | only the runtime shutting down cancels an item: as an error (`Err(TaskError::Cancelled)`) |
+/// | an item panics | `KeyboardInterrupt` escapes the loop (96) | fail-fast and keep-going: the others are cancelled and joined, then the panic resumes in the poller; `return_exceptions`: `Err(TaskError::Panicked(p))` in place |
 /// | a timeout fires | `wait_for` in the worker cancels that call, raises `TimeoutError` | per item, [`timeout`](Map::timeout) (`wait_for` semantics: that attempt's future is dropped, the item fails with the caller's error made from [`TimeoutError`], and may be retried); around the whole map: the stream is dropped, as the first row |
 /// | the owner/handle is dropped | workers are tasks nobody holds: they run on | the stream owns every item: as the first row. A [`Progress`] handle owns nothing |
 /// | the runtime shuts down | `asyncio.run` cancels the workers | items end `Cancelled`; the map is dropped with its task |
