@@ -837,12 +837,10 @@ fn to_thread_cancel_before_start_never_runs_and_a_started_call_completes() {
 
 #[tokio::test]
 async fn map_over_to_thread_items() {
-    let values = asyncio::map(0..20_u64, nz(4), |n| {
-        std::future::IntoFuture::into_future(asyncio::to_thread(move || n * 2))
-    })
-    .collect()
-    .await
-    .unwrap();
+    let values = asyncio::map(0..20_u64, nz(4), |n| asyncio::to_thread(move || n * 2))
+        .collect()
+        .await
+        .unwrap();
     let values: Vec<u64> = values.into_iter().map(Result::unwrap).collect();
     assert_eq!(values, (0..20).map(|n| n * 2).collect::<Vec<_>>());
 }

@@ -28,7 +28,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -839,12 +839,13 @@ fn drop_outcome<T, E>(done: Done<T, E>) {
 pub(crate) fn try_spawner<In, F, Fut, T, E>(mut f: F) -> Spawner<In, T, E>
 where
     F: FnMut(In) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    Fut: IntoFuture<Output = Result<T, E>>,
+    Fut::IntoFuture: Send + 'static,
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
     Box::new(move |runtime, input, timeout| {
-        let future = f(input);
+        let future = f(input).into_future();
         match timeout {
             None => spawn_on(runtime, future),
             Some((period, error)) => spawn_on(runtime, async move {
@@ -861,12 +862,13 @@ where
 pub(crate) fn spawner<In, F, Fut>(mut f: F) -> Spawner<In, Fut::Output, Infallible>
 where
     F: FnMut(In) -> Fut + Send + 'static,
-    Fut: Future + Send + 'static,
+    Fut: IntoFuture,
+    Fut::IntoFuture: Send + 'static,
     Fut::Output: Send + 'static,
 {
     // A plain map has no timeout: its error type cannot hold one.
     Box::new(move |runtime, input, _| {
-        let future = f(input);
+        let future = f(input).into_future();
         spawn_on(runtime, async move { Ok::<_, Infallible>(future.await) })
     })
 }

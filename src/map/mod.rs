@@ -58,7 +58,7 @@ mod driver;
 
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::pin::Pin;
@@ -497,7 +497,7 @@ pub struct KeepGoing;
 /// | `asyncio.gather(*(fn(x) for x in xs))` | `collect()`, with a limit and lazy input |
 /// | `asyncio.wait_for(fn(x), t)` in the worker | [`timeout`](Map::timeout) |
 /// | a retry loop, `asyncio.sleep(backoff)` | [`retry`](Map::retry) |
-/// | `asyncio.to_thread(f, x)` | `asyncio::map(xs, limit, \|x\| asyncio::to_thread(move \|\| f(x)))` |
+/// | `asyncio.to_thread(f, x)` in the worker | `asyncio::map(xs, limit, \|x\| asyncio::to_thread(move \|\| f(x)))`: `f` may be anything awaitable, a [`Task`](crate::Task) included (each item is then a task awaiting that task; cancelling the item cancels it) |
 ///
 /// # Cancellation
 ///
@@ -534,7 +534,8 @@ where
     I::IntoIter: Send + 'static,
     I::Item: Send + 'static,
     F: FnMut(I::Item) -> Fut + Send + 'static,
-    Fut: Future + Send + 'static,
+    Fut: IntoFuture,
+    Fut::IntoFuture: Send + 'static,
     Fut::Output: Send + 'static,
 {
     map_stream(IterSource(inputs.into_iter()), limit, f)
@@ -576,7 +577,8 @@ where
     I::IntoIter: Send + 'static,
     I::Item: Send + 'static,
     F: FnMut(I::Item) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    Fut: IntoFuture<Output = Result<T, E>>,
+    Fut::IntoFuture: Send + 'static,
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
@@ -590,7 +592,8 @@ where
     S: Stream + Send + 'static,
     S::Item: Send + 'static,
     F: FnMut(S::Item) -> Fut + Send + 'static,
-    Fut: Future + Send + 'static,
+    Fut: IntoFuture,
+    Fut::IntoFuture: Send + 'static,
     Fut::Output: Send + 'static,
 {
     Map::from_driver(Driver::new(
@@ -606,7 +609,8 @@ where
     S: Stream + Send + 'static,
     S::Item: Send + 'static,
     F: FnMut(S::Item) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    Fut: IntoFuture<Output = Result<T, E>>,
+    Fut::IntoFuture: Send + 'static,
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
