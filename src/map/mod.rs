@@ -844,6 +844,24 @@ impl<In, T, E, P> Map<In, T, E, P> {
     }
 
     /// A lock-free handle on the map's counters (see [`Progress`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use futures::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut map = asyncio::map(0..100, NonZeroUsize::new(8).unwrap(), |n| async move { n });
+    /// let progress = map.progress(); // cloneable; read it from any thread
+    /// while let Some(item) = map.next().await {
+    ///     item.unwrap();
+    /// }
+    /// let done = progress.snapshot();
+    /// assert_eq!((done.started, done.done, done.failed, done.in_flight), (100, 100, 0, 0));
+    /// # }
+    /// ```
     pub fn progress(&self) -> Progress {
         Progress {
             counters: self.driver.counters.clone(),
