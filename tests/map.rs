@@ -878,3 +878,58 @@ async fn map_error_chain_reaches_the_items_own_error() {
     assert_eq!(error.to_string(), "map item 4: outer");
     assert_eq!(common::chain(&error), ["map item 4: outer", "cause"]);
 }
+
+// ---- multi-thread: order and counts only -----------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_on_the_multi_thread_runtime_keeps_order_and_the_limit() {
+    let running = Concurrency::default();
+    let probe = running.clone();
+    let mut map = asyncio::map(0..20_000_u64, nz(16), move |n| {
+        let running = probe.clone();
+        async move {
+            let _running = running.enter();
+            tokio::task::yield_now().await;
+            n
+        }
+    });
+    let mut expected = 0;
+    while let Some(item) = map.next().await {
+        assert_eq!(item.unwrap(), (expected as usize, expected));
+        expected += 1;
+    }
+    assert_eq!(expected, 20_000);
+    assert!(running.peak() <= 16);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_on_the_multi_thread_runtime_a_panic_never_hangs() {
+    let outcome = tokio::spawn(
+        asyncio::map(0..10_000_u64, nz(32), |n| async move {
+            tokio::task::yield_now().await;
+            if n == 5_000 {
+                panic!("worker died");
+            }
+            n
+        })
+        .unordered()
+        .collect(),
+    )
+    .await;
+    assert!(outcome.unwrap_err().is_panic());
+    let outcomes = asyncio::map(0..10_000_u64, nz(32), |n| async move {
+        tokio::task::yield_now().await;
+        if n % 1000 == 0 {
+            panic!("worker died");
+        }
+        n
+    })
+    .return_exceptions()
+    .collect()
+    .await;
+    assert_eq!(outcomes.len(), 10_000);
+    assert_eq!(
+        outcomes.iter().filter(|outcome| outcome.is_err()).count(),
+        10
+    );
+}
