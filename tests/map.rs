@@ -933,3 +933,82 @@ async fn map_on_the_multi_thread_runtime_a_panic_never_hangs() {
         10
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn map_retry_waiting_for_its_delay_keeps_its_slot() {
+    let pulled = Reached::new();
+    let counted = pulled.clone();
+    let inputs = (0..4_u32).inspect(move |_| counted.hit());
+    let first_call = Arc::new(Mutex::new(true));
+    let map = asyncio::try_map(inputs, nz(2), move |n| {
+        let first_call = first_call.clone();
+        async move {
+            if n == 0 && std::mem::replace(&mut *first_call.lock().unwrap(), false) {
+                return Err("try again");
+            }
+            asyncio::sleep(Duration::from_secs(if n == 2 { 100 } else { 1 })).await;
+            Ok(n)
+        }
+    })
+    .retry(RetryPolicy::new(nz32(2)), |_| {
+        Retry::RetryAfter(Duration::from_secs(10))
+    });
+    let progress = map.progress();
+    let run = tokio::spawn(map.collect());
+    asyncio::sleep(Duration::from_secs(5)).await;
+    // Item 0 waits to retry, item 1 finished, item 2 runs: 2 slots taken,
+    // so item 3 is not pulled yet.
+    assert_eq!(pulled.count(), 3);
+    assert_eq!(progress.snapshot().in_flight, 2);
+    assert_eq!(run.await.unwrap().unwrap(), [0, 1, 2, 3]);
+    assert_eq!(progress.snapshot().retried, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_keep_going_panic_reports_the_errors_it_collected() {
+    let hook = HookCapture::install();
+    let outcome = tokio::spawn(
+        asyncio::try_map(0..3_u32, nz(1), |n| async move {
+            match n {
+                0 => Err("collected"),
+                1 => panic!("worker died"),
+                _ => Ok(n),
+            }
+        })
+        .keep_going()
+        .collect(),
+    )
+    .await;
+    assert!(outcome.unwrap_err().is_panic());
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("collected"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_keep_going_panic_reports_errors_still_waiting_in_the_reorder_buffer() {
+    let hook = HookCapture::install();
+    let outcome = tokio::spawn(
+        asyncio::try_map(0..3_u32, nz(3), |n| async move {
+            match n {
+                // Position 0 runs on, so position 1's error waits behind it.
+                0 => {
+                    asyncio::sleep(Duration::from_secs(60)).await;
+                    Ok(n)
+                }
+                1 => Err("waiting in order"),
+                _ => {
+                    asyncio::sleep(Duration::from_secs(1)).await;
+                    panic!("worker died")
+                }
+            }
+        })
+        .keep_going()
+        .collect(),
+    )
+    .await;
+    assert!(outcome.unwrap_err().is_panic());
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("waiting in order"));
+}

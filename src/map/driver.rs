@@ -700,8 +700,21 @@ where
     pub(crate) fn stop(&mut self, error: Option<(usize, TaskId, TaskError<E>)>) {
         self.source = None;
         self.waiting.clear();
-        for done in self.reorder.drain(..).flatten() {
-            drop_outcome(done);
+        let next_out = self.next_out;
+        for (offset, done) in std::mem::take(&mut self.reorder).into_iter().enumerate() {
+            match done {
+                // Keep-going errors waiting behind a running item are errors
+                // the map collected: they go with the others (to the hook,
+                // if a panic stops the map).
+                Some(Done {
+                    id,
+                    outcome: Err(error),
+                }) if self.mode == Mode::KeepGoing => {
+                    self.errors.push((next_out + offset, id, error));
+                }
+                Some(done) => drop_outcome(done),
+                None => {}
+            }
         }
         for (_, done) in self.done.drain(..) {
             drop_outcome(done);
