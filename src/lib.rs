@@ -113,20 +113,22 @@
 //! | `async with asyncio.TaskGroup() as tg:`, `tg.create_task(coro)` | [`task_group(\|tg\| body)`](task_group()), `tg.spawn(fut)`; or a [`TaskGroup`] kept in a struct and [joined](TaskGroup::join) |
 //! | `ExceptionGroup` from a TaskGroup | [`TaskGroupError`], iterated |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
+//! | a worker pool over a `Queue` (`parallel_map`) | [`map(inputs, limit, f)`](map()), [`try_map`](try_map()): a [`Map`] stream in input order, or `.collect()` |
+//! | `asyncio.to_thread(f)` | [`to_thread(f)`](to_thread()) |
 //! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
 //! | "Task exception was never retrieved" | [`set_unobserved_error_hook`] |
 //!
 //! # Cancellation, for every primitive
 //!
-//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) | [`TaskGroup`] | [`Queue`] (`put`, `get`, `join`) | [`race`](race()) / [`race_ok`] |
-//! | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled | the body is dropped, every child aborted (not awaited); errors go to the hook | a `put` inserts nothing, a `get` takes nothing; a promised slot or item passes on | every unfinished child is aborted |
-//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | an `Err` item naming the child | fail-fast: `Err(GatherError)`, siblings run on | the others and the body cancelled and joined; `Err(TaskGroupError)` with every error | n/a (no children) | `race`: it wins, as a value; `race_ok`: kept, the race goes on |
-//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | an `Err` item naming the child | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | not an error; the group carries on | n/a | `race`: it wins, as a value; `race_ok`: kept, the race goes on |
-//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | an `Err` item naming the child | siblings cancelled and joined, then the panic resumes | the others and the body cancelled and joined, then the panic resumes; other errors go to the hook | a worker holding a `Guarded` item marks it done as it unwinds | `race`: it wins, as a value; `race_ok`: the others cancelled and joined, then the panic resumes |
-//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimedOut` item per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as the first row, then `Err(TimeoutError)` | as a dropped future: nothing lost (61) | n/a (wrap it in [`wait_for`]: as the first row) |
-//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a | a handle: nothing; a body-less group: as the first row | nothing; buffered items are dropped with the last handle, stream or `Guarded` item | n/a (an unawaited race dropped: its children aborted) |
-//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` | children end `Cancelled`; the group is dropped with its task | pending futures are dropped; the queue outlives the runtime | children end `Cancelled`: the first seen wins (`race_ok`: all failed unless one succeeded first) |
+//! | situation | [`Task`] | [`wait_for`] | [`timeout`](fn@timeout) | [`shield`] | [`wait`](wait()) | [`as_completed`](as_completed()) | [`gather`](gather()) | [`TaskGroup`] | [`Queue`] (`put`, `get`, `join`) | [`race`](race()) / [`race_ok`] | [`map`](map()) |
+//! | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | the awaiting future is dropped | the task is cancelled | the operand is dropped (a task: cancelled) | the body is dropped | the task runs on, detached | nothing cancelled, nothing leaves the set | nothing: poll again to resume | every unfinished child is cancelled | the body is dropped, every child aborted (not awaited); errors go to the hook | a `put` inserts nothing, a `get` takes nothing; a promised slot or item passes on | every unfinished child is aborted | (the stream) every item in flight aborted; no more input pulled |
+//! | a child errors | `Err(Failed(e))` | the operand's output, unchanged | the body's output, unchanged | `Err(Failed(e))` | returned with the done tasks | an `Err` item naming the child | fail-fast: `Err(GatherError)`, siblings run on | the others and the body cancelled and joined; `Err(TaskGroupError)` with every error | n/a (no children) | `race`: it wins, as a value; `race_ok`: kept, the race goes on | fail-fast: the others cancelled and joined, input stops, `Err(MapError)`; or in place; or grouped at the end |
+//! | a child is cancelled | `Err(Cancelled)` | a task operand: `Ok(Err(Cancelled))` | n/a (the body is not a task) | `Err(Cancelled)` | done; not an exception for `FirstException` | an `Err` item naming the child | fail-fast: `Err(GatherError)`; a value with `return_exceptions` | not an error; the group carries on | n/a | `race`: it wins, as a value; `race_ok`: kept, the race goes on | as an error |
+//! | a child panics | `Err(Panicked(p))` | a future: propagates; a task: `Ok(Err(Panicked(p)))` | propagates | `Err(Panicked(p))` | done; counts for `FirstException` | an `Err` item naming the child | siblings cancelled and joined, then the panic resumes | the others and the body cancelled and joined, then the panic resumes; other errors go to the hook | a worker holding a `Guarded` item marks it done as it unwinds | `race`: it wins, as a value; `race_ok`: the others cancelled and joined, then the panic resumes | the others cancelled and joined, then the panic resumes; `return_exceptions`: a value |
+//! | a timeout fires | n/a | a task: cancelled and waited for; a future: dropped (tasks it owns are aborted, not awaited); then `Err(TimeoutError)` | body dropped (tasks it owns aborted, not awaited), `Err(TimeoutError)` | the task runs on | returns what is done; cancels nothing | a `TimedOut` item per unfinished child; none cancelled | n/a (wrap it in [`wait_for`]: dropped, children cancelled) | as the first row, then `Err(TimeoutError)` | as a dropped future: nothing lost (61) | n/a (wrap it in [`wait_for`]: as the first row) | per item (`timeout`): that attempt dropped, an error (may be retried) |
+//! | the handle is dropped | the task is detached; unobserved errors go to the hook | n/a | nothing changes | the task is detached | (the set) spawned tasks cancelled, given ones detached | (the stream) the same | n/a | a handle: nothing; a body-less group: as the first row | nothing; buffered items are dropped with the last handle, stream or `Guarded` item | n/a (an unawaited race dropped: its children aborted) | a `Progress` handle owns nothing |
+//! | the runtime shuts down | `Err(Cancelled)` | dropped with its task | dropped with its task | `Err(Cancelled)` | tasks end `Cancelled` | children end `Cancelled` | children end `Cancelled` | children end `Cancelled`; the group is dropped with its task | pending futures are dropped; the queue outlives the runtime | children end `Cancelled`: the first seen wins (`race_ok`: all failed unless one succeeded first) | items end `Cancelled` |
 //!
 //! Each primitive's own documentation has the full table beside asyncio's
 //! behaviour, with the reasons where they differ. The porting notes for the
@@ -143,6 +145,7 @@
 pub mod as_completed;
 pub mod gather;
 mod hook;
+pub mod map;
 pub mod queue;
 pub mod race;
 pub(crate) mod sync;
@@ -164,6 +167,7 @@ pub use hook::{
     reset_unobserved_error_hook, set_unobserved_error_hook, wrap_unobserved_error_hook, Failure,
     Unobserved, UnobservedHook,
 };
+pub use map::{map, map_stream, try_map, try_map_stream, Map, MapError, MapErrors};
 pub use queue::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };
@@ -171,9 +175,9 @@ pub use race::{
     race, race_ok, Race, RaceError, RaceFuture, RaceOk, RaceOkError, RaceOkFuture, Winner,
 };
 pub use task::{
-    current_task, spawn, spawn_local, spawn_on, try_spawn, try_spawn_local, try_spawn_on,
-    CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Propagate, Task, TaskError, TaskId,
-    TryIntoTask,
+    current_task, spawn, spawn_local, spawn_on, to_thread, try_spawn, try_spawn_local,
+    try_spawn_on, CancelHandle, Done, IntoTask, Join, JoinRef, Panic, Propagate, Task, TaskError,
+    TaskId, TryIntoTask,
 };
 pub use task_group::{
     task_group, GroupJoin, GroupRun, InGroup, Origin, TaskGroup, TaskGroupError, TaskGroupHandle,
@@ -191,6 +195,7 @@ pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 #[doc(hidden)]
 pub mod __cores {
     pub use crate::gather::core as gather;
+    pub use crate::map::core as map;
     pub use crate::queue::core as queue;
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;

@@ -222,6 +222,9 @@ pub mod fault {
         /// A cancel request through the task's own handle (`current_task`)
         /// does not wake the child.
         TaskSkipChildCancelWake = 1 << 51,
+        /// A map's progress snapshot reads `started` before the finish
+        /// counters, so it can show more items finished than started.
+        MapProgressReadsStartedFirst = 1 << 39,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -416,6 +419,14 @@ pub mod mutant {
         /// acquisition and marks the group aborting under a second: a child
         /// attached in between is never aborted.
         GroupAbortAllSplitsTake,
+
+        // The map's progress counters (src/map/core.rs).
+        /// The driver counts a finish `Relaxed`: a reader that sees it may
+        /// not see the start counted before it.
+        MapProgressFinishRelaxed,
+        /// A reader loads the finish counters `Relaxed`: it may see a finish
+        /// without the start counted before it.
+        MapProgressSnapshotRelaxed,
     }
 
     static ACTIVE: OnceLock<Option<Mutant>> = OnceLock::new();

@@ -187,7 +187,10 @@ async fn fail_fast_gather_returns_its_error_when_a_collected_value_panics_on_dro
     let error = outcome.expect_err("the second child fails");
     assert_eq!(error.index, 1);
     assert!(
-        matches!(error.error, asyncio::TaskError::Failed("the gather's error")),
+        matches!(
+            error.error,
+            asyncio::TaskError::Failed("the gather's error")
+        ),
         "{:?}",
         error.error
     );

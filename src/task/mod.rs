@@ -6,6 +6,7 @@
 
 pub(crate) mod current;
 mod error;
+mod to_thread;
 
 #[doc(hidden)]
 pub mod core;
@@ -24,6 +25,7 @@ use self::core::{Child, TaskCore};
 pub use self::current::current_task;
 use self::current::{erase, ErasedCore};
 pub use self::error::{Panic, TaskError};
+pub use self::to_thread::to_thread;
 use crate::hook::{self, Unobserved};
 use crate::sync::Arc;
 
