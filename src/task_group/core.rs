@@ -116,11 +116,16 @@ enum Phase {
 }
 
 enum Slot<H> {
-    Vacant,
+    /// Free; holds the next free slot's index (the free list runs through
+    /// the vacant slots, so it needs no storage of its own), or `NO_SLOT`.
+    Vacant(usize),
     /// Counted live; its abort handle is not attached yet.
     Reserved(TaskId),
     Running(TaskId, H),
 }
+
+/// The end of the free list.
+const NO_SLOT: usize = usize::MAX;
 
 struct State<E, H> {
     phase: Phase,
@@ -131,7 +136,8 @@ struct State<E, H> {
     /// Children counted live (reserved or running).
     live: usize,
     slots: Vec<Slot<H>>,
-    free: Vec<usize>,
+    /// The first vacant slot, or `NO_SLOT`.
+    free: usize,
     errors: Vec<(Origin, E)>,
     panic: Option<(Origin, Panic)>,
     cancel_requested: bool,
@@ -202,10 +208,13 @@ impl<E, H: Abort> Deferred<E, H> {
         for (origin, failure) in self.report {
             core.report(origin, failure);
         }
-        for child in &self.abort {
+        // Each handle is dropped right after its abort, while its task's
+        // header is still in cache: a second pass over 100k handles would
+        // miss the cache on every one.
+        for child in self.abort {
             child.abort();
+            drop(child);
         }
-        drop(self.abort);
         drop(self.stale);
         if let Some(waker) = self.waker {
             waker.wake();
@@ -284,7 +293,7 @@ impl<E, H: Abort> GroupCore<E, H> {
                 aborting: false,
                 live: 0,
                 slots: Vec::new(),
-                free: Vec::new(),
+                free: NO_SLOT,
                 errors: Vec::new(),
                 panic: None,
                 cancel_requested: false,
@@ -322,14 +331,19 @@ impl<E, H: Abort> GroupCore<E, H> {
             Phase::Closed | Phase::Abandoned => return Err(Refused::Finished),
         }
         state.live += 1;
-        let index = match state.free.pop() {
-            Some(index) => {
-                state.slots[index] = Slot::Reserved(id);
-                index
-            }
-            None => {
+        let index = match state.free {
+            NO_SLOT => {
                 state.slots.push(Slot::Reserved(id));
                 state.slots.len() - 1
+            }
+            index => {
+                state.free = match std::mem::replace(&mut state.slots[index], Slot::Reserved(id)) {
+                    Slot::Vacant(next) => next,
+                    Slot::Reserved(_) | Slot::Running(..) => {
+                        unreachable!("asyncio: a task group's free list holds a live slot")
+                    }
+                };
+                index
             }
         };
         Ok(index)
@@ -362,7 +376,7 @@ impl<E, H: Abort> GroupCore<E, H> {
             }
             // It finished before it was attached (the slot may hold
             // another child now).
-            Slot::Vacant | Slot::Reserved(_) | Slot::Running(..) => {}
+            Slot::Vacant(_) | Slot::Reserved(_) | Slot::Running(..) => {}
         }
     }
 
@@ -388,11 +402,14 @@ impl<E, H: Abort> GroupCore<E, H> {
         }
         #[cfg(not(asyncio_loom))]
         let woke_early = false;
-        let id = match std::mem::replace(&mut state.slots[index], Slot::Vacant) {
-            Slot::Reserved(id) | Slot::Running(id, _) => id,
-            Slot::Vacant => unreachable!("asyncio: a task group child finished twice"),
+        let free = state.free;
+        // The handle is dropped once the lock is released.
+        let (id, handle) = match std::mem::replace(&mut state.slots[index], Slot::Vacant(free)) {
+            Slot::Reserved(id) => (id, None),
+            Slot::Running(id, handle) => (id, Some(handle)),
+            Slot::Vacant(_) => unreachable!("asyncio: a task group child finished twice"),
         };
-        state.free.push(index);
+        state.free = index;
         state.live -= 1;
         #[cfg(asyncio_loom)]
         if mutant::on(Mutant::GroupFinishSplitsRecord) && failure.is_some() {
@@ -419,6 +436,7 @@ impl<E, H: Abort> GroupCore<E, H> {
             }
         }
         drop(state);
+        drop(handle);
         deferred.run(self)
     }
 
@@ -431,7 +449,7 @@ impl<E, H: Abort> GroupCore<E, H> {
         let mut state = self.state.lock();
         let id = match state.slots[index] {
             Slot::Reserved(id) | Slot::Running(id, _) => id,
-            Slot::Vacant => unreachable!("asyncio: a finished task group child failed"),
+            Slot::Vacant(_) => unreachable!("asyncio: a finished task group child failed"),
         };
         state.record(Origin::Child(id), failure, &mut deferred);
         state.start_cancelling(&mut deferred);
