@@ -843,3 +843,24 @@ async fn a_body_whose_destructor_panics_after_it_failed_joins_the_children_first
         "{reports:?}"
     );
 }
+
+// Issue 12 point 5: a group spawns on a named runtime too.
+#[tokio::test]
+async fn a_group_spawns_children_on_a_named_runtime() {
+    let other = tokio::task::spawn_blocking(|| tokio::runtime::Runtime::new().unwrap())
+        .await
+        .unwrap();
+    let handle = other.handle().clone();
+    let outcome = asyncio::task_group(|tg| async move {
+        let a = tg.spawn_on(&handle, async { 1 }).unwrap();
+        let b = tg
+            .try_spawn_on(&handle, async { Ok::<_, String>(2) })
+            .unwrap();
+        Ok::<_, String>(a.await.unwrap() + b.await.unwrap())
+    })
+    .await;
+    assert_eq!(outcome.unwrap(), Some(3));
+    tokio::task::spawn_blocking(move || drop(other))
+        .await
+        .unwrap();
+}

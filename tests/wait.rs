@@ -847,3 +847,45 @@ fn a_runtime_shutting_down_under_a_set_with_grace_drops_every_child() {
     drop(runtime);
     assert!(dropped.dropped());
 }
+
+// Issue 12 point 5: local and explicit-runtime spawning into a set.
+#[tokio::test]
+async fn a_set_spawns_local_futures_and_on_a_named_runtime() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let counter = Rc::new(Cell::new(0));
+            let mut set = asyncio::TaskSet::new();
+            for _ in 0..3 {
+                let counter = counter.clone();
+                set.spawn_local(async move { counter.set(counter.get() + 1) });
+            }
+            let stuck = set.spawn_local(std::future::pending::<()>());
+            let mut finished = 0;
+            while finished < 3 {
+                let task = set.next_completed().await.unwrap();
+                task.await.unwrap();
+                finished += 1;
+            }
+            assert_eq!(counter.get(), 3);
+            assert!(stuck.cancel());
+            set.shutdown().await;
+            assert!(stuck.is_cancelled());
+        })
+        .await;
+    let other = tokio::task::spawn_blocking(|| tokio::runtime::Runtime::new().unwrap())
+        .await
+        .unwrap();
+    let mut set: asyncio::TaskSet<u8, &str> = asyncio::TaskSet::new();
+    set.try_spawn_on(other.handle(), async { Err("on the other runtime") });
+    let task = set.next_completed().await.unwrap();
+    assert!(matches!(
+        task.await,
+        Err(asyncio::TaskError::Failed("on the other runtime"))
+    ));
+    tokio::task::spawn_blocking(move || drop(other))
+        .await
+        .unwrap();
+}

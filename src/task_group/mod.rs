@@ -254,7 +254,49 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_with(future, |future| async move { Ok(future.await) })
+        self.spawn_with(current_runtime(), future, |future| async move {
+            Ok(future.await)
+        })
+    }
+
+    /// [`spawn`](Self::spawn) on the runtime `runtime` names rather than the
+    /// current one (for a group whose owner runs outside any runtime, or
+    /// children that belong on another).
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Self::spawn).
+    pub fn spawn_on<F>(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        future: F,
+    ) -> Result<Task<F::Output, InGroup>, SpawnError<F>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(
+            runtime.clone(),
+            future,
+            |future| async move { Ok(future.await) },
+        )
+    }
+
+    /// [`try_spawn`](Self::try_spawn) on the runtime `runtime` names.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Self::spawn).
+    pub fn try_spawn_on<F, T>(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        future: F,
+    ) -> Result<Task<T, InGroup>, SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_with(runtime.clone(), future, |future| future)
     }
 
     /// Spawns a fallible future as a child of the group: its `Err(E)` is a
@@ -274,12 +316,12 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_with(future, |future| future)
+        self.spawn_with(current_runtime(), future, |future| future)
     }
 
-    #[track_caller]
     fn spawn_with<F, G, T>(
         &self,
+        runtime: tokio::runtime::Handle,
         future: F,
         wrap: impl FnOnce(F) -> G,
     ) -> Result<Task<T, InGroup>, SpawnError<F>>
@@ -287,7 +329,6 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         G: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        let runtime = current_runtime();
         let id = TaskId::next();
         let core = &self.shared.core;
         let index = match core.reserve(id) {

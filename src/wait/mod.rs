@@ -703,6 +703,37 @@ impl<T: Send + 'static> TaskSet<T, Infallible> {
         self.core.insert(task, true);
         handle
     }
+
+    /// [`spawn`](TaskSet::spawn) for a future that is not `Send`: runs it on
+    /// the current [`LocalSet`](tokio::task::LocalSet), as
+    /// [`spawn_local`](crate::spawn_local) does.
+    ///
+    /// # Panics
+    ///
+    /// If called outside a `LocalSet` (or `LocalRuntime`), at the caller's
+    /// line.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> CancelHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let task = crate::spawn_local(future);
+        let handle = task.cancel_handle();
+        self.core.insert(task, true);
+        handle
+    }
+
+    /// [`spawn`](TaskSet::spawn) on the runtime `runtime` names, as
+    /// [`spawn_on`](crate::spawn_on) does.
+    pub fn spawn_on<F>(&mut self, runtime: &tokio::runtime::Handle, future: F) -> CancelHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let task = crate::spawn_on(runtime, future);
+        let handle = task.cancel_handle();
+        self.core.insert(task, true);
+        handle
+    }
 }
 
 impl<T: Send + 'static, E: fmt::Debug + Send + 'static> TaskSet<T, E> {
@@ -719,6 +750,35 @@ impl<T: Send + 'static, E: fmt::Debug + Send + 'static> TaskSet<T, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
         let task = crate::try_spawn(future);
+        let handle = task.cancel_handle();
+        self.core.insert(task, true);
+        handle
+    }
+
+    /// [`try_spawn`](TaskSet::try_spawn) for a future that is not `Send`,
+    /// on the current [`LocalSet`](tokio::task::LocalSet).
+    ///
+    /// # Panics
+    ///
+    /// If called outside a `LocalSet` (or `LocalRuntime`), at the caller's
+    /// line.
+    #[track_caller]
+    pub fn try_spawn_local<F>(&mut self, future: F) -> CancelHandle
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        let task = crate::try_spawn_local(future);
+        let handle = task.cancel_handle();
+        self.core.insert(task, true);
+        handle
+    }
+
+    /// [`try_spawn`](TaskSet::try_spawn) on the runtime `runtime` names.
+    pub fn try_spawn_on<F>(&mut self, runtime: &tokio::runtime::Handle, future: F) -> CancelHandle
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let task = crate::try_spawn_on(runtime, future);
         let handle = task.cancel_handle();
         self.core.insert(task, true);
         handle
