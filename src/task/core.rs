@@ -17,6 +17,14 @@
 //!   listener), taking the outcome, requesting cancellation, or detaching
 //!   (the `Task` was dropped).
 //!
+//! Two rarer parties live in a boxed `Extra`, allocated only for the tasks
+//! that use them: futures waiting for "done" through a `CancelHandle`
+//! (woken by the publish, whoever it is for), and the child's own waker,
+//! kept once the child handed out its own handle (`current_task`), which
+//! has no tokio abort handle: a cancel request through it wakes the child,
+//! and the child's wrapper ends it (it checks the request under the same
+//! lock as it registers, so a request in between is never missed).
+//!
 //! The first outcome published wins and is never overwritten: that is what
 //! makes "completion beats cancellation" hold, since the guard's "cancelled"
 //! arrives after a published value and is ignored. The child's future is
