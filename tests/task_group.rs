@@ -864,3 +864,53 @@ async fn a_group_spawns_children_on_a_named_runtime() {
         .await
         .unwrap();
 }
+
+// Issue 12 point 5: a group's children can hold state that is not `Send`.
+#[tokio::test]
+async fn a_group_spawns_local_children_that_are_not_send() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let log = Rc::new(RefCell::new(Vec::new()));
+            let group = asyncio::TaskGroup::<String>::new();
+            for n in 0..3 {
+                let log = log.clone();
+                group
+                    .handle()
+                    .spawn_local(async move {
+                        tokio::task::yield_now().await;
+                        log.borrow_mut().push(n);
+                    })
+                    .unwrap();
+            }
+            assert!(group.join().await.is_ok());
+            let mut seen = log.borrow().clone();
+            seen.sort_unstable();
+            assert_eq!(seen, [0, 1, 2], "every local child ran, and was joined");
+
+            let group = asyncio::TaskGroup::<String>::new();
+            let failing = group
+                .handle()
+                .try_spawn_local(async { Err::<(), _>("local failure".to_string()) })
+                .unwrap();
+            let errors = group.join().await.unwrap_err();
+            assert_eq!(errors.into_errors().len(), 1);
+            assert!(matches!(failing.await, Err(asyncio::TaskError::Failed(_))));
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_local_spawn_outside_a_local_set_panics_and_leaves_the_group_joinable() {
+    let group = asyncio::TaskGroup::<String>::new();
+    let handle = group.handle();
+    let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handle.spawn_local(async {}).map(drop)
+    }));
+    assert!(spawned.is_err(), "tokio panics outside a LocalSet");
+    drop(group.spawn(async { 1 }));
+    // The reserved slot was released: the group joins, and does not hang.
+    assert!(group.join().await.is_ok());
+}

@@ -282,6 +282,55 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         )
     }
 
+    /// [`spawn`](Self::spawn) for a future that is not `Send`: runs it on the
+    /// current [`LocalSet`](tokio::task::LocalSet), as
+    /// [`spawn_local`](crate::spawn_local) does.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    ///
+    /// Outside a `LocalSet` (or `LocalRuntime`), as
+    /// `tokio::task::spawn_local` does; the group is left as it was.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> Result<Task<F::Output, InGroup>, SpawnError<F>>
+    where
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_by(
+            future,
+            |future| async move { Ok(future.await) },
+            |child| tokio::task::spawn_local(child).abort_handle(),
+        )
+    }
+
+    /// [`try_spawn`](Self::try_spawn) for a future that is not `Send`; see
+    /// [`spawn_local`](Self::spawn_local).
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    ///
+    /// Outside a `LocalSet` (or `LocalRuntime`), as
+    /// `tokio::task::spawn_local` does; the group is left as it was.
+    #[track_caller]
+    pub fn try_spawn_local<F, T>(&self, future: F) -> Result<Task<T, InGroup>, SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_by(
+            future,
+            |future| future,
+            |child| tokio::task::spawn_local(child).abort_handle(),
+        )
+    }
+
     /// [`try_spawn`](Self::try_spawn) on the runtime `runtime` names.
     ///
     /// # Errors
@@ -329,6 +378,25 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         G: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
+        self.spawn_by(future, wrap, |child| runtime.spawn(child).abort_handle())
+    }
+
+    /// Reserves a slot, builds the child, and hands it to `spawn`. If
+    /// `spawn` panics (`tokio::task::spawn_local` outside a `LocalSet`), the
+    /// child it was given is dropped as the panic unwinds, and its drop
+    /// releases the slot as a cancelled child's: the group is left as it
+    /// was, and the panic reaches the caller.
+    #[track_caller]
+    fn spawn_by<F, G, T>(
+        &self,
+        future: F,
+        wrap: impl FnOnce(F) -> G,
+        spawn: impl FnOnce(GroupChild<G, T, E>) -> AbortHandle,
+    ) -> Result<Task<T, InGroup>, SpawnError<F>>
+    where
+        G: Future<Output = Result<T, E>> + 'static,
+        T: Send + 'static,
+    {
         let id = TaskId::next();
         let core = &self.shared.core;
         let index = match core.reserve(id) {
@@ -347,7 +415,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
             group: self.shared.clone(),
             index,
         };
-        let abort = runtime.spawn(child).abort_handle();
+        let abort = spawn(child);
         core.attach(index, id, abort.clone());
         Ok(Task::from_parts(task, abort))
     }
