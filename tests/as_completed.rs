@@ -261,7 +261,7 @@ async fn indexed_carries_the_input_position_on_every_item() {
         items,
         [
             (1, Ok(1)),
-            (2, Err("as_completed child 2: two".to_string())),
+            (2, Err("as_completed child 2 failed".to_string())),
             (0, Ok(3))
         ]
     );
@@ -368,4 +368,29 @@ async fn a_stream_given_back_as_a_set_keeps_its_grace_for_shutdown() {
 fn the_indexed_stream_is_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<asyncio::AsCompletedIndexed<u8, std::io::Error>>();
+}
+
+// Issue 14 point 2: the chain skipped the child's own error (the source was
+// the error's source), so `downcast_ref::<E>()` on it failed.
+#[tokio::test]
+async fn an_items_error_has_the_childs_error_as_its_source() {
+    use std::error::Error;
+    let failing = asyncio::try_spawn(async {
+        Err::<(), _>(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "slow disk",
+        ))
+    });
+    let mut stream = asyncio::try_as_completed([failing], None);
+    let error = stream.next().await.unwrap().unwrap_err();
+    assert_eq!(error.to_string(), "as_completed child 0 failed");
+    let boxed: Box<dyn Error + Send + Sync> = Box::new(error);
+    let child = boxed.source().expect("the child's error");
+    assert_eq!(
+        child
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind),
+        Some(std::io::ErrorKind::TimedOut)
+    );
+    assert_eq!(child.to_string(), "slow disk");
 }

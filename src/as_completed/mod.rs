@@ -20,9 +20,11 @@ use crate::wait::{outcome_of, TaskSet};
 /// position in the input) ended without one, or was still running at the
 /// deadline. Either way the stream goes on to the next item.
 ///
-/// It displays as "as_completed child {index}: " followed by what happened;
-/// for a failure, its [`source`](std::error::Error::source) continues from
-/// the child's error's source, so a printed chain names each message once.
+/// It displays as "as_completed child {index} failed" ("was cancelled",
+/// "panicked: {message}", ": deadline has elapsed"); for a failure, its
+/// [`source`](std::error::Error::source) is the child's own error `E`, so
+/// a printed chain names each message once and `downcast_ref::<E>()` finds
+/// the child's error (through `Box<dyn Error>` or `anyhow`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum AsCompletedError<E> {
@@ -64,12 +66,23 @@ impl<E> AsCompletedError<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for AsCompletedError<E> {
+impl<E> fmt::Display for AsCompletedError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AsCompletedError::Child { index, error } => {
-                write!(f, "as_completed child {index}: {error}")
-            }
+            // The child's own error is the `source`, not part of this
+            // message.
+            AsCompletedError::Child {
+                index,
+                error: TaskError::Failed(_),
+            } => write!(f, "as_completed child {index} failed"),
+            AsCompletedError::Child {
+                index,
+                error: TaskError::Cancelled,
+            } => write!(f, "as_completed child {index} was cancelled"),
+            AsCompletedError::Child {
+                index,
+                error: TaskError::Panicked(panic),
+            } => write!(f, "as_completed child {index} panicked: {panic}"),
             AsCompletedError::TimedOut { index } => {
                 write!(f, "as_completed child {index}: {TimeoutError}")
             }
@@ -80,9 +93,11 @@ impl<E: fmt::Display> fmt::Display for AsCompletedError<E> {
 impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            // The child's error is already in this error's message.
-            AsCompletedError::Child { error, .. } => std::error::Error::source(error),
-            AsCompletedError::TimedOut { .. } => None,
+            AsCompletedError::Child {
+                error: TaskError::Failed(error),
+                ..
+            } => Some(error),
+            AsCompletedError::Child { .. } | AsCompletedError::TimedOut { .. } => None,
         }
     }
 }
