@@ -1849,3 +1849,22 @@ mod model {
         }
     }
 }
+
+// Issue 14 point 4: asyncio users read `q._unfinished_tasks`.
+#[tokio::test]
+async fn unfinished_tasks_counts_what_join_waits_for() {
+    let queue = Queue::unbounded();
+    for n in 0..3 {
+        queue.put(n).await.unwrap();
+    }
+    assert_eq!(queue.unfinished_tasks(), 3);
+    let guarded = queue.get_guarded().await.unwrap();
+    let _plain = queue.get().await.unwrap();
+    assert_eq!(queue.unfinished_tasks(), 3, "taken is not done");
+    drop(guarded);
+    assert_eq!(queue.unfinished_tasks(), 2, "a dropped Guarded is done");
+    queue.task_done().unwrap();
+    queue.task_done().unwrap();
+    assert_eq!(queue.unfinished_tasks(), 0);
+    queue.join().await;
+}

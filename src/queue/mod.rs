@@ -744,6 +744,7 @@ macro_rules! queue_methods {
             ///
             /// Items promised to woken getters that have not run yet are
             /// counted; places held for woken putters are not.
+            #[doc(alias = "len")]
             pub fn qsize(&self) -> usize {
                 self.core.len()
             }
@@ -752,6 +753,7 @@ macro_rules! queue_methods {
             /// [`get_nowait`](Self::get_nowait): asyncio's `q.empty()`. Items
             /// promised to woken getters, or behind a place held for a woken
             /// putter, are not available.
+            #[doc(alias = "is_empty")]
             pub fn empty(&self) -> bool {
                 self.core.is_empty()
             }
@@ -762,13 +764,37 @@ macro_rules! queue_methods {
             /// to woken putters are not free, and in a [`LifoQueue`] or
             /// [`PriorityQueue`] no slot is free until such a putter has
             /// inserted.
+            #[doc(alias = "is_full")]
             pub fn full(&self) -> bool {
                 self.core.is_full()
             }
 
             /// The capacity, `None` if unbounded: asyncio's `q.maxsize`.
+            #[doc(alias = "capacity")]
             pub fn maxsize(&self) -> Option<NonZeroUsize> {
                 self.core.capacity()
+            }
+
+            /// How many items were put and not yet marked done (by
+            /// [`task_done`](Self::task_done) or a dropped
+            /// [`Guarded`]): asyncio's `q._unfinished_tasks`, what
+            /// [`join`](Self::join) waits to reach zero. A snapshot; it
+            /// takes the queue's lock.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let queue: asyncio::", stringify!($name), "<u8> = ", $new, ";")]
+            /// queue.put_nowait(1).unwrap();
+            /// assert_eq!(queue.unfinished_tasks(), 1);
+            /// let item = queue.get_nowait().unwrap();
+            /// assert_eq!(queue.unfinished_tasks(), 1); // taken, not yet done
+            /// queue.task_done().unwrap();
+            /// assert_eq!(queue.unfinished_tasks(), 0);
+            /// # let _ = item;
+            /// ```
+            pub fn unfinished_tasks(&self) -> usize {
+                self.core.unfinished()
             }
 
             /// How many [`get`](Self::get)s, [`get_guarded`](Self::get_guarded)s

@@ -104,6 +104,7 @@ pub fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: Ta
 /// If called outside a tokio runtime, at the caller's line, as
 /// `tokio::spawn` does. That is a programming error, not bad input.
 #[track_caller]
+#[doc(alias = "create_task")]
 pub fn spawn<F>(future: F) -> Task<F::Output>
 where
     F: Future + Send + 'static,

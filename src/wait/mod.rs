@@ -169,6 +169,7 @@ use crate::timeout::{deadline_after, Timer};
 /// [unobserved-error hook](crate::set_unobserved_error_hook) when dropped.
 /// To cancel everything and wait for it to finish, use
 /// [`shutdown`](TaskSet::shutdown).
+#[doc(alias = "JoinSet")]
 pub struct TaskSet<T, E = Infallible> {
     core: SetCore<T, E, Task<T, E>>,
     grace: Option<Grace<T, E>>,
