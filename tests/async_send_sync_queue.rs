@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 
-use asyncio::queue::{Get, GetGuarded, Guarded, Join, Put, QueueStream};
+use asyncio::queue::{Get, GetGuarded, Guarded, Put, QueueJoin, QueueStream};
 use asyncio::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };
@@ -32,13 +32,13 @@ fn futures_of_send_items_are_send() {
     send::<Put<'static, SendOnly>>();
     send::<Get<'static, SendOnly>>();
     send::<GetGuarded<'static, SendOnly>>();
-    send::<Join<'static, SendOnly>>();
+    send::<QueueJoin<'static, SendOnly>>();
     send::<QueueStream<SendOnly>>();
     send::<Guarded<SendOnly>>();
     sync::<Put<'static, u32>>();
     sync::<Get<'static, u32>>();
     sync::<GetGuarded<'static, u32>>();
-    sync::<Join<'static, u32>>();
+    sync::<QueueJoin<'static, u32>>();
     sync::<QueueStream<u32>>();
     sync::<Guarded<u32>>();
 }
@@ -47,7 +47,7 @@ fn futures_are_unpin_whatever_the_item() {
     unpin::<Put<'static, std::marker::PhantomPinned>>();
     unpin::<Get<'static, std::marker::PhantomPinned>>();
     unpin::<GetGuarded<'static, std::marker::PhantomPinned>>();
-    unpin::<Join<'static, std::marker::PhantomPinned>>();
+    unpin::<QueueJoin<'static, std::marker::PhantomPinned>>();
     unpin::<QueueStream<std::marker::PhantomPinned>>();
 }
 

@@ -536,7 +536,7 @@ fn b122_graceful_shutdown_lets_out_the_items_behind_a_held_place() {
         getter.poll(&mut get).is_pending(),
         "4 waits behind 3's place"
     );
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(
         putter.poll(&mut put),
         Poll::Ready(Err(PutError::ShutDown(3)))
@@ -729,7 +729,7 @@ async fn graceful_shutdown_never_strands_an_item_promised_to_a_dropped_get() {
     let mut first = queue.get();
     assert!(probe.poll(&mut first).is_pending());
     queue.put_nowait(1).unwrap(); // promised to `first`
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(queue.qsize(), 1);
     // Another consumer: the item is promised, the buffer is not empty, so it
     // waits instead of failing.
@@ -756,7 +756,7 @@ fn graceful_shutdown_wakes_waiting_gets_once_the_buffer_is_drained() {
     let mut first = queue.get();
     assert!(probe.poll(&mut first).is_pending());
     queue.put_nowait(1).unwrap();
-    queue.shutdown(false);
+    queue.shutdown();
     let waiting_probe = Probe::new();
     let mut waiting = queue.get();
     assert!(waiting_probe.poll(&mut waiting).is_pending());
@@ -773,7 +773,7 @@ fn graceful_shutdown_wakes_waiting_gets_once_the_buffer_is_drained() {
 #[tokio::test]
 async fn b121_put_after_shutdown_fails_and_hands_the_item_back() {
     let queue = Queue::unbounded();
-    queue.shutdown(false);
+    queue.shutdown();
     assert!(queue.is_shut_down());
     assert_eq!(queue.put(1).await, Err(PutError::ShutDown(1)));
     let error = queue.put_nowait(2).unwrap_err();
@@ -787,7 +787,7 @@ async fn b122_graceful_shutdown_drains_then_fails_and_join_is_unaffected() {
     let queue = Queue::unbounded();
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(queue.get().await, Ok(1));
     assert_eq!(queue.get_nowait(), Ok(2));
     assert_eq!(queue.get().await, Err(GetError::ShutDown));
@@ -817,8 +817,8 @@ async fn b123_shutdown_wakes_blocked_getters_and_putters() {
         asyncio::spawn(async move { full.put(2).await })
     };
     tokio::task::yield_now().await;
-    empty.shutdown(false);
-    full.shutdown(false);
+    empty.shutdown();
+    full.shutdown();
     assert_eq!(getter.await.unwrap(), Err(GetError::ShutDown));
     assert_eq!(putter.await.unwrap(), Err(PutError::ShutDown(2)));
 }
@@ -829,7 +829,7 @@ fn b123_graceful_shutdown_wakes_blocked_getter_which_fails() {
     let probe = Probe::new();
     let mut get = queue.get();
     assert!(probe.poll(&mut get).is_pending());
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(probe.wakes(), 1);
     assert_eq!(probe.poll(&mut get), Poll::Ready(Err(GetError::ShutDown)));
 }
@@ -842,7 +842,7 @@ fn b123_putter_granted_a_slot_still_fails_after_shutdown() {
     let mut put = queue.put(2);
     assert!(probe.poll(&mut put).is_pending());
     assert_eq!(queue.get_nowait(), Ok(1));
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(
         probe.poll(&mut put),
         Poll::Ready(Err(PutError::ShutDown(2)))
@@ -856,7 +856,7 @@ fn b123_putter_woken_by_immediate_shutdown_fails_though_there_is_room() {
     let probe = Probe::new();
     let mut put = queue.put(2);
     assert!(probe.poll(&mut put).is_pending());
-    queue.shutdown(true);
+    queue.shutdown_immediate();
     assert_eq!(probe.wakes(), 1);
     assert_eq!(queue.qsize(), 0);
     assert_eq!(
@@ -872,7 +872,7 @@ fn b122_getter_woken_before_graceful_shutdown_still_gets_its_item() {
     let mut get = queue.get();
     assert!(probe.poll(&mut get).is_pending());
     queue.put_nowait(1).unwrap();
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(1)));
 }
 
@@ -896,7 +896,7 @@ fn b124_immediate_shutdown_discards_items_and_releases_join() {
     let probe = Probe::new();
     let mut join = queue.join();
     assert!(probe.poll(&mut join).is_pending());
-    queue.shutdown(true);
+    queue.shutdown_immediate();
     assert_eq!(dropped.load(Ordering::SeqCst), 3);
     assert_eq!(queue.qsize(), 0);
     assert_eq!(probe.wakes(), 1);
@@ -911,7 +911,7 @@ fn b124_getter_woken_before_immediate_shutdown_fails() {
     let mut get = queue.get();
     assert!(probe.poll(&mut get).is_pending());
     queue.put_nowait(1).unwrap();
-    queue.shutdown(true);
+    queue.shutdown_immediate();
     assert_eq!(probe.poll(&mut get), Poll::Ready(Err(GetError::ShutDown)));
 }
 
@@ -924,7 +924,7 @@ fn b125_immediate_shutdown_does_not_forgive_taken_items() {
     let probe = Probe::new();
     let mut join = queue.join();
     assert!(probe.poll(&mut join).is_pending());
-    queue.shutdown(true);
+    queue.shutdown_immediate();
     assert!(probe.poll(&mut join).is_pending(), "item 1 is not done yet");
     queue.task_done().unwrap();
     assert_eq!(probe.poll(&mut join), Poll::Ready(()));
@@ -936,11 +936,11 @@ fn b126_shutdown_again_and_a_later_immediate_call_drains_the_rest() {
     let queue = Queue::unbounded();
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
-    queue.shutdown(false);
-    queue.shutdown(false);
+    queue.shutdown();
+    queue.shutdown();
     assert_eq!(queue.get_nowait(), Ok(1));
     queue.task_done().unwrap(); // not blocked by shutdown
-    queue.shutdown(true);
+    queue.shutdown_immediate();
     assert_eq!(queue.qsize(), 0);
     assert_eq!(queue.get_nowait(), Err(TryGetError::ShutDown));
     assert_eq!(queue.task_done(), Err(TaskDoneError::TooManyCalls));
@@ -1129,7 +1129,7 @@ async fn stream_yields_items_and_ends_at_shutdown() {
         queue.put(n).await.unwrap();
         tokio::task::yield_now().await;
     }
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(consumer.await.unwrap(), [0, 1, 2, 3, 4]);
 }
 
@@ -1230,7 +1230,7 @@ async fn join_completes_when_a_worker_leaves_its_select_loop_but_keeps_its_strea
     tokio::time::timeout(Duration::from_secs(60), queue.join())
         .await
         .expect("join hung: an item was held for the idle stream");
-    queue.shutdown(false);
+    queue.shutdown();
     getting.await.unwrap();
     selecting.cancel();
 }
@@ -1287,7 +1287,7 @@ async fn waiting_streams_end_at_shutdown() {
     let mut second = queue.stream();
     assert!(futures::poll!(first.next()).is_pending());
     assert!(futures::poll!(second.next()).is_pending());
-    queue.shutdown(false);
+    queue.shutdown();
     assert_eq!(first.next().await, None);
     assert_eq!(second.next().await, None);
 }
@@ -1375,7 +1375,7 @@ fn immediate_shutdown_settles_the_queue_before_an_item_panics_in_drop() {
     let queue = Queue::unbounded();
     queue.put_nowait(PanicsOnDrop).unwrap();
     let shutdown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        queue.shutdown(true);
+        queue.shutdown_immediate();
     }));
     assert!(shutdown.is_err(), "the item's panic reaches the caller");
     assert!(queue.is_shut_down());
@@ -1460,7 +1460,7 @@ async fn many_producers_and_consumers_deliver_every_item_exactly_once() {
         producer.await.unwrap();
     }
     queue.join().await;
-    queue.shutdown(false);
+    queue.shutdown();
     let mut all = Vec::new();
     for consumer in consumers {
         let got = consumer.await.unwrap();
@@ -1759,7 +1759,11 @@ mod model {
                         prop_assert_eq!(queue.task_done(), expected);
                     }
                     Op::Shutdown(immediate) => {
-                        queue.shutdown(immediate);
+                        if immediate {
+                            queue.shutdown_immediate();
+                        } else {
+                            queue.shutdown();
+                        }
                         model.shutdown = true;
                         if immediate {
                             let discarded = model.items();
@@ -1823,7 +1827,7 @@ mod model {
                 prop_assert_eq!(joined, model.spendable + model.guarded == 0);
             }
             // Nothing hangs: after a shutdown every pending operation ends.
-            queue.shutdown(false);
+            queue.shutdown();
             model.shutdown = true;
             for (mut put, probe) in puts {
                 prop_assert!(probe.wakes() > 0, "a put was not woken by the shutdown");

@@ -64,8 +64,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use asyncio::queue::{
-    Get, GetGuarded, Guarded, Join as QueueJoin, Put, QueueStream, TaskDoneError, TryGetError,
-    TryPutError,
+    Get, GetGuarded, Guarded, Put, QueueJoin, QueueStream, TaskDoneError, TryGetError, TryPutError,
 };
 use asyncio::{
     AsCompletedError, CancelHandle, InGroup, LifoQueue, Origin, PriorityQueue, Queue, ReturnWhen,
@@ -648,7 +647,11 @@ macro_rules! stress_queue {
                 $ty::join(self)
             }
             fn shutdown(&self, immediate: bool) {
-                $ty::shutdown(self, immediate)
+                if immediate {
+                    $ty::shutdown_immediate(self)
+                } else {
+                    $ty::shutdown(self)
+                }
             }
             fn stream(&self) -> QueueStream<Item> {
                 $ty::stream(self)

@@ -124,7 +124,7 @@ use crate::task::cooperatively;
 ///     queue.put(n).await.unwrap();
 /// }
 /// queue.join().await;
-/// queue.shutdown(false);
+/// queue.shutdown();
 /// for worker in workers {
 ///     worker.await.unwrap();
 /// }
@@ -149,7 +149,7 @@ use crate::task::cooperatively;
 /// | `await q.join()` | `q.join().await` |
 /// | `q.qsize()`, `q.empty()`, `q.full()` | `q.qsize()`, `q.empty()`, `q.full()` |
 /// | `q.maxsize` | `q.maxsize()` (`None` if unbounded) |
-/// | `q.shutdown()`, `q.shutdown(immediate=True)` | `q.shutdown(false)`, `q.shutdown(true)` |
+/// | `q.shutdown()`, `q.shutdown(immediate=True)` | `q.shutdown()`, `q.shutdown_immediate()` |
 /// | `while True: x = await q.get()` | `let mut items = q.stream();` then `while let Some(x) = items.next().await` (ends at shutdown) |
 /// | `QueueFull`, `QueueEmpty` | [`TryPutError::Full`], [`TryGetError::Empty`] |
 /// | `QueueShutDown` | the `ShutDown` variant of each error |
@@ -679,60 +679,76 @@ macro_rules! queue_methods {
             /// | a child errors | n/a: `join` has no children (a worker's error is its own business) | n/a: no children; a worker that fails holding a [`Guarded`] item marks it done |
             /// | a child is cancelled | n/a: no children | n/a; the same with cancellation |
             /// | a child panics | n/a: no children | n/a; the same with a panic |
-            /// | a timeout fires | `wait_for(q.join(), t)` stops waiting | the same: the timeout drops the `Join` |
-            /// | the owner/handle is dropped | n/a: no handles | n/a: `Join` borrows the handle, so it cannot outlive it |
-            /// | the runtime shuts down | the joiner is cancelled with its task | the `Join` is dropped with its task |
+            /// | a timeout fires | `wait_for(q.join(), t)` stops waiting | the same: the timeout drops the `QueueJoin` |
+            /// | the owner/handle is dropped | n/a: no handles | n/a: `QueueJoin` borrows the handle, so it cannot outlive it |
+            /// | the runtime shuts down | the joiner is cancelled with its task | the `QueueJoin` is dropped with its task |
             ///
             /// # Cancel safety
             ///
             /// This method is cancel safe. If `join` is used as the event in a
             /// `select!` statement and some other branch completes first, then
             /// it is guaranteed that the queue was not changed.
-            pub fn join(&self) -> Join<'_, T> {
-                Join {
+            pub fn join(&self) -> QueueJoin<'_, T> {
+                QueueJoin {
                     core: &self.core,
                     waiter: Waiter::new(),
                 }
             }
 
-            /// Shuts the queue down: asyncio's `q.shutdown(immediate)` (3.13).
+            /// Shuts the queue down gracefully: asyncio's `q.shutdown()`
+            /// (3.13; `immediate=False`).
             ///
             /// From then on every put fails, blocked ones included, even if a
-            /// slot had just been freed for them (behaviours 121, 123).
-            ///
-            /// - `immediate == false`: gets keep taking the buffered items
-            ///   and fail once none is left; blocked gets with nothing left
-            ///   for them wake up and fail (behaviours 122, 123). `join` is
-            ///   unaffected.
-            /// - `immediate == true`: the buffered items are dropped, the
-            ///   unfinished count is lowered by one for each, and `join`
-            ///   returns if it reaches zero; items already taken but not
-            ///   marked done still hold `join` back (behaviours 124, 125).
-            ///   Every get fails from then on.
-            ///
-            /// It can be called again; a later immediate call drops whatever
-            /// is left (behaviour 126).
+            /// slot had just been freed for them (behaviours 121, 123). Gets
+            /// keep taking the buffered items and fail once none is left;
+            /// blocked gets with nothing left for them wake up and fail
+            /// (behaviours 122, 123). `join` is unaffected. It can be called
+            /// again, and [`shutdown_immediate`](Self::shutdown_immediate)
+            /// after it drops whatever is left (behaviour 126).
             ///
             /// # Examples
             ///
             /// ```
             #[doc = concat!("let queue = ", $new, ";")]
             /// queue.put_nowait(1).unwrap();
-            /// queue.shutdown(false);
+            /// queue.shutdown();
             /// assert!(queue.put_nowait(2).unwrap_err().is_shut_down());
             /// assert_eq!(queue.get_nowait(), Ok(1));
             /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
             /// ```
+            pub fn shutdown(&self) {
+                self.core.shutdown(false)
+            }
+
+            /// Shuts the queue down at once: asyncio's
+            /// `q.shutdown(immediate=True)` (3.13).
+            ///
+            /// As [`shutdown`](Self::shutdown), and the buffered items are
+            /// dropped: the unfinished count is lowered by one for each, and
+            /// `join` returns if it reaches zero; items already taken but not
+            /// marked done still hold `join` back (behaviours 124, 125).
+            /// Every get fails from then on. It can be called again
+            /// (behaviour 126).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(1).unwrap();
+            /// queue.shutdown_immediate();
+            /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
+            /// assert_eq!(queue.unfinished_tasks(), 0);
+            /// ```
             ///
             /// # Panics
             ///
-            /// If the destructor of an item that an immediate shutdown drops
-            /// panics, the panic propagates to the caller, as dropping a
-            /// `Vec` of the items would; the queue's state is settled first
-            /// (the count lowered, every waiter woken). Queue items belong to
-            /// no task, so this is not the unobserved-error hook's business.
-            pub fn shutdown(&self, immediate: bool) {
-                self.core.shutdown(immediate)
+            /// If the destructor of an item it drops panics, the panic
+            /// propagates to the caller, as dropping a `Vec` of the items
+            /// would; the queue's state is settled first (the count lowered,
+            /// every waiter woken). Queue items belong to no task, so this is
+            /// not the unobserved-error hook's business.
+            pub fn shutdown_immediate(&self) {
+                self.core.shutdown(true)
             }
 
             /// Whether [`shutdown`](Self::shutdown) was called.
@@ -865,7 +881,7 @@ macro_rules! queue_methods {
             #[doc = concat!("let queue = ", $new, ";")]
             /// queue.put_nowait(1).unwrap();
             /// queue.put_nowait(1).unwrap();
-            /// queue.shutdown(false);
+            /// queue.shutdown();
             /// assert_eq!(queue.stream().collect::<Vec<_>>().await, [1, 1]);
             /// # }
             /// ```
@@ -1092,12 +1108,12 @@ impl<T> fmt::Debug for GetGuarded<'_, T> {
 
 /// The future returned by [`Queue::join`] (and the other queues' `join`).
 #[must_use = "futures do nothing unless polled"]
-pub struct Join<'a, T> {
+pub struct QueueJoin<'a, T> {
     core: &'a QueueCore<T>,
     waiter: Waiter,
 }
 
-impl<T> Future for Join<'_, T> {
+impl<T> Future for QueueJoin<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -1108,15 +1124,15 @@ impl<T> Future for Join<'_, T> {
     }
 }
 
-impl<T> Drop for Join<'_, T> {
+impl<T> Drop for QueueJoin<'_, T> {
     fn drop(&mut self) {
         self.core.cancel_join(&mut self.waiter);
     }
 }
 
-impl<T> fmt::Debug for Join<'_, T> {
+impl<T> fmt::Debug for QueueJoin<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Join")
+        f.debug_struct("QueueJoin")
             .field("waiting", &self.waiter.is_registered())
             .finish_non_exhaustive()
     }
