@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 
-use asyncio::queue::{Get, GetGuarded, Guarded, Put, QueueJoin, QueueStream};
+use asyncio::queue::{Get, GetGuarded, Guarded, GuardedStream, Put, QueueJoin, QueueStream};
 use asyncio::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };
@@ -40,6 +40,8 @@ fn futures_of_send_items_are_send() {
     sync::<GetGuarded<'static, u32>>();
     sync::<QueueJoin<'static, u32>>();
     sync::<QueueStream<u32>>();
+    send::<GuardedStream<SendOnly>>();
+    sync::<GuardedStream<u32>>();
     sync::<Guarded<u32>>();
 }
 

@@ -1872,3 +1872,37 @@ async fn unfinished_tasks_counts_what_join_waits_for() {
     assert_eq!(queue.unfinished_tasks(), 0);
     queue.join().await;
 }
+
+// Issue 14 point 4: a stream whose items are marked done on drop, so a
+// worker loop over a stream works with `join`.
+#[tokio::test]
+async fn a_guarded_stream_marks_each_item_done_as_it_drops() {
+    use futures::StreamExt;
+    let queue = Queue::unbounded();
+    for n in 0..3 {
+        queue.put(n).await.unwrap();
+    }
+    let mut items = queue.guarded_stream();
+    let first = items.next().await.unwrap();
+    assert_eq!(*first, 0);
+    assert_eq!(queue.unfinished_tasks(), 3, "taken is not done");
+    drop(first);
+    assert_eq!(queue.unfinished_tasks(), 2);
+    let second = items.next().await.unwrap();
+    assert_eq!(second.done(), 1);
+    let third = items.next().await.unwrap();
+    assert_eq!(queue.unfinished_tasks(), 1);
+    let mut join = Box::pin(queue.join());
+    assert!(
+        futures::poll!(&mut join).is_pending(),
+        "one item is still held"
+    );
+    drop(third);
+    join.await;
+    queue.shutdown();
+    assert!(
+        items.next().await.is_none(),
+        "ends once shut down and empty"
+    );
+    assert!(futures::stream::FusedStream::is_terminated(&items));
+}

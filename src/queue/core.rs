@@ -1130,14 +1130,27 @@ impl<T> QueueCore<T> {
         waiter: &mut Waiter,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, GetError>> {
+        self.poll_stream_taking(waiter, false, cx)
+            .map(|taken| taken.map(|taken| taken.item))
+    }
+
+    /// [`poll_stream`](QueueCore::poll_stream) for a guarded stream: the
+    /// item is taken as [`try_get`](QueueCore::try_get) takes it, `guard`ed
+    /// (its unit held for a [`guard_done`](QueueCore::guard_done)) or not.
+    pub fn poll_stream_taking(
+        &self,
+        waiter: &mut Waiter,
+        guard: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Taken<T>, GetError>> {
         let mut state = self.state.lock();
-        match state.try_get(false, &self.spendable) {
-            Ok((item, _)) => {
+        match state.try_get(guard, &self.spendable) {
+            Ok((item, counted)) => {
                 if let Some(id) = waiter.id.take() {
                     state.streams.remove_waiting(id);
                 }
                 unlock_after_get(state);
-                Poll::Ready(Ok(item))
+                Poll::Ready(Ok(Taken { item, counted }))
             }
             Err(TryGetError::ShutDown) => {
                 if let Some(id) = waiter.id.take() {

@@ -914,6 +914,46 @@ macro_rules! queue_methods {
                     ended: false,
                 }
             }
+
+            /// The queue's items as a [`Stream`](futures_core::Stream) of
+            /// [`Guarded`] items, each marked done when its handle is
+            /// dropped: [`stream`](Self::stream) for a worker loop that
+            /// [`join`](Self::join) waits on (asyncio's `get()` ...
+            /// `finally: q.task_done()`, without the `finally`).
+            ///
+            /// The same semantics as [`stream`](Self::stream) otherwise:
+            /// it holds no place in line, ends once the queue is shut down
+            /// with nothing left for it, and `next()` is cancel safe.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use futures::StreamExt;
+            ///
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() {
+            #[doc = concat!("let queue = ", $new, ";")]
+            /// queue.put_nowait(2).unwrap();
+            /// queue.put_nowait(3).unwrap();
+            /// let worker = {
+            ///     let mut items = queue.guarded_stream();
+            ///     async move {
+            ///         let mut sum = 0;
+            ///         while let Some(item) = items.next().await {
+            ///             sum += *item; // marked done as `item` drops
+            ///         }
+            ///         sum
+            ///     }
+            /// };
+            /// let worker = asyncio::spawn(worker);
+            /// queue.join().await; // both items processed
+            /// queue.shutdown();
+            /// assert_eq!(worker.await.unwrap(), 5);
+            /// # }
+            /// ```
+            pub fn guarded_stream(&self) -> GuardedStream<T> {
+                GuardedStream(self.stream())
+            }
         }
 
         impl<T> Clone for $name<T> {
@@ -1241,18 +1281,54 @@ impl<T> futures_core::Stream for QueueStream<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = self.get_mut();
-        if this.ended {
+        self.get_mut()
+            .poll_taking(false, cx)
+            .map(|taken| taken.map(|taken| taken.item))
+    }
+}
+
+impl<T> QueueStream<T> {
+    /// The next item, taken `guard`ed or not.
+    fn poll_taking(&mut self, guard: bool, cx: &mut Context<'_>) -> Poll<Option<Taken<T>>> {
+        if self.ended {
             return Poll::Ready(None);
         }
-        match cooperatively(cx, |cx| this.core.poll_stream(&mut this.waiter, cx)) {
-            Poll::Ready(Ok(item)) => Poll::Ready(Some(item)),
+        let (core, waiter) = (&self.core, &mut self.waiter);
+        match cooperatively(cx, |cx| core.poll_stream_taking(waiter, guard, cx)) {
+            Poll::Ready(Ok(taken)) => Poll::Ready(Some(taken)),
             Poll::Ready(Err(GetError::ShutDown)) => {
-                this.ended = true;
+                self.ended = true;
                 Poll::Ready(None)
             }
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// The queue's items as a [`Stream`](futures_core::Stream) of [`Guarded`]
+/// items, each marked done when dropped: see [`Queue::guarded_stream`].
+#[must_use = "streams do nothing unless polled"]
+pub struct GuardedStream<T>(QueueStream<T>);
+
+impl<T> futures_core::Stream for GuardedStream<T> {
+    type Item = Guarded<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Guarded<T>>> {
+        let stream = &mut self.get_mut().0;
+        let taken = std::task::ready!(stream.poll_taking(true, cx));
+        Poll::Ready(taken.map(|taken| Guarded::new(stream.core.clone(), taken)))
+    }
+}
+
+impl<T> futures_core::FusedStream for GuardedStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.0.ended
+    }
+}
+
+impl<T> fmt::Debug for GuardedStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GuardedStream").field(&self.0).finish()
     }
 }
 
