@@ -19,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use self::core::{Finished, GatherChild, Gathering, Mode};
 use crate::task::core::{discard, Report};
-use crate::task::{report_unobserved, IntoTask, Task, TaskError, TaskId, TryIntoTask};
+use crate::task::{
+    into_tasks, report_unobserved, try_into_tasks, IntoTask, Task, TaskError, TaskId, TryIntoTask,
+};
 use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
 
 /// A child of a [`gather`] failed: which one, and how it ended.
@@ -260,14 +262,7 @@ where
     I::Item: IntoTask,
     <I::Item as IntoTask>::Err: fmt::Debug + Send + 'static,
 {
-    let children = children.into_iter();
-    let mut tasks = Vec::with_capacity(children.size_hint().0);
-    // A loop, not `map`: a closure would hide the caller's location from
-    // `spawn`'s panic outside a runtime.
-    for child in children {
-        tasks.push(child.into_task());
-    }
-    Gather::new(tasks)
+    Gather::new(into_tasks(children))
 }
 
 /// Runs fallible `children` concurrently and collects their values in input
@@ -310,12 +305,7 @@ where
     I::Item: TryIntoTask,
     <I::Item as TryIntoTask>::Err: fmt::Debug + Send + 'static,
 {
-    let children = children.into_iter();
-    let mut tasks = Vec::with_capacity(children.size_hint().0);
-    for child in children {
-        tasks.push(child.into_task());
-    }
-    Gather::new(tasks)
+    Gather::new(try_into_tasks(children))
 }
 
 /// A gather whose children are running, before it is awaited: what

@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::gather::core::{Finished, Gathering, Mode};
 use crate::gather::Grace;
-use crate::task::{report_unobserved, IntoTask, Task, TaskError, TryIntoTask};
+use crate::task::{
+    into_tasks, report_unobserved, try_into_tasks, IntoTask, Task, TaskError, TryIntoTask,
+};
 
 /// The winner of a [`race`]: its position in the input and how it ended.
 #[derive(Debug)]
@@ -179,14 +181,9 @@ where
     I::Item: IntoTask,
     <I::Item as IntoTask>::Err: fmt::Debug + Send + 'static,
 {
-    let children = children.into_iter();
-    let mut tasks = Vec::with_capacity(children.size_hint().0);
-    // A loop, not `map`: a closure would hide the caller's location from
-    // `spawn`'s panic outside a runtime.
-    for child in children {
-        tasks.push(child.into_task());
+    Race {
+        running: Running::new(into_tasks(children), Mode::Race),
     }
-    Race { tasks, grace: None }
 }
 
 /// Runs fallible `children` concurrently; the first to *succeed* wins, and
@@ -259,12 +256,9 @@ where
     I::Item: TryIntoTask,
     <I::Item as TryIntoTask>::Err: fmt::Debug + Send + 'static,
 {
-    let children = children.into_iter();
-    let mut tasks = Vec::with_capacity(children.size_hint().0);
-    for child in children {
-        tasks.push(child.into_task());
+    RaceOk {
+        running: Running::new(try_into_tasks(children), Mode::RaceOk),
     }
-    RaceOk { tasks, grace: None }
 }
 
 /// A [`race`] whose children are running, before it is awaited. Await it
@@ -273,8 +267,7 @@ where
 /// Dropping it unawaited aborts every child.
 #[must_use = "the children run, but nobody will see the winner or cancel the losers unless it is awaited"]
 pub struct Race<T, E = Infallible> {
-    tasks: Vec<Task<T, E>>,
-    grace: Option<(CancellationToken, Duration)>,
+    running: Running<T, E>,
 }
 
 /// A [`race_ok`] whose children are running, before it is awaited.
@@ -282,15 +275,13 @@ pub struct Race<T, E = Infallible> {
 /// Dropping it unawaited aborts every child.
 #[must_use = "the children run, but nobody will see the winner or cancel the losers unless it is awaited"]
 pub struct RaceOk<T, E = Infallible> {
-    tasks: Vec<Task<T, E>>,
-    grace: Option<(CancellationToken, Duration)>,
+    running: Running<T, E>,
 }
 
 impl<T, E> fmt::Debug for Race<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Race")
-            .field("children", &self.tasks.len())
-            .field("grace", &self.grace.as_ref().map(|(_, grace)| grace))
+            .field("state", &self.running.gathering)
             .finish()
     }
 }
@@ -298,27 +289,8 @@ impl<T, E> fmt::Debug for Race<T, E> {
 impl<T, E> fmt::Debug for RaceOk<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RaceOk")
-            .field("children", &self.tasks.len())
-            .field("grace", &self.grace.as_ref().map(|(_, grace)| grace))
+            .field("state", &self.running.gathering)
             .finish()
-    }
-}
-
-impl<T, E> Drop for Race<T, E> {
-    fn drop(&mut self) {
-        // Unawaited: nobody will see the winner. Abort, as a dropped race
-        // future does; the `Task`s' drop detaches them.
-        for task in &self.tasks {
-            task.cancel();
-        }
-    }
-}
-
-impl<T, E> Drop for RaceOk<T, E> {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.cancel();
-        }
     }
 }
 
@@ -353,7 +325,7 @@ impl<T, E> Race<T, E> {
     /// # }
     /// ```
     pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
-        self.grace = Some((token, grace));
+        self.running.set_grace(token, grace);
         self
     }
 }
@@ -362,41 +334,38 @@ impl<T, E> RaceOk<T, E> {
     /// As [`Race::with_grace`]: the losers (and, on a panic, the others)
     /// get `token` and `grace` before the abort.
     pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
-        self.grace = Some((token, grace));
+        self.running.set_grace(token, grace);
         self
     }
 }
 
-/// Builds the core of a race over `tasks`; `None` for an empty race.
-fn start<T, E: fmt::Debug + Send + 'static>(
-    tasks: Vec<Task<T, E>>,
-    grace: Option<(CancellationToken, Duration)>,
-    mode: Mode,
-) -> Running<T, E> {
-    if tasks.is_empty() {
-        return Running {
-            gathering: None,
-            grace: None,
-        };
-    }
-    let mut gathering = Gathering::new(tasks, mode, report_unobserved::<E>);
-    let grace = grace.map(|(token, period)| {
-        gathering.defer_abort();
-        Grace::new(token, period)
-    });
-    Running {
-        gathering: Some(gathering),
-        grace,
-    }
-}
-
-/// A race being awaited: the core, and the grace period if any.
+/// A race's core (built when the race is called, so the children run from
+/// then on), and the grace period if any. Dropping it before it finished
+/// aborts every unfinished child: the core's own drop does.
 struct Running<T, E> {
+    /// `None` for an empty race.
     gathering: Option<Gathering<T, E, Task<T, E>>>,
     grace: Option<Grace>,
 }
 
+impl<T, E: fmt::Debug + Send + 'static> Running<T, E> {
+    fn new(tasks: Vec<Task<T, E>>, mode: Mode) -> Self {
+        Self {
+            gathering: (!tasks.is_empty())
+                .then(|| Gathering::new(tasks, mode, report_unobserved::<E>)),
+            grace: None,
+        }
+    }
+}
+
 impl<T, E> Running<T, E> {
+    fn set_grace(&mut self, token: CancellationToken, period: Duration) {
+        if let Some(gathering) = &mut self.gathering {
+            gathering.defer_abort();
+            self.grace = Some(Grace::new(token, period));
+        }
+    }
+
     /// `None` for an empty race.
     fn poll(&mut self, cx: &mut Context<'_>) -> Option<Poll<Finished<T, E>>> {
         let gathering = self.gathering.as_mut()?;
@@ -410,26 +379,24 @@ impl<T, E> Running<T, E> {
     }
 }
 
-impl<T, E: fmt::Debug + Send + 'static> IntoFuture for Race<T, E> {
+impl<T, E> IntoFuture for Race<T, E> {
     type Output = Result<Winner<T, E>, RaceError>;
     type IntoFuture = RaceFuture<T, E>;
 
-    fn into_future(mut self) -> RaceFuture<T, E> {
-        let tasks = std::mem::take(&mut self.tasks);
+    fn into_future(self) -> RaceFuture<T, E> {
         RaceFuture {
-            running: start(tasks, self.grace.take(), Mode::Race),
+            running: self.running,
         }
     }
 }
 
-impl<T, E: fmt::Debug + Send + 'static> IntoFuture for RaceOk<T, E> {
+impl<T, E> IntoFuture for RaceOk<T, E> {
     type Output = Result<(usize, T), RaceOkError<E>>;
     type IntoFuture = RaceOkFuture<T, E>;
 
-    fn into_future(mut self) -> RaceOkFuture<T, E> {
-        let tasks = std::mem::take(&mut self.tasks);
+    fn into_future(self) -> RaceOkFuture<T, E> {
         RaceOkFuture {
-            running: start(tasks, self.grace.take(), Mode::RaceOk),
+            running: self.running,
         }
     }
 }

@@ -678,6 +678,42 @@ impl<T, E> IntoTask for Task<T, E> {
     }
 }
 
+/// Every child as a running task, in input order: futures are spawned now,
+/// `Task`s taken as they are. What every primitive that runs children
+/// calls first.
+///
+/// A loop, not `map`: a closure would hide the caller's location from
+/// `spawn`'s panic outside a runtime (`#[track_caller]` passes through
+/// this function's body, not through a closure).
+#[track_caller]
+pub(crate) fn into_tasks<I, C>(children: I) -> Vec<Task<C::Ok, C::Err>>
+where
+    I: IntoIterator<Item = C>,
+    C: IntoTask,
+{
+    let children = children.into_iter();
+    let mut tasks = Vec::with_capacity(children.size_hint().0);
+    for child in children {
+        tasks.push(child.into_task());
+    }
+    tasks
+}
+
+/// [`into_tasks`] for fallible children.
+#[track_caller]
+pub(crate) fn try_into_tasks<I, C>(children: I) -> Vec<Task<C::Ok, C::Err>>
+where
+    I: IntoIterator<Item = C>,
+    C: TryIntoTask,
+{
+    let children = children.into_iter();
+    let mut tasks = Vec::with_capacity(children.size_hint().0);
+    for child in children {
+        tasks.push(child.into_task());
+    }
+    tasks
+}
+
 /// [`IntoTask`] for fallible children: a future returning `Result<T, E>`
 /// (spawned with [`try_spawn`], so `Err(E)` is the child's failure) or a
 /// [`Task<T, E>`].
