@@ -12,13 +12,18 @@
 #![cfg(asyncio_loom)]
 
 use asyncio::__cores::fault::{self, Fault};
-use asyncio::__cores::queue::{QueueCore, Waiter};
+use asyncio::__cores::queue::{QueueCore, Taken, Waiter};
 use asyncio::queue::GetError;
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::waker::Recorder;
 
 const STREAM_ASLEEP: &str = "a waiting stream was not woken";
+
+/// A stream's poll as the plain (unguarded) stream sees it: the item.
+fn item<T>(polled: Result<Taken<T>, GetError>) -> Result<T, GetError> {
+    polled.map(|taken| taken.item)
+}
 
 /// A stream that is registered and then never polled again (its `next()`
 /// future was dropped, the stream kept) waits before a second stream, which
@@ -31,7 +36,7 @@ fn idle_stream_keeps_no_other_stream_asleep() {
         let idle = Recorder::new();
         let mut idle_waiter = Waiter::new();
         assert!(idle
-            .poll(|cx| queue.poll_stream(&mut idle_waiter, cx))
+            .poll(|cx| queue.poll_stream(&mut idle_waiter, false, cx).map(item))
             .is_pending());
 
         let consumer = {
@@ -39,7 +44,7 @@ fn idle_stream_keeps_no_other_stream_asleep() {
             thread::spawn(move || {
                 let recorder = Recorder::new();
                 let mut waiter = Waiter::new();
-                let first = recorder.poll(|cx| queue.poll_stream(&mut waiter, cx));
+                let first = recorder.poll(|cx| queue.poll_stream(&mut waiter, false, cx).map(item));
                 (recorder, waiter, first)
             })
         };
@@ -52,7 +57,7 @@ fn idle_stream_keeps_no_other_stream_asleep() {
 
         let got = recorder.settle(
             first,
-            |cx| queue.poll_stream(&mut waiter, cx),
+            |cx| queue.poll_stream(&mut waiter, false, cx).map(item),
             STREAM_ASLEEP,
         );
         assert_eq!(got, Ok(7));
@@ -85,7 +90,7 @@ fn shutdown_ends_a_waiting_stream() {
             thread::spawn(move || {
                 let recorder = Recorder::new();
                 let mut waiter = Waiter::new();
-                let first = recorder.poll(|cx| queue.poll_stream(&mut waiter, cx));
+                let first = recorder.poll(|cx| queue.poll_stream(&mut waiter, false, cx).map(item));
                 (recorder, waiter, first)
             })
         };
@@ -97,7 +102,7 @@ fn shutdown_ends_a_waiting_stream() {
         closer.join().unwrap();
         let outcome = recorder.settle(
             first,
-            |cx| queue.poll_stream(&mut waiter, cx),
+            |cx| queue.poll_stream(&mut waiter, false, cx).map(item),
             STREAM_ASLEEP,
         );
         assert_eq!(outcome, Err(GetError::ShutDown));

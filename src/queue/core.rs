@@ -1125,19 +1125,11 @@ impl<T> QueueCore<T> {
     /// A pending stream is only registered to be woken: by an item that no
     /// waiting getter was granted (every waiting stream is woken, and the
     /// first to run takes it), or by a shutdown that leaves nothing to take.
+    ///
+    /// The item is taken as [`try_get`](QueueCore::try_get) takes it:
+    /// `guard`ed (its unit held for a [`guard_done`](QueueCore::guard_done),
+    /// a guarded stream) or not.
     pub fn poll_stream(
-        &self,
-        waiter: &mut Waiter,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<T, GetError>> {
-        self.poll_stream_taking(waiter, false, cx)
-            .map(|taken| taken.map(|taken| taken.item))
-    }
-
-    /// [`poll_stream`](QueueCore::poll_stream) for a guarded stream: the
-    /// item is taken as [`try_get`](QueueCore::try_get) takes it, `guard`ed
-    /// (its unit held for a [`guard_done`](QueueCore::guard_done)) or not.
-    pub fn poll_stream_taking(
         &self,
         waiter: &mut Waiter,
         guard: bool,

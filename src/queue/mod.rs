@@ -1294,7 +1294,7 @@ impl<T> QueueStream<T> {
             return Poll::Ready(None);
         }
         let (core, waiter) = (&self.core, &mut self.waiter);
-        match cooperatively(cx, |cx| core.poll_stream_taking(waiter, guard, cx)) {
+        match cooperatively(cx, |cx| core.poll_stream(waiter, guard, cx)) {
             Poll::Ready(Ok(taken)) => Poll::Ready(Some(taken)),
             Poll::Ready(Err(GetError::ShutDown)) => {
                 self.ended = true;
