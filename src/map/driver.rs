@@ -32,7 +32,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -45,9 +45,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::core::{backoff, Aimd, Counters, Jitter};
 use crate::sync::Arc;
-use crate::task::core::{discard, Child, TaskCore};
+use crate::task::core::discard;
 use crate::task::ready::{ChildHandle, ReadyList};
-use crate::task::{report_unobserved, Task, TaskError, TaskId};
+use crate::task::{report_unobserved, try_spawn_on, Task, TaskError, TaskId};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
 
 /// An item's outcome.
@@ -840,17 +840,18 @@ impl<In, T, E> Drop for Driver<In, T, E> {
 /// Drops a finished item's outcome on nobody's behalf: a panic goes to the
 /// hook (panics are never lost), an error is dropped quietly (the map
 /// observed it), and a panic from a value's or an error's destructor is
-/// caught and reported as the item's.
+/// caught and reported as the item's (the crate's one `discard`).
 fn drop_outcome<T, E>(done: Done<T, E>) {
-    let id = done.id;
-    let panic = match done.outcome {
-        Err(TaskError::Panicked(panic)) => Some(panic),
-        outcome => std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(outcome)))
-            .err()
-            .map(crate::task::Panic::new),
-    };
-    if let Some(panic) = panic {
-        crate::hook::report(crate::hook::Unobserved::Panicked { task: id, panic });
+    match done.outcome {
+        Err(error @ TaskError::Panicked(_)) => report_panic(done.id, error),
+        outcome => discard(report_panic::<E>, done.id, outcome),
+    }
+}
+
+/// A `Report` that passes panics to the hook and drops the rest quietly.
+fn report_panic<E>(task: TaskId, error: TaskError<E>) {
+    if let TaskError::Panicked(panic) = error {
+        crate::hook::report(crate::hook::Unobserved::Panicked { task, panic });
     }
 }
 
@@ -866,8 +867,8 @@ where
     Box::new(move |runtime, input, timeout| {
         let future = f(input).into_future();
         match timeout {
-            None => spawn_on(runtime, future),
-            Some((period, error)) => spawn_on(runtime, async move {
+            None => try_spawn_on(runtime, future),
+            Some((period, error)) => try_spawn_on(runtime, async move {
                 match tokio::time::timeout(period, future).await {
                     Ok(outcome) => outcome,
                     Err(_) => Err(error()),
@@ -888,22 +889,8 @@ where
     // A plain map has no timeout: its error type cannot hold one.
     Box::new(move |runtime, input, _| {
         let future = f(input).into_future();
-        spawn_on(runtime, async move { Ok::<_, Infallible>(future.await) })
+        try_spawn_on(runtime, async move { Ok::<_, Infallible>(future.await) })
     })
-}
-
-/// `try_spawn` on a known runtime: the same task core and wrapper.
-fn spawn_on<F, T, E>(runtime: &Handle, future: F) -> Task<T, E>
-where
-    F: Future<Output = Result<T, E>> + Send + 'static,
-    T: Send + 'static,
-    E: fmt::Debug + Send + 'static,
-{
-    let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = runtime
-        .spawn(Child::new(future, core.clone()))
-        .abort_handle();
-    Task::from_parts(core, abort)
 }
 
 /// The error a timed-out attempt fails with.
