@@ -105,6 +105,88 @@ async fn a_childs_error_is_a_value_and_iteration_goes_on() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn tasks_form_over_futures_yields_the_tasks_it_spawned() {
+    // Behaviour 44: for coroutine inputs, 3.13's `async for` yields the
+    // Tasks it created for them. Here: futures in, their spawned tasks out,
+    // in completion order, each still holding its own value.
+    let tasks: Vec<asyncio::Task<u64>> = asyncio::as_completed([3, 1, 2].map(sleeper), None)
+        .tasks()
+        .map(|task| task.unwrap())
+        .collect()
+        .await;
+    assert_eq!(tasks.len(), 3);
+    let ids: std::collections::HashSet<_> = tasks.iter().map(|task| task.id()).collect();
+    assert_eq!(ids.len(), 3, "each input got its own task");
+    assert!(tasks.iter().all(|task| task.is_done()));
+    let mut values = Vec::new();
+    for task in tasks {
+        values.push(task.await.unwrap());
+    }
+    assert_eq!(values, [1, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_form_timeout_yields_a_timeout_per_unfinished_child_and_cancels_none() {
+    // Behaviour 45, in the tasks form: after the deadline each unfinished
+    // child gives `Err(TimeoutError)`; none is cancelled.
+    let children = [20, 1, 10].map(|secs| asyncio::spawn(sleeper(secs)));
+    let handles: Vec<_> = children.iter().map(|task| task.cancel_handle()).collect();
+    let mut stream = asyncio::as_completed(children, 5 * SEC).tasks();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.await.unwrap(), 1);
+    for _ in 0..2 {
+        assert!(matches!(
+            stream.next().await,
+            Some(Err(asyncio::TimeoutError))
+        ));
+    }
+    assert!(stream.next().await.is_none());
+    // Not cancelled: both are still running, and finish with their values.
+    assert!(handles.iter().all(|handle| !handle.is_cancelled()));
+    assert!(!handles[0].is_done() && !handles[2].is_done());
+    let mut rest = stream.into_set();
+    assert_eq!(rest.pending(), 2);
+    let mut values = Vec::new();
+    while let Some(task) = rest.next_completed().await {
+        values.push(task.await.unwrap());
+    }
+    assert_eq!(values, [10, 20]);
+    assert!(handles.iter().all(|handle| !handle.is_cancelled()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_form_a_failed_child_comes_out_as_an_ok_task() {
+    // Behaviour 46, in the tasks form: as under 3.13's `async for`, the
+    // stream does not raise a child's failure; the failed child comes out
+    // as `Ok(task)`, and its error is read from the task.
+    type Child = std::pin::Pin<Box<dyn Future<Output = Result<u64, &'static str>> + Send>>;
+    let children: Vec<Child> = vec![
+        Box::pin(async {
+            asyncio::sleep(SEC).await;
+            Err("first failed")
+        }),
+        Box::pin(async {
+            asyncio::sleep(2 * SEC).await;
+            Ok(2)
+        }),
+    ];
+    let mut stream = asyncio::try_as_completed(children, None).tasks();
+    let failed = stream
+        .next()
+        .await
+        .unwrap()
+        .expect("a failed child is Ok(task)");
+    assert!(failed.is_failed());
+    assert!(matches!(
+        failed.await,
+        Err(TaskError::Failed("first failed"))
+    ));
+    let ok = stream.next().await.unwrap().unwrap();
+    assert_eq!(ok.await.unwrap(), 2);
+    assert!(stream.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
 async fn empty_input_yields_nothing() {
     // Behaviour 48.
     let mut stream = asyncio::as_completed(Vec::<asyncio::Task<()>>::new(), SEC);
