@@ -176,7 +176,16 @@ impl<E: std::error::Error + 'static> std::error::Error for AsCompletedError<E> {
 /// | a child is cancelled | `CancelledError` from that `await` | yielded as `Err(Child { index, error: TaskError::Cancelled })` |
 /// | a child panics | the `BaseException` escapes | yielded as `Err(Child { index, error: TaskError::Panicked(p) })` |
 /// | the timeout fires | `TimeoutError`; children not cancelled (45) | `Err(TimedOut { index })` per unfinished child, in input order; none cancelled |
+/// | the rest are cancelled explicitly | `for t in tasks: t.cancel()` on the tasks you kept (nothing on the iterator does it) | [`into_set`](AsCompleted::into_set) then [`TaskSet::shutdown`] (cancel and join) or [`TaskSet::cancel_all`] (ask only); children already yielded are not touched |
 /// | the runtime shuts down | tasks are cancelled | children end `Cancelled` |
+///
+/// # Cancel safety
+///
+/// The stream is cancel safe. If `stream.next()` is used as a branch in
+/// `select!` and another branch completes first, it is guaranteed that no
+/// outcome was taken from the stream: a child that finished meanwhile is
+/// yielded by the next poll. The same holds for the
+/// [`tasks`](AsCompleted::tasks) and [`indexed`](AsCompleted::indexed) forms.
 ///
 /// # Panics
 ///
@@ -228,6 +237,12 @@ type Next<T, E> = Result<(usize, Task<T, E>), usize>;
 
 /// The stream returned by [`as_completed`]: each child's outcome as it
 /// finishes.
+///
+/// # Cancel safety
+///
+/// This stream is cancel safe. If `next()` is used as a branch in `select!`
+/// and another branch completes first, it is guaranteed that no outcome was
+/// taken from the stream.
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<T, E = Infallible> {
     set: TaskSet<T, E>,
@@ -421,6 +436,12 @@ impl<T, E> Stream for AsCompleted<T, E> {
 
 /// The stream returned by [`AsCompleted::tasks`]: each child's task as it
 /// finishes.
+///
+/// # Cancel safety
+///
+/// This stream is cancel safe. If `next()` is used as a branch in `select!`
+/// and another branch completes first, it is guaranteed that no task was
+/// taken from the stream.
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompletedTasks<T, E = Infallible> {
     inner: AsCompleted<T, E>,
@@ -460,6 +481,12 @@ impl<T, E> Stream for AsCompletedTasks<T, E> {
 
 /// The stream returned by [`AsCompleted::indexed`]: each outcome with its
 /// child's position in the input.
+///
+/// # Cancel safety
+///
+/// This stream is cancel safe. If `next()` is used as a branch in `select!`
+/// and another branch completes first, it is guaranteed that no outcome was
+/// taken from the stream.
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompletedIndexed<T, E = Infallible> {
     inner: AsCompleted<T, E>,
