@@ -5,6 +5,7 @@ Not part of CI (it takes about ten minutes):
     python3 benches/python/compare.py                 # 5 rounds of 2 s each
     python3 benches/python/compare.py --rounds 3 --seconds 4
     python3 benches/python/compare.py --reuse         # the last run's rounds, tables rewritten
+    python3 benches/python/compare.py --reuse --no-python   # the same, without running CPython
 
 A shared machine's speed drifts by tens of percent over minutes, so one
 long criterion run can put the crate in a fast minute and its peer in a
@@ -30,48 +31,102 @@ ROOT = Path(__file__).resolve().parents[2]
 CRITERION = ROOT / "target" / "criterion"
 HERE = Path(__file__).resolve().parent
 
-# (scenario, crate's criterion id, peer's criterion id, peer, target vs peer,
-#  CPython script, CPython bench, speed-up target vs CPython)
+# Every SPEC.md performance target measured against a Rust peer:
+# (scenario, crate's criterion id, peer's criterion id, peer, target vs peer).
+# A row whose ids were not measured (a bench not built yet) says "not run".
 SCENARIOS = [
     ("gather, 10k trivial futures", "gather/asyncio_gather/10000",
-     "gather/tokio_join_set/10000", "JoinSet", 1.2, "gather.py", "gather/10000", 20),
+     "gather/tokio_join_set/10000", "JoinSet", 1.0),
     ("gather, 100k trivial futures", "gather/asyncio_gather/100000",
-     "gather/tokio_join_set/100000", "JoinSet", 1.2, "gather.py", "gather/100000", 20),
+     "gather/tokio_join_set/100000", "JoinSet", 1.0),
+    ("gather, 100k, current-thread runtime", "gather_current_thread/asyncio_gather/100000",
+     "gather_current_thread/tokio_join_set/100000", "JoinSet", 1.0),
     ("as_completed drain, 1k", "drain_in_completion_order/asyncio_as_completed/1000",
-     "drain_in_completion_order/tokio_join_set/1000", "JoinSet", 1.2,
-     "drain.py", "as_completed/1000", 20),
+     "drain_in_completion_order/tokio_join_set/1000", "JoinSet", 1.2),
     ("as_completed drain, 10k", "drain_in_completion_order/asyncio_as_completed/10000",
-     "drain_in_completion_order/tokio_join_set/10000", "JoinSet", 1.2,
-     "drain.py", "as_completed/10000", 20),
+     "drain_in_completion_order/tokio_join_set/10000", "JoinSet", 1.2),
     ("as_completed drain, 100k", "drain_in_completion_order/asyncio_as_completed/100000",
-     "drain_in_completion_order/tokio_join_set/100000", "JoinSet", 1.2,
-     "drain.py", "as_completed/100000", 20),
+     "drain_in_completion_order/tokio_join_set/100000", "JoinSet", 1.2),
     ("wait(FirstCompleted) loop drain, 1k", "drain_in_completion_order/asyncio_wait_loop/1000",
-     "drain_in_completion_order/tokio_join_set/1000", "JoinSet", 1.2,
-     "drain.py", "wait_loop/1000", 20),
+     "drain_in_completion_order/tokio_join_set/1000", "JoinSet", 1.2),
     ("wait(FirstCompleted) loop drain, 10k", "drain_in_completion_order/asyncio_wait_loop/10000",
-     "drain_in_completion_order/tokio_join_set/10000", "JoinSet", 1.2,
-     "drain.py", "wait_loop/10000", 20),
+     "drain_in_completion_order/tokio_join_set/10000", "JoinSet", 1.2),
     ("wait(FirstCompleted) loop drain, 100k", "drain_in_completion_order/asyncio_wait_loop/100000",
-     "drain_in_completion_order/tokio_join_set/100000", "JoinSet", 1.2, None, None, 20),
+     "drain_in_completion_order/tokio_join_set/100000", "JoinSet", 1.2),
     ("TaskGroup spawn + join, 10k", "task_group_spawn_join/asyncio_task_group/10000",
-     "task_group_spawn_join/tokio_join_set/10000", "JoinSet", 1.0, "task_group.py",
-     "task_group/10000", 20),
+     "task_group_spawn_join/tokio_join_set/10000", "JoinSet", 1.0),
     ("TaskGroup spawn + join, 100k", "task_group_spawn_join/asyncio_task_group/100000",
-     "task_group_spawn_join/tokio_join_set/100000", "JoinSet", 1.0, "task_group.py",
-     "task_group/100000", 20),
+     "task_group_spawn_join/tokio_join_set/100000", "JoinSet", 1.0),
     ("TaskGroup, cancel 100k pending", "task_group_cancel_pending/asyncio_task_group/100000",
-     "task_group_cancel_pending/tokio_join_set/100000", "JoinSet shutdown", 1.0,
-     "task_group.py", "task_group_cancel/100000", 20),
+     "task_group_cancel_pending/tokio_join_set/100000", "JoinSet shutdown", 1.0),
     ("TaskSet spawn + shutdown, 100k pending", "task_set_spawn_shutdown/asyncio_task_set/100000",
-     "task_set_spawn_shutdown/tokio_join_set/100000", "JoinSet spawn + shutdown", 1.0,
-     None, None, 20),
+     "task_set_spawn_shutdown/tokio_join_set/100000", "JoinSet spawn + shutdown", 1.0),
     ("Queue, 1M items, capacity 1024, 1P/1C", "queue_1M_cap1024/asyncio/1P1C",
-     "queue_1M_cap1024/flume/1P1C", "flume", 1.5, "queue_bench.py", "queue/1P1C", 20),
+     "queue_1M_cap1024/flume/1P1C", "flume", 1.0),
     ("Queue, 1M items, capacity 1024, 4P/4C", "queue_1M_cap1024/asyncio/4P4C",
-     "queue_1M_cap1024/async_channel/4P4C", "async-channel", 2.0, "queue_bench.py",
-     "queue/4P4C", 5),
+     "queue_1M_cap1024/flume/4P4C", "flume", 1.0),
+    ("Queue, 1M items, capacity 16, 64P/64C", "queue_1M_cap16/asyncio/64P64C",
+     "queue_1M_cap16/flume/64P64C", "flume", 1.5),
+    ("Queue, 1M items, capacity 16, 16P/16C", "queue_1M_cap16/asyncio/16P16C",
+     "queue_1M_cap16/flume/16P16C", "flume", 1.5),
+    ("Queue, 1M items, capacity 16, 1P/64C", "queue_1M_cap16/asyncio/1P64C",
+     "queue_1M_cap16/flume/1P64C", "flume", 1.5),
+    ("Queue, 1M items, capacity 16, 64P/1C", "queue_1M_cap16/asyncio/64P1C",
+     "queue_1M_cap16/flume/64P1C", "flume", 1.5),
+    ("Queue 1P/1C, current-thread runtime", "queue_1M_cap1024_current_thread/asyncio/1P1C",
+     "queue_1M_cap1024_current_thread/flume/1P1C", "flume", 1.2),
+    ("timeout scope ×100k, body ready", "timeout_100k/asyncio_timeout_ready",
+     "timeout_100k/tokio_timeout_ready", "tokio::time::timeout", 1.1),
+    ("timeout scope ×100k, body pending once", "timeout_100k/asyncio_timeout_pending_once",
+     "timeout_100k/tokio_timeout_pending_once", "tokio::time::timeout", 1.2),
+    ("wait_for ×100k, body ready", "timeout_100k/asyncio_wait_for_ready",
+     "timeout_100k/tokio_timeout_ready", "tokio::time::timeout", 1.0),
+    ("bounded map, 1M items, limit 50, unordered", "map_1m_limit_50/asyncio_map_unordered/1000000",
+     "map_1m_limit_50/futures_buffer_unordered_spawn/1000000",
+     "spawning buffer_unordered(50)", 1.0),
 ]
+
+# The same programs under CPython: (scenario, crate's id, Rust peer's id,
+# peer, CPython script, CPython bench). SPEC: the crate's speed-up over
+# CPython is at least 0.9× the peer's own speed-up on the same workload.
+CPYTHON = [
+    ("gather, 10k", "gather/asyncio_gather/10000", "gather/tokio_join_set/10000",
+     "JoinSet", "gather.py", "gather/10000"),
+    ("gather, 100k", "gather/asyncio_gather/100000", "gather/tokio_join_set/100000",
+     "JoinSet", "gather.py", "gather/100000"),
+    ("as_completed drain, 1k", "drain_in_completion_order/asyncio_as_completed/1000",
+     "drain_in_completion_order/tokio_join_set/1000", "JoinSet", "drain.py",
+     "as_completed/1000"),
+    ("as_completed drain, 10k", "drain_in_completion_order/asyncio_as_completed/10000",
+     "drain_in_completion_order/tokio_join_set/10000", "JoinSet", "drain.py",
+     "as_completed/10000"),
+    ("as_completed drain, 100k", "drain_in_completion_order/asyncio_as_completed/100000",
+     "drain_in_completion_order/tokio_join_set/100000", "JoinSet", "drain.py",
+     "as_completed/100000"),
+    ("wait(FirstCompleted) loop drain, 1k", "drain_in_completion_order/asyncio_wait_loop/1000",
+     "drain_in_completion_order/tokio_join_set/1000", "JoinSet", "drain.py", "wait_loop/1000"),
+    ("wait(FirstCompleted) loop drain, 10k", "drain_in_completion_order/asyncio_wait_loop/10000",
+     "drain_in_completion_order/tokio_join_set/10000", "JoinSet", "drain.py", "wait_loop/10000"),
+    ("TaskGroup spawn + join, 10k", "task_group_spawn_join/asyncio_task_group/10000",
+     "task_group_spawn_join/tokio_join_set/10000", "JoinSet", "task_group.py",
+     "task_group/10000"),
+    ("TaskGroup spawn + join, 100k", "task_group_spawn_join/asyncio_task_group/100000",
+     "task_group_spawn_join/tokio_join_set/100000", "JoinSet", "task_group.py",
+     "task_group/100000"),
+    ("TaskGroup, cancel 100k pending", "task_group_cancel_pending/asyncio_task_group/100000",
+     "task_group_cancel_pending/tokio_join_set/100000", "JoinSet", "task_group.py",
+     "task_group_cancel/100000"),
+    ("Queue 1M, cap 1024, 1P/1C", "queue_1M_cap1024/asyncio/1P1C",
+     "queue_1M_cap1024/flume/1P1C", "flume", "queue_bench.py", "queue/1P1C"),
+    ("Queue 1M, cap 1024, 4P/4C", "queue_1M_cap1024/asyncio/4P4C",
+     "queue_1M_cap1024/flume/4P4C", "flume", "queue_bench.py", "queue/4P4C"),
+    ("bounded map 1M, limit 50 (ordered; CPython: a Queue and 50 workers)",
+     "map_1m_limit_50/asyncio_map_ordered/1000000",
+     "map_1m_limit_50/futures_buffered_spawn/1000000", "spawning buffered(50)",
+     "map_bench.py", "map/1000000"),
+]
+# Where asyncio's algorithm is O(N²), the gap is given in orders of magnitude.
+QUADRATIC = {"wait_loop/1000", "wait_loop/10000"}
 
 # (what, crate's id at the small size, small N, id at the large size, large N,
 #  target, the peer's ids at the two sizes): the peer's own scaling is shown
@@ -103,13 +158,26 @@ CONTEXT = [
     ("Queue 4P/4C against flume with a hand-built unfinished count",
      "queue_1M_cap1024/asyncio/4P4C", "queue_1M_cap1024/flume_counted/4P4C",
      "flume + count"),
+    ("Queue 4P/4C against async-channel", "queue_1M_cap1024/asyncio/4P4C",
+     "queue_1M_cap1024/async_channel/4P4C", "async-channel"),
+    ("bounded map 1M, ordered, against spawning `buffered(50)`",
+     "map_1m_limit_50/asyncio_map_ordered/1000000",
+     "map_1m_limit_50/futures_buffered_spawn/1000000", "buffered(50)"),
+    ("race of 2 against `tokio::select!`", "race/asyncio_race/2", "race/tokio_select/2",
+     "select!"),
+    ("race of 1,000 against `futures::future::select_all`", "race/asyncio_race/1000",
+     "race/futures_select_all/1000", "select_all"),
 ]
 
 # BENCHMARKS.md's section written by hand (run-to-run variance, analysis):
 # kept as it is when the figures above it are rewritten.
 NOTES_HEADING = "## Notes (written by hand)"
 
-BENCHES = ["gather", "wait", "queue", "task_group"]
+# Every bench file whose figures the tables read (a missing one is skipped).
+BENCHES = ["gather", "wait", "queue", "task_group", "map", "race", "timeout"]
+
+# The chart of crate ÷ peer ratios, written beside this script.
+CHART = ROOT / "benches" / "ratios.svg"
 
 
 def python():
@@ -134,7 +202,7 @@ def criterion_seconds(bench_id):
 
 def run_python(interpreter):
     results = {}
-    for script in sorted({s[5] for s in SCENARIOS if s[5]}):
+    for script in sorted({row[4] for row in CPYTHON}):
         out = subprocess.run([interpreter, str(HERE / script)], cwd=HERE,
                              check=True, capture_output=True, text=True).stdout
         for line in out.splitlines():
@@ -158,7 +226,7 @@ def verdict(ok):
 
 
 def speedup_text(speedup):
-    # One decimal below 10, so that 4.5× is not printed as a 5× that misses 5×.
+    # One decimal below 10, so that 4.5× is not printed as a 5×.
     return f"{speedup:.1f}×" if speedup < 10 else f"{speedup:.0f}×"
 
 
@@ -172,6 +240,8 @@ def all_ids():
     ids = set()
     for row in SCENARIOS:
         ids.update([row[1], row[2]])
+    for row in CPYTHON:
+        ids.update([row[1], row[2]])
     for row in SCALING:
         ids.update([row[1], row[3], row[6], row[7]])
     for row in CONTEXT:
@@ -183,7 +253,8 @@ def run_round(seconds):
     """One round of every bench; returns each id's median time."""
     args = ["cargo", "bench"]
     for bench in BENCHES:
-        args += ["--bench", bench]
+        if (ROOT / "benches" / f"{bench}.rs").exists():
+            args += ["--bench", bench]
     args += ["--", "--noplot"]
     env = dict(os.environ, ASYNCIO_BENCH_SECONDS=str(seconds))
     subprocess.run(args, cwd=ROOT, check=True, env=env)
@@ -201,6 +272,63 @@ def spread(values, fmt):
     return median, f"{fmt(median)} [{fmt(min(values))}–{fmt(max(values))}]"
 
 
+def svg_escape(text):
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("`", ""))
+
+
+def chart(bars):
+    """A horizontal bar chart of crate ÷ peer ratios, as SVG text.
+
+    `bars` holds (label, median, low, high, target). Each bar is the median
+    ratio, its whisker the range over the rounds, and a black tick the
+    target; a bar is green where the median meets its target, red where it
+    misses. The axis is logarithmic around 1 (parity)."""
+    import math
+    label_w, plot_w, row_h, top = 330, 420, 22, 40
+    lo_axis, hi_axis = 0.25, 4.0
+    height = top + row_h * len(bars) + 40
+    width = label_w + plot_w + 30
+
+    def x(ratio):
+        ratio = min(max(ratio, lo_axis), hi_axis)
+        span = math.log(hi_axis) - math.log(lo_axis)
+        return label_w + plot_w * (math.log(ratio) - math.log(lo_axis)) / span
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="10" y="20" font-size="14">crate ÷ peer, every SPEC.md target (bar: median over rounds; '
+           'whisker: range; tick: target; log scale)</text>']
+    for tick in [0.25, 0.5, 1.0, 1.5, 2.0, 4.0]:
+        tx = x(tick)
+        out.append(f'<line x1="{tx:.1f}" y1="{top - 5}" x2="{tx:.1f}" '
+                   f'y2="{top + row_h * len(bars)}" stroke="#ccc"'
+                   + (' stroke-width="2"' if tick == 1.0 else '') + '/>')
+        out.append(f'<text x="{tx:.1f}" y="{top + row_h * len(bars) + 15}" '
+                   f'text-anchor="middle">{tick:g}×</text>')
+    for i, (label, median, low, high, target) in enumerate(bars):
+        y = top + i * row_h
+        out.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">'
+                   f'{svg_escape(label)}</text>')
+        if median is None:
+            out.append(f'<text x="{label_w + 4}" y="{y + 15}" fill="#888">not run</text>')
+            continue
+        colour = "#3a9a4a" if median <= target else "#c8443c"
+        x0, x1 = x(lo_axis), x(median)
+        out.append(f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" '
+                   f'height="{row_h - 8}" fill="{colour}"/>')
+        out.append(f'<line x1="{x(low):.1f}" y1="{y + row_h / 2}" x2="{x(high):.1f}" '
+                   f'y2="{y + row_h / 2}" stroke="#333"/>')
+        tx = x(target)
+        out.append(f'<line x1="{tx:.1f}" y1="{y + 1}" x2="{tx:.1f}" y2="{y + row_h - 1}" '
+                   'stroke="black" stroke-width="2"/>')
+        out.append(f'<text x="{x(hi_axis) + 4:.1f}" y="{y + 15}" font-size="11">'
+                   f'{median:.2f}×</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
 def main():
     reuse = "--reuse" in sys.argv
     rounds_wanted = option("--rounds", 5)
@@ -215,15 +343,15 @@ def main():
         saved.write_text(json.dumps(rounds))
 
     def median_time(bench_id):
-        return spread([r[bench_id] for r in rounds], fmt_time)[0]
+        return spread([r.get(bench_id) for r in rounds], fmt_time)[0]
 
     def ratios(num_id, den_id):
-        return [r[num_id] / r[den_id] for r in rounds if r[num_id] and r[den_id]]
+        return [r[num_id] / r[den_id] for r in rounds if r.get(num_id) and r.get(den_id)]
 
     interpreter = python()
     version = subprocess.run([interpreter, "--version"], capture_output=True,
                              text=True).stdout.strip()
-    cpython = run_python(interpreter)
+    cpython = {} if "--no-python" in sys.argv else run_python(interpreter)
     rustc = subprocess.run(["rustc", "--version"], capture_output=True,
                            text=True).stdout.strip()
 
@@ -232,7 +360,9 @@ def main():
         "",
         "Written by `python3 benches/python/compare.py`, which runs the criterion",
         "benches and the CPython scripts in `benches/python/` back to back on one",
-        "machine. Ratios below 1 favour the crate; targets are SPEC.md's. The",
+        "machine (reproduce with that command; `--rounds N --seconds S` sets the",
+        "rounds, `--reuse` rewrites the tables from the last run's figures).",
+        "Ratios below 1 favour the crate; targets are SPEC.md's. The",
         f"benches ran in {len(rounds)} round(s)"
         + (f" of {seconds:g} s of measurement per figure" if not reuse else "")
         + ": a ratio is the",
@@ -242,51 +372,82 @@ def main():
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, {rustc}, {version}.",
         "",
-        "## Against the Rust peer and CPython",
+        "![crate ÷ peer for every target](benches/ratios.svg)",
         "",
-        "| scenario | crate | peer | crate ÷ peer (target) | CPython | CPython ÷ crate (target) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "## Against the Rust peer",
+        "",
+        "| scenario | crate | peer | crate ÷ peer (target) |",
+        "| --- | --- | --- | --- |",
     ]
-    for (name, ours, peer_id, peer, target, _script, py_id, py_target) in SCENARIOS:
-        mine = median_time(ours)
-        theirs = median_time(peer_id)
-        py = cpython.get(py_id) if py_id else None
-        median, shown = spread(ratios(ours, peer_id), lambda r: f"{r:.2f}×")
-        ratio = (f"{shown} ≤ {target}× {verdict(median <= target)}"
-                 if median is not None else "n/a")
-        speedup = (f"{speedup_text(py / mine)} ≥ {py_target}× "
-                   f"{verdict(py / mine >= py_target)}" if mine and py else "not run")
-        lines.append(f"| {name} | {fmt_time(mine)} | {peer} {fmt_time(theirs)} | {ratio} "
-                     f"| {fmt_time(py)} | {speedup} |")
+    bars = []
+    fmt_ratio = lambda r: f"{r:.2f}×"  # noqa: E731
+    for (name, ours, peer_id, peer, target) in SCENARIOS:
+        mine, theirs = median_time(ours), median_time(peer_id)
+        values = ratios(ours, peer_id)
+        median, shown = spread(values, fmt_ratio)
+        if median is None:
+            ratio = f"not run (≤ {target}×)"
+            bars.append((name, None, None, None, target))
+        else:
+            ratio = f"{shown} ≤ {target}× {verdict(median <= target)}"
+            bars.append((name, median, min(values), max(values), target))
+        lines.append(f"| {name} | {fmt_time(mine)} | {peer} {fmt_time(theirs)} | {ratio} |")
+
+    lines += ["", "## Against CPython", "",
+              "The same programs under CPython. SPEC.md asks that the crate's speed-up",
+              "over CPython be at least 0.9× the Rust peer's own speed-up on the same",
+              "workload (the crate adds nothing to tokio's cost). Where asyncio's",
+              "algorithm is O(N²), the gap is also given in orders of magnitude.",
+              "",
+              "| scenario | CPython | crate's speed-up | peer's speed-up | crate's ÷ peer's (≥ 0.9×) |",
+              "| --- | --- | --- | --- | --- |"]
+    for (name, ours, peer_id, peer, _script, py_id) in CPYTHON:
+        py = cpython.get(py_id)
+        mine, theirs = median_time(ours), median_time(peer_id)
+        if not (py and mine and theirs):
+            lines.append(f"| {name} | {fmt_time(py)} | not run | not run | n/a |")
+            continue
+        ours_up, peer_up = py / mine, py / theirs
+        relative = ours_up / peer_up
+        crate_text = speedup_text(ours_up)
+        if py_id in QUADRATIC:
+            import math
+            crate_text += f" ({math.log10(ours_up):.1f} orders of magnitude)"
+        lines.append(f"| {name} | {fmt_time(py)} | {crate_text} | {peer} "
+                     f"{speedup_text(peer_up)} | {relative:.2f}× {verdict(relative >= 0.9)} |")
+
     lines += ["", "## Scaling (O(N) in total)", "",
               "| what | crate's ratio (target) | JoinSet's own ratio |",
               "| --- | --- | --- |"]
+
     def per_task(large_id, small_id, sizes):
         """Per-task cost at the large size over that at the small one."""
         return [r / sizes for r in ratios(large_id, small_id)]
 
     for (name, small_id, small_n, large_id, large_n, target,
          peer_small_id, peer_large_id) in SCALING:
-        fmt = lambda r: f"{r:.2f}×"  # noqa: E731
         sizes = large_n / small_n
-        median, shown = spread(per_task(large_id, small_id, sizes), fmt)
-        _, peer = spread(per_task(peer_large_id, peer_small_id, sizes), fmt)
+        median, shown = spread(per_task(large_id, small_id, sizes), fmt_ratio)
+        peer_median, peer = spread(per_task(peer_large_id, peer_small_id, sizes), fmt_ratio)
         if median is not None:
-            lines.append(f"| {name} | {shown} ≤ {target}× "
-                         f"{verdict(median <= target)} | {peer} |")
+            # SPEC: where the peer's own ratio exceeds the target, the crate
+            # meets it by scaling no worse than the peer.
+            ok = median <= target or (peer_median is not None and median <= peer_median)
+            lines.append(f"| {name} | {shown} ≤ {target}× {verdict(ok)} | {peer} |")
         else:
             lines.append(f"| {name} | n/a | {peer} |")
     lines += ["", "## Context (no target)", "",
               "| what | crate | other | crate ÷ other |", "| --- | --- | --- | --- |"]
     for (name, ours, other_id, other) in CONTEXT:
         mine, theirs = median_time(ours), median_time(other_id)
-        _, ratio = spread(ratios(ours, other_id), lambda r: f"{r:.2f}×")
+        _, ratio = spread(ratios(ours, other_id), fmt_ratio)
         lines.append(f"| {name} | {fmt_time(mine)} | {other} {fmt_time(theirs)} | {ratio} |")
     path = ROOT / "BENCHMARKS.md"
     old = path.read_text() if path.exists() else ""
     if NOTES_HEADING in old:
         lines += ["", old[old.index(NOTES_HEADING):].rstrip("\n")]
     path.write_text("\n".join(lines) + "\n")
+    CHART.write_text(chart(bars))
     print("\n".join(lines))
 
 
