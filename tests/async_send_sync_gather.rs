@@ -53,6 +53,11 @@ fn gather_can_be_spawned() {
     fn child<C: asyncio::IntoTask>() {}
     child::<asyncio::Gather<u8, std::io::Error>>();
     child::<asyncio::GatherAll<u8>>();
+    child::<asyncio::GatherTuple<Values, std::io::Error>>();
+    child::<asyncio::GatherTupleAll<Values, std::io::Error>>();
+    fn try_child<C: asyncio::TryIntoTask>() {}
+    try_child::<asyncio::Gather<u8, std::io::Error>>();
+    try_child::<asyncio::GatherTuple<Values, std::io::Error>>();
 }
 
 #[test]

@@ -1118,6 +1118,11 @@ async fn a_tuple_cancel_too_late_for_every_child_yields_the_values() {
     settle().await;
     let cancelled = gathered.cancel().await;
     assert!(!cancelled.cancelled_any());
+    let debug = format!("{cancelled:?}");
+    assert!(
+        debug.starts_with("GatherTupleCancelled { cancelled_any: false"),
+        "{debug}"
+    );
     assert_eq!(cancelled.values(), Some((1, "two")));
 }
 
@@ -1175,4 +1180,29 @@ async fn a_tuple_cancel_dropped_unread_hands_a_panic_to_the_hook() {
         .collect();
     assert_eq!(ours.len(), 1, "{ours:?}");
     assert!(ours[0].contains("collected tuple panic"), "{ours:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn tuple_gathers_nest_as_children() {
+    // Behaviour 28: a gather is a child like any other; the tuple forms too.
+    let inner = asyncio::gather!(after(1, 1_u8), after(2, "two"));
+    let (pair, last) = asyncio::gather!(inner, after(1, 'c')).await.unwrap();
+    assert_eq!(pair.unwrap(), (1, "two"));
+    assert_eq!(last, 'c');
+
+    let failing = asyncio::try_gather!(async { Ok::<_, &str>(1_u8) }, async {
+        Err::<char, _>("boom")
+    });
+    let error = asyncio::try_gather([failing]).await.unwrap_err();
+    assert_eq!(error.index, 0, "the outer gather names the nested one");
+    let TaskError::Failed(inner) = error.error else {
+        panic!("the nested gather failed: {error:?}");
+    };
+    assert_eq!(inner.index, 1, "the inner error names its own child");
+
+    let all =
+        asyncio::try_gather!(async { Err::<u8, _>("boom") }, async { Ok('x') }).return_exceptions();
+    let [(failed, ok)] = <[_; 1]>::try_from(asyncio::gather([all]).await.unwrap()).unwrap();
+    assert!(matches!(failed, Err(TaskError::Failed("boom"))));
+    assert_eq!(ok.unwrap(), 'x');
 }

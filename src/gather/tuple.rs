@@ -357,10 +357,14 @@ pub struct GatherTupleCancelled<V, E = Infallible> {
 impl<V, E: fmt::Debug> fmt::Debug for GatherTupleCancelled<V, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The values are type-erased until they are taken: `Any { .. }`.
-        match &self.cancelled {
-            Some(cancelled) => cancelled.fmt(f),
-            None => f.write_str("GatherTupleCancelled"),
-        }
+        let outcomes = self
+            .cancelled
+            .as_ref()
+            .and_then(|cancelled| cancelled.outcomes.as_ref());
+        f.debug_struct("GatherTupleCancelled")
+            .field("cancelled_any", &self.cancelled_any())
+            .field("outcomes", &outcomes)
+            .finish()
     }
 }
 
@@ -398,6 +402,80 @@ impl<V: ValueTuple<E>, E> Awaitable for GatherTuple<V, E> {
     type Operand = InPlace<GatherTupleFuture<V, E>>;
     fn into_operand(self) -> Self::Operand {
         InPlace::new(self.into_future())
+    }
+}
+
+// A tuple gather is a child like any other, as a `Gather` is: gathers
+// nest (behaviour 28).
+
+impl<V, E> IntoTask for GatherTuple<V, E>
+where
+    V: ValueTuple<E> + Send + 'static,
+    E: Send + 'static,
+{
+    type Ok = Result<V, GatherError<E>>;
+    type Err = Infallible;
+}
+
+impl<V, E> SealedIntoTask<Result<V, GatherError<E>>, Infallible> for GatherTuple<V, E>
+where
+    V: ValueTuple<E> + Send + 'static,
+    E: Send + 'static,
+{
+    fn spawns(_: Token) -> bool {
+        true
+    }
+    #[track_caller]
+    fn into_task(self, _: Token) -> Task<Result<V, GatherError<E>>> {
+        crate::task::spawn(self.into_future())
+    }
+}
+
+impl<V, E> TryIntoTask for GatherTuple<V, E>
+where
+    V: ValueTuple<E> + Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    type Ok = V;
+    type Err = GatherError<E>;
+}
+
+impl<V, E> SealedTryIntoTask<V, GatherError<E>> for GatherTuple<V, E>
+where
+    V: ValueTuple<E> + Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    fn spawns(_: Token) -> bool {
+        true
+    }
+    #[track_caller]
+    fn into_task(self, _: Token) -> Task<V, GatherError<E>> {
+        crate::task::try_spawn(self.into_future())
+    }
+}
+
+impl<V, E> IntoTask for GatherTupleAll<V, E>
+where
+    V: ValueTuple<E> + 'static,
+    V::Outcomes: Send + 'static,
+    E: Send + 'static,
+{
+    type Ok = V::Outcomes;
+    type Err = Infallible;
+}
+
+impl<V, E> SealedIntoTask<V::Outcomes, Infallible> for GatherTupleAll<V, E>
+where
+    V: ValueTuple<E> + 'static,
+    V::Outcomes: Send + 'static,
+    E: Send + 'static,
+{
+    fn spawns(_: Token) -> bool {
+        true
+    }
+    #[track_caller]
+    fn into_task(self, _: Token) -> Task<V::Outcomes> {
+        crate::task::spawn(self.into_future())
     }
 }
 

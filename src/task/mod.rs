@@ -59,8 +59,7 @@ impl fmt::Display for TaskId {
 }
 
 /// Hands an unobservable failure to the unobserved-error hook.
-#[doc(hidden)]
-pub fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: TaskError<E>) {
+pub(crate) fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: TaskError<E>) {
     match error {
         TaskError::Failed(error) => hook::report(Unobserved::Failed {
             task,
@@ -638,9 +637,10 @@ impl<T, E> self::ready::ChildHandle<T, E> for Task<T, E> {
 ///
 /// Implemented for every `Future + Send + 'static` whose output is
 /// `Send + 'static` (the output is the child's value; it cannot fail), for
-/// every [`Task<T, E>`], and for a [`Gather`](crate::Gather) (a nested
-/// gather). The trait is sealed: you meet it only as a bound, and cannot
-/// implement it.
+/// every [`Task<T, E>`], and for the gathers ([`Gather`](crate::Gather),
+/// [`GatherAll`](crate::GatherAll), [`GatherTuple`](crate::GatherTuple),
+/// [`GatherTupleAll`](crate::GatherTupleAll): nested gathers). The trait is
+/// sealed: you meet it only as a bound, and cannot implement it.
 pub trait IntoTask: sealed::SealedIntoTask<Self::Ok, Self::Err> {
     /// The child's value.
     type Ok;
@@ -753,8 +753,9 @@ where
 
 /// [`IntoTask`] for fallible children: a future returning `Result<T, E>`
 /// (spawned with [`try_spawn`], so `Err(E)` is the child's failure), a
-/// [`Task<T, E>`], or a [`Gather`](crate::Gather) (its `GatherError` is the
-/// failure). Sealed, as [`IntoTask`] is.
+/// [`Task<T, E>`], or a [`Gather`](crate::Gather) or
+/// [`GatherTuple`](crate::GatherTuple) (its `GatherError` is the failure).
+/// Sealed, as [`IntoTask`] is.
 pub trait TryIntoTask: sealed::SealedTryIntoTask<Self::Ok, Self::Err> {
     /// The child's value.
     type Ok;
