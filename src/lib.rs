@@ -184,7 +184,7 @@ pub use as_completed::{
 pub use gather::{
     gather, try_gather, Gather, GatherAll, GatherAllFuture, GatherCancel, GatherCancelled,
     GatherError, GatherFuture, GatherTuple, GatherTupleAll, GatherTupleAllFuture,
-    GatherTupleFuture,
+    GatherTupleCancel, GatherTupleCancelled, GatherTupleFuture,
 };
 pub use hook::{
     reset_unobserved_error_hook, set_unobserved_error_hook, wrap_unobserved_error_hook, Failure,
@@ -217,16 +217,45 @@ pub use wait::{wait, ReturnWhen, TaskSet, WaitError};
 /// change in any release.
 #[doc(hidden)]
 pub mod __cores {
-    pub use crate::gather::core as gather;
-    pub use crate::map::core as map;
-    pub use crate::queue::core as queue;
+    // The core modules are `pub(crate)` in their primitives' folders, so
+    // this module is the only path to them from outside the crate; each is
+    // re-exported item by item (a glob of its `pub` items), since a
+    // crate-visible module cannot itself be re-exported.
+
+    /// Gather's core.
+    pub mod gather {
+        pub use crate::gather::core::*;
+    }
+    /// The bounded map's counters.
+    pub mod map {
+        pub use crate::map::core::*;
+    }
+    /// The queue's core.
+    pub mod queue {
+        pub use crate::queue::core::*;
+    }
     #[cfg(asyncio_loom)]
     pub use crate::sync::fault;
     #[cfg(asyncio_loom)]
     pub use crate::sync::mutant;
-    pub use crate::task::core as task;
-    pub use crate::task::ready;
-    pub use crate::task_group::core as task_group;
-    pub use crate::timeout::core as timeout;
-    pub use crate::wait::core as set;
+    /// A task's completion core.
+    pub mod task {
+        pub use crate::task::core::*;
+    }
+    /// The ready list that gathers and sets wait on.
+    pub mod ready {
+        pub use crate::task::ready::*;
+    }
+    /// The task group's core.
+    pub mod task_group {
+        pub use crate::task_group::core::*;
+    }
+    /// The timeout's core.
+    pub mod timeout {
+        pub use crate::timeout::core::*;
+    }
+    /// The task set's core (`wait`, `as_completed`, `TaskSet`).
+    pub mod set {
+        pub use crate::wait::core::*;
+    }
 }

@@ -9,10 +9,8 @@ fn require_sync<T: Sync>() {}
 fn require_unpin<T: Unpin>() {}
 fn require_error<T: std::error::Error + Send + Sync + 'static>() {}
 
-type Parts = (
-    asyncio::gather::__private::Part<u8, std::io::Error>,
-    asyncio::gather::__private::Part<String, std::io::Error>,
-);
+/// The value types of a two-child `try_gather!`.
+type Values = (u8, String);
 
 #[test]
 fn gather_futures() {
@@ -31,13 +29,18 @@ fn gather_futures() {
     // The macros' parts hand out values type-erased as `Box<dyn Any +
     // Send>`, so their futures are Send but not Sync (a future needs only
     // Send to be spawned).
-    require_send::<asyncio::GatherTuple<Parts, std::io::Error>>();
-    require_send::<asyncio::GatherTupleFuture<Parts, std::io::Error>>();
-    require_unpin::<asyncio::GatherTupleFuture<Parts, std::io::Error>>();
-    require_send::<asyncio::GatherTupleAll<Parts, std::io::Error>>();
-    require_send::<asyncio::GatherTupleAllFuture<Parts, std::io::Error>>();
+    require_send::<asyncio::GatherTuple<Values, std::io::Error>>();
+    require_send::<asyncio::GatherTupleFuture<Values, std::io::Error>>();
+    require_unpin::<asyncio::GatherTupleFuture<Values, std::io::Error>>();
+    require_send::<asyncio::GatherTupleAll<Values, std::io::Error>>();
+    require_send::<asyncio::GatherTupleAllFuture<Values, std::io::Error>>();
+    require_send::<asyncio::GatherTupleCancel<Values, std::io::Error>>();
+    require_unpin::<asyncio::GatherTupleCancel<Values, std::io::Error>>();
+    require_send::<asyncio::GatherTupleCancelled<Values, std::io::Error>>();
     require_send::<asyncio::GatherCancel<u8, std::io::Error>>();
     require_sync::<asyncio::GatherCancel<u8, std::io::Error>>();
+    require_send::<asyncio::GatherCancelled<u8, std::io::Error>>();
+    require_sync::<asyncio::GatherCancelled<u8, std::io::Error>>();
 }
 
 #[test]
@@ -46,10 +49,15 @@ fn gather_can_be_spawned() {
     fn spawnable<F: std::future::Future + Send + 'static>() {}
     spawnable::<asyncio::GatherFuture<u8, std::io::Error>>();
     spawnable::<asyncio::GatherAllFuture<u8>>();
-    spawnable::<asyncio::GatherTupleFuture<Parts, std::io::Error>>();
+    spawnable::<asyncio::GatherTupleFuture<Values, std::io::Error>>();
     fn child<C: asyncio::IntoTask>() {}
     child::<asyncio::Gather<u8, std::io::Error>>();
     child::<asyncio::GatherAll<u8>>();
+    child::<asyncio::GatherTuple<Values, std::io::Error>>();
+    child::<asyncio::GatherTupleAll<Values, std::io::Error>>();
+    fn try_child<C: asyncio::TryIntoTask>() {}
+    try_child::<asyncio::Gather<u8, std::io::Error>>();
+    try_child::<asyncio::GatherTuple<Values, std::io::Error>>();
 }
 
 #[test]

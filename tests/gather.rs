@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::convert::Infallible;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1076,4 +1077,132 @@ fn an_empty_gather_needs_no_runtime() {
             .into_future(),
     );
     assert!(outcomes.is_empty());
+}
+
+// --- Issue 14 point 1: the tuple forms' cancel is typed like the tuple
+// (behaviours 23 and 26, as for `Gather::cancel`).
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_a_gather_macro_hands_back_typed_outcomes_and_joins() {
+    // Behaviour 26 for the child that finished first (its value stands),
+    // 23 for the one still running (cancelled, and finished on return).
+    let running = DropFlag::new();
+    let guard = running.guard();
+    let slow = async move {
+        let _guard = guard;
+        asyncio::sleep(Duration::from_secs(60)).await;
+        "never"
+    };
+    let gathered = asyncio::gather!(after(1, 7_u8), slow, after(2, ()));
+    asyncio::sleep(Duration::from_secs(5)).await;
+    let cancelled: asyncio::GatherTupleCancelled<(u8, &str, ())> = gathered.cancel().await;
+    assert!(cancelled.cancelled_any(), "the 60 s child was running");
+    assert!(running.dropped(), "the cancelled child has finished");
+    // The outcomes are typed like the tuple, and the type is nameable.
+    type Outcomes = <(u8, &'static str, ()) as asyncio::gather::ValueTuple<Infallible>>::Outcomes;
+    let outcomes: Outcomes = cancelled
+        .into_outcomes()
+        .expect("the gather had not completed");
+    let (number, text, unit) = outcomes;
+    assert_eq!(number.unwrap(), 7);
+    assert!(matches!(text, Err(TaskError::Cancelled)));
+    assert!(unit.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tuple_cancel_too_late_for_every_child_yields_the_values() {
+    // Behaviour 26: nothing left to cancel, and the results still arrive.
+    let gathered = asyncio::try_gather!(async { Ok::<_, &str>(1_u32) }, async {
+        Ok::<_, &str>("two")
+    });
+    settle().await;
+    let cancelled = gathered.cancel().await;
+    assert!(!cancelled.cancelled_any());
+    let debug = format!("{cancelled:?}");
+    assert!(
+        debug.starts_with("GatherTupleCancelled { cancelled_any: false"),
+        "{debug}"
+    );
+    assert_eq!(cancelled.values(), Some((1, "two")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_running_tuple_gather_and_its_return_exceptions_form_cancel_typed() {
+    let mut running = asyncio::gather!(after(60, 1_u8), after(60, "two")).into_future();
+    assert!(poll_once(&mut running).is_pending());
+    let cancelled = running.cancel().await;
+    assert!(cancelled.cancelled_any());
+    assert!(matches!(
+        cancelled.into_outcomes(),
+        Some((Err(TaskError::Cancelled), Err(TaskError::Cancelled)))
+    ));
+
+    let all = asyncio::try_gather!(async { Err::<u8, _>("boom") }, after(60, Ok("two")))
+        .return_exceptions();
+    settle().await;
+    let cancelled = all.cancel().await;
+    assert!(cancelled.cancelled_any());
+    let (failed, text) = cancelled.into_outcomes().unwrap();
+    assert!(matches!(failed, Err(TaskError::Failed("boom"))));
+    assert!(matches!(text, Err(TaskError::Cancelled)));
+}
+
+#[tokio::test]
+async fn a_tuple_cancel_after_the_gather_completed_has_no_outcomes() {
+    let mut gathered = asyncio::gather!(async { 1_u8 }, async { 'x' }).into_future();
+    assert_eq!((&mut gathered).await.unwrap(), (1, 'x'));
+    let cancelled = gathered.cancel().await;
+    assert!(!cancelled.cancelled_any());
+    assert!(
+        cancelled.into_outcomes().is_none(),
+        "the values went to the awaiter"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tuple_cancel_dropped_unread_hands_a_panic_to_the_hook() {
+    // SPEC decision 6: a panic collected as a value and never read is not
+    // lost, in the typed tuple form either.
+    let capture = HookCapture::install();
+    let panicking = asyncio::spawn(async { panic!("collected tuple panic") });
+    let id = panicking.id();
+    let gathered = asyncio::gather!(panicking, after(60, 2_u8)).return_exceptions();
+    settle().await;
+    let mut running = gathered.into_future();
+    assert!(poll_once(&mut running).is_pending());
+    let cancelled = running.cancel().await;
+    assert!(cancelled.cancelled_any());
+    drop(cancelled);
+    let ours: Vec<_> = capture
+        .reports()
+        .into_iter()
+        .filter(|report| report.starts_with(&format!("{id} ")))
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert!(ours[0].contains("collected tuple panic"), "{ours:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn tuple_gathers_nest_as_children() {
+    // Behaviour 28: a gather is a child like any other; the tuple forms too.
+    let inner = asyncio::gather!(after(1, 1_u8), after(2, "two"));
+    let (pair, last) = asyncio::gather!(inner, after(1, 'c')).await.unwrap();
+    assert_eq!(pair.unwrap(), (1, "two"));
+    assert_eq!(last, 'c');
+
+    let failing = asyncio::try_gather!(async { Ok::<_, &str>(1_u8) }, async {
+        Err::<char, _>("boom")
+    });
+    let error = asyncio::try_gather([failing]).await.unwrap_err();
+    assert_eq!(error.index, 0, "the outer gather names the nested one");
+    let TaskError::Failed(inner) = error.error else {
+        panic!("the nested gather failed: {error:?}");
+    };
+    assert_eq!(inner.index, 1, "the inner error names its own child");
+
+    let all =
+        asyncio::try_gather!(async { Err::<u8, _>("boom") }, async { Ok('x') }).return_exceptions();
+    let [(failed, ok)] = <[_; 1]>::try_from(asyncio::gather([all]).await.unwrap()).unwrap();
+    assert!(matches!(failed, Err(TaskError::Failed("boom"))));
+    assert_eq!(ok.unwrap(), 'x');
 }

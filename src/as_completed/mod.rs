@@ -12,6 +12,7 @@ use futures_core::Stream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::task::sealed::{SealedIntoTask, SealedTryIntoTask, Token};
 use crate::task::{cooperatively, IntoTask, Task, TaskError, TryIntoTask};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
 use crate::wait::{outcome_of, TaskSet};
@@ -201,8 +202,8 @@ where
 {
     let mut set = TaskSet::new();
     for child in children {
-        let owned = <I::Item as IntoTask>::SPAWNS;
-        set.insert_owned(child.into_task(), owned);
+        let owned = <I::Item as SealedIntoTask<_, _>>::spawns(Token);
+        set.insert_owned(child.into_task(Token), owned);
     }
     AsCompleted::from_set(set, timeout)
 }
@@ -225,8 +226,8 @@ where
 {
     let mut set = TaskSet::new();
     for child in children {
-        let owned = <I::Item as TryIntoTask>::SPAWNS;
-        set.insert_owned(child.into_task(), owned);
+        let owned = <I::Item as SealedTryIntoTask<_, _>>::spawns(Token);
+        set.insert_owned(child.into_task(Token), owned);
     }
     AsCompleted::from_set(set, timeout)
 }

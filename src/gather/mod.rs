@@ -3,13 +3,12 @@
 //! and [`try_gather!`](crate::try_gather!) macros do the same for a fixed
 //! list of futures of different types.
 
-#[doc(hidden)]
-pub mod core;
+pub(crate) mod core;
+mod tuple;
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -17,12 +16,23 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use self::core::{Finished, GatherChild, Gathering, Mode};
+use self::core::{Finished, GatherChild, Gathering, Mode, Outcomes};
+pub use self::tuple::{
+    GatherTuple, GatherTupleAll, GatherTupleAllFuture, GatherTupleCancel, GatherTupleCancelled,
+    GatherTupleFuture, ValueTuple,
+};
 use crate::task::core::{discard, Report};
 use crate::task::{
-    into_tasks, report_unobserved, try_into_tasks, IntoTask, Task, TaskError, TaskId, TryIntoTask,
+    into_tasks, report_unobserved, sealed, try_into_tasks, IntoTask, Task, TaskError, TaskId,
+    TryIntoTask,
 };
 use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
+
+/// The macros' plumbing. Not part of the public contract.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::tuple::{part, try_part, tuple, Erased, Part, PartChild, Parts};
+}
 
 /// A child of a [`gather`] failed: which one, and how it ended.
 ///
@@ -343,9 +353,8 @@ where
 /// # }
 /// ```
 #[must_use = "the children run, but nobody sees their values unless the gather is awaited"]
-pub struct Gather<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
-    gathering: Gathering<T, E, H>,
-    grace: Option<Grace>,
+pub struct Gather<T, E = Infallible> {
+    run: Run<T, E, Task<T, E>>,
 }
 
 /// The future that runs a [`Gather`] (`gather(..).await`, or
@@ -363,9 +372,122 @@ pub struct Gather<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
 /// produced are lost. Await `&mut future` in the `select!` to keep it, and
 /// [`cancel`](GatherFuture::cancel) it to stop and join the children.
 #[must_use = "futures do nothing unless polled"]
-pub struct GatherFuture<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
+pub struct GatherFuture<T, E = Infallible> {
+    run: Run<T, E, Task<T, E>>,
+}
+
+/// A gather's running state, behind every public gather type: the core and
+/// the grace period. Generic over how it holds its children (`Task`s for
+/// [`gather`], type-erased parts for [`gather!`](crate::gather!)); each
+/// public type fixes that parameter, so it never shows in a signature.
+struct Run<T, E, H: GatherChild<T, E>> {
     gathering: Gathering<T, E, H>,
     grace: Option<Grace>,
+}
+
+impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Run<T, E, H> {
+    /// A fail-fast gather of `children`, already running.
+    fn new(children: Vec<H>) -> Self {
+        Self {
+            gathering: Gathering::new(children, Mode::FailFast, report_unobserved::<E>),
+            grace: None,
+        }
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> Run<T, E, H> {
+    fn with_mode(mut self, mode: Mode) -> Self {
+        self.gathering.set_mode(mode);
+        self
+    }
+
+    fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
+        self.gathering.defer_abort();
+        self.grace = Some(Grace::new(token, grace));
+        self
+    }
+
+    fn cancel(mut self) -> Cancelling<T, E, H> {
+        let cancelled_any = self.gathering.cancel_all();
+        Cancelling {
+            gathering: self.gathering,
+            grace: self.grace,
+            cancelled_any,
+        }
+    }
+
+    fn take_pending(&mut self) -> Vec<(usize, H)> {
+        self.gathering.take_pending()
+    }
+
+    /// A fail-fast or cancel-siblings gather's result; a panic is resumed.
+    fn poll_values(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, GatherError<E>>> {
+        let polled = self.gathering.poll(cx);
+        if polled.is_pending() {
+            if let Some(grace) = &mut self.grace {
+                grace.poll(&self.gathering, cx);
+            }
+        }
+        Poll::Ready(match std::task::ready!(polled) {
+            Finished::Values(values) => Ok(values),
+            Finished::Failed {
+                error: TaskError::Panicked(panic),
+                ..
+            } => panic.resume(),
+            Finished::Failed { index, error } => Err(GatherError { index, error }),
+            Finished::Outcomes(_) | Finished::Won { .. } | Finished::NoneSucceeded(_) => {
+                unreachable!("asyncio: a fail-fast gather yielded every outcome, or a race's")
+            }
+        })
+    }
+
+    /// A return-exceptions gather's outcomes. (Such a gather never cancels
+    /// children by itself, so it has no grace period to run.)
+    fn poll_outcomes(&mut self, cx: &mut Context<'_>) -> Poll<Outcomes<T, E>> {
+        Poll::Ready(match std::task::ready!(self.gathering.poll(cx)) {
+            Finished::Outcomes(outcomes) => outcomes,
+            Finished::Values(_)
+            | Finished::Failed { .. }
+            | Finished::Won { .. }
+            | Finished::NoneSucceeded(_) => {
+                unreachable!("asyncio: a return-exceptions gather stopped at a failure")
+            }
+        })
+    }
+}
+
+/// A gather being cancelled: what [`Run::cancel`] leaves, until every child
+/// it cancelled has finished.
+struct Cancelling<T, E, H: GatherChild<T, E>> {
+    gathering: Gathering<T, E, H>,
+    grace: Option<Grace>,
+    cancelled_any: bool,
+}
+
+impl<T, E, H: GatherChild<T, E>> Cancelling<T, E, H> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<GatherCancelled<T, E>> {
+        let Poll::Ready(outcomes) = self.gathering.poll_cancelled(cx) else {
+            if let Some(grace) = &mut self.grace {
+                grace.poll(&self.gathering, cx);
+            }
+            return Poll::Pending;
+        };
+        Poll::Ready(GatherCancelled {
+            cancelled_any: self.cancelled_any,
+            outcomes,
+            ids: self.gathering.ids().to_vec(),
+            report: self.gathering.report(),
+        })
+    }
+}
+
+impl<T, E, H: GatherChild<T, E>> fmt::Debug for Cancelling<T, E, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherCancel")
+            .field("state", &self.gathering)
+            .field("cancelled_any", &self.cancelled_any)
+            .finish()
+    }
 }
 
 /// A cooperative cancellation: the token children watch, and how long they
@@ -414,32 +536,31 @@ impl Grace {
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> fmt::Debug for Gather<T, E, H> {
+impl<T, E> fmt::Debug for Gather<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gather")
-            .field("state", &self.gathering)
+            .field("state", &self.run.gathering)
             .finish()
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherFuture<T, E, H> {
+impl<T, E> fmt::Debug for GatherFuture<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatherFuture")
-            .field("state", &self.gathering)
+            .field("state", &self.run.gathering)
             .finish()
     }
 }
 
-impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Gather<T, E, H> {
-    fn new(tasks: Vec<H>) -> Self {
+impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
+    fn new(tasks: Vec<Task<T, E>>) -> Self {
         Self {
-            gathering: Gathering::new(tasks, Mode::FailFast, report_unobserved::<E>),
-            grace: None,
+            run: Run::new(tasks),
         }
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
+impl<T, E> Gather<T, E> {
     /// On the first failure (error, cancellation or panic), cancels every
     /// unfinished sibling and completes only once all of them have finished:
     /// their futures have been dropped when the gather returns. The first
@@ -470,18 +591,20 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// assert!(watch.is_done()); // cancelled, and already finished
     /// # }
     /// ```
-    pub fn cancel_siblings(mut self) -> Self {
-        self.set_mode(Mode::CancelSiblings);
-        self
+    pub fn cancel_siblings(self) -> Self {
+        Self {
+            run: self.run.with_mode(Mode::CancelSiblings),
+        }
     }
 
     /// Collects every outcome as a value, in input order: asyncio's
     /// `return_exceptions=True`. Errors, cancellations and panics take their
     /// place in the results (behaviours 20, 22); the gather completes when
     /// every child has finished.
-    pub fn return_exceptions(mut self) -> GatherAll<T, E, H> {
-        self.set_mode(Mode::ReturnExceptions);
-        GatherAll { inner: self }
+    pub fn return_exceptions(self) -> GatherAll<T, E> {
+        GatherAll {
+            run: self.run.with_mode(Mode::ReturnExceptions),
+        }
     }
 
     /// Cancels every unfinished child now, and returns a future that
@@ -507,12 +630,9 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// assert!(watch.is_done()); // and it has finished
     /// # }
     /// ```
-    pub fn cancel(mut self) -> GatherCancel<T, E, H> {
-        let cancelled_any = self.gathering.cancel_all();
+    pub fn cancel(self) -> GatherCancel<T, E> {
         GatherCancel {
-            gathering: self.gathering,
-            grace: self.grace,
-            cancelled_any,
+            cancelling: self.run.cancel(),
         }
     }
 
@@ -551,44 +671,34 @@ impl<T, E, H: GatherChild<T, E>> Gather<T, E, H> {
     /// assert_eq!(error.index, 1); // the sibling stopped on its own in time
     /// # }
     /// ```
-    pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
-        self.gathering.defer_abort();
-        self.grace = Some(Grace::new(token, grace));
-        self
-    }
-
-    fn set_mode(&mut self, mode: Mode) {
-        self.gathering.set_mode(mode);
+    pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
+        Self {
+            run: self.run.with_grace(token, grace),
+        }
     }
 }
 
 // Nothing in a gather is ever pinned in place: the children run in their own
 // tasks, and the outcomes are plain values moved out when it completes.
-impl<T, E, H: GatherChild<T, E>> Unpin for GatherFuture<T, E, H> {}
+impl<T, E> Unpin for GatherFuture<T, E> {}
 
-impl<T, E, H: GatherChild<T, E>> IntoFuture for Gather<T, E, H> {
+impl<T, E> IntoFuture for Gather<T, E> {
     type Output = Result<Vec<T>, GatherError<E>>;
-    type IntoFuture = GatherFuture<T, E, H>;
+    type IntoFuture = GatherFuture<T, E>;
 
-    fn into_future(self) -> GatherFuture<T, E, H> {
-        GatherFuture {
-            gathering: self.gathering,
-            grace: self.grace,
-        }
+    fn into_future(self) -> GatherFuture<T, E> {
+        GatherFuture { run: self.run }
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> GatherFuture<T, E, H> {
+impl<T, E> GatherFuture<T, E> {
     /// As [`Gather::cancel`], for a gather already running: cancels every
     /// unfinished child now, and completes once each has finished, with
     /// whether any was still running (`false` after the gather completed:
     /// there was nothing left to cancel, behaviour 26).
-    pub fn cancel(mut self) -> GatherCancel<T, E, H> {
-        let cancelled_any = self.gathering.cancel_all();
+    pub fn cancel(self) -> GatherCancel<T, E> {
         GatherCancel {
-            gathering: self.gathering,
-            grace: self.grace,
-            cancelled_any,
+            cancelling: self.run.cancel(),
         }
     }
 
@@ -629,33 +739,16 @@ impl<T, E, H: GatherChild<T, E>> GatherFuture<T, E, H> {
     /// assert_eq!(sibling.await.unwrap(), 2);
     /// # }
     /// ```
-    pub fn take_pending(&mut self) -> Vec<(usize, H)> {
-        self.gathering.take_pending()
+    pub fn take_pending(&mut self) -> Vec<(usize, Task<T, E>)> {
+        self.run.take_pending()
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Future for GatherFuture<T, E, H> {
+impl<T, E> Future for GatherFuture<T, E> {
     type Output = Result<Vec<T>, GatherError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let polled = this.gathering.poll(cx);
-        if polled.is_pending() {
-            if let Some(grace) = &mut this.grace {
-                grace.poll(&this.gathering, cx);
-            }
-        }
-        Poll::Ready(match std::task::ready!(polled) {
-            Finished::Values(values) => Ok(values),
-            Finished::Failed {
-                error: TaskError::Panicked(panic),
-                ..
-            } => panic.resume(),
-            Finished::Failed { index, error } => Err(GatherError { index, error }),
-            Finished::Outcomes(_) | Finished::Won { .. } | Finished::NoneSucceeded(_) => {
-                unreachable!("asyncio: a fail-fast gather yielded every outcome, or a race's")
-            }
-        })
+        self.run.poll_values(cx)
     }
 }
 
@@ -665,40 +758,23 @@ impl<T, E, H: GatherChild<T, E>> Future for GatherFuture<T, E, H> {
 /// Dropping it before it completes leaves the children aborted, without
 /// waiting for them.
 #[must_use = "futures do nothing unless polled"]
-pub struct GatherCancel<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
-    gathering: Gathering<T, E, H>,
-    grace: Option<Grace>,
-    cancelled_any: bool,
+pub struct GatherCancel<T, E = Infallible> {
+    cancelling: Cancelling<T, E, Task<T, E>>,
 }
 
-impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherCancel<T, E, H> {
+impl<T, E> fmt::Debug for GatherCancel<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatherCancel")
-            .field("state", &self.gathering)
-            .field("cancelled_any", &self.cancelled_any)
-            .finish()
+        self.cancelling.fmt(f)
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Unpin for GatherCancel<T, E, H> {}
+impl<T, E> Unpin for GatherCancel<T, E> {}
 
-impl<T, E, H: GatherChild<T, E>> Future for GatherCancel<T, E, H> {
+impl<T, E> Future for GatherCancel<T, E> {
     type Output = GatherCancelled<T, E>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GatherCancelled<T, E>> {
-        let this = &mut *self;
-        let Poll::Ready(outcomes) = this.gathering.poll_cancelled(cx) else {
-            if let Some(grace) = &mut this.grace {
-                grace.poll(&this.gathering, cx);
-            }
-            return Poll::Pending;
-        };
-        Poll::Ready(GatherCancelled {
-            cancelled_any: this.cancelled_any,
-            outcomes,
-            ids: this.gathering.ids().to_vec(),
-            report: this.gathering.report(),
-        })
+        self.cancelling.poll(cx)
     }
 }
 
@@ -790,8 +866,8 @@ impl<T, E> Drop for GatherCancelled<T, E> {
 /// [`Gather::return_exceptions`] returns. Awaiting it yields every child's
 /// outcome, in input order. Dropping it unawaited cancels every child.
 #[must_use = "the children run, but nobody sees their outcomes unless the gather is awaited"]
-pub struct GatherAll<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
-    inner: Gather<T, E, H>,
+pub struct GatherAll<T, E = Infallible> {
+    run: Run<T, E, Task<T, E>>,
 }
 
 /// The future that runs a [`GatherAll`]: yields every child's outcome, in
@@ -805,49 +881,51 @@ pub struct GatherAll<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
 /// completes first, the children are cancelled and the outcomes already
 /// produced are lost (a panic among them goes to the unobserved-error hook).
 #[must_use = "futures do nothing unless polled"]
-pub struct GatherAllFuture<T, E = Infallible, H: GatherChild<T, E> = Task<T, E>> {
-    inner: GatherFuture<T, E, H>,
+pub struct GatherAllFuture<T, E = Infallible> {
+    run: Run<T, E, Task<T, E>>,
 }
 
-impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherAllFuture<T, E, H> {
+impl<T, E> fmt::Debug for GatherAllFuture<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatherAllFuture")
-            .field("state", &self.inner.gathering)
+            .field("state", &self.run.gathering)
             .finish()
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> IntoFuture for GatherAll<T, E, H> {
+impl<T, E> IntoFuture for GatherAll<T, E> {
     type Output = Vec<Result<T, TaskError<E>>>;
-    type IntoFuture = GatherAllFuture<T, E, H>;
+    type IntoFuture = GatherAllFuture<T, E>;
 
-    fn into_future(self) -> GatherAllFuture<T, E, H> {
-        GatherAllFuture {
-            inner: self.inner.into_future(),
+    fn into_future(self) -> GatherAllFuture<T, E> {
+        GatherAllFuture { run: self.run }
+    }
+}
+
+impl<T, E> GatherAllFuture<T, E> {
+    /// As [`GatherFuture::cancel`].
+    pub fn cancel(self) -> GatherCancel<T, E> {
+        GatherCancel {
+            cancelling: self.run.cancel(),
         }
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> GatherAllFuture<T, E, H> {
-    /// As [`GatherFuture::cancel`].
-    pub fn cancel(self) -> GatherCancel<T, E, H> {
-        self.inner.cancel()
-    }
-}
-
-impl<T, E, H: GatherChild<T, E>> fmt::Debug for GatherAll<T, E, H> {
+impl<T, E> fmt::Debug for GatherAll<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatherAll")
-            .field("state", &self.inner.gathering)
+            .field("state", &self.run.gathering)
             .finish()
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> GatherAll<T, E, H> {
+impl<T, E> GatherAll<T, E> {
     /// As [`Gather::cancel`]: cancels every unfinished child and waits until
     /// each has finished.
-    pub fn cancel(self) -> GatherCancel<T, E, H> {
-        self.inner.cancel()
+    pub fn cancel(self) -> GatherCancel<T, E> {
+        GatherCancel {
+            cancelling: self.run.cancel(),
+        }
     }
 
     /// As [`Gather::with_grace`]: on [`cancel`](GatherAll::cancel) (or a
@@ -855,26 +933,18 @@ impl<T, E, H: GatherChild<T, E>> GatherAll<T, E, H> {
     /// abort.
     pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
         Self {
-            inner: self.inner.with_grace(token, grace),
+            run: self.run.with_grace(token, grace),
         }
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Unpin for GatherAllFuture<T, E, H> {}
+impl<T, E> Unpin for GatherAllFuture<T, E> {}
 
-impl<T, E, H: GatherChild<T, E>> Future for GatherAllFuture<T, E, H> {
+impl<T, E> Future for GatherAllFuture<T, E> {
     type Output = Vec<Result<T, TaskError<E>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(match std::task::ready!(self.inner.gathering.poll(cx)) {
-            Finished::Outcomes(outcomes) => outcomes,
-            Finished::Values(_)
-            | Finished::Failed { .. }
-            | Finished::Won { .. }
-            | Finished::NoneSucceeded(_) => {
-                unreachable!("asyncio: a return-exceptions gather stopped at a failure")
-            }
-        })
+        self.run.poll_outcomes(cx)
     }
 }
 
@@ -958,446 +1028,87 @@ macro_rules! try_gather {
 // gathers nest (behaviour 28), and `wait_for` takes one as it takes a
 // future: both run its future.
 
-impl<T, E, H> IntoTask for Gather<T, E, H>
+impl<T, E> IntoTask for Gather<T, E>
 where
     T: Send + 'static,
     E: Send + 'static,
-    H: GatherChild<T, E> + Send + 'static,
 {
     type Ok = Result<Vec<T>, GatherError<E>>;
     type Err = Infallible;
-    const SPAWNS: bool = true;
+}
+
+impl<T, E> sealed::SealedIntoTask<Result<Vec<T>, GatherError<E>>, Infallible> for Gather<T, E>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    fn spawns(_: sealed::Token) -> bool {
+        true
+    }
     #[track_caller]
-    fn into_task(self) -> Task<Self::Ok> {
+    fn into_task(self, _: sealed::Token) -> Task<Result<Vec<T>, GatherError<E>>> {
         crate::task::spawn(self.into_future())
     }
 }
 
-impl<T, E, H> TryIntoTask for Gather<T, E, H>
+impl<T, E> TryIntoTask for Gather<T, E>
 where
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
-    H: GatherChild<T, E> + Send + 'static,
 {
     type Ok = Vec<T>;
     type Err = GatherError<E>;
-    const SPAWNS: bool = true;
+}
+
+impl<T, E> sealed::SealedTryIntoTask<Vec<T>, GatherError<E>> for Gather<T, E>
+where
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    fn spawns(_: sealed::Token) -> bool {
+        true
+    }
     #[track_caller]
-    fn into_task(self) -> Task<Vec<T>, GatherError<E>> {
+    fn into_task(self, _: sealed::Token) -> Task<Vec<T>, GatherError<E>> {
         crate::task::try_spawn(self.into_future())
     }
 }
 
-impl<T, E, H> IntoTask for GatherAll<T, E, H>
+impl<T, E> IntoTask for GatherAll<T, E>
 where
     T: Send + 'static,
     E: Send + 'static,
-    H: GatherChild<T, E> + Send + 'static,
 {
     type Ok = Vec<Result<T, TaskError<E>>>;
     type Err = Infallible;
-    const SPAWNS: bool = true;
+}
+
+impl<T, E> sealed::SealedIntoTask<Vec<Result<T, TaskError<E>>>, Infallible> for GatherAll<T, E>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    fn spawns(_: sealed::Token) -> bool {
+        true
+    }
     #[track_caller]
-    fn into_task(self) -> Task<Self::Ok> {
+    fn into_task(self, _: sealed::Token) -> Task<Vec<Result<T, TaskError<E>>>> {
         crate::task::spawn(self.into_future())
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Awaitable for Gather<T, E, H> {
+impl<T, E> Awaitable for Gather<T, E> {
     type Output = Result<Vec<T>, GatherError<E>>;
-    type Operand = InPlace<GatherFuture<T, E, H>>;
+    type Operand = InPlace<GatherFuture<T, E>>;
     fn into_operand(self) -> Self::Operand {
         InPlace::new(self.into_future())
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Awaitable for GatherAll<T, E, H> {
+impl<T, E> Awaitable for GatherAll<T, E> {
     type Output = Vec<Result<T, TaskError<E>>>;
-    type Operand = InPlace<GatherAllFuture<T, E, H>>;
+    type Operand = InPlace<GatherAllFuture<T, E>>;
     fn into_operand(self) -> Self::Operand {
         InPlace::new(self.into_future())
     }
-}
-
-impl<P: __private::Parts<E>, E> Awaitable for GatherTuple<P, E> {
-    type Output = Result<P::Values, GatherError<E>>;
-    type Operand = InPlace<GatherTupleFuture<P, E>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
-
-/// What [`gather!`](crate::gather!) and [`try_gather!`](crate::try_gather!)
-/// return, before it is awaited: set its options, then await it for the
-/// children's values as a tuple, or the first failure.
-///
-/// Dropping it unawaited cancels every child.
-#[must_use = "the children run, but nobody sees their values unless the gather is awaited"]
-pub struct GatherTuple<P, E = Infallible> {
-    inner: Gather<__private::Erased, E, __private::PartChild<E>>,
-    parts: PhantomData<fn() -> P>,
-}
-
-impl<P, E> fmt::Debug for GatherTuple<P, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatherTuple")
-            .field("state", &self.inner.gathering)
-            .finish()
-    }
-}
-
-impl<P: __private::Parts<E>, E> GatherTuple<P, E> {
-    /// As [`Gather::cancel_siblings`].
-    pub fn cancel_siblings(self) -> Self {
-        Self {
-            inner: self.inner.cancel_siblings(),
-            parts: PhantomData,
-        }
-    }
-
-    /// As [`Gather::with_grace`].
-    pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
-        Self {
-            inner: self.inner.with_grace(token, grace),
-            parts: PhantomData,
-        }
-    }
-
-    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
-    /// each has finished.
-    pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
-        self.inner.cancel()
-    }
-
-    /// As [`Gather::return_exceptions`]: yields a tuple of every child's
-    /// outcome, `(Result<A, TaskError<E>>, Result<B, TaskError<E>>, ..)`.
-    pub fn return_exceptions(self) -> GatherTupleAll<P, E> {
-        GatherTupleAll {
-            inner: self.inner.return_exceptions(),
-            parts: PhantomData,
-        }
-    }
-}
-
-impl<P: __private::Parts<E>, E> IntoFuture for GatherTuple<P, E> {
-    type Output = Result<P::Values, GatherError<E>>;
-    type IntoFuture = GatherTupleFuture<P, E>;
-
-    fn into_future(self) -> GatherTupleFuture<P, E> {
-        GatherTupleFuture {
-            inner: self.inner.into_future(),
-            parts: PhantomData,
-        }
-    }
-}
-
-/// The future that runs a [`GatherTuple`].
-///
-/// Dropping it before it completes cancels every unfinished child.
-#[must_use = "futures do nothing unless polled"]
-pub struct GatherTupleFuture<P, E = Infallible> {
-    inner: GatherFuture<__private::Erased, E, __private::PartChild<E>>,
-    parts: PhantomData<fn() -> P>,
-}
-
-impl<P, E> fmt::Debug for GatherTupleFuture<P, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatherTupleFuture")
-            .field("state", &self.inner.gathering)
-            .finish()
-    }
-}
-
-impl<P, E> GatherTupleFuture<P, E> {
-    /// As [`GatherFuture::cancel`].
-    pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
-        self.inner.cancel()
-    }
-}
-
-impl<P, E> Unpin for GatherTupleFuture<P, E> {}
-
-impl<P: __private::Parts<E>, E> Future for GatherTupleFuture<P, E> {
-    type Output = Result<P::Values, GatherError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let values = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
-        Poll::Ready(values.map(P::values))
-    }
-}
-
-/// What [`GatherTuple::return_exceptions`] returns, before it is awaited.
-#[must_use = "the children run, but nobody sees their outcomes unless the gather is awaited"]
-pub struct GatherTupleAll<P, E = Infallible> {
-    inner: GatherAll<__private::Erased, E, __private::PartChild<E>>,
-    parts: PhantomData<fn() -> P>,
-}
-
-impl<P, E> fmt::Debug for GatherTupleAll<P, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatherTupleAll")
-            .field("state", &self.inner.inner.gathering)
-            .finish()
-    }
-}
-
-impl<P, E> GatherTupleAll<P, E> {
-    /// As [`Gather::cancel`]: cancels every unfinished child and waits until
-    /// each has finished.
-    pub fn cancel(self) -> GatherCancel<__private::Erased, E, __private::PartChild<E>> {
-        self.inner.cancel()
-    }
-
-    /// As [`Gather::with_grace`].
-    pub fn with_grace(self, token: CancellationToken, grace: Duration) -> Self {
-        Self {
-            inner: self.inner.with_grace(token, grace),
-            parts: PhantomData,
-        }
-    }
-}
-
-impl<P: __private::Parts<E>, E> IntoFuture for GatherTupleAll<P, E> {
-    type Output = P::Outcomes;
-    type IntoFuture = GatherTupleAllFuture<P, E>;
-
-    fn into_future(self) -> GatherTupleAllFuture<P, E> {
-        GatherTupleAllFuture {
-            inner: self.inner.into_future(),
-            parts: PhantomData,
-        }
-    }
-}
-
-/// The future that runs a [`GatherTupleAll`].
-#[must_use = "futures do nothing unless polled"]
-pub struct GatherTupleAllFuture<P, E = Infallible> {
-    inner: GatherAllFuture<__private::Erased, E, __private::PartChild<E>>,
-    parts: PhantomData<fn() -> P>,
-}
-
-impl<P, E> fmt::Debug for GatherTupleAllFuture<P, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatherTupleAllFuture")
-            .field("state", &self.inner.inner.gathering)
-            .finish()
-    }
-}
-
-impl<P, E> Unpin for GatherTupleAllFuture<P, E> {}
-
-impl<P: __private::Parts<E>, E> Future for GatherTupleAllFuture<P, E> {
-    type Output = P::Outcomes;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let outcomes = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
-        Poll::Ready(P::outcomes(outcomes))
-    }
-}
-
-/// The macros' plumbing. Not part of the public contract.
-#[doc(hidden)]
-pub mod __private {
-    use std::any::Any;
-    use std::fmt;
-    use std::marker::PhantomData;
-
-    use super::{Gather, GatherTuple};
-    use crate::gather::core::GatherChild;
-    use crate::sync::Arc;
-    use crate::task::ready::ReadyList;
-    use crate::task::{IntoTask, Task, TaskError, TaskId, TryIntoTask};
-
-    /// A child's value with its type erased, so that children of different
-    /// types share one gather.
-    pub type Erased = Box<dyn Any + Send>;
-
-    /// One macro argument, a running task, remembering its value type.
-    pub struct Part<T, E> {
-        child: PartChild<E>,
-        value: PhantomData<fn() -> T>,
-    }
-
-    impl<T, E> fmt::Debug for Part<T, E> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("Part")
-                .field("task", &self.child.0.id())
-                .finish()
-        }
-    }
-
-    /// A part's task with its value type erased: the values are boxed as
-    /// they are taken, so `Task`s of different types share one gather
-    /// without being wrapped in new tasks (SPEC decision 3).
-    pub struct PartChild<E>(Box<dyn ErasedChild<E>>);
-
-    impl<E> fmt::Debug for PartChild<E> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_tuple("PartChild").field(&self.0.id()).finish()
-        }
-    }
-
-    /// [`GatherChild`] with the value type erased.
-    trait ErasedChild<E>: Send + Sync {
-        fn id(&self) -> TaskId;
-        fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
-        fn try_take(&self) -> Option<Result<Erased, TaskError<E>>>;
-        fn is_done(&self) -> bool;
-        fn mark_observed(&self);
-        fn detach_observed(&self);
-        fn cancel(&self) -> bool;
-    }
-
-    impl<A: Send + 'static, E: Send> ErasedChild<E> for Task<A, E> {
-        fn id(&self) -> TaskId {
-            GatherChild::id(self)
-        }
-        fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-            GatherChild::listen(self, list, index)
-        }
-        fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
-            GatherChild::try_take(self)
-                .map(|outcome| outcome.map(|value| Box::new(value) as Erased))
-        }
-        fn is_done(&self) -> bool {
-            GatherChild::is_done(self)
-        }
-        fn mark_observed(&self) {
-            GatherChild::mark_observed(self)
-        }
-        fn detach_observed(&self) {
-            GatherChild::detach_observed(self)
-        }
-        fn cancel(&self) -> bool {
-            GatherChild::cancel(self)
-        }
-    }
-
-    impl<E> GatherChild<Erased, E> for PartChild<E> {
-        fn id(&self) -> TaskId {
-            self.0.id()
-        }
-        fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-            self.0.listen(list, index)
-        }
-        fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
-            self.0.try_take()
-        }
-        fn is_done(&self) -> bool {
-            self.0.is_done()
-        }
-        fn mark_observed(&self) {
-            self.0.mark_observed()
-        }
-        fn detach_observed(&self) {
-            self.0.detach_observed()
-        }
-        fn cancel(&self) -> bool {
-            self.0.cancel()
-        }
-    }
-
-    /// A `gather!` argument: a plain future (spawned now) or a [`Task`]
-    /// (taken as it is).
-    #[track_caller]
-    pub fn part<C>(child: C) -> Part<C::Ok, C::Err>
-    where
-        C: IntoTask,
-        C::Ok: Send + 'static,
-        C::Err: Send + 'static,
-    {
-        Part {
-            child: PartChild(Box::new(child.into_task())),
-            value: PhantomData,
-        }
-    }
-
-    /// A `try_gather!` argument: a future returning `Result` (spawned now,
-    /// its `Err` the child's failure) or a [`Task`].
-    #[track_caller]
-    pub fn try_part<C>(child: C) -> Part<C::Ok, C::Err>
-    where
-        C: TryIntoTask,
-        C::Ok: Send + 'static,
-        C::Err: Send + 'static,
-    {
-        Part {
-            child: PartChild(Box::new(child.into_task())),
-            value: PhantomData,
-        }
-    }
-
-    /// Gathers a tuple of parts.
-    pub fn tuple<P, E>(parts: P) -> GatherTuple<P, E>
-    where
-        P: Parts<E>,
-        E: fmt::Debug + Send + 'static,
-    {
-        GatherTuple {
-            inner: Gather::new(parts.into_children()),
-            parts: PhantomData,
-        }
-    }
-
-    fn unerase<T: 'static>(value: Option<Erased>) -> T {
-        match value.map(|value| value.downcast::<T>()) {
-            Some(Ok(value)) => *value,
-            // Each part's task was built from a future of exactly this type.
-            _ => unreachable!("asyncio: gather! lost track of a child's type"),
-        }
-    }
-
-    /// A tuple of [`Part`]s.
-    pub trait Parts<E> {
-        /// The tuple of values.
-        type Values;
-        /// The tuple of outcomes.
-        type Outcomes;
-        /// The parts' tasks, in order.
-        fn into_children(self) -> Vec<PartChild<E>>;
-        /// Rebuilds the typed tuple of values.
-        fn values(values: Vec<Erased>) -> Self::Values;
-        /// Rebuilds the typed tuple of outcomes.
-        fn outcomes(outcomes: Vec<Result<Erased, TaskError<E>>>) -> Self::Outcomes;
-    }
-
-    macro_rules! impl_parts {
-        ($($T:ident $i:tt),+) => {
-            impl<E, $($T: Send + 'static),+> Parts<E> for ($(Part<$T, E>,)+) {
-                type Values = ($($T,)+);
-                type Outcomes = ($(Result<$T, TaskError<E>>,)+);
-
-                fn into_children(self) -> Vec<PartChild<E>> {
-                    vec![$(self.$i.child),+]
-                }
-
-                fn values(values: Vec<Erased>) -> Self::Values {
-                    let mut values = values.into_iter();
-                    ($(unerase::<$T>(values.next()),)+)
-                }
-
-                fn outcomes(outcomes: Vec<Result<Erased, TaskError<E>>>) -> Self::Outcomes {
-                    let mut outcomes = outcomes.into_iter();
-                    ($(match outcomes.next() {
-                        Some(Ok(value)) => Ok(unerase::<$T>(Some(value))),
-                        Some(Err(error)) => Err(error),
-                        None => unreachable!("asyncio: gather! lost a child's outcome"),
-                    },)+)
-                }
-            }
-        };
-    }
-
-    impl_parts!(A 0);
-    impl_parts!(A 0, B 1);
-    impl_parts!(A 0, B 1, C 2);
-    impl_parts!(A 0, B 1, C 2, D 3);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8, K 9);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8, K 9, L 10);
-    impl_parts!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7, J 8, K 9, L 10, M 11);
 }

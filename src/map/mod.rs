@@ -52,8 +52,7 @@
 //! # }
 //! ```
 
-#[doc(hidden)]
-pub mod core;
+pub(crate) mod core;
 mod driver;
 
 use std::convert::Infallible;

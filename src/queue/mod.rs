@@ -7,8 +7,7 @@
 //! ([`PriorityQueue`], oldest first among equals). The full story (fairness,
 //! shutdown, the asyncio table, cancellation) is on [`Queue`].
 
-#[doc(hidden)]
-pub mod core;
+pub(crate) mod core;
 mod error;
 
 use std::fmt;

@@ -8,10 +8,8 @@ pub(crate) mod current;
 mod error;
 mod to_thread;
 
-#[doc(hidden)]
-pub mod core;
-#[doc(hidden)]
-pub mod ready;
+pub(crate) mod core;
+pub(crate) mod ready;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -61,8 +59,7 @@ impl fmt::Display for TaskId {
 }
 
 /// Hands an unobservable failure to the unobserved-error hook.
-#[doc(hidden)]
-pub fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: TaskError<E>) {
+pub(crate) fn report_unobserved<E: fmt::Debug + Send + 'static>(task: TaskId, error: TaskError<E>) {
     match error {
         TaskError::Failed(error) => hook::report(Unobserved::Failed {
             task,
@@ -639,20 +636,46 @@ impl<T, E> self::ready::ChildHandle<T, E> for Task<T, E> {
 /// cancels it).
 ///
 /// Implemented for every `Future + Send + 'static` whose output is
-/// `Send + 'static` (the output is the child's value; it cannot fail), and
-/// for every [`Task<T, E>`].
-pub trait IntoTask {
+/// `Send + 'static` (the output is the child's value; it cannot fail), for
+/// every [`Task<T, E>`], and for the gathers ([`Gather`](crate::Gather),
+/// [`GatherAll`](crate::GatherAll), [`GatherTuple`](crate::GatherTuple),
+/// [`GatherTupleAll`](crate::GatherTupleAll): nested gathers). The trait is
+/// sealed: you meet it only as a bound, and cannot implement it.
+pub trait IntoTask: sealed::SealedIntoTask<Self::Ok, Self::Err> {
     /// The child's value.
     type Ok;
     /// The child's error ([`Infallible`] for a plain future).
     type Err;
-    /// Whether [`into_task`](IntoTask::into_task) spawns a new task (a
-    /// future) rather than handing over an existing one (a `Task`).
-    #[doc(hidden)]
-    const SPAWNS: bool;
-    /// The child as a running task.
-    #[doc(hidden)]
-    fn into_task(self) -> Task<Self::Ok, Self::Err>;
+}
+
+/// The machinery behind [`IntoTask`] and [`TryIntoTask`], out of users'
+/// reach: the traits are sealed (nobody outside the crate can implement
+/// them), and the methods take a token only the crate can build, so nobody
+/// outside can call them either.
+pub(crate) mod sealed {
+    use super::Task;
+
+    /// Proof that the caller is the crate.
+    #[derive(Debug)]
+    pub struct Token;
+
+    /// How one child of a primitive becomes a running task.
+    pub trait SealedIntoTask<T, E> {
+        /// Whether [`into_task`](SealedIntoTask::into_task) spawns a new task (a
+        /// future) rather than handing over an existing one (a `Task`).
+        fn spawns(token: Token) -> bool;
+        /// The child as a running task.
+        fn into_task(self, token: Token) -> Task<T, E>;
+    }
+
+    /// [`SealedIntoTask`] for fallible children ([`TryIntoTask`](super::TryIntoTask)):
+    /// a future's `Err` is the task's failure.
+    pub trait SealedTryIntoTask<T, E> {
+        /// Whether [`into_task`](SealedTryIntoTask::into_task) spawns a new task.
+        fn spawns(token: Token) -> bool;
+        /// The child as a running task.
+        fn into_task(self, token: Token) -> Task<T, E>;
+    }
 }
 
 impl<F> IntoTask for F
@@ -662,9 +685,18 @@ where
 {
     type Ok = F::Output;
     type Err = Infallible;
-    const SPAWNS: bool = true;
+}
+
+impl<F> sealed::SealedIntoTask<F::Output, Infallible> for F
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn spawns(_: sealed::Token) -> bool {
+        true
+    }
     #[track_caller]
-    fn into_task(self) -> Task<F::Output> {
+    fn into_task(self, _: sealed::Token) -> Task<F::Output> {
         spawn(self)
     }
 }
@@ -672,8 +704,13 @@ where
 impl<T, E> IntoTask for Task<T, E> {
     type Ok = T;
     type Err = E;
-    const SPAWNS: bool = false;
-    fn into_task(self) -> Task<T, E> {
+}
+
+impl<T, E> sealed::SealedIntoTask<T, E> for Task<T, E> {
+    fn spawns(_: sealed::Token) -> bool {
+        false
+    }
+    fn into_task(self, _: sealed::Token) -> Task<T, E> {
         self
     }
 }
@@ -694,7 +731,7 @@ where
     let children = children.into_iter();
     let mut tasks = Vec::with_capacity(children.size_hint().0);
     for child in children {
-        tasks.push(child.into_task());
+        tasks.push(child.into_task(sealed::Token));
     }
     tasks
 }
@@ -709,25 +746,21 @@ where
     let children = children.into_iter();
     let mut tasks = Vec::with_capacity(children.size_hint().0);
     for child in children {
-        tasks.push(child.into_task());
+        tasks.push(child.into_task(sealed::Token));
     }
     tasks
 }
 
 /// [`IntoTask`] for fallible children: a future returning `Result<T, E>`
-/// (spawned with [`try_spawn`], so `Err(E)` is the child's failure) or a
-/// [`Task<T, E>`].
-pub trait TryIntoTask {
+/// (spawned with [`try_spawn`], so `Err(E)` is the child's failure), a
+/// [`Task<T, E>`], or a [`Gather`](crate::Gather) or
+/// [`GatherTuple`](crate::GatherTuple) (its `GatherError` is the failure).
+/// Sealed, as [`IntoTask`] is.
+pub trait TryIntoTask: sealed::SealedTryIntoTask<Self::Ok, Self::Err> {
     /// The child's value.
     type Ok;
     /// The child's error.
     type Err;
-    /// Whether [`into_task`](TryIntoTask::into_task) spawns a new task.
-    #[doc(hidden)]
-    const SPAWNS: bool;
-    /// The child as a running task.
-    #[doc(hidden)]
-    fn into_task(self) -> Task<Self::Ok, Self::Err>;
 }
 
 impl<F, T, E> TryIntoTask for F
@@ -738,9 +771,19 @@ where
 {
     type Ok = T;
     type Err = E;
-    const SPAWNS: bool = true;
+}
+
+impl<F, T, E> sealed::SealedTryIntoTask<T, E> for F
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: fmt::Debug + Send + 'static,
+{
+    fn spawns(_: sealed::Token) -> bool {
+        true
+    }
     #[track_caller]
-    fn into_task(self) -> Task<T, E> {
+    fn into_task(self, _: sealed::Token) -> Task<T, E> {
         try_spawn(self)
     }
 }
@@ -748,8 +791,13 @@ where
 impl<T, E> TryIntoTask for Task<T, E> {
     type Ok = T;
     type Err = E;
-    const SPAWNS: bool = false;
-    fn into_task(self) -> Task<T, E> {
+}
+
+impl<T, E> sealed::SealedTryIntoTask<T, E> for Task<T, E> {
+    fn spawns(_: sealed::Token) -> bool {
+        false
+    }
+    fn into_task(self, _: sealed::Token) -> Task<T, E> {
         self
     }
 }

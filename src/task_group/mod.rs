@@ -3,8 +3,7 @@
 //! error comes back in one [`TaskGroupError`]; the group returns only once
 //! every child has finished.
 
-#[doc(hidden)]
-pub mod core;
+pub(crate) mod core;
 
 use std::convert::Infallible;
 use std::fmt;

@@ -1,8 +1,7 @@
 //! Cancellation helpers: [`wait_for`], [`timeout`] / [`timeout_at`] and
 //! [`shield`], after asyncio's functions of the same names.
 
-#[doc(hidden)]
-pub mod core;
+pub(crate) mod core;
 mod shield;
 mod sleep;
 mod wait_for;

@@ -1,8 +1,7 @@
 //! [`TaskSet`] and [`wait`]: asyncio's `wait`, over a set of tasks the
 //! caller owns.
 
-#[doc(hidden)]
-pub mod core;
+pub(crate) mod core;
 
 use std::convert::Infallible;
 use std::fmt;
