@@ -30,9 +30,9 @@
 // includes its own copy of it (whose thread-local capture it writes to).
 #![allow(unreachable_pub, dead_code, clippy::duplicate_mod)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 #[path = "../examples/as_completed_timeout.rs"]
@@ -51,6 +51,8 @@ mod producer_consumers;
 mod shield_wait_for;
 #[path = "../examples/task_group_child_fails.rs"]
 mod task_group_child_fails;
+#[path = "../examples/tour.rs"]
+mod tour;
 #[path = "../examples/wait_any_cancel_rest.rs"]
 mod wait_any_cancel_rest;
 #[path = "../examples/wait_first_exception.rs"]
@@ -113,6 +115,54 @@ fn python() -> Option<&'static Path> {
             candidates.into_iter().find(|python| is_python_3_11(python))
         })
         .as_deref()
+}
+
+/// The Python twins, each checked by the test of the same name below.
+const TWINS: &[&str] = &[
+    "as_completed_timeout",
+    "cancel_gather_vs_wait",
+    "consumers_survive",
+    "gather_one_fails",
+    "parallel_map",
+    "producer_consumers",
+    "shield_wait_for",
+    "task_group_child_fails",
+    "wait_any_cancel_rest",
+    "wait_first_exception",
+    "worker_dies",
+];
+
+/// What each Python twin printed, or how it failed. They all run at once,
+/// the first time a test asks, so the interpreter's start-up is paid in
+/// parallel.
+fn python_outputs(python: &Path) -> &'static HashMap<&'static str, Result<String, String>> {
+    static OUTPUTS: OnceLock<HashMap<&'static str, Result<String, String>>> = OnceLock::new();
+    OUTPUTS.get_or_init(|| {
+        let running: Vec<_> = TWINS
+            .iter()
+            .map(|&name| {
+                let child = Command::new(python)
+                    .arg(root().join(format!("examples/python/{name}.py")))
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn();
+                (name, child)
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|(name, child)| {
+                let outcome = match child.and_then(|child| child.wait_with_output()) {
+                    Ok(output) if output.status.success() => {
+                        String::from_utf8(output.stdout).map_err(|error| error.to_string())
+                    }
+                    Ok(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+                    Err(error) => Err(error.to_string()),
+                };
+                (name, outcome)
+            })
+            .collect()
+    })
 }
 
 /// One trace line: its tick, task and event.
@@ -185,16 +235,10 @@ fn check(name: &str, rust: impl FnOnce() -> String, rust_only: &[&str], python_o
     let copy = root().join(format!("examples/python/expected/{name}.txt"));
     let python = match python() {
         Some(python) => {
-            let output = Command::new(python)
-                .arg(root().join(format!("examples/python/{name}.py")))
-                .output()
-                .expect("run the Python twin");
-            assert!(
-                output.status.success(),
-                "examples/python/{name}.py failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let printed = String::from_utf8(output.stdout).expect("utf-8 output");
+            let printed = match &python_outputs(python)[name] {
+                Ok(printed) => printed.clone(),
+                Err(failure) => panic!("examples/python/{name}.py failed:\n{failure}"),
+            };
             if std::env::var_os("ASYNCIO_BLESS").is_some() {
                 std::fs::write(&copy, &printed).expect("write the committed copy");
             }
@@ -358,5 +402,101 @@ fn shield_under_wait_for_keeps_the_task_running() {
         || shield_wait_for::timeline::capture(shield_wait_for::main),
         &[],
         &[],
+    );
+}
+
+#[test]
+fn every_python_twin_is_checked() {
+    let mut found: Vec<String> = std::fs::read_dir(root().join("examples/python"))
+        .expect("examples/python")
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter_map(|file| file.strip_suffix(".py").map(str::to_owned))
+        // cancellation.py predates the trace format: its output matches
+        // `cargo run --example cancellation` line by line, read by eye.
+        .filter(|name| name != "cancellation")
+        .collect();
+    found.sort();
+    assert_eq!(
+        found, TWINS,
+        "a Python twin without its check, or the reverse"
+    );
+    for name in TWINS {
+        assert!(
+            root().join(format!("examples/{name}.rs")).exists(),
+            "{name}.rs"
+        );
+        assert!(
+            root()
+                .join(format!("examples/python/expected/{name}.txt"))
+                .exists(),
+            "the committed output of {name}.py"
+        );
+    }
+}
+
+#[test]
+fn the_tour_shows_a_timeline_for_every_primitive_and_the_readme_quotes_it() {
+    let output = {
+        let _one = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        tour::timeline::capture(tour::main)
+    };
+    let steps: Vec<&str> = output.split("\n\n").skip(1).collect();
+    let titles = [
+        "Task",
+        "wait_for",
+        "timeout",
+        "shield",
+        "gather, fail-fast",
+        "return_exceptions",
+        "awaits gather",
+        "wait(",
+        "as_completed",
+        "race",
+        "TaskGroup",
+        "Queue",
+        "map",
+    ];
+    assert_eq!(
+        steps.len(),
+        titles.len(),
+        "one step per primitive:\n{output}"
+    );
+    for (step, title) in steps.iter().zip(titles) {
+        assert!(
+            step.lines().next().unwrap().contains(title),
+            "step about {title}:\n{step}"
+        );
+        assert!(step.contains("\nt=0 "), "a trace in the step about {title}");
+        assert!(
+            step.contains("\ntick "),
+            "a timeline in the step about {title}"
+        );
+    }
+    // The cascade: in the TaskGroup step, one child fails and everything
+    // else is cancelled in the same tick.
+    let group = steps[10];
+    assert!(group.contains("t=3   b    fail b broke"), "{group}");
+    for cancelled in ["body", "c", "d"] {
+        assert!(
+            group.contains(&format!("t=3   {cancelled:<4} cancelled")),
+            "{group}"
+        );
+    }
+    // The README's excerpt is the tour's output, verbatim.
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let excerpt = readme
+        .split("<!-- tour excerpt -->")
+        .nth(1)
+        .expect("the README marks the tour excerpt")
+        .split("```text\n")
+        .nth(1)
+        .and_then(|block| block.split("```").next())
+        .expect("a text block");
+    assert!(
+        output.contains(excerpt),
+        "the README's tour excerpt is not what `cargo run --example tour` prints:\n{excerpt}"
     );
 }
