@@ -31,8 +31,9 @@
 #![allow(unreachable_pub, dead_code, clippy::duplicate_mod)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 #[path = "../examples/as_completed_timeout.rs"]
@@ -117,6 +118,20 @@ fn python() -> Option<&'static Path> {
         .as_deref()
 }
 
+/// Says, once and past the test harness's capture (a direct write to
+/// stderr, not `eprintln!`), that the twins are not run.
+fn say_once_without_python() {
+    static SAID: OnceLock<()> = OnceLock::new();
+    SAID.get_or_init(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tests/examples.rs: no Python 3.11+ found (python3 on PATH, ~/.pyenv/versions/*, \
+             $ASYNCIO_PYTHON): the Python twins are not run; checking the Rust examples against \
+             the committed Python outputs in examples/python/expected/"
+        );
+    });
+}
+
 /// The Python twins, each checked by the test of the same name below.
 const TWINS: &[&str] = &[
     "as_completed_timeout",
@@ -132,34 +147,35 @@ const TWINS: &[&str] = &[
     "worker_dies",
 ];
 
-/// What each Python twin printed, or how it failed. They all run at once,
-/// the first time a test asks, so the interpreter's start-up is paid in
-/// parallel.
-fn python_outputs(python: &Path) -> &'static HashMap<&'static str, Result<String, String>> {
-    static OUTPUTS: OnceLock<HashMap<&'static str, Result<String, String>>> = OnceLock::new();
+/// What each Python twin printed, or how it failed. They all run in one
+/// interpreter (`examples/python/support/run_twins.py`), the first time a
+/// test asks: starting Python costs more than the twins.
+fn python_outputs(python: &Path) -> &'static HashMap<String, Result<String, String>> {
+    static OUTPUTS: OnceLock<HashMap<String, Result<String, String>>> = OnceLock::new();
     OUTPUTS.get_or_init(|| {
-        let running: Vec<_> = TWINS
-            .iter()
-            .map(|&name| {
-                let child = Command::new(python)
-                    .arg(root().join(format!("examples/python/{name}.py")))
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn();
-                (name, child)
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|(name, child)| {
-                let outcome = match child.and_then(|child| child.wait_with_output()) {
-                    Ok(output) if output.status.success() => {
-                        String::from_utf8(output.stdout).map_err(|error| error.to_string())
-                    }
-                    Ok(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
-                    Err(error) => Err(error.to_string()),
-                };
-                (name, outcome)
+        let output = Command::new(python)
+            .arg(root().join("examples/python/support/run_twins.py"))
+            .args(TWINS)
+            .output()
+            .expect("run the Python twins");
+        assert!(
+            output.status.success(),
+            "run_twins.py failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed = String::from_utf8(output.stdout).expect("utf-8 output");
+        printed
+            .split('\x1e')
+            .skip(1)
+            .map(|record| {
+                let mut fields = record.splitn(3, '\x1f');
+                let (name, status, text) = (
+                    fields.next().unwrap_or_default(),
+                    fields.next().unwrap_or_default(),
+                    fields.next().unwrap_or_default().to_owned(),
+                );
+                let outcome = if status == "ok" { Ok(text) } else { Err(text) };
+                (name.to_owned(), outcome)
             })
             .collect()
     })
@@ -253,10 +269,7 @@ fn check(name: &str, rust: impl FnOnce() -> String, rust_only: &[&str], python_o
             printed
         }
         None => {
-            println!(
-                "no Python 3.11+ found: checking {name} against the committed copy {}",
-                copy.display()
-            );
+            say_once_without_python();
             std::fs::read_to_string(&copy).expect("the committed copy of the Python output")
         }
     };
