@@ -3,11 +3,14 @@
 //! asyncio's `gather` (without `return_exceptions`) raises the first error
 //! at once and does **not** cancel the other children (behaviour 18): they
 //! run on in the background. The crate does the same; the awaiting side
-//! gets `Err(GatherError)` naming the child. Twin:
+//! gets `Err(GatherError)` naming the child, and
+//! `take_pending` hands back the siblings still running, to await or cancel. Twin:
 //! `examples/python/gather_one_fails.py`; `cargo run --example gather_one_fails`.
 
 #[path = "support/timeline.rs"]
 pub mod timeline;
+
+use std::future::IntoFuture;
 
 use timeline::{say, task_error, ticks, Trace};
 
@@ -25,16 +28,18 @@ pub async fn main() {
     let a = child("a", 1, Ok(1));
     let b = child("b", 2, Err("boom"));
     let c = child("c", 4, Ok(3));
-    let c_done = c.cancel_handle();
-    match asyncio::gather([a, b, c]).await {
+    let mut gathered = asyncio::gather([a, b, c]).into_future();
+    match (&mut gathered).await {
         Ok(values) => trace.resumed("main", timeline::list(values)),
         Err(error) => trace.resumed(
             "main",
             format!("gather raised {}", task_error(error.error())),
         ),
     }
-    // The siblings run on: wait for c to see it finish.
-    c_done.done().await;
-    trace.resumed("main", "c is done");
+    // The siblings run on: take c back from the gather and await it.
+    for (_, sibling) in gathered.take_pending() {
+        let outcome = sibling.await;
+        trace.resumed("main", format!("c -> {}", timeline::outcome(&outcome)));
+    }
     trace.show();
 }

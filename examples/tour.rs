@@ -20,6 +20,7 @@
 #[path = "support/timeline.rs"]
 pub mod timeline;
 
+use std::future::IntoFuture;
 use std::num::NonZeroUsize;
 
 use asyncio::{AsCompletedError, Queue, ReturnWhen, TaskSet};
@@ -101,23 +102,29 @@ pub async fn main() {
     trace.resumed("main", format!("save -> {}", outcome(&save.await)));
     trace.show();
 
-    step("5. gather, fail-fast: the first error comes back at once; the other children run on (as asyncio).");
+    step("5. gather, fail-fast: the first error comes back at once; the other children run on (as asyncio), and take_pending() hands them back.");
     let trace = Trace::new();
     let children = [
         fallible(&trace, "a", 1, false),
         fallible(&trace, "b", 2, true),
         fallible(&trace, "c", 4, false),
     ];
-    let c = children[2].cancel_handle();
-    match asyncio::gather(children).await {
+    let mut gathered = asyncio::gather(children).into_future();
+    match (&mut gathered).await {
         Ok(values) => trace.resumed("main", timeline::list(values)),
         Err(error) => trace.resumed(
             "main",
             format!("child {} -> {}", error.index(), task_error(error.error())),
         ),
     }
-    c.done().await;
-    trace.resumed("main", "c is done");
+    // The gather hands back the siblings still running, to await or cancel.
+    for (index, sibling) in gathered.take_pending() {
+        let outcome = sibling.await;
+        trace.resumed(
+            "main",
+            format!("child {index} -> {}", timeline::outcome(&outcome)),
+        );
+    }
     trace.show();
 
     step("6. gather(..).return_exceptions(): every outcome, in input order, errors as values.");

@@ -27,9 +27,8 @@ async def main():
         trace.resumed("main", listed(values))
     except Exception as error:
         trace.resumed("main", f"gather raised {error_text(error)}")
-    # The siblings run on: wait for c to see it finish.
-    await asyncio.wait([c])
-    trace.resumed("main", "c is done")
+    # The siblings run on: await c.
+    trace.resumed("main", f"c -> {await c}")
     trace.show()
 
 
