@@ -58,7 +58,9 @@ fn step(title: &str) {
 pub async fn main() {
     say("A tour of the asyncio crate: one step per primitive. 1 tick = 100 ms of virtual time.");
 
-    step("1. Task: spawn starts a task at once; awaiting it gives its outcome as a value; cancel() aborts it at its next await.");
+    step(
+        "1. Task: spawn starts it at once; await gives its outcome as a value; cancel() aborts it.",
+    );
     let trace = Trace::new();
     let ok = child(&trace, "ok", 1);
     let failing = fallible(&trace, "failing", 2, true);
@@ -102,7 +104,7 @@ pub async fn main() {
     trace.resumed("main", format!("save -> {}", outcome(&save.await)));
     trace.show();
 
-    step("5. gather, fail-fast: the first error comes back at once; the other children run on (as asyncio), and take_pending() hands them back.");
+    step("5. gather, fail-fast: the first error returns at once; the others run on, take_pending() hands them back.");
     let trace = Trace::new();
     let children = [
         fallible(&trace, "a", 1, false),
@@ -183,7 +185,7 @@ pub async fn main() {
     );
     trace.show();
 
-    step("9. as_completed(tasks, 3 ticks): outcomes in completion order; late ones time out, and are not cancelled.");
+    step("9. as_completed(tasks, 3 ticks): outcomes in completion order; late ones time out, not cancelled.");
     let trace = Trace::new();
     let tasks = [("a", 4), ("b", 1), ("c", 2)].map(|(name, after)| child(&trace, name, after));
     let late = tasks[0].cancel_handle();
@@ -214,7 +216,7 @@ pub async fn main() {
     );
     trace.show();
 
-    step("11. TaskGroup: a child fails; its siblings and the body are cancelled in the same tick, then the group returns every error.");
+    step("11. TaskGroup: a child fails; siblings and body are cancelled in that tick; the group returns the errors.");
     let trace = Trace::new();
     let inner = trace.clone();
     let result = asyncio::task_group(|tg| {
@@ -251,7 +253,7 @@ pub async fn main() {
     }
     trace.show();
 
-    step("12. Queue: two workers; join() waits until every item is marked done; a tick later, shutdown() ends the workers' get.");
+    step("12. Queue: join() waits until every item is marked done; a tick later, shutdown() ends the workers.");
     let trace = Trace::new();
     let queue: Queue<u32> = Queue::bounded(NonZeroUsize::new(2).unwrap());
     let workers: Vec<_> = ["w0", "w1"]
@@ -290,7 +292,7 @@ pub async fn main() {
     trace.resumed("main", "the workers are done");
     trace.show();
 
-    step("13. map (parallel_map), 2 at a time: item 2 fails; the item in flight is cancelled and no more input is taken.");
+    step("13. map, 2 at a time: item 2 fails; the item in flight is cancelled, no more input is taken.");
     let trace = Trace::new();
     let each = trace.clone();
     let limit = NonZeroUsize::new(2).unwrap();
