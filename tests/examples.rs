@@ -155,6 +155,8 @@ fn python_outputs(python: &Path) -> &'static HashMap<String, Result<String, Stri
     OUTPUTS.get_or_init(|| {
         let output = Command::new(python)
             .arg(root().join("examples/python/support/run_twins.py"))
+            // No __pycache__ left in the source tree by a test run.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .args(TWINS)
             .output()
             .expect("run the Python twins");
