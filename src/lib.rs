@@ -144,10 +144,11 @@
 //!   against a spawning `buffer_unordered`, and the queue under heavy
 //!   contention (64 producers and consumers on a small queue) and on the
 //!   current-thread runtime. `BENCHMARKS.md` in the repository has the
-//!   figures;
-//! - the guided tour and the side-by-side Python programs for teaching and
-//!   porting: [`porting`] has the table of differences, not yet a guide for
-//!   every asyncio name (Semaphore, Event, Lock and Condition are tokio's).
+//!   figures.
+//!
+//! For porting and teaching, [`porting`] is the guide (every asyncio name,
+//! every difference); the repository's `examples/` hold a guided tour with
+//! timelines and the classic asyncio programs beside their Python twins.
 //!
 //! # Stability
 //!
