@@ -49,12 +49,14 @@ impl WaitList {
         waiter.id = Some(id);
     }
 
+    #[inline]
     pub(super) fn waiting_index(&self, id: u64) -> Option<usize> {
         self.waiting
             .binary_search_by_key(&id, |(waiting, _)| *waiting)
             .ok()
     }
 
+    #[inline]
     pub(super) fn status(&self, id: u64) -> Status {
         if self.granted.binary_search(&id).is_ok() {
             Status::Granted
@@ -65,6 +67,7 @@ impl WaitList {
         }
     }
 
+    #[inline]
     pub(super) fn update_waker(&mut self, id: u64, cx: &Context<'_>) {
         if let Some(index) = self.waiting_index(id) {
             let waker = &mut self.waiting[index].1;
@@ -74,12 +77,14 @@ impl WaitList {
         }
     }
 
+    #[inline]
     pub(super) fn remove_waiting(&mut self, id: u64) {
         if let Some(index) = self.waiting_index(id) {
             self.waiting.remove(index);
         }
     }
 
+    #[inline]
     pub(super) fn remove_granted(&mut self, id: u64) {
         if let Ok(index) = self.granted.binary_search(&id) {
             self.granted.remove(index);
