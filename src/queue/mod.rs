@@ -38,10 +38,9 @@ use crate::task::cooperatively;
 ///
 /// - **Items** go in with [`put`](Self::put) (waits for a slot) or
 ///   [`put_nowait`](Self::put_nowait), and come out in the queue's order
-///   (see Order below) with
-///   [`get`](Self::get) (waits for an item) or
-///   [`get_nowait`](Self::get_nowait), or as a [`Stream`](futures_core::Stream)
-///   with [`stream`](Self::stream).
+///   (below) with [`get`](Self::get) (waits for an item) or
+///   [`get_nowait`](Self::get_nowait), or as a
+///   [`Stream`](futures_core::Stream) with [`stream`](Self::stream).
 /// - **Order.** `O` says which item a get takes, and each order has an
 ///   alias:
 ///
