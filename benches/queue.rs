@@ -5,7 +5,8 @@
 //! and the run ends with `join()`, as an asyncio worker pool does; the
 //! channels have no such step. A third peer, flume with a hand-built
 //! unfinished count, shows what that step costs on a channel. Everything
-//! runs on the multi-thread runtime, from inside a spawned task.
+//! runs from inside a spawned task, on the multi-thread runtime, and 1P/1C
+//! also on a current-thread runtime.
 
 mod common;
 
@@ -168,10 +169,39 @@ fn queue(c: &mut Criterion) {
     group.finish();
 }
 
+/// The same 1P/1C workload on a current-thread runtime (SPEC: ≤ 1.2× flume,
+/// with `task_done`; issue 18), where producer and consumer take turns on
+/// one thread, so no lock is ever contended and what counts is the
+/// per-item work itself. flume with a hand-built count is beside it again.
+fn queue_current_thread(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("queue_1M_cap1024_current_thread");
+    group.throughput(Throughput::Elements(ITEMS as u64));
+    group.sample_size(10);
+    common::timing(&mut group, Duration::from_secs(10), Duration::from_secs(1));
+    let shape = "1P1C";
+    group.bench_with_input(BenchmarkId::new("asyncio", shape), &(), |b, _| {
+        b.to_async(&runtime)
+            .iter(|| async { tokio::spawn(asyncio_queue(1, 1)).await.unwrap() })
+    });
+    group.bench_with_input(BenchmarkId::new("flume", shape), &(), |b, _| {
+        b.to_async(&runtime)
+            .iter(|| async { tokio::spawn(flume_channel(1, 1)).await.unwrap() })
+    });
+    group.bench_with_input(BenchmarkId::new("flume_counted", shape), &(), |b, _| {
+        b.to_async(&runtime)
+            .iter(|| async { tokio::spawn(flume_counted(1, 1)).await.unwrap() })
+    });
+    group.finish();
+}
+
 // `criterion_group!` generates an undocumented `pub fn`; it is bench
 // plumbing, not API.
 #[allow(missing_docs, unreachable_pub)]
 mod group {
-    criterion::criterion_group!(benches, super::queue);
+    criterion::criterion_group!(benches, super::queue, super::queue_current_thread);
 }
 criterion_main!(group::benches);

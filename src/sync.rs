@@ -362,7 +362,7 @@ pub mod mutant {
         /// current one (lost re-registration).
         TimeoutKeepsFirstWaker,
 
-        // The queue core (src/queue/core.rs).
+        // The queue core (src/queue/core.rs and src/queue/core/).
         /// The lock-free `task_done` path spends its unit with `Relaxed`
         /// instead of `SeqCst`: every count stays right, but what the
         /// consumer wrote before `task_done` is not published to the join

@@ -6,7 +6,9 @@
 
 use std::cell::Cell;
 
-use asyncio::queue::{Get, GetGuarded, Guarded, GuardedStream, Put, QueueJoin, QueueStream};
+use asyncio::queue::{
+    Get, GetGuarded, Guarded, GuardedStream, JoinableQueue, Put, QueueJoin, QueueStream,
+};
 use asyncio::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };
@@ -26,6 +28,12 @@ fn queues_of_send_items_are_send_and_sync() {
     sync::<LifoQueue<SendOnly>>();
     send::<PriorityQueue<u32>>();
     sync::<PriorityQueue<u32>>();
+}
+
+/// Send and Sync do not depend on the order parameter, whatever it is.
+fn queues_of_any_order_are_send_and_sync<O>() {
+    send::<JoinableQueue<SendOnly, O>>();
+    sync::<JoinableQueue<SendOnly, O>>();
 }
 
 fn futures_of_send_items_are_send() {

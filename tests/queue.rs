@@ -12,7 +12,10 @@ use std::time::Duration;
 
 mod common;
 
-use asyncio::queue::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
+use asyncio::queue::{
+    Fifo, GetError, JoinableQueue, Lifo, Order, Priority, PutError, TaskDoneError, TryGetError,
+    TryPutError,
+};
 use asyncio::{LifoQueue, PriorityQueue, Queue};
 use common::Bystander;
 use futures::StreamExt;
@@ -154,6 +157,52 @@ fn b112_priority_queue_is_smallest_first_and_fifo_among_equals() {
         .map(|job| job.name)
         .collect();
     assert_eq!(out, ["a1", "a2", "b1", "b2", "b3", "c"]);
+}
+
+/// Generic code over the order: one function fills and drains a queue of
+/// any order (issue 14, point 4: one type, not three macro-stamped ones).
+async fn put_then_drain<O>(queue: &JoinableQueue<u8, O>, items: &[u8]) -> Vec<u8> {
+    for &item in items {
+        queue.put(item).await.unwrap();
+    }
+    queue.shutdown();
+    let mut out = Vec::new();
+    while let Ok(item) = queue.get().await {
+        queue.task_done().unwrap();
+        out.push(item);
+    }
+    queue.join().await;
+    out
+}
+
+/// Builds a queue of the order the caller names.
+fn new_queue<T, O: Order<T>>(capacity: usize) -> JoinableQueue<T, O> {
+    JoinableQueue::bounded(cap(capacity))
+}
+
+#[tokio::test]
+async fn b112_generic_code_takes_items_in_each_queues_order() {
+    let items = [3, 1, 2];
+    let fifo: JoinableQueue<u8, Fifo> = new_queue(3);
+    let lifo: JoinableQueue<u8, Lifo> = new_queue(3);
+    let priority: JoinableQueue<u8, Priority> = new_queue(3);
+    assert_eq!(put_then_drain(&fifo, &items).await, [3, 1, 2]);
+    assert_eq!(put_then_drain(&lifo, &items).await, [2, 1, 3]);
+    assert_eq!(put_then_drain(&priority, &items).await, [1, 2, 3]);
+}
+
+#[test]
+fn aliases_are_the_generic_queue_and_debug_names_the_order() {
+    // The aliases name the generic type, so one value passes as either.
+    let fifo: Queue<u8> = JoinableQueue::<u8>::unbounded();
+    let lifo: JoinableQueue<u8, Lifo> = LifoQueue::unbounded();
+    let priority: JoinableQueue<u8, Priority> = PriorityQueue::default();
+    assert!(format!("{fifo:?}").starts_with("Queue {"), "{fifo:?}");
+    assert!(format!("{lifo:?}").starts_with("LifoQueue {"), "{lifo:?}");
+    assert!(
+        format!("{priority:?}").starts_with("PriorityQueue {"),
+        "{priority:?}"
+    );
 }
 
 // ---- 113, 114: task_done and join ----

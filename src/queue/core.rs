@@ -22,7 +22,7 @@
 //!   to the next waiting putter (behaviour 116). What a grant reserves
 //!   depends on the order:
 //!   - In a first-in-first-out buffer, a *place* is held for the item at
-//!     the back (see `Fifo`), and counts as a used slot. Later puts insert
+//!     the back (see `FifoBuffer`), and counts as a used slot. Later puts insert
 //!     behind it at once, so its item still comes out first; gets stop at
 //!     the first held place. The woken putter fills its place, or, dropped,
 //!     drops it (the items behind it move up).
@@ -78,711 +78,37 @@
 //! `spendable`, a guard, an immediate shutdown) takes the lock and releases
 //! the joiners if the total is zero; `join` checks the total under the same
 //! lock, so a join cannot miss that release.
+//!
+//! The code is split along these seams: `buffer` (the items in order,
+//! and the held places), `wait_list` (the waiter lists and the wakers
+//! gathered under the lock), `state` (what the lock guards, and the
+//! granting rules), and this module (the lock, the lock-free count, and the
+//! operations the queue's futures call).
+//!
+//! Layout, written in the types rather than left to rustc: the mutex and
+//! the lock-free count each start a 128-byte block of their own
+//! (`CachePadded`, `repr(C)` on [`QueueCore`]), so consumers spending
+//! units never write the line producers lock (128 bytes: a pair of lines,
+//! as the adjacent-line prefetcher moves them); inside the lock, `State` is
+//! `repr(C)` with the fields every put and get touches first.
 
-use std::collections::{BinaryHeap, VecDeque};
+mod buffer;
+mod state;
+mod wait_list;
+
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
+use self::buffer::{Buffer, FifoBuffer};
+use self::state::{unlock_after_get, State};
+pub use self::wait_list::Waiter;
+use self::wait_list::{wake, wake_all, Status, WaitList, Wakers};
 use crate::queue::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
-use crate::sync::{ordering, AtomicUsize, Mutex, MutexGuard, Ordering};
-
-/// The order in which a queue hands out its items.
-enum Buffer<T> {
-    Fifo(Fifo<T>),
-    Lifo(Vec<T>),
-    Priority {
-        heap: BinaryHeap<Ranked<T>>,
-        next_seq: u64,
-        compare: fn(&T, &T) -> std::cmp::Ordering,
-    },
-}
-
-/// First-in-first-out items, with places held for granted putters.
-///
-/// When a slot is granted to a waiting putter, a place is held in line for
-/// its item at the back, so later puts go in behind it without waiting for
-/// the woken putter to run, and its item still comes out before theirs.
-/// Gets stop at the first held place: only the items before it (the ready
-/// prefix) can be taken. A held place is filled when the putter runs (its
-/// item is inserted there), or dropped when the putter is dropped or the
-/// queue shuts down.
-///
-/// A held place is not an entry of `items` (so an item costs its own size,
-/// with no `Option` around it, and the hot paths are a plain deque's): it is
-/// the number of items before it. Filling it inserts into the deque, moving
-/// the items put behind it meanwhile, or those before it if fewer: at most
-/// half the capacity, usually a few, since a woken putter runs soon.
-#[repr(C)]
-struct Fifo<T> {
-    items: VecDeque<T>,
-    /// The held places, oldest first: the putter's waiter id and the place's
-    /// position, which counts the items before it from the same origin as
-    /// `front`, so it stays put while items leave at the front.
-    held: VecDeque<(u64, u64)>,
-    /// The position of `items[0]`. It moves only while places are held
-    /// (positions are read only then).
-    front: u64,
-}
-
-impl<T> Fifo<T> {
-    fn new() -> Self {
-        Self {
-            items: VecDeque::new(),
-            held: VecDeque::new(),
-            front: 0,
-        }
-    }
-
-    /// How many items lead the line before the first held place: the items
-    /// that can be taken, in order.
-    #[inline]
-    fn ready(&self) -> usize {
-        match self.held.front() {
-            None => self.items.len(),
-            // A place's position is never before `front`, nor past the end.
-            Some(&(_, position)) => (position - self.front) as usize,
-        }
-    }
-
-    /// Holds a place at the back for the granted putter `id`.
-    fn hold(&mut self, id: u64) {
-        self.held
-            .push_back((id, self.front + self.items.len() as u64));
-    }
-
-    fn held_index(&self, id: u64) -> Option<usize> {
-        self.held.binary_search_by_key(&id, |&(held, _)| held).ok()
-    }
-
-    /// Puts the granted putter's item into its place. Returns whether the
-    /// ready prefix grew (the place was the first held one).
-    fn fill(&mut self, id: u64, item: T) -> bool {
-        let index = self
-            .held_index(id)
-            .expect("asyncio: queue core lost the place held for a granted putter");
-        let (_, position) = self.held.remove(index).expect("index from a search");
-        self.items.insert((position - self.front) as usize, item);
-        // The later places are behind the new item.
-        for (_, later) in self.held.iter_mut().skip(index) {
-            *later += 1;
-        }
-        index == 0
-    }
-
-    /// Drops the place held for a putter that will not fill it. Returns
-    /// whether the ready prefix grew.
-    fn release(&mut self, id: u64) -> bool {
-        match self.held_index(id) {
-            Some(index) => {
-                self.held.remove(index);
-                index == 0
-            }
-            None => false,
-        }
-    }
-
-    /// Drops every held place. Returns whether there was one.
-    fn release_all(&mut self) -> bool {
-        let any = !self.held.is_empty();
-        self.held.clear();
-        any
-    }
-
-    /// Takes the item at `index`, which must be in the ready prefix.
-    #[inline]
-    fn take(&mut self, index: usize) -> Option<T> {
-        let item = if index == 0 {
-            self.items.pop_front()
-        } else {
-            self.items.remove(index)
-        };
-        // Every held place is behind the ready prefix, so whichever item
-        // left, each held place now has one item fewer before it: the same
-        // as if the front item had left. With no place held, `front` need
-        // not move (positions are taken from it only while places are
-        // held), which keeps it off the hot path.
-        if !self.held.is_empty() {
-            self.front += 1;
-        }
-        item
-    }
-}
-
-/// An entry of the priority heap. The comparison function is stored with the
-/// entry so that the core needs no `T: Ord` bound (the public constructor
-/// has it); `seq` makes equal priorities first-in-first-out.
-struct Ranked<T> {
-    item: T,
-    seq: u64,
-    compare: fn(&T, &T) -> std::cmp::Ordering,
-}
-
-impl<T> Ord for Ranked<T> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // `BinaryHeap` pops the greatest: the smallest item, then the oldest.
-        (self.compare)(&other.item, &self.item).then_with(|| other.seq.cmp(&self.seq))
-    }
-}
-
-impl<T> PartialOrd for Ranked<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<T> PartialEq for Ranked<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == std::cmp::Ordering::Equal
-    }
-}
-
-impl<T> Eq for Ranked<T> {}
-
-impl<T> Buffer<T> {
-    /// The number of items (held places are not items).
-    #[inline]
-    fn len(&self) -> usize {
-        match self {
-            Buffer::Fifo(fifo) => fifo.items.len(),
-            Buffer::Lifo(items) => items.len(),
-            Buffer::Priority { heap, .. } => heap.len(),
-        }
-    }
-
-    /// The number of slots in use: items and held places.
-    #[inline]
-    fn occupied(&self) -> usize {
-        match self {
-            Buffer::Fifo(fifo) => fifo.items.len() + fifo.held.len(),
-            Buffer::Lifo(items) => items.len(),
-            Buffer::Priority { heap, .. } => heap.len(),
-        }
-    }
-
-    /// The number of items a get may take now, promised ones included:
-    /// in a first-in-first-out buffer, those before the first held place.
-    #[inline]
-    fn ready(&self) -> usize {
-        match self {
-            Buffer::Fifo(fifo) => fifo.ready(),
-            Buffer::Lifo(items) => items.len(),
-            Buffer::Priority { heap, .. } => heap.len(),
-        }
-    }
-
-    /// Whether granted putters get a held place (first-in-first-out only).
-    /// In the other orders there is no place to hold: a granted putter's
-    /// slot is counted apart, and new puts wait until it has inserted.
-    #[inline]
-    fn holds_places(&self) -> bool {
-        matches!(self, Buffer::Fifo(_))
-    }
-
-    #[inline]
-    fn push(&mut self, item: T) {
-        match self {
-            Buffer::Fifo(fifo) => fifo.items.push_back(item),
-            Buffer::Lifo(items) => items.push(item),
-            Buffer::Priority {
-                heap,
-                next_seq,
-                compare,
-            } => {
-                let seq = *next_seq;
-                *next_seq += 1;
-                heap.push(Ranked {
-                    item,
-                    seq,
-                    compare: *compare,
-                });
-            }
-        }
-    }
-
-    /// Takes the next item. A first-in-first-out buffer takes the item at
-    /// `promised`: the front items belong to woken getters that have not run
-    /// yet, in the order they were granted, so a new get skips them all and a
-    /// woken getter takes the one at its own place among them. Last-in-
-    /// first-out and priority order choose by their own rule: there, a woken
-    /// getter is promised *an* item, not a particular one.
-    #[inline]
-    fn take(&mut self, promised: usize) -> Option<T> {
-        match self {
-            Buffer::Fifo(fifo) => fifo.take(promised),
-            Buffer::Lifo(items) => items.pop(),
-            Buffer::Priority { heap, .. } => heap.pop().map(|ranked| ranked.item),
-        }
-    }
-
-    /// Takes every item out, to be dropped after the lock is released, and
-    /// removes every held place.
-    fn drain(&mut self) -> Vec<T> {
-        match self {
-            Buffer::Fifo(fifo) => {
-                fifo.held.clear();
-                fifo.items.drain(..).collect()
-            }
-            Buffer::Lifo(items) => std::mem::take(items),
-            Buffer::Priority { heap, .. } => heap.drain().map(|ranked| ranked.item).collect(),
-        }
-    }
-}
-
-/// A waiter's place in a queue's waiter list. A pending operation owns one;
-/// dropping the operation must pass it to the matching `cancel_*` method.
-#[derive(Debug, Default)]
-pub struct Waiter {
-    id: Option<u64>,
-}
-
-impl Waiter {
-    /// A waiter that is not in any list yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Whether the waiter is in a list (waiting or granted).
-    pub fn is_registered(&self) -> bool {
-        self.id.is_some()
-    }
-}
-
-enum Status {
-    Waiting,
-    Granted,
-    /// Removed by a shutdown (or released, for joiners).
-    Gone,
-}
-
-/// A waiter list. Ids come from one counter, so both parts stay sorted by
-/// id, and every granted id is smaller than every waiting one (a grant takes
-/// the oldest waiter). Deques keep their capacity, so a queue that blocks
-/// and wakes in a loop does not allocate.
-#[derive(Default)]
-struct WaitList {
-    waiting: VecDeque<(u64, Waker)>,
-    granted: VecDeque<u64>,
-}
-
-impl WaitList {
-    fn register(&mut self, waiter: &mut Waiter, next_id: &mut u64, cx: &Context<'_>) {
-        let id = *next_id;
-        *next_id += 1;
-        self.waiting.push_back((id, cx.waker().clone()));
-        waiter.id = Some(id);
-    }
-
-    fn waiting_index(&self, id: u64) -> Option<usize> {
-        self.waiting
-            .binary_search_by_key(&id, |(waiting, _)| *waiting)
-            .ok()
-    }
-
-    fn status(&self, id: u64) -> Status {
-        if self.granted.binary_search(&id).is_ok() {
-            Status::Granted
-        } else if self.waiting_index(id).is_some() {
-            Status::Waiting
-        } else {
-            Status::Gone
-        }
-    }
-
-    fn update_waker(&mut self, id: u64, cx: &Context<'_>) {
-        if let Some(index) = self.waiting_index(id) {
-            let waker = &mut self.waiting[index].1;
-            if !waker.will_wake(cx.waker()) {
-                *waker = cx.waker().clone();
-            }
-        }
-    }
-
-    fn remove_waiting(&mut self, id: u64) {
-        if let Some(index) = self.waiting_index(id) {
-            self.waiting.remove(index);
-        }
-    }
-
-    fn remove_granted(&mut self, id: u64) {
-        if let Ok(index) = self.granted.binary_search(&id) {
-            self.granted.remove(index);
-        }
-    }
-
-    /// Grants the first waiting waiter, if any, and returns its id and
-    /// waker.
-    #[inline]
-    fn grant_first(&mut self) -> Option<(u64, Waker)> {
-        let (id, waker) = self.waiting.pop_front()?;
-        self.granted.push_back(id);
-        Some((id, waker))
-    }
-
-    /// Removes the waiting waiters and returns their wakers.
-    fn take_waiting(&mut self) -> Vec<Waker> {
-        self.waiting.drain(..).map(|(_, waker)| waker).collect()
-    }
-
-    /// Removes every waiter (granted or not) and returns the wakers of those
-    /// still waiting (granted ones were woken when granted).
-    fn remove_all(&mut self) -> Vec<Waker> {
-        self.granted.clear();
-        self.take_waiting()
-    }
-}
-
-/// The fields are in declaration order (`repr(C)`), for speed only. std's
-/// mutex keeps its lock word right before the data, and the core puts the
-/// mutex at the start of a 128-byte block (after `spendable`), so the lock
-/// word and what every put or get writes (the credit, and the header of a
-/// first-in-first-out buffer's deque), and the shutdown flag every get
-/// reads, share one 64-byte line: a put or get on another core moves that
-/// one line. (The rest of `Fifo` is written only while places are held.)
-/// Fields written only when tasks wait (`next_id`, the waiter lists,
-/// streams' included) come next, on lines of their own, so that blocking and waking in a many-task
-/// run does not make the hot reads miss; `capacity`, read by every put and
-/// get but never written, comes last, beside the rarely written joiners, so
-/// its line stays shared. Measured on standalone loops, 1P/1C and 4P/4C:
-/// 125 and 161 ms before, 79 and 115 ms after (with the inlining); with the
-/// shutdown flag on the `next_id` line instead, 4P/4C took 199 ms. When the
-/// held places came, putting the credit after the buffer (on the second
-/// line) cost 1P/1C about 25%.
-#[repr(C)]
-struct State<T> {
-    /// Unfinished units for `task_done()` not yet moved to `spendable`.
-    credit: usize,
-    shutdown: bool,
-    buffer: Buffer<T>,
-    next_id: u64,
-    /// How many of the unfinished items are held by guards.
-    guarded: usize,
-    putters: WaitList,
-    getters: WaitList,
-    /// Streams waiting for an item. Only the `waiting` part is used: a
-    /// stream is never granted an item (see [`QueueCore::poll_stream`]).
-    /// Beside the getters: written only when streams wait, read by every
-    /// put (is any stream waiting?).
-    streams: WaitList,
-    joiners: WaitList,
-    capacity: Option<NonZeroUsize>,
-}
-
-impl<T> State<T> {
-    /// Whether a slot is free: not holding an item, not held for a woken
-    /// putter, and (where places are not held) not promised to one.
-    #[inline]
-    fn has_free_slot(&self) -> bool {
-        self.capacity.is_none_or(|capacity| {
-            let promised = if self.buffer.holds_places() {
-                0
-            } else {
-                self.putters.granted.len()
-            };
-            self.buffer.occupied() + promised < capacity.get()
-        })
-    }
-
-    /// Whether a new put (or `put_nowait`) may insert now: not while putters
-    /// wait, and, where no place is held for a woken putter's item, not
-    /// until it has inserted, since the new item would come out before the
-    /// older one (asyncio's gh-83055).
-    #[inline]
-    fn new_put_may_insert(&self) -> bool {
-        self.putters.waiting.is_empty()
-            && (self.buffer.holds_places() || self.putters.granted.is_empty())
-            && self.has_free_slot()
-    }
-
-    /// How many items a new get may take now.
-    #[inline]
-    fn available(&self) -> usize {
-        let ready = self.buffer.ready();
-        debug_assert!(ready >= self.getters.granted.len());
-        ready - self.getters.granted.len()
-    }
-
-    /// Inserts an item into a slot that is known to be free, and grants the
-    /// item to the first waiting getter if it can be taken.
-    #[inline(always)]
-    fn insert(&mut self, item: T) -> Option<Waker> {
-        self.buffer.push(item);
-        self.credit += 1;
-        let waker = if self.available() > 0 {
-            self.getters.grant_first().map(|(_, waker)| waker)
-        } else {
-            None
-        };
-        #[cfg(asyncio_loom)]
-        let waker = waker.filter(|_| {
-            !crate::sync::fault::on(crate::sync::fault::Fault::QueueInsertSkipsGetterWake)
-        });
-        waker
-    }
-
-    /// The granted putter `id` inserts its item: into the place held for it,
-    /// or, where no place is held, into the slot promised to it. Either way
-    /// the grant is resolved.
-    fn insert_granted(&mut self, id: u64, item: T) -> Wakers {
-        let mut wakers = Wakers::default();
-        if let Buffer::Fifo(fifo) = &mut self.buffer {
-            let ready_grew = fifo.fill(id, item);
-            #[cfg(asyncio_loom)]
-            let ready_grew = ready_grew
-                && !crate::sync::fault::on(crate::sync::fault::Fault::QueueFillSkipsGetters);
-            self.credit += 1;
-            if ready_grew {
-                // The items behind the filled place may be taken now.
-                wakers = self.grant_getters();
-            }
-        } else {
-            if let Some(getter) = self.insert(item) {
-                wakers.push(getter);
-            }
-            wakers.more.extend(self.streams_to_wake());
-        }
-        // Putters that began waiting while this one's slot was promised get
-        // the free slots now (where no place is held, no new put could
-        // insert meanwhile).
-        wakers.extend(self.grant_putters());
-        wakers
-    }
-
-    /// Grants available items to waiting getters, first come first served,
-    /// and wakes the waiting streams if items are left over.
-    fn grant_getters(&mut self) -> Wakers {
-        let mut wakers = Wakers::default();
-        for _ in 0..self.available() {
-            match self.getters.grant_first() {
-                Some((_, waker)) => wakers.push(waker),
-                None => break,
-            }
-        }
-        wakers.more.extend(self.streams_to_wake());
-        wakers
-    }
-
-    /// The waiting streams to wake, if an item is available that no waiting
-    /// getter was granted (call it after granting the getters). Every
-    /// waiting stream is woken, not one: a stream may never be polled again
-    /// (its `next()` future was dropped and the stream kept), and one woken
-    /// in vain must not leave the others asleep beside an item.
-    #[inline(always)]
-    fn streams_to_wake(&mut self) -> Vec<Waker> {
-        if self.streams.waiting.is_empty() {
-            return Vec::new();
-        }
-        self.take_streams()
-    }
-
-    #[cold]
-    fn take_streams(&mut self) -> Vec<Waker> {
-        if self.available() == 0 {
-            return Vec::new();
-        }
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueueWakesOneStream) {
-            return self
-                .streams
-                .waiting
-                .pop_front()
-                .map(|(_, waker)| waker)
-                .into_iter()
-                .collect();
-        }
-        self.streams.take_waiting()
-    }
-
-    /// Takes an item out (at `promised`, see [`Buffer::take`]): the item,
-    /// and whether a guard holds its unit. The freed slot is granted by the
-    /// caller on its way out ([`unlock_after_get`]).
-    #[inline(always)]
-    fn remove(&mut self, promised: usize, guard: bool, spendable: &AtomicUsize) -> (T, bool) {
-        let item = self
-            .buffer
-            .take(promised)
-            .expect("asyncio: queue core took an item it had counted but not found");
-        // A guard counts only if an unfinished unit is left for it: the
-        // item's own unit may already have been spent by a manual task_done.
-        let counted = guard && self.take_unit(spendable);
-        if counted {
-            self.guarded += 1;
-        }
-        (item, counted)
-    }
-
-    /// Grants the free slots to the waiting putters, first come first
-    /// served, as many as fit. Called whenever a slot frees up or a grant is
-    /// resolved (the putter inserted, or was dropped): a putter that began
-    /// waiting while a free slot was held back for an earlier woken putter
-    /// is granted then.
-    #[inline(always)]
-    fn grant_putters(&mut self) -> Wakers {
-        if self.putters.waiting.is_empty() {
-            // The common case: nobody to grant.
-            return Wakers::default();
-        }
-        self.grant_waiting_putters()
-    }
-
-    #[cold]
-    fn grant_waiting_putters(&mut self) -> Wakers {
-        let mut wakers = Wakers::default();
-        while self.has_free_slot() {
-            match self.putters.grant_first() {
-                Some((id, waker)) => {
-                    if let Buffer::Fifo(fifo) = &mut self.buffer {
-                        fifo.hold(id);
-                    }
-                    wakers.push(waker);
-                }
-                None => break,
-            }
-        }
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueuePutterSkipWake) {
-            wakers = Wakers::default();
-        }
-        wakers
-    }
-
-    /// Takes one unit that a manual `task_done()` could spend, if any.
-    fn take_unit(&mut self, spendable: &AtomicUsize) -> bool {
-        if self.credit > 0 {
-            self.credit -= 1;
-            return true;
-        }
-        spendable
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    }
-
-    fn is_finished(&self, spendable: &AtomicUsize) -> bool {
-        #[cfg(asyncio_loom)]
-        if mutant::on(Mutant::QueueFinishedIgnoresSpendable) {
-            return self.guarded == 0 && self.credit == 0;
-        }
-        self.guarded == 0
-            && self.credit == 0
-            && spendable.load(ordering!(Ordering::SeqCst, QueueJoinLoadRelaxed)) == 0
-    }
-
-    fn release_joiners(&mut self, spendable: &AtomicUsize) -> Vec<Waker> {
-        if !self.is_finished(spendable) {
-            return Vec::new();
-        }
-        let wakers = self.joiners.remove_all();
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueueJoinSkipWake) {
-            return Vec::new();
-        }
-        wakers
-    }
-
-    fn try_get(&mut self, guard: bool, spendable: &AtomicUsize) -> Result<(T, bool), TryGetError> {
-        if self.available() > 0 {
-            let promised = self.getters.granted.len();
-            Ok(self.remove(promised, guard, spendable))
-        } else if self.shutdown && self.buffer.len() == 0 {
-            // Behaviour 122: after a graceful shutdown, gets fail only once
-            // the buffer is empty. Items promised to woken getters are still
-            // in it: a get waits, in case such a getter is dropped and its
-            // item passes on.
-            Err(TryGetError::ShutDown)
-        } else {
-            Err(TryGetError::Empty)
-        }
-    }
-
-    /// Once a shut-down queue's buffer is empty, the getters and streams
-    /// still waiting will never get an item: wake them to see the shutdown.
-    fn release_getters_if_drained(&mut self) -> Vec<Waker> {
-        if self.shutdown && self.buffer.len() == 0 {
-            let mut wakers = self.getters.take_waiting();
-            wakers.extend(self.streams.take_waiting());
-            wakers
-        } else {
-            Vec::new()
-        }
-    }
-}
-
-/// Releases the lock after a get took an item. The common case, with no
-/// putter waiting and no shutdown, only unlocks: it builds no list of wakers
-/// (moving one through memory on every get cost a store-forwarding stall).
-/// Otherwise the freed slot goes to the waiting putters (every one that
-/// fits: in a last-in-first-out or priority queue more than one slot may be
-/// free while a grant is unresolved), and if the get drained a shut-down
-/// queue, the getters still waiting are woken to see it.
-#[inline(always)]
-fn unlock_after_get<T>(state: MutexGuard<'_, State<T>>) {
-    #[cfg(asyncio_loom)]
-    let shutdown = state.shutdown && !mutant::on(Mutant::QueueGetFastPathForgetsShutdown);
-    #[cfg(not(asyncio_loom))]
-    let shutdown = state.shutdown;
-    if state.putters.waiting.is_empty() && !shutdown {
-        drop(state);
-        return;
-    }
-    unlock_after_get_slow(state);
-}
-
-#[cold]
-fn unlock_after_get_slow<T>(mut state: MutexGuard<'_, State<T>>) {
-    let putters = state.grant_putters();
-    let getters = state.release_getters_if_drained();
-    drop(state);
-    putters.wake();
-    wake_all(getters);
-}
-
-/// Wakers to wake once the lock is released: usually none or one, so the
-/// first is kept inline and only more allocate.
-#[derive(Default)]
-struct Wakers {
-    first: Option<Waker>,
-    more: Vec<Waker>,
-}
-
-impl Wakers {
-    #[inline]
-    fn push(&mut self, waker: Waker) {
-        if self.first.is_none() {
-            self.first = Some(waker);
-        } else {
-            self.more.push(waker);
-        }
-    }
-
-    fn extend(&mut self, other: Wakers) {
-        if let Some(first) = other.first {
-            self.push(first);
-        }
-        self.more.extend(other.more);
-    }
-
-    #[inline]
-    fn wake(self) {
-        wake(self.first);
-        wake_all(self.more);
-    }
-}
-
-#[inline]
-fn wake(waker: Option<Waker>) {
-    if let Some(waker) = waker {
-        waker.wake();
-    }
-}
-
-#[inline]
-fn wake_all(wakers: Vec<Waker>) {
-    for waker in wakers {
-        waker.wake();
-    }
-}
+use crate::sync::{ordering, AtomicUsize, Mutex, Ordering};
 
 /// An item taken out of the queue, and whether a guard holds its unfinished
 /// unit (and must give it back with [`QueueCore::guard_done`]).
@@ -795,24 +121,36 @@ pub struct Taken<T> {
 }
 
 /// The shared state of one queue.
+#[repr(C)]
 pub struct QueueCore<T> {
-    state: Mutex<State<T>>,
+    state: CachePadded<Mutex<State<T>>>,
     /// Unfinished units that `task_done()` spends without the lock.
-    spendable: CachePadded,
+    spendable: CachePadded<AtomicUsize>,
 }
 
-/// An atomic on a cache line of its own, so that consumers calling
-/// `task_done()` do not contend for the line that holds the lock.
+/// A value that starts a 128-byte block and fills whole blocks, so that
+/// what follows it in a `repr(C)` struct starts a block of its own: the
+/// mutex and the lock-free count of [`QueueCore`] never share a cache line
+/// (nor an adjacent-line prefetch pair).
 #[repr(align(128))]
 #[derive(Default)]
-struct CachePadded(AtomicUsize);
+struct CachePadded<T>(T);
 
-impl std::ops::Deref for CachePadded {
-    type Target = AtomicUsize;
-    fn deref(&self) -> &AtomicUsize {
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
         &self.0
     }
 }
+
+// What the layout above guarantees, checked where it is declared: the count
+// starts its own block, past the whole padded mutex.
+const _: () = {
+    use std::mem::{align_of, offset_of, size_of};
+    assert!(align_of::<QueueCore<u64>>() == 128);
+    assert!(offset_of!(QueueCore<u64>, spendable) % 128 == 0);
+    assert!(offset_of!(QueueCore<u64>, spendable) >= size_of::<Mutex<State<u64>>>());
+};
 
 impl<T> fmt::Debug for QueueCore<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -836,7 +174,7 @@ impl<T> fmt::Debug for QueueCore<T> {
 impl<T> QueueCore<T> {
     fn new(buffer: Buffer<T>, capacity: Option<NonZeroUsize>) -> Self {
         Self {
-            state: Mutex::new(State {
+            state: CachePadded(Mutex::new(State {
                 buffer,
                 capacity,
                 guarded: 0,
@@ -847,14 +185,14 @@ impl<T> QueueCore<T> {
                 getters: WaitList::default(),
                 joiners: WaitList::default(),
                 streams: WaitList::default(),
-            }),
+            })),
             spendable: CachePadded::default(),
         }
     }
 
     /// A first-in-first-out core; `None` is unbounded.
     pub fn fifo(capacity: Option<NonZeroUsize>) -> Self {
-        Self::new(Buffer::Fifo(Fifo::new()), capacity)
+        Self::new(Buffer::Fifo(FifoBuffer::new()), capacity)
     }
 
     /// A last-in-first-out core; `None` is unbounded.
@@ -1411,28 +749,5 @@ impl<T> QueueCore<T> {
     pub fn unfinished(&self) -> usize {
         let state = self.state.lock();
         state.guarded + state.credit + self.spendable.load(Ordering::SeqCst)
-    }
-}
-
-#[cfg(all(test, not(asyncio_loom)))]
-mod tests {
-    use super::{Buffer, QueueCore};
-
-    /// The layout `State`'s docs rely on: the lock word and the fields every
-    /// put or get writes share one 64-byte line. A reordering that splits
-    /// them cost 1P/1C about 25%.
-    #[test]
-    fn hot_fields_share_the_lock_line() {
-        let core = QueueCore::<u64>::fifo(None);
-        let lock = &core.state as *const _ as usize;
-        let state = core.state.lock();
-        let Buffer::Fifo(fifo) = &state.buffer else {
-            unreachable!("a fifo core has a fifo buffer")
-        };
-        let end_of = |field: usize, size: usize| field + size - lock;
-        assert_eq!(lock % 64, 0, "the mutex starts a cache line");
-        assert!(end_of(&state.credit as *const _ as usize, 8) <= 64);
-        assert!(end_of(&state.shutdown as *const _ as usize, 1) <= 64);
-        assert!(end_of(&fifo.items as *const _ as usize, size_of_val(&fifo.items)) <= 64);
     }
 }

@@ -2,16 +2,19 @@
 //! queues (3.13 semantics, `shutdown` included), as multi-producer
 //! multi-consumer queues that can stand in for a channel.
 //!
-//! All three have the same methods; they differ only in which item a get
-//! takes: the oldest ([`Queue`]), the newest ([`LifoQueue`]), or the smallest
-//! ([`PriorityQueue`], oldest first among equals). The full story (fairness,
-//! shutdown, the asyncio table, cancellation) is on [`Queue`].
+//! The three are one type, [`JoinableQueue<T, O>`](JoinableQueue), whose
+//! order `O` says which item a get takes: the oldest ([`Fifo`], the default),
+//! the newest ([`Lifo`]), or the smallest ([`Priority`], oldest first among
+//! equals). Every method is documented once, on [`JoinableQueue`], with the
+//! full story (fairness, shutdown, the asyncio table, cancellation); code
+//! that does not care about the order takes a `&JoinableQueue<T, O>`.
 
 pub(crate) mod core;
 mod error;
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
@@ -22,27 +25,43 @@ pub use self::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutErro
 use crate::sync::Arc;
 use crate::task::cooperatively;
 
-/// A first-in-first-out joinable queue: asyncio's `Queue`, for many
-/// producers and many consumers.
+/// A joinable queue for many producers and many consumers: asyncio's
+/// `Queue`, `LifoQueue` and `PriorityQueue`, with the order `O` as a type
+/// parameter. Use it through its aliases [`Queue`], [`LifoQueue`] and
+/// [`PriorityQueue`].
 ///
-/// `Queue<T>` is a handle: clone it to share the queue between tasks (every
+/// A queue is a handle: clone it to share the queue between tasks (every
 /// clone is the same queue, and any clone can put, get, join or shut down).
-/// A queue is [`bounded`](Queue::bounded) (a `put` waits for a free slot) or
-/// [`unbounded`](Queue::unbounded) (asyncio's `maxsize <= 0`).
+/// A queue is [`bounded`](Self::bounded) (a `put` waits for a free slot) or
+/// [`unbounded`](Self::unbounded) (asyncio's `maxsize <= 0`).
 ///
-/// - **Items** go in with [`put`](Queue::put) (waits for a slot) or
-///   [`put_nowait`](Queue::put_nowait), and come out oldest first with
-///   [`get`](Queue::get) (waits for an item) or
-///   [`get_nowait`](Queue::get_nowait), or as a [`Stream`](futures_core::Stream)
-///   with [`stream`](Queue::stream).
+/// - **Items** go in with [`put`](Self::put) (waits for a slot) or
+///   [`put_nowait`](Self::put_nowait), and come out in the queue's order
+///   (below) with [`get`](Self::get) (waits for an item) or
+///   [`get_nowait`](Self::get_nowait), or as a
+///   [`Stream`](futures_core::Stream) with [`stream`](Self::stream).
+/// - **Order.** `O` says which item a get takes, and each order has an
+///   alias:
+///
+///   | alias | `O` | a get takes | asyncio |
+///   | --- | --- | --- | --- |
+///   | [`Queue<T>`](Queue) | [`Fifo`] | the oldest item | `asyncio.Queue` |
+///   | [`LifoQueue<T>`](LifoQueue) | [`Lifo`] | the newest item | `asyncio.LifoQueue` |
+///   | [`PriorityQueue<T>`](PriorityQueue) | [`Priority`] | the smallest item by [`Ord`], the oldest among equals (`T: Ord`) | `asyncio.PriorityQueue` |
+///
+///   Build a queue through its alias (`Queue::bounded(n)`,
+///   `LifoQueue::unbounded()`, ...): on `JoinableQueue` itself the order is
+///   a type parameter to name, as in `JoinableQueue::<T, Lifo>::unbounded()`.
+///   Code that works with any order takes a `&JoinableQueue<T, O>`, and adds
+///   `O: Order<T>` only if it builds queues. The [`Order`] trait is sealed.
 /// - **Joining.** Every item put raises an unfinished count;
-///   [`task_done`](Queue::task_done) lowers it, and [`join`](Queue::join)
+///   [`task_done`](Self::task_done) lowers it, and [`join`](Self::join)
 ///   waits until it is zero. A get does not lower it (behaviours 113, 114).
-///   [`get_guarded`](Queue::get_guarded) returns the item in a [`Guarded`]
+///   [`get_guarded`](Self::get_guarded) returns the item in a [`Guarded`]
 ///   handle that calls `task_done` when it is dropped, so a worker that
 ///   returns early, fails, panics or is cancelled while holding an item
 ///   cannot leave `join` waiting forever.
-/// - **Shutdown** ([`shutdown`](Queue::shutdown)), as in 3.13: puts fail
+/// - **Shutdown** ([`shutdown`](Self::shutdown)), as in 3.13: puts fail
 ///   from then on; gets drain what is left and then fail; an immediate
 ///   shutdown discards the buffered items (behaviours 121–126).
 /// - **Fairness.** Blocked puts get free slots, and blocked gets get items,
@@ -74,14 +93,14 @@ use crate::task::cooperatively;
 ///   up the items behind its place (in a [`Queue`]) or the later puts (in
 ///   the other two).
 ///
-///   A [`stream`](Queue::stream) is the exception: it holds no place in
+///   A [`stream`](Self::stream) is the exception: it holds no place in
 ///   line and is never promised an item, because a `Stream` cannot tell
 ///   when the future awaiting its next item is dropped. A waiting stream is
 ///   woken by an item that no waiting `get` was promised, and takes it if
 ///   it is still there when it runs.
-/// - **Cooperative scheduling.** [`put`](Queue::put), [`get`](Queue::get),
-///   [`get_guarded`](Queue::get_guarded), [`join`](Queue::join) and the
-///   [`stream`](Queue::stream) spend tokio's cooperative budget, as tokio's own channels do: a task
+/// - **Cooperative scheduling.** [`put`](Self::put), [`get`](Self::get),
+///   [`get_guarded`](Self::get_guarded), [`join`](Self::join) and the
+///   [`stream`](Self::stream) spend tokio's cooperative budget, as tokio's own channels do: a task
 ///   that moves items in a loop yields to the other tasks on its worker
 ///   once its budget is spent (tokio's budget is currently 128
 ///   operations), even if every operation could complete at once. A
@@ -90,11 +109,11 @@ use crate::task::cooperatively;
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts
 ///   the queue down (every handle can both put and get, so there is no
-///   "last sender"): call [`shutdown`](Queue::shutdown) to tell consumers
+///   "last sender"): call [`shutdown`](Self::shutdown) to tell consumers
 ///   that no more items will come.
 ///
-/// The sizes [`qsize`](Queue::qsize), [`empty`](Queue::empty) and
-/// [`full`](Queue::full) are snapshots: another task may change them before
+/// The sizes [`qsize`](Self::qsize), [`empty`](Self::empty) and
+/// [`full`](Self::full) are snapshots: another task may change them before
 /// you act on them.
 ///
 /// # Examples
@@ -159,16 +178,16 @@ use crate::task::cooperatively;
 ///    overtake a blocked `put`, and `get_nowait` steal the item a woken `get`
 ///    was about to take. The crate promises slots and items to waiters in
 ///    the order they started waiting (see Fairness above).
-/// 2. Because of those promises, [`empty`](Queue::empty) and
-///    [`full`](Queue::full) say what `get_nowait` and `put_nowait` would
+/// 2. Because of those promises, [`empty`](Self::empty) and
+///    [`full`](Self::full) say what `get_nowait` and `put_nowait` would
 ///    find: an item promised to a woken getter, or waiting behind a place
 ///    held for a woken putter, is not available; a slot promised to a woken
-///    putter is not free. [`qsize`](Queue::qsize) counts every item in the
+///    putter is not free. [`qsize`](Self::qsize) counts every item in the
 ///    buffer, as asyncio's does (a held place is not an item).
 /// 3. A failed put hands the item back inside the error
 ///    ([`PutError::into_inner`]). Dropping a pending [`Put`] drops its item
 ///    with it; [`Put::into_inner`] cancels it and takes the item back.
-/// 4. [`get_guarded`](Queue::get_guarded) has no asyncio counterpart: it is
+/// 4. [`get_guarded`](Self::get_guarded) has no asyncio counterpart: it is
 ///    the `try: … finally: q.task_done()` pattern, impossible to forget. A
 ///    manual `task_done()` cannot spend the unit of an item a guard holds:
 ///    it fails with `TooManyCalls` instead, so the guard never underflows.
@@ -189,8 +208,8 @@ use crate::task::cooperatively;
 ///
 /// # Cancellation
 ///
-/// A summary; each async method ([`put`](Queue::put), [`get`](Queue::get),
-/// [`get_guarded`](Queue::get_guarded), [`join`](Queue::join)) has its own
+/// A summary; each async method ([`put`](Self::put), [`get`](Self::get),
+/// [`get_guarded`](Self::get_guarded), [`join`](Self::join)) has its own
 /// table.
 ///
 /// | situation | asyncio | crate |
@@ -205,27 +224,69 @@ use crate::task::cooperatively;
 ///
 /// # Errors
 ///
-/// - [`put`](Queue::put): [`PutError::ShutDown`] after a shutdown;
-///   [`put_nowait`](Queue::put_nowait): also [`TryPutError::Full`]. Both
+/// - [`put`](Self::put): [`PutError::ShutDown`] after a shutdown;
+///   [`put_nowait`](Self::put_nowait): also [`TryPutError::Full`]. Both
 ///   hand the item back.
-/// - [`get`](Queue::get): [`GetError::ShutDown`] once the queue is shut down
-///   and has no item for it; [`get_nowait`](Queue::get_nowait): also
+/// - [`get`](Self::get): [`GetError::ShutDown`] once the queue is shut down
+///   and has no item for it; [`get_nowait`](Self::get_nowait): also
 ///   [`TryGetError::Empty`].
-/// - [`task_done`](Queue::task_done): [`TaskDoneError::TooManyCalls`].
+/// - [`task_done`](Self::task_done): [`TaskDoneError::TooManyCalls`].
 ///
 /// # Panics
 ///
 /// No method panics (a [`Put`] polled again after it completed does, as
 /// futures may). None needs a runtime, apart from awaiting, which needs an
 /// executor that can wake the task.
-pub struct Queue<T> {
+pub struct JoinableQueue<T, O = Fifo> {
     core: Arc<QueueCore<T>>,
+    order: PhantomData<fn() -> O>,
 }
+
+/// A first-in-first-out joinable queue: asyncio's `Queue`, for many
+/// producers and many consumers.
+///
+/// A [`JoinableQueue`] with the [`Fifo`] order: a get takes the oldest item.
+/// Every method, and the full story (fairness, shutdown, cancellation, the
+/// asyncio table), is documented there.
+///
+/// # Examples
+///
+/// ```
+/// use asyncio::Queue;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let queue = Queue::bounded(2.try_into().unwrap());
+/// queue.put(1).await.unwrap();
+/// queue.put_nowait(2).unwrap();
+/// assert!(queue.full());
+/// assert_eq!(queue.get().await, Ok(1));
+/// assert_eq!(queue.get_nowait(), Ok(2));
+/// # }
+/// ```
+///
+/// # asyncio equivalent
+///
+/// `asyncio.Queue(maxsize)`: `Queue::bounded(n)` or `Queue::unbounded()`;
+/// the table and every difference are on [`JoinableQueue`].
+///
+/// # Cancellation
+///
+/// As for [`JoinableQueue`].
+///
+/// # Errors
+///
+/// As for [`JoinableQueue`].
+///
+/// # Panics
+///
+/// No method panics.
+pub type Queue<T> = JoinableQueue<T, Fifo>;
 
 /// A last-in-first-out joinable queue: asyncio's `LifoQueue`.
 ///
-/// The same as [`Queue`] (read its docs for fairness, shutdown,
-/// cancellation and the asyncio table), except that a get takes the newest
+/// A [`JoinableQueue`] with the [`Lifo`] order (read its docs for every
+/// method, fairness, shutdown, cancellation and the asyncio table), except that a get takes the newest
 /// item (behaviour 112).
 ///
 /// # Examples
@@ -244,27 +305,25 @@ pub struct Queue<T> {
 /// # asyncio equivalent
 ///
 /// `asyncio.LifoQueue(maxsize)`: `LifoQueue::bounded(n)` or
-/// `LifoQueue::unbounded()`; otherwise as for [`Queue`].
+/// `LifoQueue::unbounded()`; otherwise as for [`JoinableQueue`].
 ///
 /// # Cancellation
 ///
-/// As for [`Queue`].
+/// As for [`JoinableQueue`].
 ///
 /// # Errors
 ///
-/// As for [`Queue`].
+/// As for [`JoinableQueue`].
 ///
 /// # Panics
 ///
 /// No method panics.
-pub struct LifoQueue<T> {
-    core: Arc<QueueCore<T>>,
-}
+pub type LifoQueue<T> = JoinableQueue<T, Lifo>;
 
 /// A smallest-first joinable queue: asyncio's `PriorityQueue`.
 ///
-/// The same as [`Queue`] (read its docs for fairness, shutdown,
-/// cancellation and the asyncio table), except that a get takes the smallest
+/// A [`JoinableQueue`] with the [`Priority`] order (read its docs for every
+/// method, fairness, shutdown, cancellation and the asyncio table), except that a get takes the smallest
 /// item by [`Ord`], and among equal items the one put first (behaviour 112).
 /// Use `(priority, payload)` tuples, or [`std::cmp::Reverse`] for
 /// largest-first.
@@ -286,7 +345,7 @@ pub struct LifoQueue<T> {
 /// # asyncio equivalent
 ///
 /// `asyncio.PriorityQueue(maxsize)`: `PriorityQueue::bounded(n)` or
-/// `PriorityQueue::unbounded()`; otherwise as for [`Queue`]. The
+/// `PriorityQueue::unbounded()`; otherwise as for [`JoinableQueue`]. The
 /// differences:
 /// 1. Items must be [`Ord`], so asyncio's `TypeError` for incomparable
 ///    payloads (behaviour 112) is a compile error.
@@ -295,11 +354,11 @@ pub struct LifoQueue<T> {
 ///
 /// # Cancellation
 ///
-/// As for [`Queue`].
+/// As for [`JoinableQueue`].
 ///
 /// # Errors
 ///
-/// As for [`Queue`].
+/// As for [`JoinableQueue`].
 ///
 /// # Panics
 ///
@@ -307,13 +366,95 @@ pub struct LifoQueue<T> {
 /// propagates out of the put or get that called it; the queue's contents and
 /// counts are unspecified afterwards (as a `BinaryHeap`'s are), though
 /// nothing unsafe can happen. Do not use an `Ord` that can panic.
-pub struct PriorityQueue<T> {
-    core: Arc<QueueCore<T>>,
+pub type PriorityQueue<T> = JoinableQueue<T, Priority>;
+
+/// Which item a [`JoinableQueue`] hands out next: a sealed trait, implemented
+/// by [`Fifo`], [`Lifo`] and [`Priority`] (the last only for `T: Ord`).
+///
+/// Generic code names it to build queues of any order:
+///
+/// ```
+/// use asyncio::queue::{JoinableQueue, Order};
+///
+/// fn pool_queue<T, O: Order<T>>() -> JoinableQueue<T, O> {
+///     JoinableQueue::bounded(64.try_into().unwrap())
+/// }
+///
+/// let stack: asyncio::LifoQueue<u8> = pool_queue();
+/// stack.put_nowait(1).unwrap();
+/// stack.put_nowait(2).unwrap();
+/// assert_eq!(stack.get_nowait(), Ok(2));
+/// ```
+///
+/// A priority queue needs items that are [`Ord`]:
+///
+/// ```compile_fail
+/// let floats = asyncio::PriorityQueue::<f64>::unbounded(); // f64 is not Ord
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot order items of type `{T}`",
+    note = "a `PriorityQueue<T>` (order `Priority`) needs `T: Ord`"
+)]
+pub trait Order<T>: sealed::Sealed<T> {}
+
+/// First in, first out: a get takes the oldest item ([`Queue`]).
+#[derive(Debug)]
+pub enum Fifo {}
+
+/// Last in, first out: a get takes the newest item ([`LifoQueue`]).
+#[derive(Debug)]
+pub enum Lifo {}
+
+/// Smallest first: a get takes the smallest item by [`Ord`], and among equal
+/// items the one put first ([`PriorityQueue`]).
+#[derive(Debug)]
+pub enum Priority {}
+
+impl<T> Order<T> for Fifo {}
+impl<T> Order<T> for Lifo {}
+impl<T: Ord> Order<T> for Priority {}
+
+mod sealed {
+    use std::num::NonZeroUsize;
+
+    use super::QueueCore;
+
+    /// What an order does, kept out of the public API: outside code cannot
+    /// implement [`Order`](super::Order), so the set of orders, and how a
+    /// core is built for each, can change without a breaking change.
+    pub trait Sealed<T> {
+        /// The name `Debug` prints.
+        const NAME: &'static str;
+        /// The core of a queue in this order; `None` is unbounded.
+        fn core(capacity: Option<NonZeroUsize>) -> QueueCore<T>;
+    }
+
+    impl<T> Sealed<T> for super::Fifo {
+        const NAME: &'static str = "Queue";
+        fn core(capacity: Option<NonZeroUsize>) -> QueueCore<T> {
+            QueueCore::fifo(capacity)
+        }
+    }
+
+    impl<T> Sealed<T> for super::Lifo {
+        const NAME: &'static str = "LifoQueue";
+        fn core(capacity: Option<NonZeroUsize>) -> QueueCore<T> {
+            QueueCore::lifo(capacity)
+        }
+    }
+
+    impl<T: Ord> Sealed<T> for super::Priority {
+        const NAME: &'static str = "PriorityQueue";
+        fn core(capacity: Option<NonZeroUsize>) -> QueueCore<T> {
+            QueueCore::priority(capacity)
+        }
+    }
 }
 
-impl<T> Queue<T> {
+impl<T, O: Order<T>> JoinableQueue<T, O> {
     /// A queue that holds at most `capacity` items: asyncio's
-    /// `Queue(maxsize=capacity)`.
+    /// `Queue(maxsize=capacity)`, `LifoQueue(maxsize=capacity)` or
+    /// `PriorityQueue(maxsize=capacity)`, by the alias it is called through.
     ///
     /// # Examples
     ///
@@ -322,663 +463,617 @@ impl<T> Queue<T> {
     ///
     /// let queue = asyncio::Queue::<u8>::bounded(NonZeroUsize::new(8).unwrap());
     /// assert_eq!(queue.maxsize(), NonZeroUsize::new(8));
+    /// let stack = asyncio::LifoQueue::<u8>::bounded(NonZeroUsize::new(8).unwrap());
+    /// let jobs = asyncio::PriorityQueue::<u8>::bounded(NonZeroUsize::new(8).unwrap());
+    /// # let _ = (stack, jobs);
     /// ```
     pub fn bounded(capacity: NonZeroUsize) -> Self {
-        Self::from_core(QueueCore::fifo(Some(capacity)))
+        Self::from_core(O::core(Some(capacity)))
     }
 
     /// A queue without a size limit: asyncio's `Queue()` (`maxsize <= 0`,
-    /// behaviour 110). [`full`](Self::full) is never true.
+    /// behaviour 110), `LifoQueue()` or `PriorityQueue()`.
+    /// [`full`](Self::full) is never true.
     pub fn unbounded() -> Self {
-        Self::from_core(QueueCore::fifo(None))
+        Self::from_core(O::core(None))
+    }
+
+    fn from_core(core: QueueCore<T>) -> Self {
+        Self {
+            core: Arc::new(core),
+            order: PhantomData,
+        }
     }
 }
 
-impl<T> LifoQueue<T> {
-    /// A queue that holds at most `capacity` items: asyncio's
-    /// `LifoQueue(maxsize=capacity)`.
-    pub fn bounded(capacity: NonZeroUsize) -> Self {
-        Self::from_core(QueueCore::lifo(Some(capacity)))
-    }
-
-    /// A queue without a size limit: asyncio's `LifoQueue()`.
-    pub fn unbounded() -> Self {
-        Self::from_core(QueueCore::lifo(None))
-    }
-}
-
-impl<T: Ord> PriorityQueue<T> {
-    /// A queue that holds at most `capacity` items: asyncio's
-    /// `PriorityQueue(maxsize=capacity)`.
-    pub fn bounded(capacity: NonZeroUsize) -> Self {
-        Self::from_core(QueueCore::priority(Some(capacity)))
-    }
-
-    /// A queue without a size limit: asyncio's `PriorityQueue()`.
-    pub fn unbounded() -> Self {
-        Self::from_core(QueueCore::priority(None))
-    }
-}
-
-impl<T: Ord> Default for PriorityQueue<T> {
+impl<T, O: Order<T>> Default for JoinableQueue<T, O> {
     /// An unbounded queue.
     fn default() -> Self {
         Self::unbounded()
     }
 }
 
-impl<T> Default for Queue<T> {
-    /// An unbounded queue.
-    fn default() -> Self {
-        Self::unbounded()
+impl<T, O> JoinableQueue<T, O> {
+    /// Puts `item` into the queue, waiting for a free slot if the
+    /// queue is full: asyncio's `await q.put(item)`.
+    ///
+    /// A blocked put gets a slot before any `put` or `put_nowait`
+    /// that started later (see the fairness policy on [`Queue`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put(7).await.unwrap();
+    /// assert_eq!(queue.get().await, Ok(7));
+    /// # }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// | situation | asyncio | crate |
+    /// | --- | --- | --- |
+    /// | the future awaiting `put` is dropped | nothing is inserted, even if a slot was freed and the putter woken; the slot passes to the next putter (116); the putter leaves the waiter list (117) | the same; the item is dropped with the future (take it back with [`Put::into_inner`]) |
+    /// | a child errors | n/a: `put` has no children | n/a: no children |
+    /// | a child is cancelled | n/a: no children | n/a: no children |
+    /// | a child panics | n/a: no children | n/a: no children |
+    /// | a timeout fires | `wait_for(q.put(x), t)` cancels the put as in the first row | the same: the timeout drops the `Put` |
+    /// | the owner/handle is dropped | n/a: no handles | n/a: `Put` borrows the handle, so it cannot outlive it |
+    /// | the runtime shuts down | the put is cancelled with its task | the `Put` is dropped with its task: as in the first row |
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe. If `put` is used as the event in a
+    /// `select!` statement and some other branch completes first, then
+    /// it is guaranteed that the item was not put into the queue (it
+    /// is dropped with the future, unless you poll `&mut put` and call
+    /// [`Put::into_inner`]). You lose your place in the line of
+    /// waiting putters.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::ShutDown`] if the queue is shut down before the
+    /// item goes in, also while the put waits (behaviours 121, 123).
+    /// The error holds the item.
+    pub fn put(&self, item: T) -> Put<'_, T> {
+        Put {
+            core: &self.core,
+            item: Some(item),
+            waiter: Waiter::new(),
+        }
+    }
+
+    /// Puts `item` into the queue if a slot is free: asyncio's
+    /// `q.put_nowait(item)`.
+    ///
+    /// A slot promised to a woken `put` is not free, and in a
+    /// [`LifoQueue`] or [`PriorityQueue`] no slot is free until that
+    /// put has inserted (behaviour 118 does not hold here: see the
+    /// fairness policy on [`Queue`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::bounded(1.try_into().unwrap());
+    /// queue.put_nowait(1).unwrap();
+    /// let error = queue.put_nowait(2).unwrap_err();
+    /// assert!(error.is_full());
+    /// assert_eq!(error.into_inner(), 2);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TryPutError::Full`] if no slot is free (behaviour 111),
+    /// [`TryPutError::ShutDown`] after a shutdown (behaviour 121).
+    /// Both hold the item.
+    pub fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
+        self.core.try_put(item)
+    }
+
+    /// Takes an item out of the queue, waiting for one if it is empty:
+    /// asyncio's `await q.get()`.
+    ///
+    /// Taking an item does not mark it done: call
+    /// [`task_done`](Self::task_done) when it is processed, or use
+    /// [`get_guarded`](Self::get_guarded), which cannot forget to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// assert_eq!(queue.get().await, Ok(1));
+    /// queue.task_done().unwrap();
+    /// queue.join().await;
+    /// # }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// | situation | asyncio | crate |
+    /// | --- | --- | --- |
+    /// | the future awaiting `get` is dropped | no item is lost, even if the getter was already woken; the next getter is woken (115); the getter leaves the waiter list (117) | the same: the item stays in the queue, promised to the next waiting getter |
+    /// | a child errors | n/a: `get` has no children | n/a: no children |
+    /// | a child is cancelled | n/a: no children | n/a: no children |
+    /// | a child panics | n/a: no children | n/a: no children |
+    /// | a timeout fires | `wait_for(q.get(), t)` loses no item and leaves no stale getter (61) | the same: the timeout drops the `Get` |
+    /// | the owner/handle is dropped | n/a: no handles | n/a: `Get` borrows the handle, so it cannot outlive it |
+    /// | the runtime shuts down | the get is cancelled with its task | the `Get` is dropped with its task: as in the first row |
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe. If `get` is used as the event in a
+    /// `select!` statement and some other branch completes first, then
+    /// it is guaranteed that no item was taken from the queue. You lose
+    /// your place in the line of waiting getters.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::ShutDown`] once the queue is shut down and no item
+    /// is left for this get (behaviours 122–124).
+    pub fn get(&self) -> Get<'_, T> {
+        Get {
+            core: &self.core,
+            waiter: Waiter::new(),
+            completed: false,
+        }
+    }
+
+    /// Takes an item out of the queue if one is available: asyncio's
+    /// `q.get_nowait()`.
+    ///
+    /// An item promised to a woken `get` is not available (see the
+    /// fairness policy on [`Queue`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::unbounded();
+    /// assert_eq!(queue.get_nowait(), Err(asyncio::queue::TryGetError::Empty));
+    /// queue.put_nowait(1).unwrap();
+    /// assert_eq!(queue.get_nowait(), Ok(1));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TryGetError::Empty`] if no item is available (behaviour 111),
+    /// [`TryGetError::ShutDown`] if none is and the queue is shut
+    /// down (behaviours 122, 124).
+    pub fn get_nowait(&self) -> Result<T, TryGetError> {
+        self.core.try_get(false).map(|taken| taken.item)
+    }
+
+    /// Takes an item out of the queue, waiting for one if it is empty,
+    /// and returns it in a [`Guarded`] handle that marks it done
+    /// (calls [`task_done`](Self::task_done)) when it is dropped.
+    ///
+    /// A worker that takes items this way cannot make
+    /// [`join`](Self::join) wait forever by returning early, failing
+    /// with `?`, panicking or being cancelled while it holds an item.
+    /// [`Guarded::done`] marks the item done explicitly and hands it
+    /// over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(20).unwrap();
+    /// let worker = {
+    ///     let queue = queue.clone();
+    ///     asyncio::try_spawn(async move {
+    ///         let item = queue.get_guarded().await.unwrap();
+    ///         if *item > 10 {
+    ///             return Err("too big"); // `item` is marked done here
+    ///         }
+    ///         Ok(item.done())
+    ///     })
+    /// };
+    /// queue.join().await; // does not hang
+    /// assert!(worker.await.is_err());
+    /// # }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// | situation | asyncio | crate |
+    /// | --- | --- | --- |
+    /// | the future awaiting `get_guarded` is dropped | as for `get` (115, 117) | as for [`get`](Self::get): nothing is taken, so nothing is marked done |
+    /// | a child errors | n/a: no children | n/a: no children; a worker that fails while holding the [`Guarded`] item marks it done |
+    /// | a child is cancelled | n/a: no children | n/a; a worker cancelled while holding the item marks it done |
+    /// | a child panics | n/a: no children | n/a; a worker that panics while holding the item marks it done as it unwinds |
+    /// | a timeout fires | as for `get` (61) | as for [`get`](Self::get) |
+    /// | the owner/handle is dropped | n/a: no handles | n/a: the future borrows the handle; a [`Guarded`] item keeps the queue alive by itself |
+    /// | the runtime shuts down | as for `get` | as for [`get`](Self::get); a [`Guarded`] item dropped with its task marks it done |
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe. If `get_guarded` is used as the
+    /// event in a `select!` statement and some other branch completes
+    /// first, then it is guaranteed that no item was taken from the
+    /// queue. You lose your place in the line of waiting getters.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::ShutDown`], as for [`get`](Self::get).
+    pub fn get_guarded(&self) -> GetGuarded<'_, T> {
+        GetGuarded {
+            core: &self.core,
+            waiter: Waiter::new(),
+            completed: false,
+        }
+    }
+
+    /// Takes an item if one is available, in a [`Guarded`] handle:
+    /// [`get_nowait`](Self::get_nowait) with the guard of
+    /// [`get_guarded`](Self::get_guarded).
+    ///
+    /// # Errors
+    ///
+    /// As for [`get_nowait`](Self::get_nowait).
+    pub fn get_guarded_nowait(&self) -> Result<Guarded<T>, TryGetError> {
+        self.core
+            .try_get(true)
+            .map(|taken| Guarded::new(self.core.clone(), taken))
+    }
+
+    /// Marks one item as processed: asyncio's `q.task_done()`.
+    ///
+    /// Every put raises the unfinished count by one; each call lowers
+    /// it by one, and [`join`](Self::join) returns when it reaches
+    /// zero (behaviours 113, 114). A shutdown does not block it
+    /// (behaviour 126). Items held by a [`Guarded`] handle are not
+    /// yours to mark: their handle does it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.get_nowait().unwrap();
+    /// assert_eq!(queue.task_done(), Ok(()));
+    /// assert_eq!(queue.task_done(), Err(asyncio::queue::TaskDoneError::TooManyCalls));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError::TooManyCalls`] if nothing is left to mark done
+    /// (behaviour 113); the count is unchanged.
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        self.core.task_done()
+    }
+
+    /// Waits until every item put so far has been marked done:
+    /// asyncio's `await q.join()`.
+    ///
+    /// Returns at once if nothing is unfinished (behaviour 114). A
+    /// `join` woken because the count reached zero returns, even if a
+    /// new item is put before it runs (as asyncio's `Event` does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.join().await; // nothing unfinished
+    /// queue.put_nowait(1).unwrap();
+    /// let worker = {
+    ///     let queue = queue.clone();
+    ///     asyncio::spawn(async move { drop(queue.get_guarded().await) })
+    /// };
+    /// queue.join().await;
+    /// # worker.await.unwrap();
+    /// # }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// | situation | asyncio | crate |
+    /// | --- | --- | --- |
+    /// | the future awaiting `join` is dropped | the joiner stops waiting; nothing else changes | the same |
+    /// | a child errors | n/a: `join` has no children (a worker's error is its own business) | n/a: no children; a worker that fails holding a [`Guarded`] item marks it done |
+    /// | a child is cancelled | n/a: no children | n/a; the same with cancellation |
+    /// | a child panics | n/a: no children | n/a; the same with a panic |
+    /// | a timeout fires | `wait_for(q.join(), t)` stops waiting | the same: the timeout drops the `QueueJoin` |
+    /// | the owner/handle is dropped | n/a: no handles | n/a: `QueueJoin` borrows the handle, so it cannot outlive it |
+    /// | the runtime shuts down | the joiner is cancelled with its task | the `QueueJoin` is dropped with its task |
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe. If `join` is used as the event in a
+    /// `select!` statement and some other branch completes first, then
+    /// it is guaranteed that the queue was not changed.
+    pub fn join(&self) -> QueueJoin<'_, T> {
+        QueueJoin {
+            core: &self.core,
+            waiter: Waiter::new(),
+        }
+    }
+
+    /// Shuts the queue down gracefully: asyncio's `q.shutdown()`
+    /// (3.13; `immediate=False`).
+    ///
+    /// From then on every put fails, blocked ones included, even if a
+    /// slot had just been freed for them (behaviours 121, 123). Gets
+    /// keep taking the buffered items and fail once none is left;
+    /// blocked gets with nothing left for them wake up and fail
+    /// (behaviours 122, 123). `join` is unaffected. It can be called
+    /// again, and [`shutdown_immediate`](Self::shutdown_immediate)
+    /// after it drops whatever is left (behaviour 126).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.shutdown();
+    /// assert!(queue.put_nowait(2).unwrap_err().is_shut_down());
+    /// assert_eq!(queue.get_nowait(), Ok(1));
+    /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
+    /// ```
+    pub fn shutdown(&self) {
+        self.core.shutdown(false)
+    }
+
+    /// Shuts the queue down at once: asyncio's
+    /// `q.shutdown(immediate=True)` (3.13).
+    ///
+    /// As [`shutdown`](Self::shutdown), and the buffered items are
+    /// dropped: the unfinished count is lowered by one for each, and
+    /// `join` returns if it reaches zero; items already taken but not
+    /// marked done still hold `join` back (behaviours 124, 125).
+    /// Every get fails from then on. It can be called again
+    /// (behaviour 126).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.shutdown_immediate();
+    /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
+    /// assert_eq!(queue.unfinished_tasks(), 0);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the destructor of an item it drops panics, the panic
+    /// propagates to the caller, as dropping a `Vec` of the items
+    /// would; the queue's state is settled first (the count lowered,
+    /// every waiter woken). Queue items belong to no task, so this is
+    /// not the unobserved-error hook's business.
+    pub fn shutdown_immediate(&self) {
+        self.core.shutdown(true)
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.core.is_shut_down()
+    }
+
+    /// The number of items in the queue: asyncio's `q.qsize()`.
+    ///
+    /// Items promised to woken getters that have not run yet are
+    /// counted; places held for woken putters are not.
+    #[doc(alias = "len")]
+    pub fn qsize(&self) -> usize {
+        self.core.len()
+    }
+
+    /// Whether no item is available to
+    /// [`get_nowait`](Self::get_nowait): asyncio's `q.empty()`. Items
+    /// promised to woken getters, or behind a place held for a woken
+    /// putter, are not available.
+    #[doc(alias = "is_empty")]
+    pub fn empty(&self) -> bool {
+        self.core.is_empty()
+    }
+
+    /// Whether no slot is free for
+    /// [`put_nowait`](Self::put_nowait): asyncio's `q.full()`. Never
+    /// true for an unbounded queue (behaviour 110). Slots promised
+    /// to woken putters are not free, and in a [`LifoQueue`] or
+    /// [`PriorityQueue`] no slot is free until such a putter has
+    /// inserted.
+    #[doc(alias = "is_full")]
+    pub fn full(&self) -> bool {
+        self.core.is_full()
+    }
+
+    /// The capacity, `None` if unbounded: asyncio's `q.maxsize`.
+    #[doc(alias = "capacity")]
+    pub fn maxsize(&self) -> Option<NonZeroUsize> {
+        self.core.capacity()
+    }
+
+    /// How many items were put and not yet marked done (by
+    /// [`task_done`](Self::task_done) or a dropped
+    /// [`Guarded`]): asyncio's `q._unfinished_tasks`, what
+    /// [`join`](Self::join) waits to reach zero. A snapshot; it
+    /// takes the queue's lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue: asyncio::Queue<u8> = asyncio::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// assert_eq!(queue.unfinished_tasks(), 1);
+    /// let item = queue.get_nowait().unwrap();
+    /// assert_eq!(queue.unfinished_tasks(), 1); // taken, not yet done
+    /// queue.task_done().unwrap();
+    /// assert_eq!(queue.unfinished_tasks(), 0);
+    /// # let _ = item;
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.core.unfinished()
+    }
+
+    /// How many [`get`](Self::get)s, [`get_guarded`](Self::get_guarded)s
+    /// and [streams](Self::stream) are waiting for an item: asyncio's
+    /// `len(q._getters)`. A get that was promised an item and woken,
+    /// but has not run yet, no longer counts (asyncio removes a woken
+    /// getter from `_getters` too). A snapshot, like
+    /// [`qsize`](Self::qsize); it takes the queue's lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue: asyncio::Queue<u8> = asyncio::Queue::unbounded();
+    /// let mut get = Box::pin(queue.get());
+    /// assert!(futures::poll!(&mut get).is_pending());
+    /// assert_eq!(queue.waiting_getters(), 1);
+    /// drop(get);
+    /// assert_eq!(queue.waiting_getters(), 0);
+    /// # }
+    /// ```
+    pub fn waiting_getters(&self) -> usize {
+        self.core.waiting_getters()
+    }
+
+    /// How many [`put`](Self::put)s are waiting for a free slot:
+    /// asyncio's `len(q._putters)`. A put that was promised a slot
+    /// and woken, but has not run yet, no longer counts. A snapshot;
+    /// it takes the queue's lock.
+    pub fn waiting_putters(&self) -> usize {
+        self.core.waiting_putters()
+    }
+
+    /// The queue's items as a [`Stream`](futures_core::Stream) that
+    /// ends when the queue is shut down and has nothing left for it.
+    ///
+    /// The stream holds its own handle. Each item is taken as by
+    /// [`get_nowait`](Self::get_nowait): mark it done with
+    /// [`task_done`](Self::task_done) if anyone joins the queue.
+    ///
+    /// Unlike [`get`](Self::get), a stream has **no place in the
+    /// line of waiting getters**, and is never promised an item. A
+    /// `Stream` cannot tell that the future awaiting its next item
+    /// (`items.next()`) was dropped, for example when it lost a
+    /// `select!`, so an item promised to it could wait for a poll
+    /// that never comes. So a pending stream holds nothing: it is
+    /// only registered to be woken. An item that no waiting `get`
+    /// was promised wakes **every** waiting stream, and the first
+    /// to run takes it; the others find the queue empty and wait
+    /// again. A stream that is never polled again, but kept, costs
+    /// one wake-up and delays nobody.
+    ///
+    /// What that costs: waiting `get`s are served before waiting
+    /// streams, and many streams waiting on one queue are all woken
+    /// by each item. For a pool of many workers on one queue,
+    /// prefer a loop over [`get`](Self::get) or
+    /// [`get_guarded`](Self::get_guarded), which wakes one worker
+    /// per item, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.shutdown();
+    /// assert_eq!(queue.stream().collect::<Vec<_>>().await, [1, 1]);
+    /// # }
+    /// ```
+    ///
+    /// # Cancellation
+    ///
+    /// Awaiting the stream's next item (`items.next().await`) is a
+    /// [`get`](Self::get), with the same table:
+    ///
+    /// | situation | asyncio (`await q.get()` in a loop) | crate |
+    /// | --- | --- | --- |
+    /// | the future awaiting the next item is dropped | no item is lost (115) | no item is taken, and none was promised to the stream: the next item goes to whoever asks for it, and `get_nowait` finds it |
+    /// | a child errors | n/a: no children | n/a: no children |
+    /// | a child is cancelled | n/a: no children | n/a: no children |
+    /// | a child panics | n/a: no children | n/a: no children |
+    /// | a timeout fires | loses no item (61) | the same: the timeout drops the `next()` future |
+    /// | the owner/handle is dropped | n/a: no handles | the stream holds its own handle: dropping the others changes nothing, and it keeps waiting until the queue is shut down; a stream that outlives every other handle can never be shut down, and never ends |
+    /// | the runtime shuts down | the loop is cancelled with its task | the stream is dropped with its task, taking nothing |
+    ///
+    /// # Cancel safety
+    ///
+    /// `next()` on this stream is cancel safe. If it is used as the
+    /// event in a `select!` statement and some other branch completes
+    /// first, then it is guaranteed that no item was taken from the
+    /// queue.
+    pub fn stream(&self) -> QueueStream<T> {
+        QueueStream {
+            core: self.core.clone(),
+            waiter: Waiter::new(),
+            ended: false,
+        }
+    }
+
+    /// The queue's items as a [`Stream`](futures_core::Stream) of
+    /// [`Guarded`] items, each marked done when its handle is
+    /// dropped: [`stream`](Self::stream) for a worker loop that
+    /// [`join`](Self::join) waits on (asyncio's `get()` ...
+    /// `finally: q.task_done()`, without the `finally`).
+    ///
+    /// The same semantics as [`stream`](Self::stream) otherwise:
+    /// it holds no place in line, ends once the queue is shut down
+    /// with nothing left for it, and `next()` is cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let queue = asyncio::Queue::unbounded();
+    /// queue.put_nowait(2).unwrap();
+    /// queue.put_nowait(3).unwrap();
+    /// let worker = {
+    ///     let mut items = queue.guarded_stream();
+    ///     async move {
+    ///         let mut sum = 0;
+    ///         while let Some(item) = items.next().await {
+    ///             sum += *item; // marked done as `item` drops
+    ///         }
+    ///         sum
+    ///     }
+    /// };
+    /// let worker = asyncio::spawn(worker);
+    /// queue.join().await; // both items processed
+    /// queue.shutdown();
+    /// assert_eq!(worker.await.unwrap(), 5);
+    /// # }
+    /// ```
+    pub fn guarded_stream(&self) -> GuardedStream<T> {
+        GuardedStream(self.stream())
     }
 }
 
-impl<T> Default for LifoQueue<T> {
-    /// An unbounded queue.
-    fn default() -> Self {
-        Self::unbounded()
+impl<T, O> Clone for JoinableQueue<T, O> {
+    /// Another handle to the same queue.
+    fn clone(&self) -> Self {
+        Self {
+            core: self.core.clone(),
+            order: PhantomData,
+        }
     }
 }
 
-/// The methods the three queues share. `$name` is the type, `$new` an
-/// expression that builds an unbounded `$name<i32>` for the examples.
-macro_rules! queue_methods {
-    ($name:ident, $new:literal) => {
-        impl<T> $name<T> {
-            fn from_core(core: QueueCore<T>) -> Self {
-                Self {
-                    core: Arc::new(core),
-                }
-            }
-
-            /// Puts `item` into the queue, waiting for a free slot if the
-            /// queue is full: asyncio's `await q.put(item)`.
-            ///
-            /// A blocked put gets a slot before any `put` or `put_nowait`
-            /// that started later (see the fairness policy on [`Queue`]).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put(7).await.unwrap();
-            /// assert_eq!(queue.get().await, Ok(7));
-            /// # }
-            /// ```
-            ///
-            /// # Cancellation
-            ///
-            /// | situation | asyncio | crate |
-            /// | --- | --- | --- |
-            /// | the future awaiting `put` is dropped | nothing is inserted, even if a slot was freed and the putter woken; the slot passes to the next putter (116); the putter leaves the waiter list (117) | the same; the item is dropped with the future (take it back with [`Put::into_inner`]) |
-            /// | a child errors | n/a: `put` has no children | n/a: no children |
-            /// | a child is cancelled | n/a: no children | n/a: no children |
-            /// | a child panics | n/a: no children | n/a: no children |
-            /// | a timeout fires | `wait_for(q.put(x), t)` cancels the put as in the first row | the same: the timeout drops the `Put` |
-            /// | the owner/handle is dropped | n/a: no handles | n/a: `Put` borrows the handle, so it cannot outlive it |
-            /// | the runtime shuts down | the put is cancelled with its task | the `Put` is dropped with its task: as in the first row |
-            ///
-            /// # Cancel safety
-            ///
-            /// This method is cancel safe. If `put` is used as the event in a
-            /// `select!` statement and some other branch completes first, then
-            /// it is guaranteed that the item was not put into the queue (it
-            /// is dropped with the future, unless you poll `&mut put` and call
-            /// [`Put::into_inner`]). You lose your place in the line of
-            /// waiting putters.
-            ///
-            /// # Errors
-            ///
-            /// [`PutError::ShutDown`] if the queue is shut down before the
-            /// item goes in, also while the put waits (behaviours 121, 123).
-            /// The error holds the item.
-            pub fn put(&self, item: T) -> Put<'_, T> {
-                Put {
-                    core: &self.core,
-                    item: Some(item),
-                    waiter: Waiter::new(),
-                }
-            }
-
-            /// Puts `item` into the queue if a slot is free: asyncio's
-            /// `q.put_nowait(item)`.
-            ///
-            /// A slot promised to a woken `put` is not free, and in a
-            /// [`LifoQueue`] or [`PriorityQueue`] no slot is free until that
-            /// put has inserted (behaviour 118 does not hold here: see the
-            /// fairness policy on [`Queue`]).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("let queue = asyncio::", stringify!($name), "::bounded(1.try_into().unwrap());")]
-            /// queue.put_nowait(1).unwrap();
-            /// let error = queue.put_nowait(2).unwrap_err();
-            /// assert!(error.is_full());
-            /// assert_eq!(error.into_inner(), 2);
-            /// ```
-            ///
-            /// # Errors
-            ///
-            /// [`TryPutError::Full`] if no slot is free (behaviour 111),
-            /// [`TryPutError::ShutDown`] after a shutdown (behaviour 121).
-            /// Both hold the item.
-            pub fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
-                self.core.try_put(item)
-            }
-
-            /// Takes an item out of the queue, waiting for one if it is empty:
-            /// asyncio's `await q.get()`.
-            ///
-            /// Taking an item does not mark it done: call
-            /// [`task_done`](Self::task_done) when it is processed, or use
-            /// [`get_guarded`](Self::get_guarded), which cannot forget to.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(1).unwrap();
-            /// assert_eq!(queue.get().await, Ok(1));
-            /// queue.task_done().unwrap();
-            /// queue.join().await;
-            /// # }
-            /// ```
-            ///
-            /// # Cancellation
-            ///
-            /// | situation | asyncio | crate |
-            /// | --- | --- | --- |
-            /// | the future awaiting `get` is dropped | no item is lost, even if the getter was already woken; the next getter is woken (115); the getter leaves the waiter list (117) | the same: the item stays in the queue, promised to the next waiting getter |
-            /// | a child errors | n/a: `get` has no children | n/a: no children |
-            /// | a child is cancelled | n/a: no children | n/a: no children |
-            /// | a child panics | n/a: no children | n/a: no children |
-            /// | a timeout fires | `wait_for(q.get(), t)` loses no item and leaves no stale getter (61) | the same: the timeout drops the `Get` |
-            /// | the owner/handle is dropped | n/a: no handles | n/a: `Get` borrows the handle, so it cannot outlive it |
-            /// | the runtime shuts down | the get is cancelled with its task | the `Get` is dropped with its task: as in the first row |
-            ///
-            /// # Cancel safety
-            ///
-            /// This method is cancel safe. If `get` is used as the event in a
-            /// `select!` statement and some other branch completes first, then
-            /// it is guaranteed that no item was taken from the queue. You lose
-            /// your place in the line of waiting getters.
-            ///
-            /// # Errors
-            ///
-            /// [`GetError::ShutDown`] once the queue is shut down and no item
-            /// is left for this get (behaviours 122–124).
-            pub fn get(&self) -> Get<'_, T> {
-                Get {
-                    core: &self.core,
-                    waiter: Waiter::new(),
-                    completed: false,
-                }
-            }
-
-            /// Takes an item out of the queue if one is available: asyncio's
-            /// `q.get_nowait()`.
-            ///
-            /// An item promised to a woken `get` is not available (see the
-            /// fairness policy on [`Queue`]).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// assert_eq!(queue.get_nowait(), Err(asyncio::queue::TryGetError::Empty));
-            /// queue.put_nowait(1).unwrap();
-            /// assert_eq!(queue.get_nowait(), Ok(1));
-            /// ```
-            ///
-            /// # Errors
-            ///
-            /// [`TryGetError::Empty`] if no item is available (behaviour 111),
-            /// [`TryGetError::ShutDown`] if none is and the queue is shut
-            /// down (behaviours 122, 124).
-            pub fn get_nowait(&self) -> Result<T, TryGetError> {
-                self.core.try_get(false).map(|taken| taken.item)
-            }
-
-            /// Takes an item out of the queue, waiting for one if it is empty,
-            /// and returns it in a [`Guarded`] handle that marks it done
-            /// (calls [`task_done`](Self::task_done)) when it is dropped.
-            ///
-            /// A worker that takes items this way cannot make
-            /// [`join`](Self::join) wait forever by returning early, failing
-            /// with `?`, panicking or being cancelled while it holds an item.
-            /// [`Guarded::done`] marks the item done explicitly and hands it
-            /// over.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(20).unwrap();
-            /// let worker = {
-            ///     let queue = queue.clone();
-            ///     asyncio::try_spawn(async move {
-            ///         let item = queue.get_guarded().await.unwrap();
-            ///         if *item > 10 {
-            ///             return Err("too big"); // `item` is marked done here
-            ///         }
-            ///         Ok(item.done())
-            ///     })
-            /// };
-            /// queue.join().await; // does not hang
-            /// assert!(worker.await.is_err());
-            /// # }
-            /// ```
-            ///
-            /// # Cancellation
-            ///
-            /// | situation | asyncio | crate |
-            /// | --- | --- | --- |
-            /// | the future awaiting `get_guarded` is dropped | as for `get` (115, 117) | as for [`get`](Self::get): nothing is taken, so nothing is marked done |
-            /// | a child errors | n/a: no children | n/a: no children; a worker that fails while holding the [`Guarded`] item marks it done |
-            /// | a child is cancelled | n/a: no children | n/a; a worker cancelled while holding the item marks it done |
-            /// | a child panics | n/a: no children | n/a; a worker that panics while holding the item marks it done as it unwinds |
-            /// | a timeout fires | as for `get` (61) | as for [`get`](Self::get) |
-            /// | the owner/handle is dropped | n/a: no handles | n/a: the future borrows the handle; a [`Guarded`] item keeps the queue alive by itself |
-            /// | the runtime shuts down | as for `get` | as for [`get`](Self::get); a [`Guarded`] item dropped with its task marks it done |
-            ///
-            /// # Cancel safety
-            ///
-            /// This method is cancel safe. If `get_guarded` is used as the
-            /// event in a `select!` statement and some other branch completes
-            /// first, then it is guaranteed that no item was taken from the
-            /// queue. You lose your place in the line of waiting getters.
-            ///
-            /// # Errors
-            ///
-            /// [`GetError::ShutDown`], as for [`get`](Self::get).
-            pub fn get_guarded(&self) -> GetGuarded<'_, T> {
-                GetGuarded {
-                    core: &self.core,
-                    waiter: Waiter::new(),
-                    completed: false,
-                }
-            }
-
-            /// Takes an item if one is available, in a [`Guarded`] handle:
-            /// [`get_nowait`](Self::get_nowait) with the guard of
-            /// [`get_guarded`](Self::get_guarded).
-            ///
-            /// # Errors
-            ///
-            /// As for [`get_nowait`](Self::get_nowait).
-            pub fn get_guarded_nowait(&self) -> Result<Guarded<T>, TryGetError> {
-                self.core
-                    .try_get(true)
-                    .map(|taken| Guarded::new(self.core.clone(), taken))
-            }
-
-            /// Marks one item as processed: asyncio's `q.task_done()`.
-            ///
-            /// Every put raises the unfinished count by one; each call lowers
-            /// it by one, and [`join`](Self::join) returns when it reaches
-            /// zero (behaviours 113, 114). A shutdown does not block it
-            /// (behaviour 126). Items held by a [`Guarded`] handle are not
-            /// yours to mark: their handle does it.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(1).unwrap();
-            /// queue.get_nowait().unwrap();
-            /// assert_eq!(queue.task_done(), Ok(()));
-            /// assert_eq!(queue.task_done(), Err(asyncio::queue::TaskDoneError::TooManyCalls));
-            /// ```
-            ///
-            /// # Errors
-            ///
-            /// [`TaskDoneError::TooManyCalls`] if nothing is left to mark done
-            /// (behaviour 113); the count is unchanged.
-            pub fn task_done(&self) -> Result<(), TaskDoneError> {
-                self.core.task_done()
-            }
-
-            /// Waits until every item put so far has been marked done:
-            /// asyncio's `await q.join()`.
-            ///
-            /// Returns at once if nothing is unfinished (behaviour 114). A
-            /// `join` woken because the count reached zero returns, even if a
-            /// new item is put before it runs (as asyncio's `Event` does).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.join().await; // nothing unfinished
-            /// queue.put_nowait(1).unwrap();
-            /// let worker = {
-            ///     let queue = queue.clone();
-            ///     asyncio::spawn(async move { drop(queue.get_guarded().await) })
-            /// };
-            /// queue.join().await;
-            /// # worker.await.unwrap();
-            /// # }
-            /// ```
-            ///
-            /// # Cancellation
-            ///
-            /// | situation | asyncio | crate |
-            /// | --- | --- | --- |
-            /// | the future awaiting `join` is dropped | the joiner stops waiting; nothing else changes | the same |
-            /// | a child errors | n/a: `join` has no children (a worker's error is its own business) | n/a: no children; a worker that fails holding a [`Guarded`] item marks it done |
-            /// | a child is cancelled | n/a: no children | n/a; the same with cancellation |
-            /// | a child panics | n/a: no children | n/a; the same with a panic |
-            /// | a timeout fires | `wait_for(q.join(), t)` stops waiting | the same: the timeout drops the `QueueJoin` |
-            /// | the owner/handle is dropped | n/a: no handles | n/a: `QueueJoin` borrows the handle, so it cannot outlive it |
-            /// | the runtime shuts down | the joiner is cancelled with its task | the `QueueJoin` is dropped with its task |
-            ///
-            /// # Cancel safety
-            ///
-            /// This method is cancel safe. If `join` is used as the event in a
-            /// `select!` statement and some other branch completes first, then
-            /// it is guaranteed that the queue was not changed.
-            pub fn join(&self) -> QueueJoin<'_, T> {
-                QueueJoin {
-                    core: &self.core,
-                    waiter: Waiter::new(),
-                }
-            }
-
-            /// Shuts the queue down gracefully: asyncio's `q.shutdown()`
-            /// (3.13; `immediate=False`).
-            ///
-            /// From then on every put fails, blocked ones included, even if a
-            /// slot had just been freed for them (behaviours 121, 123). Gets
-            /// keep taking the buffered items and fail once none is left;
-            /// blocked gets with nothing left for them wake up and fail
-            /// (behaviours 122, 123). `join` is unaffected. It can be called
-            /// again, and [`shutdown_immediate`](Self::shutdown_immediate)
-            /// after it drops whatever is left (behaviour 126).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(1).unwrap();
-            /// queue.shutdown();
-            /// assert!(queue.put_nowait(2).unwrap_err().is_shut_down());
-            /// assert_eq!(queue.get_nowait(), Ok(1));
-            /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
-            /// ```
-            pub fn shutdown(&self) {
-                self.core.shutdown(false)
-            }
-
-            /// Shuts the queue down at once: asyncio's
-            /// `q.shutdown(immediate=True)` (3.13).
-            ///
-            /// As [`shutdown`](Self::shutdown), and the buffered items are
-            /// dropped: the unfinished count is lowered by one for each, and
-            /// `join` returns if it reaches zero; items already taken but not
-            /// marked done still hold `join` back (behaviours 124, 125).
-            /// Every get fails from then on. It can be called again
-            /// (behaviour 126).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(1).unwrap();
-            /// queue.shutdown_immediate();
-            /// assert!(queue.get_nowait().unwrap_err().is_shut_down());
-            /// assert_eq!(queue.unfinished_tasks(), 0);
-            /// ```
-            ///
-            /// # Panics
-            ///
-            /// If the destructor of an item it drops panics, the panic
-            /// propagates to the caller, as dropping a `Vec` of the items
-            /// would; the queue's state is settled first (the count lowered,
-            /// every waiter woken). Queue items belong to no task, so this is
-            /// not the unobserved-error hook's business.
-            pub fn shutdown_immediate(&self) {
-                self.core.shutdown(true)
-            }
-
-            /// Whether [`shutdown`](Self::shutdown) was called.
-            pub fn is_shut_down(&self) -> bool {
-                self.core.is_shut_down()
-            }
-
-            /// The number of items in the queue: asyncio's `q.qsize()`.
-            ///
-            /// Items promised to woken getters that have not run yet are
-            /// counted; places held for woken putters are not.
-            #[doc(alias = "len")]
-            pub fn qsize(&self) -> usize {
-                self.core.len()
-            }
-
-            /// Whether no item is available to
-            /// [`get_nowait`](Self::get_nowait): asyncio's `q.empty()`. Items
-            /// promised to woken getters, or behind a place held for a woken
-            /// putter, are not available.
-            #[doc(alias = "is_empty")]
-            pub fn empty(&self) -> bool {
-                self.core.is_empty()
-            }
-
-            /// Whether no slot is free for
-            /// [`put_nowait`](Self::put_nowait): asyncio's `q.full()`. Never
-            /// true for an unbounded queue (behaviour 110). Slots promised
-            /// to woken putters are not free, and in a [`LifoQueue`] or
-            /// [`PriorityQueue`] no slot is free until such a putter has
-            /// inserted.
-            #[doc(alias = "is_full")]
-            pub fn full(&self) -> bool {
-                self.core.is_full()
-            }
-
-            /// The capacity, `None` if unbounded: asyncio's `q.maxsize`.
-            #[doc(alias = "capacity")]
-            pub fn maxsize(&self) -> Option<NonZeroUsize> {
-                self.core.capacity()
-            }
-
-            /// How many items were put and not yet marked done (by
-            /// [`task_done`](Self::task_done) or a dropped
-            /// [`Guarded`]): asyncio's `q._unfinished_tasks`, what
-            /// [`join`](Self::join) waits to reach zero. A snapshot; it
-            /// takes the queue's lock.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("let queue: asyncio::", stringify!($name), "<u8> = ", $new, ";")]
-            /// queue.put_nowait(1).unwrap();
-            /// assert_eq!(queue.unfinished_tasks(), 1);
-            /// let item = queue.get_nowait().unwrap();
-            /// assert_eq!(queue.unfinished_tasks(), 1); // taken, not yet done
-            /// queue.task_done().unwrap();
-            /// assert_eq!(queue.unfinished_tasks(), 0);
-            /// # let _ = item;
-            /// ```
-            pub fn unfinished_tasks(&self) -> usize {
-                self.core.unfinished()
-            }
-
-            /// How many [`get`](Self::get)s, [`get_guarded`](Self::get_guarded)s
-            /// and [streams](Self::stream) are waiting for an item: asyncio's
-            /// `len(q._getters)`. A get that was promised an item and woken,
-            /// but has not run yet, no longer counts (asyncio removes a woken
-            /// getter from `_getters` too). A snapshot, like
-            /// [`qsize`](Self::qsize); it takes the queue's lock.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue: asyncio::", stringify!($name), "<u8> = ", $new, ";")]
-            /// let mut get = Box::pin(queue.get());
-            /// assert!(futures::poll!(&mut get).is_pending());
-            /// assert_eq!(queue.waiting_getters(), 1);
-            /// drop(get);
-            /// assert_eq!(queue.waiting_getters(), 0);
-            /// # }
-            /// ```
-            pub fn waiting_getters(&self) -> usize {
-                self.core.waiting_getters()
-            }
-
-            /// How many [`put`](Self::put)s are waiting for a free slot:
-            /// asyncio's `len(q._putters)`. A put that was promised a slot
-            /// and woken, but has not run yet, no longer counts. A snapshot;
-            /// it takes the queue's lock.
-            pub fn waiting_putters(&self) -> usize {
-                self.core.waiting_putters()
-            }
-
-            /// The queue's items as a [`Stream`](futures_core::Stream) that
-            /// ends when the queue is shut down and has nothing left for it.
-            ///
-            /// The stream holds its own handle. Each item is taken as by
-            /// [`get_nowait`](Self::get_nowait): mark it done with
-            /// [`task_done`](Self::task_done) if anyone joins the queue.
-            ///
-            /// Unlike [`get`](Self::get), a stream has **no place in the
-            /// line of waiting getters**, and is never promised an item. A
-            /// `Stream` cannot tell that the future awaiting its next item
-            /// (`items.next()`) was dropped, for example when it lost a
-            /// `select!`, so an item promised to it could wait for a poll
-            /// that never comes. So a pending stream holds nothing: it is
-            /// only registered to be woken. An item that no waiting `get`
-            /// was promised wakes **every** waiting stream, and the first
-            /// to run takes it; the others find the queue empty and wait
-            /// again. A stream that is never polled again, but kept, costs
-            /// one wake-up and delays nobody.
-            ///
-            /// What that costs: waiting `get`s are served before waiting
-            /// streams, and many streams waiting on one queue are all woken
-            /// by each item. For a pool of many workers on one queue,
-            /// prefer a loop over [`get`](Self::get) or
-            /// [`get_guarded`](Self::get_guarded), which wakes one worker
-            /// per item, in order.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// use futures::StreamExt;
-            ///
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(1).unwrap();
-            /// queue.put_nowait(1).unwrap();
-            /// queue.shutdown();
-            /// assert_eq!(queue.stream().collect::<Vec<_>>().await, [1, 1]);
-            /// # }
-            /// ```
-            ///
-            /// # Cancellation
-            ///
-            /// Awaiting the stream's next item (`items.next().await`) is a
-            /// [`get`](Self::get), with the same table:
-            ///
-            /// | situation | asyncio (`await q.get()` in a loop) | crate |
-            /// | --- | --- | --- |
-            /// | the future awaiting the next item is dropped | no item is lost (115) | no item is taken, and none was promised to the stream: the next item goes to whoever asks for it, and `get_nowait` finds it |
-            /// | a child errors | n/a: no children | n/a: no children |
-            /// | a child is cancelled | n/a: no children | n/a: no children |
-            /// | a child panics | n/a: no children | n/a: no children |
-            /// | a timeout fires | loses no item (61) | the same: the timeout drops the `next()` future |
-            /// | the owner/handle is dropped | n/a: no handles | the stream holds its own handle: dropping the others changes nothing, and it keeps waiting until the queue is shut down; a stream that outlives every other handle can never be shut down, and never ends |
-            /// | the runtime shuts down | the loop is cancelled with its task | the stream is dropped with its task, taking nothing |
-            ///
-            /// # Cancel safety
-            ///
-            /// `next()` on this stream is cancel safe. If it is used as the
-            /// event in a `select!` statement and some other branch completes
-            /// first, then it is guaranteed that no item was taken from the
-            /// queue.
-            pub fn stream(&self) -> QueueStream<T> {
-                QueueStream {
-                    core: self.core.clone(),
-                    waiter: Waiter::new(),
-                    ended: false,
-                }
-            }
-
-            /// The queue's items as a [`Stream`](futures_core::Stream) of
-            /// [`Guarded`] items, each marked done when its handle is
-            /// dropped: [`stream`](Self::stream) for a worker loop that
-            /// [`join`](Self::join) waits on (asyncio's `get()` ...
-            /// `finally: q.task_done()`, without the `finally`).
-            ///
-            /// The same semantics as [`stream`](Self::stream) otherwise:
-            /// it holds no place in line, ends once the queue is shut down
-            /// with nothing left for it, and `next()` is cancel safe.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            /// use futures::StreamExt;
-            ///
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() {
-            #[doc = concat!("let queue = ", $new, ";")]
-            /// queue.put_nowait(2).unwrap();
-            /// queue.put_nowait(3).unwrap();
-            /// let worker = {
-            ///     let mut items = queue.guarded_stream();
-            ///     async move {
-            ///         let mut sum = 0;
-            ///         while let Some(item) = items.next().await {
-            ///             sum += *item; // marked done as `item` drops
-            ///         }
-            ///         sum
-            ///     }
-            /// };
-            /// let worker = asyncio::spawn(worker);
-            /// queue.join().await; // both items processed
-            /// queue.shutdown();
-            /// assert_eq!(worker.await.unwrap(), 5);
-            /// # }
-            /// ```
-            pub fn guarded_stream(&self) -> GuardedStream<T> {
-                GuardedStream(self.stream())
-            }
-        }
-
-        impl<T> Clone for $name<T> {
-            /// Another handle to the same queue.
-            fn clone(&self) -> Self {
-                Self {
-                    core: self.core.clone(),
-                }
-            }
-        }
-
-        impl<T> fmt::Debug for $name<T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("core", &self.core)
-                    .finish()
-            }
-        }
-    };
+impl<T, O: Order<T>> fmt::Debug for JoinableQueue<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(O::NAME).field("core", &self.core).finish()
+    }
 }
 
-queue_methods!(Queue, "asyncio::Queue::unbounded()");
-queue_methods!(LifoQueue, "asyncio::LifoQueue::unbounded()");
-queue_methods!(PriorityQueue, "asyncio::PriorityQueue::unbounded()");
-
-/// The future returned by [`Queue::put`] (and the other queues' `put`).
+/// The future returned by [`JoinableQueue::put`].
 ///
 /// Dropping it before it completes inserts nothing; its item is dropped with
 /// it unless taken back with [`into_inner`](Put::into_inner).
@@ -1053,7 +1148,7 @@ impl<T> fmt::Debug for Put<'_, T> {
     }
 }
 
-/// The future returned by [`Queue::get`] (and the other queues' `get`).
+/// The future returned by [`JoinableQueue::get`].
 ///
 /// Dropping it before it completes takes nothing from the queue.
 ///
@@ -1099,7 +1194,7 @@ impl<T> fmt::Debug for Get<'_, T> {
     }
 }
 
-/// The future returned by [`Queue::get_guarded`] (and the other queues'
+/// The future returned by [`JoinableQueue::get_guarded`] (and the other queues'
 /// `get_guarded`).
 ///
 /// Dropping it before it completes takes nothing from the queue.
@@ -1145,7 +1240,7 @@ impl<T> fmt::Debug for GetGuarded<'_, T> {
     }
 }
 
-/// The future returned by [`Queue::join`] (and the other queues' `join`).
+/// The future returned by [`JoinableQueue::join`].
 #[must_use = "futures do nothing unless polled"]
 pub struct QueueJoin<'a, T> {
     core: &'a QueueCore<T>,
@@ -1177,8 +1272,8 @@ impl<T> fmt::Debug for QueueJoin<'_, T> {
     }
 }
 
-/// An item taken with [`Queue::get_guarded`]: it marks the item done
-/// (calls [`task_done`](Queue::task_done)) when dropped, or when
+/// An item taken with [`JoinableQueue::get_guarded`]: it marks the item done
+/// (calls [`task_done`](JoinableQueue::task_done)) when dropped, or when
 /// [`done`](Guarded::done) is called.
 ///
 /// Read and change the item through [`Deref`] and [`DerefMut`]. The handle
@@ -1261,13 +1356,13 @@ impl<T: fmt::Debug> fmt::Debug for Guarded<T> {
 }
 
 /// The queue's items as a [`Stream`](futures_core::Stream): see
-/// [`Queue::stream`].
+/// [`JoinableQueue::stream`].
 ///
 /// Each poll takes an item if one is available, as
-/// [`get_nowait`](Queue::get_nowait) does, or registers to be woken; the
+/// [`get_nowait`](JoinableQueue::get_nowait) does, or registers to be woken; the
 /// stream ends (and stays ended) once the queue is shut down and has
 /// nothing left for it. A pending stream holds no place in line and no
-/// item (see [`Queue::stream`]), so a stream that is kept but no longer
+/// item (see [`JoinableQueue::stream`]), so a stream that is kept but no longer
 /// polled delays nobody, and dropping it takes nothing from the queue.
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<T> {
@@ -1305,7 +1400,7 @@ impl<T> QueueStream<T> {
 }
 
 /// The queue's items as a [`Stream`](futures_core::Stream) of [`Guarded`]
-/// items, each marked done when dropped: see [`Queue::guarded_stream`].
+/// items, each marked done when dropped: see [`JoinableQueue::guarded_stream`].
 #[must_use = "streams do nothing unless polled"]
 pub struct GuardedStream<T>(QueueStream<T>);
 

@@ -1,0 +1,332 @@
+//! The state behind the queue core's lock: the buffer, the counts, the
+//! shutdown flag and the waiter lists, and the rules that grant slots and
+//! items to waiters (the implementer's notes in the parent module).
+
+use std::num::NonZeroUsize;
+use std::task::Waker;
+
+use super::buffer::Buffer;
+use super::wait_list::{wake_all, WaitList, Wakers};
+use crate::queue::error::TryGetError;
+#[cfg(asyncio_loom)]
+use crate::sync::mutant::{self, Mutant};
+use crate::sync::{ordering, AtomicUsize, MutexGuard, Ordering};
+
+/// Everything the core's lock guards.
+///
+/// The layout is chosen for speed, and written in the type: `repr(C)` keeps
+/// the fields in declaration order, and the core keeps the mutex that holds
+/// this state at the start of a 128-byte block of its own
+/// ([`CachePadded`](super::CachePadded)). So what every put or get writes
+/// (the credit, and the header of a first-in-first-out buffer's deque) and
+/// the shutdown flag every get reads are the first bytes of the mutex's
+/// data, and a put or get on another core moves as few lines as the mutex
+/// allows. (Where std's `Mutex` puts its own lock word is std's business:
+/// today, on the common targets, before the data, in the same line. Nothing
+/// depends on it but speed, and nothing asserts it.) The rest of
+/// [`FifoBuffer`](super::buffer::FifoBuffer) is written only while places
+/// are held. Fields written only when tasks wait (`next_id`, the waiter
+/// lists, streams' included) come next, on lines of their own, so that
+/// blocking and waking in a many-task run does not make the hot reads miss;
+/// `capacity`, read by every put and get but never written, comes last,
+/// beside the rarely written joiners, so its line stays shared. What each
+/// choice was measured to be worth is in BENCHMARKS.md's notes.
+#[repr(C)]
+pub(super) struct State<T> {
+    /// Unfinished units for `task_done()` not yet moved to `spendable`.
+    pub(super) credit: usize,
+    pub(super) shutdown: bool,
+    pub(super) buffer: Buffer<T>,
+    pub(super) next_id: u64,
+    /// How many of the unfinished items are held by guards.
+    pub(super) guarded: usize,
+    pub(super) putters: WaitList,
+    pub(super) getters: WaitList,
+    /// Streams waiting for an item. Only the `waiting` part is used: a
+    /// stream is never granted an item (see [`QueueCore::poll_stream`](super::QueueCore::poll_stream)).
+    /// Beside the getters: written only when streams wait, read by every
+    /// put (is any stream waiting?).
+    pub(super) streams: WaitList,
+    pub(super) joiners: WaitList,
+    pub(super) capacity: Option<NonZeroUsize>,
+}
+
+impl<T> State<T> {
+    /// Whether a slot is free: not holding an item, not held for a woken
+    /// putter, and (where places are not held) not promised to one.
+    #[inline]
+    pub(super) fn has_free_slot(&self) -> bool {
+        self.capacity.is_none_or(|capacity| {
+            let promised = if self.buffer.holds_places() {
+                0
+            } else {
+                self.putters.granted.len()
+            };
+            self.buffer.occupied() + promised < capacity.get()
+        })
+    }
+
+    /// Whether a new put (or `put_nowait`) may insert now: not while putters
+    /// wait, and, where no place is held for a woken putter's item, not
+    /// until it has inserted, since the new item would come out before the
+    /// older one (asyncio's gh-83055).
+    #[inline]
+    pub(super) fn new_put_may_insert(&self) -> bool {
+        self.putters.waiting.is_empty()
+            && (self.buffer.holds_places() || self.putters.granted.is_empty())
+            && self.has_free_slot()
+    }
+
+    /// How many items a new get may take now.
+    #[inline]
+    pub(super) fn available(&self) -> usize {
+        let ready = self.buffer.ready();
+        debug_assert!(ready >= self.getters.granted.len());
+        ready - self.getters.granted.len()
+    }
+
+    /// Inserts an item into a slot that is known to be free, and grants the
+    /// item to the first waiting getter if it can be taken.
+    #[inline(always)]
+    pub(super) fn insert(&mut self, item: T) -> Option<Waker> {
+        self.buffer.push(item);
+        self.credit += 1;
+        let waker = if self.available() > 0 {
+            self.getters.grant_first().map(|(_, waker)| waker)
+        } else {
+            None
+        };
+        #[cfg(asyncio_loom)]
+        let waker = waker.filter(|_| {
+            !crate::sync::fault::on(crate::sync::fault::Fault::QueueInsertSkipsGetterWake)
+        });
+        waker
+    }
+
+    /// The granted putter `id` inserts its item: into the place held for it,
+    /// or, where no place is held, into the slot promised to it. Either way
+    /// the grant is resolved.
+    pub(super) fn insert_granted(&mut self, id: u64, item: T) -> Wakers {
+        let mut wakers = Wakers::default();
+        if let Buffer::Fifo(fifo) = &mut self.buffer {
+            let ready_grew = fifo.fill(id, item);
+            #[cfg(asyncio_loom)]
+            let ready_grew = ready_grew
+                && !crate::sync::fault::on(crate::sync::fault::Fault::QueueFillSkipsGetters);
+            self.credit += 1;
+            if ready_grew {
+                // The items behind the filled place may be taken now.
+                wakers = self.grant_getters();
+            }
+        } else {
+            if let Some(getter) = self.insert(item) {
+                wakers.push(getter);
+            }
+            wakers.more.extend(self.streams_to_wake());
+        }
+        // Putters that began waiting while this one's slot was promised get
+        // the free slots now (where no place is held, no new put could
+        // insert meanwhile).
+        wakers.extend(self.grant_putters());
+        wakers
+    }
+
+    /// Grants available items to waiting getters, first come first served,
+    /// and wakes the waiting streams if items are left over.
+    pub(super) fn grant_getters(&mut self) -> Wakers {
+        let mut wakers = Wakers::default();
+        for _ in 0..self.available() {
+            match self.getters.grant_first() {
+                Some((_, waker)) => wakers.push(waker),
+                None => break,
+            }
+        }
+        wakers.more.extend(self.streams_to_wake());
+        wakers
+    }
+
+    /// The waiting streams to wake, if an item is available that no waiting
+    /// getter was granted (call it after granting the getters). Every
+    /// waiting stream is woken, not one: a stream may never be polled again
+    /// (its `next()` future was dropped and the stream kept), and one woken
+    /// in vain must not leave the others asleep beside an item.
+    #[inline(always)]
+    pub(super) fn streams_to_wake(&mut self) -> Vec<Waker> {
+        if self.streams.waiting.is_empty() {
+            return Vec::new();
+        }
+        self.take_streams()
+    }
+
+    #[cold]
+    pub(super) fn take_streams(&mut self) -> Vec<Waker> {
+        if self.available() == 0 {
+            return Vec::new();
+        }
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::QueueWakesOneStream) {
+            return self
+                .streams
+                .waiting
+                .pop_front()
+                .map(|(_, waker)| waker)
+                .into_iter()
+                .collect();
+        }
+        self.streams.take_waiting()
+    }
+
+    /// Takes an item out (at `promised`, see [`Buffer::take`]): the item,
+    /// and whether a guard holds its unit. The freed slot is granted by the
+    /// caller on its way out ([`unlock_after_get`]).
+    #[inline(always)]
+    pub(super) fn remove(
+        &mut self,
+        promised: usize,
+        guard: bool,
+        spendable: &AtomicUsize,
+    ) -> (T, bool) {
+        let item = self
+            .buffer
+            .take(promised)
+            .expect("asyncio: queue core took an item it had counted but not found");
+        // A guard counts only if an unfinished unit is left for it: the
+        // item's own unit may already have been spent by a manual task_done.
+        let counted = guard && self.take_unit(spendable);
+        if counted {
+            self.guarded += 1;
+        }
+        (item, counted)
+    }
+
+    /// Grants the free slots to the waiting putters, first come first
+    /// served, as many as fit. Called whenever a slot frees up or a grant is
+    /// resolved (the putter inserted, or was dropped): a putter that began
+    /// waiting while a free slot was held back for an earlier woken putter
+    /// is granted then.
+    #[inline(always)]
+    pub(super) fn grant_putters(&mut self) -> Wakers {
+        if self.putters.waiting.is_empty() {
+            // The common case: nobody to grant.
+            return Wakers::default();
+        }
+        self.grant_waiting_putters()
+    }
+
+    #[cold]
+    pub(super) fn grant_waiting_putters(&mut self) -> Wakers {
+        let mut wakers = Wakers::default();
+        while self.has_free_slot() {
+            match self.putters.grant_first() {
+                Some((id, waker)) => {
+                    if let Buffer::Fifo(fifo) = &mut self.buffer {
+                        fifo.hold(id);
+                    }
+                    wakers.push(waker);
+                }
+                None => break,
+            }
+        }
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::QueuePutterSkipWake) {
+            wakers = Wakers::default();
+        }
+        wakers
+    }
+
+    /// Takes one unit that a manual `task_done()` could spend, if any.
+    pub(super) fn take_unit(&mut self, spendable: &AtomicUsize) -> bool {
+        if self.credit > 0 {
+            self.credit -= 1;
+            return true;
+        }
+        spendable
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    pub(super) fn is_finished(&self, spendable: &AtomicUsize) -> bool {
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::QueueFinishedIgnoresSpendable) {
+            return self.guarded == 0 && self.credit == 0;
+        }
+        self.guarded == 0
+            && self.credit == 0
+            && spendable.load(ordering!(Ordering::SeqCst, QueueJoinLoadRelaxed)) == 0
+    }
+
+    pub(super) fn release_joiners(&mut self, spendable: &AtomicUsize) -> Vec<Waker> {
+        if !self.is_finished(spendable) {
+            return Vec::new();
+        }
+        let wakers = self.joiners.remove_all();
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::QueueJoinSkipWake) {
+            return Vec::new();
+        }
+        wakers
+    }
+
+    // Inlined into the core's get paths, which live in another module (and
+    // so, maybe, another codegen unit): out of line it cost 3% of 1P/1C.
+    #[inline]
+    pub(super) fn try_get(
+        &mut self,
+        guard: bool,
+        spendable: &AtomicUsize,
+    ) -> Result<(T, bool), TryGetError> {
+        if self.available() > 0 {
+            let promised = self.getters.granted.len();
+            Ok(self.remove(promised, guard, spendable))
+        } else if self.shutdown && self.buffer.len() == 0 {
+            // Behaviour 122: after a graceful shutdown, gets fail only once
+            // the buffer is empty. Items promised to woken getters are still
+            // in it: a get waits, in case such a getter is dropped and its
+            // item passes on.
+            Err(TryGetError::ShutDown)
+        } else {
+            Err(TryGetError::Empty)
+        }
+    }
+
+    /// Once a shut-down queue's buffer is empty, the getters and streams
+    /// still waiting will never get an item: wake them to see the shutdown.
+    pub(super) fn release_getters_if_drained(&mut self) -> Vec<Waker> {
+        if self.shutdown && self.buffer.len() == 0 {
+            let mut wakers = self.getters.take_waiting();
+            wakers.extend(self.streams.take_waiting());
+            wakers
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Releases the lock after a get took an item. The common case, with no
+/// putter waiting and no shutdown, only unlocks: it builds no list of wakers
+/// (moving one through memory on every get cost a store-forwarding stall).
+/// Otherwise the freed slot goes to the waiting putters (every one that
+/// fits: in a last-in-first-out or priority queue more than one slot may be
+/// free while a grant is unresolved), and if the get drained a shut-down
+/// queue, the getters still waiting are woken to see it.
+#[inline(always)]
+pub(super) fn unlock_after_get<T>(state: MutexGuard<'_, State<T>>) {
+    #[cfg(asyncio_loom)]
+    let shutdown = state.shutdown && !mutant::on(Mutant::QueueGetFastPathForgetsShutdown);
+    #[cfg(not(asyncio_loom))]
+    let shutdown = state.shutdown;
+    if state.putters.waiting.is_empty() && !shutdown {
+        drop(state);
+        return;
+    }
+    unlock_after_get_slow(state);
+}
+
+#[cold]
+pub(super) fn unlock_after_get_slow<T>(mut state: MutexGuard<'_, State<T>>) {
+    let putters = state.grant_putters();
+    let getters = state.release_getters_if_drained();
+    drop(state);
+    putters.wake();
+    wake_all(getters);
+}
