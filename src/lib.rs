@@ -112,7 +112,7 @@
 //! | `asyncio.sleep(d)`, `asyncio.sleep(0)` | [`sleep(d)`](sleep()) (tokio's timer); `sleep(Duration::ZERO)` yields once, as `sleep(0)` does |
 //! | `async with asyncio.TaskGroup() as tg:`, `tg.create_task(coro)` | [`task_group(\|tg\| body)`](task_group()), `tg.spawn(fut)`; or a [`TaskGroup`] kept in a struct and [joined](TaskGroup::join) |
 //! | `ExceptionGroup` from a TaskGroup | [`TaskGroupError`], iterated |
-//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
+//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` (and the old `JoinableQueue`) | [`Queue`], [`LifoQueue`], [`PriorityQueue`]: aliases of one [`JoinableQueue<T, O>`](JoinableQueue), generic over the order |
 //! | a worker pool over a `Queue` (`parallel_map`) | [`map(inputs, limit, f)`](map()), [`try_map`](try_map()): a [`Map`] stream in input order, or `.collect()` |
 //! | `asyncio.to_thread(f)` | [`to_thread(f)`](to_thread()) |
 //! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
@@ -193,7 +193,8 @@ pub use hook::{
 };
 pub use map::{map, map_stream, try_map, try_map_stream, Map, MapError, MapErrors};
 pub use queue::{
-    GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError, TryPutError,
+    GetError, JoinableQueue, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError,
+    TryPutError,
 };
 pub use race::{
     race, race_ok, Race, RaceError, RaceFuture, RaceOk, RaceOkError, RaceOkFuture, Winner,
