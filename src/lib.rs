@@ -164,6 +164,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// First, so that its `fault!` macro is in scope in every core below.
+#[macro_use]
+pub(crate) mod sync;
+
 pub mod as_completed;
 pub mod gather;
 mod hook;
@@ -172,7 +176,6 @@ pub mod map;
 pub mod porting {}
 pub mod queue;
 pub mod race;
-pub(crate) mod sync;
 pub mod task;
 pub mod task_group;
 pub mod timeout;

@@ -60,7 +60,8 @@ impl<T> Mutex<T> {
 }
 
 /// `$ordering`, weakened to `Relaxed` where the loom mutant `$mutant` is
-/// on ([`mutant`]); in the std build, `$ordering` itself.
+/// on ([`mutant`]); in the std build, `$ordering` itself. Like `fault!`, it
+/// reaches the cores through `#[macro_use]` on this module.
 #[cfg(asyncio_loom)]
 macro_rules! ordering {
     ($ordering:expr, $mutant:ident) => {
@@ -80,7 +81,6 @@ macro_rules! ordering {
     };
 }
 
-pub(crate) use ordering;
 
 /// Thread-local storage: loom's under the loom cfg, where the model's
 /// threads share one OS thread and std's would be shared between them.
@@ -89,6 +89,21 @@ pub(crate) use std::thread_local;
 
 #[cfg(asyncio_loom)]
 pub(crate) use loom::thread_local;
+
+/// `fault!(Name)`: whether the calibration fault [`fault::Fault`]`::Name` is
+/// switched on. Under `cfg(asyncio_loom)` it reads the fault flags; in every
+/// other build it is the constant `false`, so a faulty branch compiles away
+/// and each fault point in a core is one line. (The `sync` module is declared
+/// first in `lib.rs`, with `#[macro_use]`, so every core sees the macro.)
+macro_rules! fault {
+    ($name:ident) => {{
+        #[cfg(asyncio_loom)]
+        let on = $crate::sync::fault::on($crate::sync::fault::Fault::$name);
+        #[cfg(not(asyncio_loom))]
+        let on = false;
+        on
+    }};
+}
 
 /// Faults that a loom calibration twin switches on inside a real core, to
 /// prove that its model can fail. Compiled only under `cfg(asyncio_loom)`.

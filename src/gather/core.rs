@@ -284,11 +284,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Finished<T, E>> {
         assert!(!self.finished, "asyncio: gather polled after it completed");
         self.collect_ready(cx);
-        #[cfg(asyncio_loom)]
-        let joining =
-            self.joining && !crate::sync::fault::on(crate::sync::fault::Fault::GatherSkipsJoin);
-        #[cfg(not(asyncio_loom))]
-        let joining = self.joining;
+        let joining = self.joining && !fault!(GatherSkipsJoin);
         #[cfg(asyncio_loom)]
         let joining = joining && !mutant::on(Mutant::RaceReturnsBeforeLosersFinish);
         let chosen = self.failure.is_some() || self.winner.is_some();
@@ -477,11 +473,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         self.outcomes[index] = Some(outcome);
         if panicked || self.mode == Mode::CancelSiblings {
             self.joining = true;
-            #[cfg(asyncio_loom)]
-            let deferred = self.deferred_abort
-                && !crate::sync::fault::on(crate::sync::fault::Fault::GatherGraceAbortsAtOnce);
-            #[cfg(not(asyncio_loom))]
-            let deferred = self.deferred_abort;
+            let deferred = self.deferred_abort && !fault!(GatherGraceAbortsAtOnce);
             if !deferred {
                 self.abort_unfinished();
             }
@@ -514,11 +506,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         }
         self.outcomes[index] = Some(outcome);
         self.joining = true;
-        #[cfg(asyncio_loom)]
-        let deferred = self.deferred_abort
-            && !crate::sync::fault::on(crate::sync::fault::Fault::GatherGraceAbortsAtOnce);
-        #[cfg(not(asyncio_loom))]
-        let deferred = self.deferred_abort;
+        let deferred = self.deferred_abort && !fault!(GatherGraceAbortsAtOnce);
         if !deferred {
             self.abort_unfinished();
         }
@@ -549,10 +537,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
             for (sibling, outcome) in outcomes.into_iter().enumerate() {
                 match outcome {
                     Some(Err(error @ TaskError::Panicked(_))) => {
-                        #[cfg(asyncio_loom)]
-                        if crate::sync::fault::on(
-                            crate::sync::fault::Fault::GatherForgetsLaterPanic,
-                        ) {
+                        if fault!(GatherForgetsLaterPanic) {
                             continue;
                         }
                         (self.report)(self.ids[sibling], error)
@@ -610,10 +595,7 @@ impl<T, E, H: GatherChild<T, E>> Drop for Gathering<T, E, H> {
         self.shared.close();
         // Drop cannot wait: every unfinished child is aborted and stops at
         // its next await point, after this returns.
-        #[cfg(asyncio_loom)]
-        let abort = !crate::sync::fault::on(crate::sync::fault::Fault::GatherDropSkipsAbort);
-        #[cfg(not(asyncio_loom))]
-        let abort = true;
+        let abort = !fault!(GatherDropSkipsAbort);
         for child in self.children.iter_mut() {
             if let Some(child) = child.take() {
                 if abort {

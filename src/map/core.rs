@@ -18,9 +18,7 @@
 //! starts first, or counting a finish `Relaxed`, breaks it; the loom models
 //! check both.
 
-#[cfg(asyncio_loom)]
-use crate::sync::fault::{self, Fault};
-use crate::sync::{ordering, AtomicUsize, Ordering};
+use crate::sync::{AtomicUsize, Ordering};
 
 /// The progress counters of one map: written by its driver only, read by
 /// any number of progress handles.
@@ -96,11 +94,8 @@ impl Counters {
     /// while the driver runs, so a reading is not one instant; but it never
     /// shows more items finished (`done + failed`) than `started`.
     pub fn snapshot(&self) -> Reading {
-        #[cfg(asyncio_loom)]
-        let early = fault::on(Fault::MapProgressReadsStartedFirst)
-            .then(|| self.started.load(Ordering::Acquire));
-        #[cfg(not(asyncio_loom))]
-        let early: Option<usize> = None;
+        let early =
+            fault!(MapProgressReadsStartedFirst).then(|| self.started.load(Ordering::Acquire));
         let done = self
             .done
             .load(ordering!(Ordering::Acquire, MapProgressSnapshotRelaxed));

@@ -108,7 +108,7 @@ use self::wait_list::{wake, wake_all, Status, WaitList, Wakers};
 use crate::queue::error::{GetError, PutError, TaskDoneError, TryGetError, TryPutError};
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
-use crate::sync::{ordering, AtomicUsize, Mutex, Ordering};
+use crate::sync::{AtomicUsize, Mutex, Ordering};
 
 /// An item taken out of the queue, and whether a guard holds its unfinished
 /// unit (and must give it back with [`QueueCore::guard_done`]).
@@ -318,11 +318,7 @@ impl<T> QueueCore<T> {
                 Wakers::default()
             }
             Status::Granted => {
-                #[cfg(asyncio_loom)]
-                let pass_on =
-                    !crate::sync::fault::on(crate::sync::fault::Fault::QueueDroppedPutterKeepsSlot);
-                #[cfg(not(asyncio_loom))]
-                let pass_on = true;
+                let pass_on = !fault!(QueueDroppedPutterKeepsSlot);
                 if pass_on {
                     state.putters.remove_granted(id);
                     let mut wakers = Wakers::default();
@@ -435,11 +431,7 @@ impl<T> QueueCore<T> {
                 Wakers::default()
             }
             Status::Granted => {
-                #[cfg(asyncio_loom)]
-                let pass_on =
-                    !crate::sync::fault::on(crate::sync::fault::Fault::QueueDroppedGetterKeepsItem);
-                #[cfg(not(asyncio_loom))]
-                let pass_on = true;
+                let pass_on = !fault!(QueueDroppedGetterKeepsItem);
                 if pass_on {
                     state.getters.remove_granted(id);
                     state.grant_getters()
@@ -519,10 +511,7 @@ impl<T> QueueCore<T> {
             |n| n.checked_sub(1),
         );
         if let Ok(previous) = fast {
-            #[cfg(asyncio_loom)]
-            let previous = if crate::sync::fault::on(
-                crate::sync::fault::Fault::QueueTaskDoneFastPathSkipsRelease,
-            ) {
+            let previous = if fault!(QueueTaskDoneFastPathSkipsRelease) {
                 2
             } else {
                 previous
@@ -538,11 +527,7 @@ impl<T> QueueCore<T> {
             if state.credit > 0 {
                 // Spend one unit of credit and move the rest over.
                 let credit = std::mem::take(&mut state.credit);
-                #[cfg(asyncio_loom)]
-                let credit = credit
-                    + usize::from(crate::sync::fault::on(
-                        crate::sync::fault::Fault::QueueTaskDoneRefillSpendsNothing,
-                    ));
+                let credit = credit + usize::from(fault!(QueueTaskDoneRefillSpendsNothing));
                 self.spendable.fetch_add(credit - 1, Ordering::SeqCst);
             } else if !state.take_unit(&self.spendable) {
                 // No credit, and no unit moved over by another consumer
@@ -653,11 +638,7 @@ impl<T> QueueCore<T> {
             }
             // Getters promised an item find none: they see the shutdown.
             state.getters.granted.clear();
-            #[cfg(asyncio_loom)]
-            let release =
-                !crate::sync::fault::on(crate::sync::fault::Fault::QueueImmediateShutdownKeepsJoin);
-            #[cfg(not(asyncio_loom))]
-            let release = true;
+            let release = !fault!(QueueImmediateShutdownKeepsJoin);
             if release {
                 wakers.extend(state.release_joiners(&self.spendable));
             }
@@ -671,11 +652,7 @@ impl<T> QueueCore<T> {
         // woken when the buffer is drained.
         let putters = state.putters.remove_all();
         let mut ready_getters = Wakers::default();
-        #[cfg(asyncio_loom)]
-        let release_held =
-            !crate::sync::fault::on(crate::sync::fault::Fault::QueueShutdownKeepsHeldPlaces);
-        #[cfg(not(asyncio_loom))]
-        let release_held = true;
+        let release_held = !fault!(QueueShutdownKeepsHeldPlaces);
         if let Buffer::Fifo(fifo) = &mut state.buffer {
             // The places held for granted putters will not be filled: the
             // items behind them may be taken now.
@@ -688,20 +665,16 @@ impl<T> QueueCore<T> {
         let getters = if woke_early { Vec::new() } else { getters };
         drop(state);
         ready_getters.wake();
-        #[cfg(asyncio_loom)]
-        let putters =
-            if crate::sync::fault::on(crate::sync::fault::Fault::QueueShutdownSkipsPutters) {
-                Vec::new()
-            } else {
-                putters
-            };
-        #[cfg(asyncio_loom)]
-        let getters =
-            if crate::sync::fault::on(crate::sync::fault::Fault::QueueShutdownSkipsGetters) {
-                Vec::new()
-            } else {
-                getters
-            };
+        let putters = if fault!(QueueShutdownSkipsPutters) {
+            Vec::new()
+        } else {
+            putters
+        };
+        let getters = if fault!(QueueShutdownSkipsGetters) {
+            Vec::new()
+        } else {
+            getters
+        };
         wake_all(wakers);
         wake_all(putters);
         wake_all(getters);

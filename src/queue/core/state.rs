@@ -10,7 +10,7 @@ use super::wait_list::{wake_all, WaitList, Wakers};
 use crate::queue::error::TryGetError;
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
-use crate::sync::{ordering, AtomicUsize, MutexGuard, Ordering};
+use crate::sync::{AtomicUsize, MutexGuard, Ordering};
 
 /// Everything the core's lock guards.
 ///
@@ -91,16 +91,14 @@ impl<T> State<T> {
     pub(super) fn insert(&mut self, item: T) -> Option<Waker> {
         self.buffer.push(item);
         self.credit += 1;
-        let waker = if self.available() > 0 {
-            self.getters.grant_first().map(|(_, waker)| waker)
+        if self.available() > 0 {
+            self.getters
+                .grant_first()
+                .map(|(_, waker)| waker)
+                .filter(|_| !fault!(QueueInsertSkipsGetterWake))
         } else {
             None
-        };
-        #[cfg(asyncio_loom)]
-        let waker = waker.filter(|_| {
-            !crate::sync::fault::on(crate::sync::fault::Fault::QueueInsertSkipsGetterWake)
-        });
-        waker
+        }
     }
 
     /// The granted putter `id` inserts its item: into the place held for it,
@@ -110,9 +108,7 @@ impl<T> State<T> {
         let mut wakers = Wakers::default();
         if let Buffer::Fifo(fifo) = &mut self.buffer {
             let ready_grew = fifo.fill(id, item);
-            #[cfg(asyncio_loom)]
-            let ready_grew = ready_grew
-                && !crate::sync::fault::on(crate::sync::fault::Fault::QueueFillSkipsGetters);
+            let ready_grew = ready_grew && !fault!(QueueFillSkipsGetters);
             self.credit += 1;
             if ready_grew {
                 // The items behind the filled place may be taken now.
@@ -163,8 +159,7 @@ impl<T> State<T> {
         if self.available() == 0 {
             return Vec::new();
         }
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueueWakesOneStream) {
+        if fault!(QueueWakesOneStream) {
             return self
                 .streams
                 .waiting
@@ -227,8 +222,7 @@ impl<T> State<T> {
                 None => break,
             }
         }
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueuePutterSkipWake) {
+        if fault!(QueuePutterSkipWake) {
             wakers = Wakers::default();
         }
         wakers
@@ -260,8 +254,7 @@ impl<T> State<T> {
             return Vec::new();
         }
         let wakers = self.joiners.remove_all();
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::QueueJoinSkipWake) {
+        if fault!(QueueJoinSkipWake) {
             return Vec::new();
         }
         wakers
