@@ -81,7 +81,6 @@ macro_rules! ordering {
     };
 }
 
-
 /// Thread-local storage: loom's under the loom cfg, where the model's
 /// threads share one OS thread and std's would be shared between them.
 #[cfg(not(asyncio_loom))]

@@ -246,6 +246,7 @@ impl<E> GatherError<E> {
 /// | a child panics | `KeyboardInterrupt` escapes the loop (96) | siblings are cancelled and joined, then the panic is resumed; `return_exceptions`: `Err(TaskError::Panicked(p))` in its place |
 /// | a timeout fires (`wait_for(gather(..))`) | gather is cancelled, so are its children | the `Gather` is dropped: as the first row |
 /// | the owner/handle is dropped | n/a: gather's children are its own | n/a; a gathered [`shield`](crate::shield)ed task is detached, not cancelled (85) |
+/// | the gather is cancelled explicitly | `gather_fut.cancel()` cancels every unfinished child; it returns `False` if all had finished, and the results still arrive (26) | [`cancel().await`](GatherFuture::cancel) (also on the builder, [`Gather::cancel`]) cancels every unfinished child and waits until each has finished; its [`GatherCancelled`] says whether anything was cancelled and hands back every outcome, the values of children that finished first included |
 /// | the runtime shuts down | `asyncio.run` cancels the tasks | the children are dropped, each outcome becomes `Cancelled`; the gather, if still polled, sees the first one |
 ///
 /// A nested gather is a child like any other: dropping the outer gather
@@ -367,10 +368,10 @@ pub struct Gather<T, E = Infallible> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: if it is used as a branch in `select!` and another branch
-/// completes first, the children are cancelled and the values already
-/// produced are lost. Await `&mut future` in the `select!` to keep it, and
-/// [`cancel`](GatherFuture::cancel) it to stop and join the children.
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the children are cancelled and the values
+/// already produced are lost. Await `&mut future` in the `select!` to keep it,
+/// and [`cancel`](GatherFuture::cancel) it to stop and join the children.
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherFuture<T, E = Infallible> {
     run: Run<T, E, Task<T, E>>,
@@ -757,6 +758,13 @@ impl<T, E> Future for GatherFuture<T, E> {
 ///
 /// Dropping it before it completes leaves the children aborted, without
 /// waiting for them.
+///
+/// # Cancel safety
+///
+/// This future is not cancel safe. If it is used as a branch in `select!`
+/// and another branch completes first, the children stay aborted but nobody
+/// waits for them, and the outcomes collected so far are lost (a panic among
+/// them goes to the unobserved-error hook).
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherCancel<T, E = Infallible> {
     cancelling: Cancelling<T, E, Task<T, E>>,
@@ -877,9 +885,10 @@ pub struct GatherAll<T, E = Infallible> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: if it is used as a branch in `select!` and another branch
-/// completes first, the children are cancelled and the outcomes already
-/// produced are lost (a panic among them goes to the unobserved-error hook).
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the children are cancelled and the outcomes
+/// already produced are lost (a panic among them goes to the unobserved-error
+/// hook).
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherAllFuture<T, E = Infallible> {
     run: Run<T, E, Task<T, E>>,

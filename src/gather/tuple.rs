@@ -173,10 +173,10 @@ impl<V: ValueTuple<E>, E> IntoFuture for GatherTuple<V, E> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: if it is used as a branch in `select!` and another branch
-/// completes first, the children are cancelled and the values already
-/// produced are lost. Await `&mut future` in the `select!` to keep it, and
-/// [`cancel`](GatherTupleFuture::cancel) it to stop and join the children.
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the children are cancelled and the values
+/// already produced are lost. Await `&mut future` in the `select!` to keep it,
+/// and [`cancel`](GatherTupleFuture::cancel) it to stop and join the children.
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherTupleFuture<V, E = Infallible> {
     run: Run<Erased, E, PartChild<E>>,
@@ -268,9 +268,10 @@ impl<V: ValueTuple<E>, E> IntoFuture for GatherTupleAll<V, E> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: if it is used as a branch in `select!` and another branch
-/// completes first, the children are cancelled and the outcomes already
-/// produced are lost (a panic among them goes to the unobserved-error hook).
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the children are cancelled and the outcomes
+/// already produced are lost (a panic among them goes to the unobserved-error
+/// hook).
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherTupleAllFuture<V, E = Infallible> {
     run: Run<Erased, E, PartChild<E>>,
@@ -312,6 +313,13 @@ impl<V: ValueTuple<E>, E> Future for GatherTupleAllFuture<V, E> {
 ///
 /// Dropping it before it completes leaves the children aborted, without
 /// waiting for them.
+///
+/// # Cancel safety
+///
+/// This future is not cancel safe. If it is used as a branch in `select!`
+/// and another branch completes first, the children stay aborted but nobody
+/// waits for them, and the outcomes collected so far are lost (a panic among
+/// them goes to the unobserved-error hook).
 #[must_use = "futures do nothing unless polled"]
 pub struct GatherTupleCancel<V, E = Infallible> {
     cancelling: Cancelling<Erased, E, PartChild<E>>,

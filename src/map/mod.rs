@@ -637,10 +637,10 @@ where
 ///
 /// # Cancel safety
 ///
-/// Polling it for the next item is cancel-safe: if `map.next()` is used as
-/// a branch in `select!` and another branch completes first, no item was
-/// lost; a finished item waits for the next poll. (Dropping the map itself
-/// is the cancellation described in [`map`].)
+/// This stream is cancel safe. If `map.next()` is used as a branch in `select!`
+/// and another branch completes first, it is guaranteed that no item was lost:
+/// a finished item waits for the next poll. (Dropping the map itself is the
+/// cancellation described in [`map`].)
 #[must_use = "streams do nothing unless polled"]
 pub struct Map<In, T, E = Infallible, P = FailFast> {
     driver: Driver<In, T, E>,
@@ -875,9 +875,10 @@ impl<In, T, E, P> Map<In, T, E, P> {
     ///
     /// # Cancel safety
     ///
-    /// If the returned future is used as a branch in `select!` and another
-    /// branch completes first, the items are still cancelled (aborted, they
-    /// stop at their next await point) but nobody waits for them.
+    /// This method is not cancel safe. If the returned future is used as a
+    /// branch in `select!` and another branch completes first, the items are
+    /// still cancelled (aborted: they stop at their next await point) but
+    /// nobody waits for them.
     ///
     /// # Examples
     ///
@@ -1109,9 +1110,9 @@ impl<In, T, E, P> Map<In, T, E, P> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel-safe: if the returned future is used as a branch in
-    /// `select!` and another branch completes first, the items in flight are
-    /// cancelled and the results collected so far are lost.
+    /// This method is not cancel safe. If the returned future is used as a
+    /// branch in `select!` and another branch completes first, the items in
+    /// flight are cancelled and the results collected so far are lost.
     pub fn collect(self) -> Collect<In, T, E, P> {
         Collect {
             map: self,

@@ -220,6 +220,8 @@ use crate::task::cooperatively;
 /// | a child panics | n/a: no children | n/a; a worker that panics while holding a [`Guarded`] item marks it done as it unwinds |
 /// | a timeout fires | `wait_for(q.get(), t)` leaves no stale getter and loses no item (61) | the same, since the timeout drops the future (first row) |
 /// | the owner/handle is dropped | n/a: no handles | the futures borrow the handle, so they cannot outlive it; dropping other clones changes nothing |
+/// | the queue is shut down explicitly | `q.shutdown()`: blocked `put`s raise `QueueShutDown`, `get`s drain what is left then raise; `shutdown(immediate=True)` also empties the queue and releases `join` (121–126) | [`shutdown`](Self::shutdown) and [`shutdown_immediate`](Self::shutdown_immediate): the same, with each waiting `put` handing its item back in `PutError::ShutDown` |
+/// | a blocked `put` is taken back | n/a: a cancelled `put` drops its item | [`Put::into_inner`] on a `put` polled by reference takes the item back out of the future; it was never inserted |
 /// | the runtime shuts down | pending operations are cancelled | pending futures are dropped with their tasks (first row); the queue itself outlives the runtime |
 ///
 /// # Errors
@@ -525,12 +527,11 @@ impl<T, O> JoinableQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe. If `put` is used as the event in a
-    /// `select!` statement and some other branch completes first, then
-    /// it is guaranteed that the item was not put into the queue (it
-    /// is dropped with the future, unless you poll `&mut put` and call
-    /// [`Put::into_inner`]). You lose your place in the line of
-    /// waiting putters.
+    /// This method is cancel safe. If `put` is used as a branch in `select!`
+    /// and another branch completes first, it is guaranteed that the item was
+    /// not put into the queue (it is dropped with the future, unless you poll
+    /// `&mut put` and call [`Put::into_inner`]). You lose your place in the
+    /// line of waiting putters.
     ///
     /// # Errors
     ///
@@ -606,10 +607,10 @@ impl<T, O> JoinableQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe. If `get` is used as the event in a
-    /// `select!` statement and some other branch completes first, then
-    /// it is guaranteed that no item was taken from the queue. You lose
-    /// your place in the line of waiting getters.
+    /// This method is cancel safe. If `get` is used as a branch in `select!`
+    /// and another branch completes first, it is guaranteed that no item was
+    /// taken from the queue. You lose your place in the line of waiting
+    /// getters.
     ///
     /// # Errors
     ///
@@ -693,10 +694,10 @@ impl<T, O> JoinableQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe. If `get_guarded` is used as the
-    /// event in a `select!` statement and some other branch completes
-    /// first, then it is guaranteed that no item was taken from the
-    /// queue. You lose your place in the line of waiting getters.
+    /// This method is cancel safe. If `get_guarded` is used as a branch in
+    /// `select!` and another branch completes first, it is guaranteed that no
+    /// item was taken from the queue. You lose your place in the line of
+    /// waiting getters.
     ///
     /// # Errors
     ///
@@ -786,9 +787,9 @@ impl<T, O> JoinableQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe. If `join` is used as the event in a
-    /// `select!` statement and some other branch completes first, then
-    /// it is guaranteed that the queue was not changed.
+    /// This method is cancel safe. If `join` is used as a branch in `select!`
+    /// and another branch completes first, it is guaranteed that the queue was
+    /// not changed.
     pub fn join(&self) -> QueueJoin<'_, T> {
         QueueJoin {
             core: &self.core,
@@ -1004,10 +1005,9 @@ impl<T, O> JoinableQueue<T, O> {
     ///
     /// # Cancel safety
     ///
-    /// `next()` on this stream is cancel safe. If it is used as the
-    /// event in a `select!` statement and some other branch completes
-    /// first, then it is guaranteed that no item was taken from the
-    /// queue.
+    /// This stream is cancel safe. If `next()` is used as a branch in `select!`
+    /// and another branch completes first, it is guaranteed that no item was
+    /// taken from the queue.
     pub fn stream(&self) -> QueueStream<T> {
         QueueStream {
             core: self.core.clone(),

@@ -407,8 +407,8 @@ impl<T, E> IntoFuture for RaceOk<T, E> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: if it is used as a branch in `select!` and another
-/// branch completes first, the children are cancelled and a winner that
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the children are cancelled and a winner that
 /// finished meanwhile is lost.
 #[must_use = "futures do nothing unless polled"]
 pub struct RaceFuture<T, E = Infallible> {
@@ -421,7 +421,9 @@ pub struct RaceFuture<T, E = Infallible> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe: as [`RaceFuture`].
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the children are cancelled and a success
+/// that came meanwhile is lost.
 #[must_use = "futures do nothing unless polled"]
 pub struct RaceOkFuture<T, E = Infallible> {
     running: Running<T, E>,

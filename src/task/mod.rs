@@ -457,7 +457,9 @@ impl<T, E> Task<T, E> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future cancels the task, as dropping [`Join`] does.
+    /// This method is not cancel safe. If the returned future is used as a
+    /// branch in `select!` and another branch completes first, the task is
+    /// cancelled, as when a [`Join`] is dropped.
     ///
     /// # Panics
     ///
@@ -566,10 +568,10 @@ impl<T, E> IntoFuture for Task<T, E> {
 ///
 /// # Cancel safety
 ///
-/// Not cancel-safe in the sense of "nothing happens": if `Join` is used as a
-/// branch in `select!` and another branch completes first, the task is
-/// cancelled. Await [`shield(task)`](crate::shield) instead to leave the task
-/// running.
+/// This future is not cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, the task is cancelled. Await
+/// [`shield(task)`](crate::shield) instead to leave the task running, or `&mut
+/// task` (a [`JoinRef`]).
 #[must_use = "futures do nothing unless polled"]
 pub struct Join<T, E = Infallible> {
     task: Option<Task<T, E>>,
@@ -874,8 +876,9 @@ impl CancelHandle {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel safe: dropping the future changes nothing,
-    /// and the task runs on.
+    /// This method is cancel safe. If `done` is used as a branch in `select!`
+    /// and another branch completes first, it is guaranteed that nothing
+    /// changed: the task runs on.
     pub fn done(&self) -> Done {
         Done {
             target: self.target.clone(),
@@ -992,9 +995,9 @@ impl<'a, T, E> IntoFuture for &'a mut Task<T, E> {
 ///
 /// # Cancel safety
 ///
-/// This future is cancel safe: if it is used as a branch in `select!` and
-/// another branch completes first, the task runs on and its outcome stays
-/// in the `Task`.
+/// This future is cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, it is guaranteed that the task runs on and
+/// its outcome stays in the `Task`.
 #[must_use = "futures do nothing unless polled"]
 pub struct JoinRef<'a, T, E = Infallible> {
     task: &'a mut Task<T, E>,
