@@ -40,6 +40,17 @@
 //! Dropping a `Gathering` before it finished cancels every unfinished child
 //! (drop cannot wait: each stops at its next await point) and reports any
 //! panic it collected but never returned.
+//!
+//! Why not the task set's core (`wait::core::SetCore`)? The synchronisation
+//! is already shared: both wait on children through one [`ReadyList`] and
+//! `TaskCore::listen`, and that is the one loom surface (the models of both
+//! drive it). What stays apart is bookkeeping with different shapes: a
+//! gather has a fixed number of children at fixed positions and keeps their
+//! *outcomes* in input order, while a set grows and shrinks, reuses slots,
+//! and keeps finished *children* in completion order. Folding one into the
+//! other would make gather pay for slot reuse and a completion queue it
+//! never reads (gather runs at about half of JoinSet's cost), and would not
+//! remove a line of synchronisation.
 
 use std::fmt;
 use std::task::{Context, Poll};
