@@ -89,7 +89,7 @@ pub(crate) use std::thread_local;
 #[cfg(asyncio_loom)]
 pub(crate) use loom::thread_local;
 
-/// `fault!(Name)`: whether the calibration fault [`fault::Fault`]`::Name` is
+/// `fault!(Name)`: whether the calibration fault `fault::Fault::Name` is
 /// switched on. Under `cfg(asyncio_loom)` it reads the fault flags; in every
 /// other build it is the constant `false`, so a faulty branch compiles away
 /// and each fault point in a core is one line. (The `sync` module is declared
