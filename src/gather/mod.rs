@@ -22,7 +22,7 @@ use crate::task::core::{discard, Report};
 use crate::task::{
     into_tasks, report_unobserved, try_into_tasks, IntoTask, Task, TaskError, TaskId, TryIntoTask,
 };
-use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
+use crate::timeout::{deadline_after, Awaitable, AwaitableSealed, Timer};
 
 /// A child of a [`gather`] failed: which one, and how it ended.
 ///
@@ -1003,29 +1003,14 @@ where
     }
 }
 
-impl<T, E, H: GatherChild<T, E>> Awaitable for Gather<T, E, H> {
-    type Output = Result<Vec<T>, GatherError<E>>;
-    type Operand = InPlace<GatherFuture<T, E, H>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
-
-impl<T, E, H: GatherChild<T, E>> Awaitable for GatherAll<T, E, H> {
-    type Output = Vec<Result<T, TaskError<E>>>;
-    type Operand = InPlace<GatherAllFuture<T, E, H>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
-
-impl<P: __private::Parts<E>, E> Awaitable for GatherTuple<P, E> {
-    type Output = Result<P::Values, GatherError<E>>;
-    type Operand = InPlace<GatherTupleFuture<P, E>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
+// `wait_for(gather(..), d)` runs the gather in place (the sealed trait's
+// defaults).
+impl<T, E, H: GatherChild<T, E>> Awaitable for Gather<T, E, H> {}
+impl<T, E, H: GatherChild<T, E>> AwaitableSealed for Gather<T, E, H> {}
+impl<T, E, H: GatherChild<T, E>> Awaitable for GatherAll<T, E, H> {}
+impl<T, E, H: GatherChild<T, E>> AwaitableSealed for GatherAll<T, E, H> {}
+impl<P: __private::Parts<E>, E> Awaitable for GatherTuple<P, E> {}
+impl<P: __private::Parts<E>, E> AwaitableSealed for GatherTuple<P, E> {}
 
 /// What [`gather!`](crate::gather!) and [`try_gather!`](crate::try_gather!)
 /// return, before it is awaited: set its options, then await it for the
