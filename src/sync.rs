@@ -60,6 +60,7 @@ impl<T> Mutex<T> {
 
     /// The value, through an exclusive borrow: no lock is taken.
     #[allow(dead_code)] // not every build uses it
+    #[inline]
     pub(crate) fn get_mut(&mut self) -> &mut T {
         match self.inner.get_mut() {
             Ok(value) => value,

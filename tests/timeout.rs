@@ -823,3 +823,43 @@ fn every_public_timeout_future_can_be_named_in_a_struct() {
     let ready = asyncio::wait_for(std::future::ready(1_u8), SEC);
     output::<_, u8>(&ready);
 }
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_counts_its_timeout_from_the_first_poll() {
+    // As asyncio's `wait_for` coroutine starts its timeout when it runs:
+    // built at 0 s and first awaited at 2 s, a 3 s wait_for ends at 5 s at
+    // the latest, so an operand that runs from 2 s to 4 s completes.
+    let start = Instant::now();
+    let operand = async {
+        asyncio::sleep(2 * SEC).await;
+        "in time"
+    };
+    let waiting = asyncio::wait_for(operand, 3 * SEC);
+    asyncio::sleep(2 * SEC).await;
+    assert_eq!(waiting.await, Ok("in time"));
+    assert_eq!(start.elapsed(), 4 * SEC);
+
+    let waiting = asyncio::wait_for(asyncio::sleep(3600 * SEC), 3 * SEC);
+    asyncio::sleep(2 * SEC).await;
+    let awaited = Instant::now();
+    assert_eq!(waiting.await, Err(TimeoutError));
+    assert_eq!(awaited.elapsed(), 3 * SEC);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_at_in_the_past_fires_at_the_first_await() {
+    // Behaviour 69 for an absolute deadline: checked against the clock
+    // when the body first yields.
+    let after = Reached::new();
+    let a = after.clone();
+    let start = Instant::now();
+    let outcome = asyncio::timeout_at(start - SEC)
+        .run(async move {
+            tokio::task::yield_now().await;
+            a.hit();
+        })
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert!(!after.reached());
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}

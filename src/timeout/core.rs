@@ -218,6 +218,7 @@ impl LazyCore {
 
     /// The core, if a handle was ever asked for, read without locking: the
     /// scope's own view on a poll.
+    #[inline]
     pub fn get_mut(&mut self) -> Option<&TimeoutCore> {
         self.slot.get_mut().as_deref()
     }

@@ -132,7 +132,12 @@ pub enum RescheduleError {
 ///
 /// A body that completes without ever returning `Pending` completes even if
 /// its deadline has passed, as in asyncio (behaviour 70): the deadline is
-/// checked when the body yields.
+/// checked when the body yields. A zero delay, a `timeout_at` deadline and a
+/// rescheduled one are checked against the clock at that point; a positive
+/// delay is left to tokio's timer, as `tokio::time::timeout` leaves it: a
+/// body that runs past such a deadline before it first yields is cancelled
+/// when the timer sees the deadline pass (at that yield, or at the timer
+/// driver's next turn).
 ///
 /// # Performance
 ///
@@ -144,6 +149,10 @@ pub enum RescheduleError {
 #[must_use = "a timeout does nothing until `run` is awaited"]
 pub struct Timeout {
     deadline: Option<Instant>,
+    // Whether the deadline may have passed when the body first yields
+    // (`timeout(0)`, `timeout_at`): then the clock is read before the timer
+    // is armed. A positive `timeout(delay)` leaves that to tokio's timer.
+    check_clock: bool,
     // Empty until a handle is asked for: a scope nobody holds a handle to
     // allocates nothing and takes no lock (see `core`'s notes).
     shared: LazyCore,
@@ -166,7 +175,12 @@ impl fmt::Debug for Timeout {
 /// fires (asyncio's `timeout(None)`, behaviour 63). A zero delay fires at the
 /// body's first await (behaviour 69). See [`Timeout`].
 pub fn timeout(delay: impl Into<Option<Duration>>) -> Timeout {
-    timeout_at(delay.into().map(deadline_after))
+    let delay = delay.into();
+    Timeout {
+        deadline: delay.map(deadline_after),
+        check_clock: delay.is_some_and(|delay| delay.is_zero()),
+        shared: LazyCore::default(),
+    }
 }
 
 /// Creates a timeout scope with an absolute deadline; `None` never fires.
@@ -174,13 +188,18 @@ pub fn timeout(delay: impl Into<Option<Duration>>) -> Timeout {
 pub fn timeout_at(deadline: impl Into<Option<Instant>>) -> Timeout {
     Timeout {
         deadline: deadline.into(),
+        check_clock: true,
         shared: LazyCore::default(),
     }
 }
 
 /// `now + delay`, saturating far in the future instead of overflowing.
 pub(crate) fn deadline_after(delay: Duration) -> Instant {
-    let now = Instant::now();
+    deadline_from(Instant::now(), delay)
+}
+
+/// `now + delay`, saturating far in the future instead of overflowing.
+pub(crate) fn deadline_from(now: Instant, delay: Duration) -> Instant {
     now.checked_add(delay)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
 }
@@ -211,6 +230,7 @@ impl Timeout {
             body: Some(body),
             timer: InlineTimer::default(),
             deadline: self.deadline,
+            check_clock: self.check_clock,
             phase: Phase::Created,
             shared: self.shared,
         }
@@ -285,6 +305,7 @@ pin_project_lite::pin_project! {
         // The deadline and phase while no handle exists; once one does, the
         // shared core holds them and these are stale.
         deadline: Option<Instant>,
+        check_clock: bool,
         phase: Phase,
         shared: LazyCore,
     }
@@ -344,7 +365,12 @@ impl<F: Future> Future for Scope<F> {
                 *this.phase = Phase::Finished;
                 return Poll::Ready(Ok(value));
             }
-            if !this.timer.poll_expired(*this.deadline, cx) {
+            let check = if *this.check_clock {
+                Check::Clock
+            } else {
+                Check::Timer
+            };
+            if !this.timer.poll_expired_at(*this.deadline, check, cx) {
                 return Poll::Pending;
             }
             this.body.set(None);
@@ -359,7 +385,13 @@ impl<F: Future> Future for Scope<F> {
         }
         loop {
             let (deadline, generation) = core.poll_deadline(cx);
-            if !this.timer.as_mut().poll_expired(deadline, cx) {
+            // A rescheduled deadline is always checked against the clock.
+            let check = if *this.check_clock || generation > 0 {
+                Check::Clock
+            } else {
+                Check::Timer
+            };
+            if !this.timer.as_mut().poll_expired_at(deadline, check, cx) {
                 return Poll::Pending;
             }
             // A reschedule may have landed since the deadline was read: then
@@ -390,11 +422,30 @@ pin_project_lite::pin_project! {
     }
 }
 
+/// How [`InlineTimer`] checks a deadline before it arms the timer for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Check {
+    /// Read the clock: a deadline that has passed expires at once.
+    Clock,
+    /// The caller has just read the clock.
+    Now(Instant),
+    /// Leave it to tokio's timer on the first arm, as `tokio::time::timeout`
+    /// does: a deadline that has passed fires when the timer driver has
+    /// seen it pass (at once, or at the driver's next turn). For a deadline
+    /// set a positive delay after a clock read, when the body first yields:
+    /// it has almost never passed, and the clock read (costly on some
+    /// machines) is saved.
+    Timer,
+}
+
 impl InlineTimer {
     /// Whether `deadline` has passed; if not, arms the timer to wake `cx`.
-    pub(crate) fn poll_expired(
+    /// `check` says how a deadline is checked before the timer is armed
+    /// for it.
+    pub(crate) fn poll_expired_at(
         self: Pin<&mut Self>,
         deadline: Option<Instant>,
+        check: Check,
         cx: &mut Context<'_>,
     ) -> bool {
         let mut sleep = self.project().sleep;
@@ -405,7 +456,14 @@ impl InlineTimer {
         match sleep.as_mut().as_pin_mut() {
             Some(armed) if armed.deadline() == deadline => {}
             armed => {
-                if deadline <= Instant::now() {
+                let passed = match check {
+                    Check::Clock => deadline <= Instant::now(),
+                    Check::Now(now) => deadline <= now,
+                    // A first arm only: a new deadline is always checked.
+                    Check::Timer if armed.is_none() => false,
+                    Check::Timer => deadline <= Instant::now(),
+                };
+                if passed {
                     return true;
                 }
                 match armed {

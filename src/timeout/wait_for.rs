@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{deadline_after, InlineTimer, TimeoutError};
+use super::{deadline_from, Check, InlineTimer, TimeoutError};
 use crate::task::{Join, Task, TaskError};
 
 /// What [`wait_for`] can wait for: any future (run in place, in the caller's
@@ -93,7 +93,9 @@ impl<T, E> Sealed for Task<T, E> {
 /// Awaits `operand` for at most `timeout`: asyncio's `wait_for(aw, timeout)`.
 ///
 /// `operand` is a future or a [`Task`]; `timeout` is a [`Duration`] or
-/// `None` (wait as long as it takes, behaviour 50).
+/// `None` (wait as long as it takes, behaviour 50). The timeout counts from
+/// the first poll of the returned future, when the wait starts (as asyncio's
+/// `wait_for` coroutine starts its timeout when it runs), not from the call.
 ///
 /// - A **future** runs in place, in the caller's task (as asyncio 3.12+,
 ///   behaviour 57). When the deadline passes, it is dropped at its current
@@ -103,8 +105,8 @@ impl<T, E> Sealed for Task<T, E> {
 ///   [`Join`](crate::Join)) are aborted and stop at their next await point,
 ///   possibly after `wait_for` returned. To wait for them too, pass the
 ///   [`Task`] itself, or cancel a gather with
-///   [`Gather::cancel`](crate::Gather::cancel)`.await`. With a zero (or
-///   already passed) deadline a future is never started (behaviour 53).
+///   [`Gather::cancel`](crate::Gather::cancel)`.await`. With a zero
+///   timeout a future is never started (behaviour 53).
 /// - A **task** is awaited. When the deadline passes, it is cancelled and
 ///   `wait_for` waits until it has actually finished before returning
 ///   `Err(TimeoutError)` (behaviour 51). If it completes before the
@@ -179,9 +181,9 @@ pub fn wait_for<A: Awaitable>(operand: A, timeout: impl Into<Option<Duration>>) 
     WaitFor {
         operand: Some(operand.into_future()),
         timer: InlineTimer::default(),
-        deadline: timeout.into().map(deadline_after),
+        timeout: timeout.into(),
+        deadline: None,
         cancelling: false,
-        started: false,
     }
 }
 
@@ -209,15 +211,18 @@ pin_project_lite::pin_project! {
         operand: Option<A::IntoFuture>,
         #[pin]
         timer: InlineTimer,
+        timeout: Option<Duration>,
+        // Set at the first poll (if there is a timeout), when the wait
+        // starts.
         deadline: Option<Instant>,
         cancelling: bool,
-        started: bool,
     }
 }
 
 impl<A: Awaitable> fmt::Debug for WaitFor<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitFor")
+            .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
             .field("cancelling", &self.cancelling)
             .finish_non_exhaustive()
@@ -229,15 +234,19 @@ impl<A: Awaitable> Future for WaitFor<A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let first_poll = !std::mem::replace(this.started, true);
-        let expired_before_start = first_poll
-            && A::RUNS_WHEN_POLLED
-            && this
-                .deadline
-                .is_some_and(|deadline| deadline <= Instant::now());
-        if expired_before_start {
-            this.operand.set(None);
-            return Poll::Ready(Err(TimeoutError));
+        // The wait starts at the first poll: one clock read sets the
+        // deadline and, if the operand is pending, checks it before the
+        // timer is armed. A future with a zero timeout is not started
+        // (behaviour 53).
+        let mut check = Check::Timer;
+        if let (Some(timeout), None) = (*this.timeout, *this.deadline) {
+            if A::RUNS_WHEN_POLLED && timeout.is_zero() {
+                this.operand.set(None);
+                return Poll::Ready(Err(TimeoutError));
+            }
+            let now = Instant::now();
+            *this.deadline = Some(deadline_from(now, timeout));
+            check = Check::Now(now);
         }
         let mut operand = this
             .operand
@@ -252,7 +261,7 @@ impl<A: Awaitable> Future for WaitFor<A> {
                 Ok(output)
             });
         }
-        if *this.cancelling || !this.timer.poll_expired(*this.deadline, cx) {
+        if *this.cancelling || !this.timer.poll_expired_at(*this.deadline, check, cx) {
             return Poll::Pending;
         }
         if A::start_cancel(operand.as_mut()) {
