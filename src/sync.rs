@@ -57,6 +57,16 @@ impl<T> Mutex<T> {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
+
+    /// The value, through an exclusive borrow: no lock is taken.
+    #[allow(dead_code)] // not every build uses it
+    #[inline]
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        match self.inner.get_mut() {
+            Ok(value) => value,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
 }
 
 /// `$ordering`, weakened to `Relaxed` where the loom mutant `$mutant` is
@@ -239,6 +249,9 @@ pub mod fault {
         /// A map's progress snapshot reads `started` before the finish
         /// counters, so it can show more items finished than started.
         MapProgressReadsStartedFirst = 1 << 39,
+        /// The timeout core's lazy slot replaces the core it holds when a
+        /// handle is asked for, instead of handing out the same one.
+        TimeoutLazyCoreReplaced = 1 << 47,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -375,6 +388,10 @@ pub mod mutant {
         /// `poll_deadline` keeps the first waker it stored instead of the
         /// current one (lost re-registration).
         TimeoutKeepsFirstWaker,
+        /// `LazyCore::get_or_create` looks for a core under one lock
+        /// acquisition and stores a new one under a second (check and act
+        /// split): two handles asked for at once get different cores.
+        TimeoutLazyCoreSplitsCheck,
 
         // The queue core (src/queue/core.rs and src/queue/core/).
         /// The lock-free `task_done` path spends its unit with `Relaxed`

@@ -705,3 +705,161 @@ async fn a_timeout_shows_its_phase_in_debug() {
     assert!(format!("{handle:?}").contains("Expired"), "{handle:?}");
     assert!(format!("{scope_debug:?}", scope_debug = asyncio::timeout(SEC)).contains("Created"));
 }
+
+// --- Issue 18 point 3: a scope makes its shared core only when a handle is
+// asked for. These pin what a scope without one, or with one asked for late,
+// still does.
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_asked_for_while_the_scope_runs_can_reschedule_it() {
+    // The scope ran without a core; the handle's core starts from the
+    // scope's state (active, its deadline), and the scope obeys it.
+    let start = Instant::now();
+    let mut scope = Box::pin(asyncio::timeout(SEC).run(asyncio::sleep(10 * SEC)));
+    assert!(futures::poll!(scope.as_mut()).is_pending());
+    let handle = scope.handle();
+    assert_eq!(handle.when(), Some(start + SEC));
+    assert!(format!("{handle:?}").contains("Active"), "{handle:?}");
+    handle.reschedule(start + 3 * SEC).unwrap();
+    assert_eq!(scope.as_mut().await, Err(TimeoutError));
+    assert_eq!(start.elapsed(), 3 * SEC, "it fired at the new deadline");
+    assert!(handle.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_asked_for_late_can_move_a_disabled_deadline_earlier() {
+    let start = Instant::now();
+    let mut scope = Box::pin(asyncio::timeout(None).run(asyncio::sleep(10 * SEC)));
+    assert!(futures::poll!(scope.as_mut()).is_pending());
+    scope.handle().reschedule(start + 2 * SEC).unwrap();
+    assert_eq!(scope.as_mut().await, Err(TimeoutError));
+    assert_eq!(start.elapsed(), 2 * SEC);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scope_without_a_handle_shows_its_phase_in_debug() {
+    // Behaviour 79 for a scope nobody holds a handle to.
+    let mut scope = Box::pin(asyncio::timeout(SEC).run(asyncio::sleep(10 * SEC)));
+    assert!(format!("{scope:?}").contains("Created"), "{scope:?}");
+    assert!(futures::poll!(scope.as_mut()).is_pending());
+    assert!(format!("{scope:?}").contains("Active"), "{scope:?}");
+    assert_eq!(scope.as_mut().await, Err(TimeoutError));
+    assert!(format!("{scope:?}").contains("Expired"), "{scope:?}");
+
+    let mut scope = Box::pin(asyncio::timeout(SEC).run(async { 1 }));
+    assert_eq!(scope.as_mut().await, Ok(1));
+    assert!(format!("{scope:?}").contains("Finished"), "{scope:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_asked_for_after_the_scope_ended_reports_how_it_ended() {
+    // Behaviour 71 through a late handle: finished and expired scopes
+    // refuse to move, and `expired()` says which one it was.
+    let mut scope = Box::pin(asyncio::timeout(SEC).run(async { 1 }));
+    assert_eq!(scope.as_mut().await, Ok(1));
+    let handle = scope.handle();
+    assert!(!handle.expired());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Finished));
+
+    let mut scope = Box::pin(asyncio::timeout(SEC).run(asyncio::sleep(5 * SEC)));
+    assert_eq!(scope.as_mut().await, Err(TimeoutError));
+    let handle = scope.handle();
+    assert!(handle.expired());
+    assert_eq!(handle.reschedule(None), Err(RescheduleError::Expired));
+
+    let scope = asyncio::timeout(SEC).run(async { 1 });
+    assert_eq!(
+        scope.handle().reschedule(None),
+        Err(RescheduleError::NotEntered)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn handles_of_one_scope_share_its_deadline() {
+    // However many handles are asked for, before or after `run`, they
+    // read and move one deadline.
+    let start = Instant::now();
+    let timeout = asyncio::timeout(SEC);
+    let before = timeout.handle();
+    let mut scope = Box::pin(timeout.run(asyncio::sleep(10 * SEC)));
+    let after = scope.handle();
+    assert!(futures::poll!(scope.as_mut()).is_pending());
+    after.reschedule(start + 4 * SEC).unwrap();
+    assert_eq!(before.when(), Some(start + 4 * SEC));
+    assert_eq!(scope.as_mut().await, Err(TimeoutError));
+    assert_eq!(start.elapsed(), 4 * SEC);
+    assert!(before.expired());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scope_without_a_handle_fires_at_its_deadline() {
+    let start = Instant::now();
+    let outcome = asyncio::timeout(2 * SEC)
+        .run(asyncio::sleep(10 * SEC))
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert_eq!(start.elapsed(), 2 * SEC);
+    let outcome = asyncio::timeout(2 * SEC).run(asyncio::sleep(SEC)).await;
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(start.elapsed(), 3 * SEC);
+}
+
+#[test]
+fn every_public_timeout_future_can_be_named_in_a_struct() {
+    // Issue 14 point 1: the futures' types name only public types, so a
+    // user can store them.
+    #[allow(dead_code)] // only the types are under test
+    struct Holder<F: std::future::Future> {
+        scope: asyncio::timeout::Scope<F>,
+        wait_for_future: asyncio::timeout::WaitFor<F>,
+        wait_for_task: asyncio::timeout::WaitFor<asyncio::Task<u8>>,
+        wait_for_gather: asyncio::timeout::WaitFor<asyncio::Gather<u8>>,
+        shield: asyncio::Shield<u8, std::io::Error>,
+        sleep: asyncio::Sleep,
+        timeout: asyncio::Timeout,
+        handle: asyncio::TimeoutHandle,
+    }
+    fn output<A: asyncio::timeout::Awaitable<Output = O>, O>(_: &asyncio::timeout::WaitFor<A>) {}
+    let ready = asyncio::wait_for(std::future::ready(1_u8), SEC);
+    output::<_, u8>(&ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_counts_its_timeout_from_the_first_poll() {
+    // As asyncio's `wait_for` coroutine starts its timeout when it runs:
+    // built at 0 s and first awaited at 2 s, a 3 s wait_for ends at 5 s at
+    // the latest, so an operand that runs from 2 s to 4 s completes.
+    let start = Instant::now();
+    let operand = async {
+        asyncio::sleep(2 * SEC).await;
+        "in time"
+    };
+    let waiting = asyncio::wait_for(operand, 3 * SEC);
+    asyncio::sleep(2 * SEC).await;
+    assert_eq!(waiting.await, Ok("in time"));
+    assert_eq!(start.elapsed(), 4 * SEC);
+
+    let waiting = asyncio::wait_for(asyncio::sleep(3600 * SEC), 3 * SEC);
+    asyncio::sleep(2 * SEC).await;
+    let awaited = Instant::now();
+    assert_eq!(waiting.await, Err(TimeoutError));
+    assert_eq!(awaited.elapsed(), 3 * SEC);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_at_in_the_past_fires_at_the_first_await() {
+    // Behaviour 69 for an absolute deadline: checked against the clock
+    // when the body first yields.
+    let after = Reached::new();
+    let a = after.clone();
+    let start = Instant::now();
+    let outcome = asyncio::timeout_at(start - SEC)
+        .run(async move {
+            tokio::task::yield_now().await;
+            a.hit();
+        })
+        .await;
+    assert_eq!(outcome, Err(TimeoutError));
+    assert!(!after.reached());
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}

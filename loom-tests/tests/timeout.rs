@@ -1,7 +1,8 @@
 //! loom models of the timeout core (`asyncio::__cores::timeout`): a
 //! `TimeoutHandle` rescheduling the scope from another thread, racing the
-//! scope's poll and the scope's end. The scope is the main thread, with a
-//! recording waker.
+//! scope's poll and the scope's end, and handles asked for from two threads
+//! at once of a scope that had none (the core is created lazily). The scope
+//! is the main thread, with a recording waker.
 //!
 //! Every model has a calibration twin: the same model with a fault switched
 //! on inside the core, which must make the model's own assertion fail.
@@ -13,7 +14,7 @@
 #![cfg(asyncio_loom)]
 
 use asyncio::__cores::fault::{self, Fault};
-use asyncio::__cores::timeout::{Phase, TimeoutCore};
+use asyncio::__cores::timeout::{LazyCore, Phase, TimeoutCore};
 use asyncio::RescheduleError;
 use loom::sync::Arc;
 use loom::thread;
@@ -233,4 +234,53 @@ fn scope_moves_to_another_task_model() {
 #[should_panic(expected = "the scope missed a reschedule")]
 fn scope_moves_to_another_task_twin_skip_wake() {
     fault::with(Fault::TimeoutSkipWake, scope_moves_to_another_task);
+}
+
+const TWO_CORES: &str = "two handles of one scope got different cores";
+
+/// Two handles asked for at once, from two threads, of a running scope that
+/// had none yet (`Scope::handle` takes `&self`, and a `Scope` is `Sync`):
+/// the core is created once, so both handles and the scope share it, and a
+/// reschedule through one handle is seen through the other and by the
+/// scope's own view.
+fn handles_asked_for_at_once_share_one_core() {
+    let (first, later) = deadlines();
+    loom::model(move || {
+        let slot = Arc::new(LazyCore::default());
+        let seed = move || TimeoutCore::with_phase(Some(first.into()), Phase::Active);
+
+        let other = {
+            let slot = slot.clone();
+            thread::spawn(move || slot.get_or_create(seed))
+        };
+        let mine = slot.get_or_create(seed);
+        let theirs = other.join().unwrap();
+
+        assert_eq!(mine.reschedule(Some(later.into())), Ok(()));
+        assert_eq!(
+            theirs.when().map(|when| when.into_std()),
+            Some(later),
+            "{TWO_CORES}: a reschedule through one is not seen through the other"
+        );
+        let scope = slot.get().expect("a handle was asked for");
+        assert_eq!(
+            poll_deadline(&scope, &Recorder::new()),
+            (Some(later), 1),
+            "{TWO_CORES}: the scope does not see the reschedule"
+        );
+    });
+}
+
+#[test]
+fn handles_asked_for_at_once_share_one_core_model() {
+    handles_asked_for_at_once_share_one_core();
+}
+
+#[test]
+#[should_panic(expected = "two handles of one scope got different cores")]
+fn handles_asked_for_at_once_share_one_core_twin_core_replaced() {
+    fault::with(
+        Fault::TimeoutLazyCoreReplaced,
+        handles_asked_for_at_once_share_one_core,
+    );
 }

@@ -26,7 +26,7 @@ use crate::task::{
     into_tasks, report_unobserved, sealed, try_into_tasks, IntoTask, Task, TaskError, TaskId,
     TryIntoTask,
 };
-use crate::timeout::{deadline_after, Awaitable, InPlace, Timer};
+use crate::timeout::{deadline_after, Awaitable, AwaitableSealed, Timer};
 
 /// The macros' plumbing. Not part of the public contract.
 #[doc(hidden)]
@@ -1106,18 +1106,9 @@ where
     }
 }
 
-impl<T, E> Awaitable for Gather<T, E> {
-    type Output = Result<Vec<T>, GatherError<E>>;
-    type Operand = InPlace<GatherFuture<T, E>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
-
-impl<T, E> Awaitable for GatherAll<T, E> {
-    type Output = Vec<Result<T, TaskError<E>>>;
-    type Operand = InPlace<GatherAllFuture<T, E>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
+// `wait_for(gather(..), d)` runs the gather in place (the sealed trait's
+// defaults).
+impl<T, E> Awaitable for Gather<T, E> {}
+impl<T, E> AwaitableSealed for Gather<T, E> {}
+impl<T, E> Awaitable for GatherAll<T, E> {}
+impl<T, E> AwaitableSealed for GatherAll<T, E> {}

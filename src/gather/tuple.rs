@@ -27,7 +27,7 @@ use crate::sync::Arc;
 use crate::task::ready::ReadyList;
 use crate::task::sealed::{SealedIntoTask, SealedTryIntoTask, Token};
 use crate::task::{IntoTask, Task, TaskError, TaskId, TryIntoTask};
-use crate::timeout::{Awaitable, InPlace};
+use crate::timeout::{Awaitable, AwaitableSealed};
 
 /// The value types of a [`gather!`](crate::gather!)'s children, as a tuple
 /// `(A, B, ..)` of 1 to 12 types: what a [`GatherTuple<V, E>`] yields, `V`.
@@ -405,13 +405,10 @@ impl<V: ValueTuple<E>, E> GatherTupleCancelled<V, E> {
     }
 }
 
-impl<V: ValueTuple<E>, E> Awaitable for GatherTuple<V, E> {
-    type Output = Result<V, GatherError<E>>;
-    type Operand = InPlace<GatherTupleFuture<V, E>>;
-    fn into_operand(self) -> Self::Operand {
-        InPlace::new(self.into_future())
-    }
-}
+// `wait_for(gather!(..), d)` runs the gather in place (the sealed trait's
+// defaults).
+impl<V: ValueTuple<E>, E> Awaitable for GatherTuple<V, E> {}
+impl<V: ValueTuple<E>, E> AwaitableSealed for GatherTuple<V, E> {}
 
 // A tuple gather is a child like any other, as a `Gather` is: gathers
 // nest (behaviour 28).

@@ -8,6 +8,15 @@
 //! sees a generation it has not armed. The scope registers its waker on every
 //! poll (skipping the clone when it would wake the same task), and the phase
 //! only moves forward: created → active → expired or finished.
+//!
+//! A scope nobody holds a handle to needs none of this: its deadline cannot
+//! move, and nobody can read its phase. So the shared core is created the
+//! first time a handle is asked for ([`LazyCore`]), seeded with the scope's
+//! deadline and phase at that moment; until then the scope keeps both
+//! inline and takes no lock and makes no allocation (issue 18). Asking for a
+//! handle takes `&self` and polling takes `&mut self`, so the two never race:
+//! the slot's lock only orders handles asked for from several threads at
+//! once, and the scope reads the slot through `get_mut`, without locking.
 
 use std::task::{Context, Waker};
 
@@ -15,7 +24,7 @@ use tokio::time::Instant;
 
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
-use crate::sync::Mutex;
+use crate::sync::{Arc, Mutex};
 use crate::timeout::RescheduleError;
 
 /// Where a scope is in its life.
@@ -48,11 +57,17 @@ struct State {
 impl TimeoutCore {
     /// A scope not yet entered, with `deadline` (`None`: never fires).
     pub fn new(deadline: Option<Instant>) -> Self {
+        Self::with_phase(deadline, Phase::Created)
+    }
+
+    /// A scope already in `phase`, with `deadline`: the core of a scope that
+    /// ran without one until a handle was asked for.
+    pub fn with_phase(deadline: Option<Instant>, phase: Phase) -> Self {
         Self {
             state: Mutex::new(State {
                 deadline,
                 generation: 0,
-                phase: Phase::Created,
+                phase,
                 waker: None,
             }),
         }
@@ -164,5 +179,47 @@ impl TimeoutCore {
         state.phase = Phase::Expired;
         state.waker = None;
         true
+    }
+}
+
+/// The slot of a scope's shared core, empty until the first handle is asked
+/// for. See the module notes.
+#[derive(Debug, Default)]
+pub struct LazyCore {
+    slot: Mutex<Option<Arc<TimeoutCore>>>,
+}
+
+impl LazyCore {
+    /// The core, created from `seed` if no handle was asked for yet. Every
+    /// caller gets the same core, however many threads ask at once.
+    pub fn get_or_create(&self, seed: impl FnOnce() -> TimeoutCore) -> Arc<TimeoutCore> {
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TimeoutLazyCoreSplitsCheck) {
+            let existing = self.slot.lock().clone();
+            if let Some(core) = existing {
+                return core;
+            }
+            let core = Arc::new(seed());
+            *self.slot.lock() = Some(core.clone());
+            return core;
+        }
+        let mut slot = self.slot.lock();
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::TimeoutLazyCoreReplaced) {
+            return slot.insert(Arc::new(seed())).clone();
+        }
+        slot.get_or_insert_with(|| Arc::new(seed())).clone()
+    }
+
+    /// The core, if a handle was ever asked for (a clone of the `Arc`).
+    pub fn get(&self) -> Option<Arc<TimeoutCore>> {
+        self.slot.lock().clone()
+    }
+
+    /// The core, if a handle was ever asked for, read without locking: the
+    /// scope's own view on a poll.
+    #[inline]
+    pub fn get_mut(&mut self) -> Option<&TimeoutCore> {
+        self.slot.get_mut().as_deref()
     }
 }

@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use self::core::{Phase, TimeoutCore};
+use self::core::{LazyCore, Phase, TimeoutCore};
 pub use self::shield::{shield, Shield};
 pub use self::sleep::{sleep, Sleep};
-pub(crate) use self::wait_for::InPlace;
+pub(crate) use self::wait_for::Sealed as AwaitableSealed;
 pub use self::wait_for::{wait_for, Awaitable, WaitFor};
 use crate::sync::Arc;
 
@@ -116,6 +116,8 @@ pub enum RescheduleError {
 /// | the deadline fires | the body is cancelled at its await; `TimeoutError` at exit (62) | the body is dropped at its await; `Err(TimeoutError)`; `expired()` is `true`. Tasks the body owns (a `gather`, an awaited `Task`) are aborted, not awaited: they stop at their next await point, possibly after `run` returned |
 /// | the handle is dropped | n/a | nothing: the scope keeps its deadline |
 /// | the runtime shuts down | the task is cancelled | the scope is dropped with its task |
+/// | the task running the scope is cancelled explicitly (`task.cancel()`; the crate's [`CancelHandle::cancel`](crate::CancelHandle::cancel)) | `CancelledError` propagates, not converted (67) | the scope is dropped with the task at its next await point; `expired()` stays `false` and `reschedule` fails with `Finished` |
+/// | the scope is ended on purpose (`cm.reschedule(loop.time())`) | fires at the next loop iteration (71) | `handle.reschedule(Instant::now())` fires at the body's next await: `Err(TimeoutError)`, `expired()` is `true` |
 ///
 /// A scope cannot be entered twice (behaviour 72): `run` consumes it.
 ///
@@ -129,17 +131,41 @@ pub enum RescheduleError {
 ///
 /// A body that completes without ever returning `Pending` completes even if
 /// its deadline has passed, as in asyncio (behaviour 70): the deadline is
-/// checked when the body yields.
+/// checked when the body yields. A zero delay, a `timeout_at` deadline and a
+/// rescheduled one are checked against the clock at that point; a positive
+/// delay is left to tokio's timer, as `tokio::time::timeout` leaves it: a
+/// body that runs past such a deadline before it first yields is cancelled
+/// when the timer sees the deadline pass (at that yield, or at the timer
+/// driver's next turn).
+///
+/// # Performance
+///
+/// A scope nobody has asked a [`handle`](Timeout::handle) of keeps its
+/// deadline inline: it allocates nothing and takes no lock, and it arms
+/// tokio's timer, kept inline as `tokio::time::Timeout` keeps its `Sleep`,
+/// only if the body is pending. The first handle creates the shared state
+/// the handles and the scope then use.
 #[must_use = "a timeout does nothing until `run` is awaited"]
 pub struct Timeout {
-    core: Arc<TimeoutCore>,
+    deadline: Option<Instant>,
+    // Whether the deadline may have passed when the body first yields
+    // (`timeout(0)`, `timeout_at`): then the clock is read before the timer
+    // is armed. A positive `timeout(delay)` leaves that to tokio's timer.
+    check_clock: bool,
+    // Empty until a handle is asked for: a scope nobody holds a handle to
+    // allocates nothing and takes no lock (see `core`'s notes).
+    shared: LazyCore,
 }
 
 impl fmt::Debug for Timeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (when, phase) = match self.shared.get() {
+            Some(core) => (core.when(), core.phase()),
+            None => (self.deadline, Phase::Created),
+        };
         f.debug_struct("Timeout")
-            .field("when", &self.core.when())
-            .field("phase", &self.core.phase())
+            .field("when", &when)
+            .field("phase", &phase)
             .finish()
     }
 }
@@ -148,20 +174,31 @@ impl fmt::Debug for Timeout {
 /// fires (asyncio's `timeout(None)`, behaviour 63). A zero delay fires at the
 /// body's first await (behaviour 69). See [`Timeout`].
 pub fn timeout(delay: impl Into<Option<Duration>>) -> Timeout {
-    timeout_at(delay.into().map(deadline_after))
+    let delay = delay.into();
+    Timeout {
+        deadline: delay.map(deadline_after),
+        check_clock: delay.is_some_and(|delay| delay.is_zero()),
+        shared: LazyCore::default(),
+    }
 }
 
 /// Creates a timeout scope with an absolute deadline; `None` never fires.
 /// `timeout_at(d).handle().when() == Some(d)` (behaviour 63).
 pub fn timeout_at(deadline: impl Into<Option<Instant>>) -> Timeout {
     Timeout {
-        core: Arc::new(TimeoutCore::new(deadline.into())),
+        deadline: deadline.into(),
+        check_clock: true,
+        shared: LazyCore::default(),
     }
 }
 
 /// `now + delay`, saturating far in the future instead of overflowing.
 pub(crate) fn deadline_after(delay: Duration) -> Instant {
-    let now = Instant::now();
+    deadline_from(Instant::now(), delay)
+}
+
+/// `now + delay`, saturating far in the future instead of overflowing.
+pub(crate) fn deadline_from(now: Instant, delay: Duration) -> Instant {
     now.checked_add(delay)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
 }
@@ -170,7 +207,9 @@ impl Timeout {
     /// A cloneable handle to read and move this scope's deadline.
     pub fn handle(&self) -> TimeoutHandle {
         TimeoutHandle {
-            core: self.core.clone(),
+            core: self
+                .shared
+                .get_or_create(|| TimeoutCore::new(self.deadline)),
         }
     }
 
@@ -178,14 +217,21 @@ impl Timeout {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the returned future drops `body` at its current await point:
-    /// whatever `body` had done stays done, and whatever it had not done does
-    /// not happen.
+    /// This method is not cancel safe. If the [`Scope`] it returns is used as
+    /// the event in a `tokio::select!` statement and some other branch
+    /// completes first, then `body` is dropped at its current await point:
+    /// what it had done stays done, what it had not done does not happen,
+    /// and its output is lost. To keep the body, run a pinned borrow of it
+    /// (`let mut body = std::pin::pin!(body);` then `run(body.as_mut())`)
+    /// and await it again later.
     pub fn run<F: Future>(self, body: F) -> Scope<F> {
         Scope {
             body: Some(body),
-            core: self.core,
-            timer: Timer::default(),
+            timer: InlineTimer::default(),
+            deadline: self.deadline,
+            check_clock: self.check_clock,
+            phase: Phase::Created,
+            shared: self.shared,
         }
     }
 }
@@ -238,19 +284,38 @@ pin_project_lite::pin_project! {
     /// never entered: `reschedule` fails with
     /// [`RescheduleError::NotEntered`], as asyncio's does on a timeout that
     /// was never entered (behaviour 71).
+    ///
+    /// It holds tokio's timer inline, as `tokio::time::Timeout` does, so it
+    /// is not `Unpin`: to poll it by reference, pin it first
+    /// (`std::pin::pin!` or `Box::pin`).
+    ///
+    /// # Cancel safety
+    ///
+    /// This future is not cancel safe. If it is used as the event in a
+    /// `tokio::select!` statement and some other branch completes first,
+    /// then the body is dropped at its current await point and its output
+    /// is lost (see [`Timeout::run`]).
     #[must_use = "futures do nothing unless polled"]
     pub struct Scope<F> {
         #[pin]
         body: Option<F>,
-        core: Arc<TimeoutCore>,
-        timer: Timer,
+        #[pin]
+        timer: InlineTimer,
+        // The deadline and phase while no handle exists; once one does, the
+        // shared core holds them and these are stale.
+        deadline: Option<Instant>,
+        check_clock: bool,
+        phase: Phase,
+        shared: LazyCore,
     }
 
     impl<F> PinnedDrop for Scope<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if this.body.is_some() {
-                this.core.finish();
+                if let Some(core) = this.shared.get_mut() {
+                    core.finish();
+                }
             }
         }
     }
@@ -258,9 +323,13 @@ pin_project_lite::pin_project! {
 
 impl<F> fmt::Debug for Scope<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (when, phase) = match self.shared.get() {
+            Some(core) => (core.when(), core.phase()),
+            None => (self.deadline, self.phase),
+        };
         f.debug_struct("Scope")
-            .field("when", &self.core.when())
-            .field("phase", &self.core.phase())
+            .field("when", &when)
+            .field("phase", &phase)
             .finish()
     }
 }
@@ -269,7 +338,9 @@ impl<F> Scope<F> {
     /// A handle to this scope's deadline.
     pub fn handle(&self) -> TimeoutHandle {
         TimeoutHandle {
-            core: self.core.clone(),
+            core: self
+                .shared
+                .get_or_create(|| TimeoutCore::with_phase(self.deadline, self.phase)),
         }
     }
 }
@@ -284,26 +355,125 @@ impl<F: Future> Future for Scope<F> {
             .as_mut()
             .as_pin_mut()
             .expect("asyncio: timeout scope polled after it completed");
-        this.core.enter();
+        let Some(core) = this.shared.get_mut() else {
+            // No handle: nothing can move the deadline or read the phase
+            // but this scope, so no lock (see `core`'s notes).
+            *this.phase = Phase::Active;
+            if let Poll::Ready(value) = body.poll(cx) {
+                this.body.set(None);
+                *this.phase = Phase::Finished;
+                return Poll::Ready(Ok(value));
+            }
+            let check = if *this.check_clock {
+                Check::Clock
+            } else {
+                Check::Timer
+            };
+            if !this.timer.poll_expired_at(*this.deadline, check, cx) {
+                return Poll::Pending;
+            }
+            this.body.set(None);
+            *this.phase = Phase::Expired;
+            return Poll::Ready(Err(TimeoutError));
+        };
+        core.enter();
         if let Poll::Ready(value) = body.poll(cx) {
             this.body.set(None);
-            this.core.finish();
+            core.finish();
             return Poll::Ready(Ok(value));
         }
         loop {
-            let (deadline, generation) = this.core.poll_deadline(cx);
-            if !this.timer.poll_expired(deadline, generation, cx) {
+            let (deadline, generation) = core.poll_deadline(cx);
+            // A rescheduled deadline is always checked against the clock.
+            let check = if *this.check_clock || generation > 0 {
+                Check::Clock
+            } else {
+                Check::Timer
+            };
+            if !this.timer.as_mut().poll_expired_at(deadline, check, cx) {
                 return Poll::Pending;
             }
             // A reschedule may have landed since the deadline was read: then
             // the core refuses to expire and the new deadline is armed.
-            if this.core.expire(generation) {
+            if core.expire(generation) {
                 // The body goes before the error is returned: whoever sees
                 // the timeout knows the body's destructors have run.
                 this.body.set(None);
                 return Poll::Ready(Err(TimeoutError));
             }
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A re-armable tokio timer for one deadline, kept inline in the future
+    /// that owns it (as `tokio::time::Timeout` keeps its `Sleep`), and armed
+    /// only when that future is first pending with a deadline ahead.
+    ///
+    /// The clock is read when the timer is (re-)armed, not on every poll:
+    /// once armed, tokio's timer says when the deadline has passed. The
+    /// armed deadline is the `Sleep`'s own, so the timer is no bigger than
+    /// tokio's `Sleep`.
+    #[derive(Default)]
+    pub(crate) struct InlineTimer {
+        #[pin]
+        sleep: Option<tokio::time::Sleep>,
+    }
+}
+
+/// How [`InlineTimer`] checks a deadline before it arms the timer for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Check {
+    /// Read the clock: a deadline that has passed expires at once.
+    Clock,
+    /// The caller has just read the clock.
+    Now(Instant),
+    /// Leave it to tokio's timer on the first arm, as `tokio::time::timeout`
+    /// does: a deadline that has passed fires when the timer driver has
+    /// seen it pass (at once, or at the driver's next turn). For a deadline
+    /// set a positive delay after a clock read, when the body first yields:
+    /// it has almost never passed, and the clock read (costly on some
+    /// machines) is saved.
+    Timer,
+}
+
+impl InlineTimer {
+    /// Whether `deadline` has passed; if not, arms the timer to wake `cx`.
+    /// `check` says how a deadline is checked before the timer is armed
+    /// for it.
+    pub(crate) fn poll_expired_at(
+        self: Pin<&mut Self>,
+        deadline: Option<Instant>,
+        check: Check,
+        cx: &mut Context<'_>,
+    ) -> bool {
+        let mut sleep = self.project().sleep;
+        let Some(deadline) = deadline else {
+            sleep.set(None);
+            return false;
+        };
+        match sleep.as_mut().as_pin_mut() {
+            Some(armed) if armed.deadline() == deadline => {}
+            armed => {
+                let passed = match check {
+                    Check::Clock => deadline <= Instant::now(),
+                    Check::Now(now) => deadline <= now,
+                    // A first arm only: a new deadline is always checked.
+                    Check::Timer if armed.is_none() => false,
+                    Check::Timer => deadline <= Instant::now(),
+                };
+                if passed {
+                    return true;
+                }
+                match armed {
+                    Some(armed) => armed.reset(deadline),
+                    None => sleep.set(Some(tokio::time::sleep_until(deadline))),
+                }
+            }
+        }
+        sleep
+            .as_pin_mut()
+            .is_some_and(|sleep| sleep.poll(cx).is_ready())
     }
 }
 

@@ -61,11 +61,16 @@ use crate::task::{Join, Task, TaskError};
 /// | --- | --- | --- |
 /// | the future awaiting the shield is dropped | the awaiter gets `CancelledError`; the task runs on (81) | the task runs on, detached |
 /// | the task errors | the exception passes through (83) | `Err(TaskError::Failed(e))` |
-/// | the task is cancelled | the outer future is cancelled too (82) | `Err(TaskError::Cancelled)` |
+/// | the task is cancelled explicitly (`t.cancel()`; the crate's [`CancelHandle::cancel`](crate::CancelHandle::cancel)) | the outer future is cancelled too (82) | `Err(TaskError::Cancelled)` |
+/// | the shield is cancelled explicitly (`outer.cancel()`) | the task is not touched (82) | drop the [`Shield`], or take the task back with [`into_task`](Shield::into_task): the task runs on |
 /// | the task panics | the exception passes through | `Err(TaskError::Panicked(p))` |
 /// | a timeout fires (`wait_for(shield(t))`) | `TimeoutError`; `t` runs on (60) | `Err(TimeoutError)`; the task runs on |
 /// | the shield is dropped after it was cancelled | a later failure is logged as never retrieved (84) | a later failure goes to the unobserved-error hook |
 /// | the runtime shuts down | tasks are cancelled | the task is dropped; the outcome is `Cancelled` |
+///
+/// # Cancel safety
+///
+/// This function's future is cancel safe; see [`Shield`].
 pub fn shield<T, E>(task: Task<T, E>) -> Shield<T, E> {
     Shield {
         join: task.into_future(),
@@ -76,10 +81,12 @@ pub fn shield<T, E>(task: Task<T, E>) -> Shield<T, E> {
 ///
 /// # Cancel safety
 ///
-/// This future is cancel-safe: if it is used as a branch in `select!` and
-/// another branch completes first, the task keeps running and its outcome is
-/// not lost while the `Shield` is kept (poll it again, or take the task back
-/// with [`into_task`](Shield::into_task)).
+/// This future is cancel safe. If it is used as the event in a
+/// `tokio::select!` statement and some other branch completes first, it is
+/// guaranteed that the task keeps running and that its outcome is not lost:
+/// poll the same `Shield` again, or take the task back with
+/// [`into_task`](Shield::into_task). A `Shield` that is dropped instead
+/// detaches the task, whose failure then goes to the unobserved-error hook.
 #[must_use = "futures do nothing unless polled"]
 pub struct Shield<T, E> {
     // A `Join` whose task is taken out on drop, so that dropping the shield

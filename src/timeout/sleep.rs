@@ -8,6 +8,14 @@ use std::time::Duration;
 
 pin_project_lite::pin_project! {
     /// The future returned by [`sleep`].
+    ///
+    /// # Cancel safety
+    ///
+    /// This future is cancel safe. If it is used as the event in a
+    /// `tokio::select!` statement and some other branch completes first, it
+    /// is guaranteed that nothing happened but the wait: polled again, the
+    /// same `Sleep` completes at the same deadline (a zero sleep that has
+    /// already yielded completes at once).
     #[must_use = "futures do nothing unless polled"]
     pub struct Sleep {
         #[pin]
@@ -73,6 +81,10 @@ impl fmt::Debug for Sleep {
 /// # other.await.unwrap();
 /// # }
 /// ```
+///
+/// # Cancel safety
+///
+/// This function's future is cancel safe; see [`Sleep`].
 ///
 /// # Panics
 ///

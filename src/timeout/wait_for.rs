@@ -8,98 +8,76 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{deadline_after, TimeoutError, Timer};
+use super::{deadline_from, Check, InlineTimer, TimeoutError};
 use crate::task::{Join, Task, TaskError};
 
 /// What [`wait_for`] can wait for: any future (run in place, in the caller's
-/// task), or a [`Task`] (awaited; cancelled on timeout, and waited for until
-/// it has finished).
+/// task), a [`Task`] (awaited; cancelled on timeout, and waited for until it
+/// has finished), or a [`gather`](crate::gather()) (run in place).
 ///
-/// Implemented for every [`Future`] and for [`Task`]; the crate's own
-/// operands implement the hidden methods.
-pub trait Awaitable {
-    /// What awaiting it yields.
-    type Output;
-    #[doc(hidden)]
-    type Operand: Operand<Output = Self::Output>;
-    #[doc(hidden)]
-    fn into_operand(self) -> Self::Operand;
-}
+/// The trait is sealed: it is implemented for every [`Future`], for [`Task`]
+/// and for [`Gather`](crate::Gather), [`GatherAll`](crate::GatherAll) and
+/// [`GatherTuple`](crate::GatherTuple), and cannot be implemented outside the
+/// crate. A type that is only [`IntoFuture`] can be waited for as its future:
+/// `wait_for(x.into_future(), d)`. What awaiting it yields is its
+/// [`IntoFuture::Output`].
+///
+/// ```compile_fail
+/// struct Mine;
+/// impl std::future::IntoFuture for Mine {
+///     type Output = ();
+///     type IntoFuture = std::future::Ready<()>;
+///     fn into_future(self) -> Self::IntoFuture {
+///         std::future::ready(())
+///     }
+/// }
+/// impl asyncio::timeout::Awaitable for Mine {} // error: the trait is sealed
+/// ```
+pub trait Awaitable: IntoFuture + Sealed {}
 
-/// How [`wait_for`] drives and cancels what it waits for. Not part of the
-/// public contract.
-#[doc(hidden)]
-pub trait Operand: Future {
-    /// Whether polling runs the operand's own code (a future) rather than
-    /// only observing work that runs elsewhere (a task). An operand whose
-    /// deadline has already passed is not started if this is true
-    /// (behaviour 53).
-    const RUNS_WHEN_POLLED: bool;
+mod sealed {
+    use std::future::IntoFuture;
+    use std::pin::Pin;
 
-    /// Starts cancelling. Returns `true` if the operand must be polled on
-    /// until it has finished cancelling (a task), `false` if dropping it is
-    /// the whole cancellation (a future).
-    fn start_cancel(self: Pin<&mut Self>) -> bool;
+    use crate::timeout::TimeoutError;
 
-    /// Turns the outcome seen after [`start_cancel`](Operand::start_cancel)
-    /// into `wait_for`'s result: a cancellation is the timeout; anything else
-    /// completed first and is delivered.
-    fn after_cancel(output: Self::Output) -> Result<Self::Output, TimeoutError>;
-}
+    /// How [`wait_for`](super::wait_for) drives and cancels what it waits
+    /// for. The defaults are a future's: run in place, cancelled by being
+    /// dropped.
+    pub trait Sealed: IntoFuture {
+        /// Whether polling runs the operand's own code (a future) rather
+        /// than only observing work that runs elsewhere (a task). An operand
+        /// whose deadline has already passed is not started if this is true
+        /// (behaviour 53).
+        const RUNS_WHEN_POLLED: bool = true;
 
-impl<F: Future> Awaitable for F {
-    type Output = F::Output;
-    type Operand = InPlace<F>;
-    fn into_operand(self) -> InPlace<F> {
-        InPlace { future: self }
+        /// Starts cancelling. Returns `true` if the operand must be polled
+        /// on until it has finished cancelling (a task), `false` if dropping
+        /// it is the whole cancellation (a future).
+        fn start_cancel(_operand: Pin<&mut Self::IntoFuture>) -> bool {
+            false
+        }
+
+        /// Turns the outcome seen after
+        /// [`start_cancel`](Sealed::start_cancel) into `wait_for`'s result:
+        /// a cancellation is the timeout; anything else completed first and
+        /// is delivered.
+        fn after_cancel(_output: Self::Output) -> Result<Self::Output, TimeoutError> {
+            Err(TimeoutError)
+        }
     }
 }
 
-impl<T, E> Awaitable for Task<T, E> {
-    type Output = Result<T, TaskError<E>>;
-    type Operand = Join<T, E>;
-    fn into_operand(self) -> Join<T, E> {
-        self.into_future()
-    }
-}
+pub(crate) use self::sealed::Sealed;
 
-pin_project_lite::pin_project! {
-    /// A future run in place by [`wait_for`].
-    #[doc(hidden)]
-    pub struct InPlace<F> {
-        #[pin]
-        future: F,
-    }
-}
+impl<F: Future> Awaitable for F {}
+impl<F: Future> Sealed for F {}
 
-impl<F> InPlace<F> {
-    /// Runs `future` in place.
-    pub(crate) fn new(future: F) -> Self {
-        Self { future }
-    }
-}
-
-impl<F: Future> Future for InPlace<F> {
-    type Output = F::Output;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().future.poll(cx)
-    }
-}
-
-impl<F: Future> Operand for InPlace<F> {
-    const RUNS_WHEN_POLLED: bool = true;
-    fn start_cancel(self: Pin<&mut Self>) -> bool {
-        false
-    }
-    fn after_cancel(_: F::Output) -> Result<F::Output, TimeoutError> {
-        Err(TimeoutError)
-    }
-}
-
-impl<T, E> Operand for Join<T, E> {
+impl<T, E> Awaitable for Task<T, E> {}
+impl<T, E> Sealed for Task<T, E> {
     const RUNS_WHEN_POLLED: bool = false;
-    fn start_cancel(self: Pin<&mut Self>) -> bool {
-        if let Some(task) = self.task() {
+    fn start_cancel(join: Pin<&mut Join<T, E>>) -> bool {
+        if let Some(task) = join.task() {
             task.cancel();
         }
         true
@@ -115,7 +93,9 @@ impl<T, E> Operand for Join<T, E> {
 /// Awaits `operand` for at most `timeout`: asyncio's `wait_for(aw, timeout)`.
 ///
 /// `operand` is a future or a [`Task`]; `timeout` is a [`Duration`] or
-/// `None` (wait as long as it takes, behaviour 50).
+/// `None` (wait as long as it takes, behaviour 50). The timeout counts from
+/// the first poll of the returned future, when the wait starts (as asyncio's
+/// `wait_for` coroutine starts its timeout when it runs), not from the call.
 ///
 /// - A **future** runs in place, in the caller's task (as asyncio 3.12+,
 ///   behaviour 57). When the deadline passes, it is dropped at its current
@@ -125,8 +105,8 @@ impl<T, E> Operand for Join<T, E> {
 ///   [`Join`](crate::Join)) are aborted and stop at their next await point,
 ///   possibly after `wait_for` returned. To wait for them too, pass the
 ///   [`Task`] itself, or cancel a gather with
-///   [`Gather::cancel`](crate::Gather::cancel)`.await`. With a zero (or
-///   already passed) deadline a future is never started (behaviour 53).
+///   [`Gather::cancel`](crate::Gather::cancel)`.await`. With a zero
+///   timeout a future is never started (behaviour 53).
 /// - A **task** is awaited. When the deadline passes, it is cancelled and
 ///   `wait_for` waits until it has actually finished before returning
 ///   `Err(TimeoutError)` (behaviour 51). If it completes before the
@@ -182,11 +162,16 @@ impl<T, E> Operand for Join<T, E> {
 /// | --- | --- | --- |
 /// | the future awaiting `wait_for` is dropped | the operand is cancelled (54) | a future operand is dropped; a task operand is cancelled |
 /// | the operand errors | the exception propagates | `Ok(Err(e))`: the operand's output, unchanged |
-/// | the operand is cancelled | `CancelledError` propagates | a task operand yields `Ok(Err(TaskError::Cancelled))` |
+/// | the operand is cancelled explicitly (a task's [`CancelHandle::cancel`](crate::CancelHandle::cancel)) | `CancelledError` propagates | a task operand yields `Ok(Err(TaskError::Cancelled))` |
 /// | the operand panics | the exception propagates | a future's panic propagates; a task's is `Ok(Err(TaskError::Panicked(p)))` |
 /// | the timeout fires | the operand is cancelled and waited for, then `TimeoutError` (51) | a task operand: cancelled and waited for, then `Err(TimeoutError)`. A future operand: dropped, then `Err(TimeoutError)`; tasks it owns (a `gather`, a `Join`) are aborted, not awaited, and stop at their next await point, possibly after `wait_for` returned |
 /// | the owner/handle is dropped | n/a | n/a |
 /// | the runtime shuts down | the task is cancelled | the `wait_for` future is dropped with its task |
+/// | the task awaiting `wait_for` is cancelled explicitly (`task.cancel()`; the crate's [`CancelHandle::cancel`](crate::CancelHandle::cancel)) | the operand is cancelled (54) | as when the awaiting future is dropped: a future operand is dropped, a task operand is cancelled |
+///
+/// # Cancel safety
+///
+/// This function's future is not cancel safe; see [`WaitFor`].
 ///
 /// # Panics
 ///
@@ -194,30 +179,50 @@ impl<T, E> Operand for Join<T, E> {
 /// the time driver enabled (as `tokio::time::sleep` does).
 pub fn wait_for<A: Awaitable>(operand: A, timeout: impl Into<Option<Duration>>) -> WaitFor<A> {
     WaitFor {
-        operand: Some(operand.into_operand()),
-        deadline: timeout.into().map(deadline_after),
+        operand: Some(operand.into_future()),
+        timer: InlineTimer::default(),
+        timeout: timeout.into(),
+        deadline: None,
         cancelling: false,
-        started: false,
-        timer: Timer::default(),
     }
 }
 
 pin_project_lite::pin_project! {
     /// The future returned by [`wait_for`].
+    ///
+    /// It holds tokio's timer inline, as `tokio::time::Timeout` does, so it
+    /// is not `Unpin`: to poll it by reference, pin it first
+    /// (`std::pin::pin!` or `Box::pin`).
+    ///
+    /// # Cancel safety
+    ///
+    /// This future is not cancel safe. If it is used as the event in a
+    /// `tokio::select!` statement and some other branch completes first,
+    /// then the operand is cancelled (behaviour 54): a future operand is
+    /// dropped at its current await point and its output is lost; a
+    /// [`Task`] operand is cancelled and stops at its next await point. To
+    /// keep a future, wait for a pinned borrow of it (`wait_for(fut.as_mut(),
+    /// d)` on a `Pin<&mut F>`); to keep a task running, wait for `&mut
+    /// shield(task)` (see [`shield`](crate::shield)). Either can be awaited
+    /// again later.
     #[must_use = "futures do nothing unless polled"]
     pub struct WaitFor<A: Awaitable> {
         #[pin]
-        operand: Option<A::Operand>,
+        operand: Option<A::IntoFuture>,
+        #[pin]
+        timer: InlineTimer,
+        timeout: Option<Duration>,
+        // Set at the first poll (if there is a timeout), when the wait
+        // starts.
         deadline: Option<Instant>,
         cancelling: bool,
-        started: bool,
-        timer: Timer,
     }
 }
 
 impl<A: Awaitable> fmt::Debug for WaitFor<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitFor")
+            .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
             .field("cancelling", &self.cancelling)
             .finish_non_exhaustive()
@@ -229,15 +234,19 @@ impl<A: Awaitable> Future for WaitFor<A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let first_poll = !std::mem::replace(this.started, true);
-        let expired_before_start = first_poll
-            && <A::Operand as Operand>::RUNS_WHEN_POLLED
-            && this
-                .deadline
-                .is_some_and(|deadline| deadline <= Instant::now());
-        if expired_before_start {
-            this.operand.set(None);
-            return Poll::Ready(Err(TimeoutError));
+        // The wait starts at the first poll: one clock read sets the
+        // deadline and, if the operand is pending, checks it before the
+        // timer is armed. A future with a zero timeout is not started
+        // (behaviour 53).
+        let mut check = Check::Timer;
+        if let (Some(timeout), None) = (*this.timeout, *this.deadline) {
+            if A::RUNS_WHEN_POLLED && timeout.is_zero() {
+                this.operand.set(None);
+                return Poll::Ready(Err(TimeoutError));
+            }
+            let now = Instant::now();
+            *this.deadline = Some(deadline_from(now, timeout));
+            check = Check::Now(now);
         }
         let mut operand = this
             .operand
@@ -247,20 +256,20 @@ impl<A: Awaitable> Future for WaitFor<A> {
         if let Poll::Ready(output) = operand.as_mut().poll(cx) {
             this.operand.set(None);
             return Poll::Ready(if *this.cancelling {
-                <A::Operand as Operand>::after_cancel(output)
+                A::after_cancel(output)
             } else {
                 Ok(output)
             });
         }
-        if *this.cancelling || !this.timer.poll_expired(*this.deadline, 0, cx) {
+        if *this.cancelling || !this.timer.poll_expired_at(*this.deadline, check, cx) {
             return Poll::Pending;
         }
-        if operand.as_mut().start_cancel() {
+        if A::start_cancel(operand.as_mut()) {
             *this.cancelling = true;
             // The operand may have finished already; otherwise it wakes us.
             if let Poll::Ready(output) = operand.poll(cx) {
                 this.operand.set(None);
-                return Poll::Ready(<A::Operand as Operand>::after_cancel(output));
+                return Poll::Ready(A::after_cancel(output));
             }
             return Poll::Pending;
         }
