@@ -88,11 +88,7 @@ impl TimeoutCore {
         let mut state = self.state.lock();
         match state.phase {
             Phase::Active => {}
-            #[cfg(asyncio_loom)]
-            Phase::Expired | Phase::Finished
-                if crate::sync::fault::on(
-                    crate::sync::fault::Fault::TimeoutRescheduleAfterClose,
-                ) => {}
+            Phase::Expired | Phase::Finished if fault!(TimeoutRescheduleAfterClose) => {}
             Phase::Created => return Err(RescheduleError::NotEntered),
             Phase::Expired => return Err(RescheduleError::Expired),
             Phase::Finished => return Err(RescheduleError::Finished),
@@ -113,9 +109,7 @@ impl TimeoutCore {
         state.generation += 1;
         let waker = state.waker.take();
         drop(state);
-        #[cfg(asyncio_loom)]
-        let waker =
-            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::TimeoutSkipWake));
+        let waker = waker.filter(|_| !fault!(TimeoutSkipWake));
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -165,9 +159,7 @@ impl TimeoutCore {
     pub fn expire(&self, generation: u64) -> bool {
         let mut state = self.state.lock();
         let moved = state.generation != generation;
-        #[cfg(asyncio_loom)]
-        let moved = moved
-            && !crate::sync::fault::on(crate::sync::fault::Fault::TimeoutExpireIgnoresGeneration);
+        let moved = moved && !fault!(TimeoutExpireIgnoresGeneration);
         if state.phase != Phase::Active || moved {
             return false;
         }
@@ -204,8 +196,7 @@ impl LazyCore {
             return core;
         }
         let mut slot = self.slot.lock();
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::TimeoutLazyCoreReplaced) {
+        if fault!(TimeoutLazyCoreReplaced) {
             return slot.insert(Arc::new(seed())).clone();
         }
         slot.get_or_insert_with(|| Arc::new(seed())).clone()
