@@ -6,7 +6,9 @@
 //! channels have no such step. A third peer, flume with a hand-built
 //! unfinished count, shows what that step costs on a channel. Everything
 //! runs from inside a spawned task, on the multi-thread runtime, and 1P/1C
-//! also on a current-thread runtime.
+//! also on a current-thread runtime. A third group puts the asyncio worker
+//! pool's contended shapes (64P/64C, 16P/16C, 1P/64C, 64P/1C on a queue of
+//! capacity 16) beside flume.
 
 mod common;
 
@@ -21,7 +23,11 @@ const ITEMS: usize = 1_000_000;
 const CAPACITY: usize = 1024;
 
 async fn asyncio_queue(producers: usize, consumers: usize) {
-    let queue = asyncio::Queue::bounded(NonZeroUsize::new(CAPACITY).unwrap());
+    asyncio_queue_with(CAPACITY, producers, consumers).await
+}
+
+async fn asyncio_queue_with(capacity: usize, producers: usize, consumers: usize) {
+    let queue = asyncio::Queue::bounded(NonZeroUsize::new(capacity).unwrap());
     let mut tasks = Vec::new();
     for p in 0..producers {
         let queue = queue.clone();
@@ -48,7 +54,11 @@ async fn asyncio_queue(producers: usize, consumers: usize) {
 }
 
 async fn flume_channel(producers: usize, consumers: usize) {
-    let (tx, rx) = flume::bounded(CAPACITY);
+    flume_channel_with(CAPACITY, producers, consumers).await
+}
+
+async fn flume_channel_with(capacity: usize, producers: usize, consumers: usize) {
+    let (tx, rx) = flume::bounded(capacity);
     let mut tasks = Vec::new();
     for p in 0..producers {
         let tx = tx.clone();
@@ -198,10 +208,45 @@ fn queue_current_thread(c: &mut Criterion) {
     group.finish();
 }
 
+/// The asyncio worker pool's shape: many producers and consumers on a small
+/// queue (capacity 16), 1M items, with `task_done` (SPEC: ≤ 1.5× flume;
+/// issue 18). With many waiters, the queue's strict first-come-first-served
+/// hand-off makes every put and get wait for its own wake-up.
+fn queue_contended(c: &mut Criterion) {
+    let runtime = common::runtime();
+    let mut group = c.benchmark_group("queue_1M_cap16");
+    group.throughput(Throughput::Elements(ITEMS as u64));
+    group.sample_size(10);
+    common::timing(&mut group, Duration::from_secs(10), Duration::from_secs(1));
+    for (producers, consumers) in [(64, 64), (16, 16), (1, 64), (64, 1)] {
+        let shape = format!("{producers}P{consumers}C");
+        group.bench_with_input(BenchmarkId::new("asyncio", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(asyncio_queue_with(16, producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("flume", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(flume_channel_with(16, producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
 // `criterion_group!` generates an undocumented `pub fn`; it is bench
 // plumbing, not API.
 #[allow(missing_docs, unreachable_pub)]
 mod group {
-    criterion::criterion_group!(benches, super::queue, super::queue_current_thread);
+    criterion::criterion_group!(
+        benches,
+        super::queue,
+        super::queue_current_thread,
+        super::queue_contended
+    );
 }
 criterion_main!(group::benches);

@@ -6,6 +6,7 @@ Not part of CI (it takes about ten minutes):
     python3 benches/python/compare.py --rounds 3 --seconds 4
     python3 benches/python/compare.py --reuse         # the last run's rounds, tables rewritten
     python3 benches/python/compare.py --reuse --no-python   # the same, without running CPython
+    python3 benches/python/compare.py --rounds 3 --only task_group,wait   # re-measure those, keep the rest
 
 A shared machine's speed drifts by tens of percent over minutes, so one
 long criterion run can put the crate in a fast minute and its peer in a
@@ -249,16 +250,36 @@ def all_ids():
     return ids
 
 
-def run_round(seconds):
-    """One round of every bench; returns each id's median time."""
+# Which bench file measures a criterion id, by the id's group.
+GROUPS = {
+    "gather": ("gather/", "gather_current_thread/"),
+    "wait": ("drain_in_completion_order/", "task_set_spawn_shutdown/"),
+    "queue": ("queue_",),
+    "task_group": ("task_group_",),
+    "map": ("map_",),
+    "race": ("race/",),
+    "timeout": ("timeout_",),
+}
+
+
+def bench_of(bench_id):
+    for bench, prefixes in GROUPS.items():
+        if bench_id.startswith(prefixes):
+            return bench
+    return None
+
+
+def run_round(seconds, benches):
+    """One round of `benches`; returns each of their ids' median time."""
     args = ["cargo", "bench"]
-    for bench in BENCHES:
+    for bench in benches:
         if (ROOT / "benches" / f"{bench}.rs").exists():
             args += ["--bench", bench]
     args += ["--", "--noplot"]
     env = dict(os.environ, ASYNCIO_BENCH_SECONDS=str(seconds))
     subprocess.run(args, cwd=ROOT, check=True, env=env)
-    return {bench_id: criterion_seconds(bench_id) for bench_id in all_ids()}
+    return {bench_id: criterion_seconds(bench_id) for bench_id in all_ids()
+            if bench_of(bench_id) in benches}
 
 
 def spread(values, fmt):
@@ -338,8 +359,20 @@ def main():
         rounds = json.loads(saved.read_text())
     elif reuse:
         rounds = [{bench_id: criterion_seconds(bench_id) for bench_id in all_ids()}]
+    elif "--only" in sys.argv:
+        # Re-measure some bench files (after a change to them) and keep the
+        # last run's figures for the others, round by round.
+        only = option("--only", "").split(",")
+        old = json.loads(saved.read_text()) if saved.exists() else []
+        rounds = []
+        for i in range(rounds_wanted):
+            kept = {k: v for k, v in (old[i] if i < len(old) else {}).items()
+                    if bench_of(k) not in only}
+            kept.update(run_round(seconds, only))
+            rounds.append(kept)
+        saved.write_text(json.dumps(rounds))
     else:
-        rounds = [run_round(seconds) for _ in range(rounds_wanted)]
+        rounds = [run_round(seconds, BENCHES) for _ in range(rounds_wanted)]
         saved.write_text(json.dumps(rounds))
 
     def median_time(bench_id):
