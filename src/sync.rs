@@ -302,8 +302,9 @@ pub mod mutant {
         /// current one: a waiter that moved to another task is never woken.
         TaskKeepsFirstWaker,
         /// `publish` records "cancelled" / "failed" before the "first
-        /// outcome wins" check, so the wrapper's late "cancelled" marks a
-        /// task that completed with a value as cancelled.
+        /// outcome wins" check, so a late "cancelled" marks a task that
+        /// completed with a value as cancelled. Equivalent since the
+        /// wrapper publishes exactly once (loom-tests/MUTANTS.md).
         TaskFlagsBeforeFirstWins,
         /// `poll_done` checks the slot under one lock acquisition and
         /// registers its waker under a second: an outcome published in

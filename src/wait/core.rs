@@ -46,10 +46,34 @@ pub enum ReturnWhen {
 
 struct Slot<H> {
     handle: H,
-    /// The set spawned this child itself (nobody else holds it).
-    owned: bool,
-    /// The child's position in insertion order.
-    seq: usize,
+    /// The child's position in insertion order, and in the top bit whether
+    /// the set spawned it itself (nobody else holds it). One word, not two:
+    /// a pending child's slot is then 24 bytes beside a `Task`, which counts
+    /// in the memory a set of a million pending tasks holds.
+    seq_owned: usize,
+}
+
+/// The bit of [`Slot::seq_owned`] that marks an owned child. Positions stay
+/// below it: a set would need 2^63 insertions to reach it.
+const OWNED: usize = 1 << (usize::BITS - 1);
+
+impl<H> Slot<H> {
+    fn new(handle: H, owned: bool, seq: usize) -> Self {
+        debug_assert!(seq & OWNED == 0, "asyncio: a task set ran out of positions");
+        let owned = if owned { OWNED } else { 0 };
+        Self {
+            handle,
+            seq_owned: seq | owned,
+        }
+    }
+
+    fn seq(&self) -> usize {
+        self.seq_owned & !OWNED
+    }
+
+    fn owned(&self) -> bool {
+        self.seq_owned & OWNED != 0
+    }
 }
 
 /// A set of children and their completion order.
@@ -132,7 +156,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             self.free.push(index);
             self.push_done(seq, handle);
         } else {
-            self.slots[index] = Some(Slot { handle, owned, seq });
+            self.slots[index] = Some(Slot::new(handle, owned, seq));
             self.pending += 1;
         }
         seq
@@ -197,7 +221,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             );
             self.free.push(index);
             self.pending -= 1;
-            self.push_done(slot.seq, slot.handle);
+            self.push_done(slot.seq(), slot.handle);
         }
         batch.clear();
         self.batch = batch;
@@ -310,7 +334,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             );
             self.free.push(index);
             self.pending -= 1;
-            each(slot.seq, slot.handle);
+            each(slot.seq(), slot.handle);
         }
         batch.clear();
         self.batch = batch;
@@ -327,7 +351,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         self.slots
             .iter()
             .flatten()
-            .any(|slot| slot.owned && !slot.handle.task_core().is_done())
+            .any(|slot| slot.owned() && !slot.handle.task_core().is_done())
     }
 
     /// How many pending children have not finished (asking each child, not
@@ -349,7 +373,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// The positions of the children not finished yet (as far as the set has
     /// seen), in insertion order.
     pub fn pending_positions(&self) -> Vec<usize> {
-        let mut positions: Vec<usize> = self.slots.iter().flatten().map(|slot| slot.seq).collect();
+        let mut positions: Vec<usize> = self.slots.iter().flatten().map(Slot::seq).collect();
         positions.sort_unstable();
         positions
     }
@@ -373,7 +397,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         self.ready.close();
         let mut handles: Vec<H> = self.done.drain(..).map(|(_, handle)| handle).collect();
         let mut pending: Vec<Slot<H>> = self.slots.iter_mut().filter_map(Option::take).collect();
-        pending.sort_unstable_by_key(|slot| slot.seq);
+        pending.sort_unstable_by_key(Slot::seq);
         handles.extend(pending.into_iter().map(|slot| slot.handle));
         self.pending = 0;
         handles
@@ -391,7 +415,7 @@ impl<T, E, H: ChildHandle<T, E>> Drop for SetCore<T, E, H> {
         #[cfg(not(asyncio_loom))]
         let cancel = true;
         for slot in self.slots.iter().flatten() {
-            if slot.owned && cancel {
+            if slot.owned() && cancel {
                 slot.handle.cancel();
             }
         }
