@@ -57,6 +57,15 @@ impl<T> Mutex<T> {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
+
+    /// The value, through an exclusive borrow: no lock is taken, since
+    /// nobody else can hold one.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        match self.inner.get_mut() {
+            Ok(value) => value,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
 }
 
 /// `$ordering`, weakened to `Relaxed` where the loom mutant `$mutant` is
@@ -314,6 +323,10 @@ pub mod mutant {
         /// acquisition and registers its waker under a second: a request in
         /// between finds no waker to wake (check and act split).
         TaskChildWatchSplitsCheck,
+        /// Dropping the last handle (no child, no `CancelHandle` left)
+        /// skips the slot, taking "nobody else can look" to mean "nothing
+        /// left to report": a failure published before is lost.
+        TaskReleaseSkipsSlot,
 
         // The ready list (src/task/ready.rs).
         /// `drain` swaps the queued indices out under one lock acquisition

@@ -303,6 +303,47 @@ impl<T, E> TaskCore<T, E> {
         self.detach_with(true);
     }
 
+    /// The handle `core` is dropped: [`detach`](TaskCore::detach), but
+    /// without the lock when `core` is the last reference. Then the child's
+    /// wrapper and every `CancelHandle` are gone, so nothing can publish,
+    /// register or look any more (`Arc::get_mut` proves it, and its acquire
+    /// makes the wrapper's writes visible): an outcome in the slot is
+    /// handled as `detach` would, through the exclusive borrow. A task
+    /// awaited to the end, or taken by a set or a gather, is dropped this
+    /// way once its child has finished, so most handles never lock again.
+    pub fn release(core: &mut Arc<Self>) {
+        // The count first (a plain load): a handle dropped while its child
+        // runs, the common case of a detached task, skips `get_mut`'s
+        // compare-and-swap. A count of one is only a hint; `get_mut` decides.
+        let unique = if Arc::strong_count(core) == 1 {
+            Arc::get_mut(core)
+        } else {
+            None
+        };
+        let Some(unique) = unique else {
+            core.detach();
+            return;
+        };
+        let state = unique.state.get_mut();
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskReleaseSkipsSlot) {
+            return;
+        }
+        let quiet = state.quiet_failures;
+        let outcome = match std::mem::replace(&mut state.slot, Slot::Taken) {
+            Slot::Ready(outcome) => outcome,
+            other => {
+                state.slot = other;
+                return;
+            }
+        };
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::TaskDetachForgetsFailure) {
+            return;
+        }
+        unique.report_unobservable(outcome, quiet);
+    }
+
     /// The owner observed a failure on the task's behalf, but hands the
     /// task on (a failed gather's leftover siblings): a later ordinary
     /// failure is quiet if whoever holds the handle drops it unread; a

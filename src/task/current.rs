@@ -144,10 +144,17 @@ struct Current {
     watched: bool,
 }
 
+// `const` in the std build: every child's poll reads and writes this slot
+// twice, and a const initialiser spares each access the lazy-init check.
+// loom's `thread_local!` has no const form.
+#[cfg(not(asyncio_loom))]
 crate::sync::thread_local! {
-    // Not `const { .. }`: loom's `thread_local!` has no const form, and both
-    // builds share this declaration.
-    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
+}
+
+#[cfg(asyncio_loom)]
+crate::sync::thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // no const form in loom
     static CURRENT: Cell<Option<Current>> = Cell::new(None);
 }
 
