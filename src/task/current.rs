@@ -199,7 +199,9 @@ where
 /// "A task the crate spawned" is one started by [`spawn`](crate::spawn),
 /// [`try_spawn`](crate::try_spawn) and their `_local` / `_on` forms,
 /// [`TaskSet`](crate::TaskSet), a [`TaskGroup`](crate::TaskGroup) (its
-/// children), or a primitive that spawns its children
+/// children with a [`Task`](crate::Task); one started with
+/// [`start_soon`](crate::TaskGroupHandle::start_soon) has no handle, and
+/// the answer there is `None`), or a primitive that spawns its children
 /// ([`gather`](crate::gather()) and the others). Elsewhere — a plain `tokio::spawn` task, the future given to
 /// `block_on`, a `spawn_blocking` closure, a destructor run by an abort —
 /// there is no such task, and the answer is `None`. A

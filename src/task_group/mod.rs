@@ -914,6 +914,7 @@ fn drop_value_catching<V>(value: V) -> Option<Panic> {
 /// | --- | --- |
 /// | `async with asyncio.TaskGroup() as tg:` body | `asyncio::task_group(\|tg\| async move { body; Ok(value) }).await` |
 /// | `tg.create_task(coro)` | `tg.spawn(fut)`, or `tg.try_spawn(fut)` for a future returning `Result` |
+/// | `tg.create_task(coro)`, the task dropped (trio: `nursery.start_soon`) | [`tg.start_soon(fut)`](TaskGroupHandle::start_soon) / [`try_start_soon`](TaskGroupHandle::try_start_soon): no `Task`, so no completion core per child |
 /// | `ExceptionGroup` of the errors | `Err(TaskGroupError<E>)`, iterated |
 /// | `tg.cancel()` (3.15) | `tg.cancel()`: the group ends with `Ok(None)` if the body was cancelled |
 /// | `except* ValueError` | iterate the [`TaskGroupError`] and match each error |
