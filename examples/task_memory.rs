@@ -14,7 +14,8 @@
 //! `join_next` for the `JoinSet`) and reads the peak again. It prints the
 //! bytes per task held while pending, and how much the drain added to the
 //! peak. `task_set_shutdown` / `join_set_shutdown` drain with `shutdown`
-//! instead. `benches/python/compare.py` runs each form in its own process.
+//! instead. Run each form in its own process (BENCHMARKS.md has the
+//! figures; `compare.py` does not run this yet).
 
 use std::time::Duration;
 
