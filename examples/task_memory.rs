@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example task_memory -- task_set 1000000
 //! cargo run --release --example task_memory -- join_set 1000000
+//! cargo run --release --example task_memory -- task_set 1000000 multi
 //! ```
 //!
 //! It spawns N tasks that stay pending, reads the process's peak resident
@@ -53,13 +54,22 @@ fn main() {
         .next()
         .map(|n| n.parse().expect("N is a number of tasks"))
         .unwrap_or(1_000_000);
-    // Current-thread: nothing runs beside the spawning loop, so the peak
-    // is the tasks' memory and the allocator's, not other threads' arenas.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
+    // Current-thread by default: nothing runs beside the spawning loop, so
+    // the peak is the tasks' memory and the allocator's, not other
+    // threads' arenas. `multi` as the third argument runs the same from
+    // inside a task on the multi-thread runtime.
+    let multi = args.next().as_deref() == Some("multi");
+    let runtime = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
+    let workload = async move {
         // Warm the runtime and the allocator up with a few tasks first.
         tokio::spawn(async {}).await.unwrap();
         let base = peak_rss();
@@ -110,5 +120,6 @@ fn main() {
                 "unknown workload {other:?}: task_set, task_set_shutdown, join_set, join_set_shutdown"
             ),
         }
-    });
+    };
+    runtime.block_on(async move { tokio::spawn(workload).await.expect("the workload panicked") });
 }
