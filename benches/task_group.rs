@@ -2,6 +2,9 @@
 //! spawned task on the multi-thread runtime: spawn and join of 10k and 100k
 //! trivial children (the body-less form's `join`, and the scoped form), and
 //! cancelling a group of 100k pending children beside `JoinSet::shutdown`.
+//! Each group workload runs twice: children spawned with `spawn` (a `Task`
+//! each, dropped) and started with `start_soon` (no handle), the form a
+//! user who drops every child's task would write.
 //!
 //! Target (SPEC.md): ≤ 1.0× JoinSet (spawn + join_next; shutdown).
 
@@ -34,6 +37,25 @@ fn spawn_and_join(c: &mut Criterion) {
                 .unwrap()
             })
         });
+        // The same with children started without a `Task` each
+        // (`start_soon`), as code that drops every child's task writes it.
+        group.bench_with_input(
+            BenchmarkId::new("asyncio_task_group_start_soon", n),
+            &n,
+            |b, &n| {
+                b.to_async(&rt).iter(|| async move {
+                    tokio::spawn(async move {
+                        let group = asyncio::TaskGroup::<()>::new();
+                        for i in 0..n {
+                            group.start_soon(async move { i });
+                        }
+                        group.join().await.unwrap();
+                    })
+                    .await
+                    .unwrap()
+                })
+            },
+        );
         group.bench_with_input(
             BenchmarkId::new("asyncio_task_group_scoped", n),
             &n,
@@ -83,6 +105,24 @@ fn cancel_pending(c: &mut Criterion) {
             .unwrap()
         })
     });
+    group.bench_with_input(
+        BenchmarkId::new("asyncio_task_group_start_soon", n),
+        &n,
+        |b, &n| {
+            b.to_async(&rt).iter(|| async move {
+                tokio::spawn(async move {
+                    let group = asyncio::TaskGroup::<()>::new();
+                    for _ in 0..n {
+                        group.start_soon(std::future::pending::<()>());
+                    }
+                    group.cancel();
+                    group.join().await.unwrap();
+                })
+                .await
+                .unwrap()
+            })
+        },
+    );
     group.bench_with_input(BenchmarkId::new("tokio_join_set", n), &n, |b, &n| {
         b.to_async(&rt).iter(|| async move {
             tokio::spawn(async move {

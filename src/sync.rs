@@ -58,8 +58,8 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// The value, through an exclusive borrow: no lock is taken.
-    #[allow(dead_code)] // not every build uses it
+    /// The value, through an exclusive borrow: no lock is taken, since
+    /// nobody else can hold one.
     #[inline]
     pub(crate) fn get_mut(&mut self) -> &mut T {
         match self.inner.get_mut() {
@@ -329,8 +329,9 @@ pub mod mutant {
         /// current one: a waiter that moved to another task is never woken.
         TaskKeepsFirstWaker,
         /// `publish` records "cancelled" / "failed" before the "first
-        /// outcome wins" check, so the wrapper's late "cancelled" marks a
-        /// task that completed with a value as cancelled.
+        /// outcome wins" check, so a late "cancelled" marks a task that
+        /// completed with a value as cancelled. Equivalent since the
+        /// wrapper publishes exactly once (loom-tests/MUTANTS.md).
         TaskFlagsBeforeFirstWins,
         /// `poll_done` checks the slot under one lock acquisition and
         /// registers its waker under a second: an outcome published in
@@ -340,6 +341,10 @@ pub mod mutant {
         /// acquisition and registers its waker under a second: a request in
         /// between finds no waker to wake (check and act split).
         TaskChildWatchSplitsCheck,
+        /// Dropping the last handle (no child, no `CancelHandle` left)
+        /// skips the slot, taking "nobody else can look" to mean "nothing
+        /// left to report": a failure published before is lost.
+        TaskReleaseSkipsSlot,
 
         // The ready list (src/task/ready.rs).
         /// `drain` swaps the queued indices out under one lock acquisition

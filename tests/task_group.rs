@@ -914,3 +914,233 @@ async fn a_local_spawn_outside_a_local_set_panics_and_leaves_the_group_joinable(
     // The reserved slot was released: the group joins, and does not hang.
     assert!(group.join().await.is_ok());
 }
+
+// ------------------------------------------ start_soon: children without a Task
+
+#[tokio::test(start_paused = true)]
+async fn start_soon_children_are_waited_for_and_their_values_dropped() {
+    // Behaviour 87 for children without a handle: leaving the body waits
+    // for them, and each value is dropped when its child finishes.
+    let values_dropped = Arc::new(AtomicUsize::new(0));
+    let seen = values_dropped.clone();
+    asyncio::task_group(|tg| async move {
+        for n in 1..=3_u32 {
+            let seen = seen.clone();
+            tg.start_soon(async move {
+                asyncio::sleep(n * SEC).await;
+                CountsDrop(seen)
+            })
+            .unwrap();
+        }
+        Ok::<_, &str>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(values_dropped.load(Ordering::SeqCst), 3);
+}
+
+/// Counts its drops.
+struct CountsDrop(Arc<AtomicUsize>);
+
+impl Drop for CountsDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_soon_failure_cancels_the_others_and_the_body_and_is_grouped() {
+    // Behaviours 90, 91 with `try_start_soon`: the failure names its child.
+    let sibling_dropped = DropFlag::new();
+    let guard = sibling_dropped.guard();
+    let body_cancelled = DropFlag::new();
+    let body_guard = body_cancelled.guard();
+    let error = asyncio::task_group(|tg| async move {
+        let _body_guard = body_guard;
+        tg.try_start_soon(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+            Ok(())
+        })
+        .unwrap();
+        tg.try_start_soon(async {
+            asyncio::sleep(SEC).await;
+            Err::<(), _>("boom")
+        })
+        .unwrap();
+        asyncio::sleep(60 * SEC).await;
+        Ok(())
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(messages(&error), ["boom"]);
+    assert!(matches!(error.first().0, Origin::Child(_)));
+    assert!(
+        sibling_dropped.dropped(),
+        "the sibling was cancelled and joined"
+    );
+    assert!(body_cancelled.dropped(), "the body was cancelled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_soon_panic_cancels_and_joins_the_others_then_resumes() {
+    // Behaviour 95 and SPEC decision 6: a child without a handle panics
+    // exactly as one with a handle does.
+    let sibling_dropped = DropFlag::new();
+    let guard = sibling_dropped.guard();
+    let outcome = tokio::spawn(asyncio::task_group(|tg| async move {
+        tg.start_soon(async move {
+            let _guard = guard;
+            asyncio::sleep(60 * SEC).await;
+        })
+        .unwrap();
+        tg.start_soon(async {
+            asyncio::sleep(SEC).await;
+            panic!("the child panicked");
+        })
+        .unwrap();
+        Ok::<_, &str>(())
+    }))
+    .await;
+    let panic = outcome.unwrap_err().into_panic();
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the child panicked"));
+    assert!(sibling_dropped.dropped(), "the sibling was joined first");
+}
+
+/// A value whose destructor panics.
+struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("the value's destructor panicked");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_dropping_a_start_soon_value_is_the_childs_panic() {
+    // Nobody takes the value of a child without a handle: the child drops
+    // it, and a panic there is the child's, never lost (SPEC decision 6).
+    let group = TaskGroup::<&str>::new();
+    group.start_soon(async { PanicsWhenDropped });
+    let outcome = tokio::spawn(group.join()).await;
+    let panic = outcome.unwrap_err().into_panic();
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"the value's destructor panicked")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_soon_failure_and_its_destructor_panic_lose_neither() {
+    // As for a child with a handle: the error goes to the hook, the panic
+    // resumes in the caller.
+    let hook = HookCapture::install();
+    let group = TaskGroup::<&str>::new();
+    group.try_start_soon(FailsThenPanicsOnDrop {
+        error: "the child failed first",
+        panic: "the child's destructor panicked",
+    });
+    let outcome = tokio::spawn(group.join()).await;
+    let panic = outcome.unwrap_err().into_panic();
+    assert_eq!(
+        panic.downcast_ref::<String>().map(String::as_str),
+        Some("the child's destructor panicked")
+    );
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].ends_with("\"the child failed first\""),
+        "{reports:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_soon_while_shutting_down_drops_the_future_unpolled() {
+    // Behaviour 107, as for `spawn` (which returns a cancelled task).
+    let group = TaskGroup::<&str>::new();
+    let handle = group.handle();
+    group.try_spawn(async { Err::<(), _>("boom") });
+    tokio::task::yield_now().await;
+    assert!(handle.is_cancelling());
+    let polled = Reached::new();
+    let dropped = DropFlag::new();
+    {
+        let polled = polled.clone();
+        let guard = dropped.guard();
+        handle
+            .start_soon(async move {
+                let _guard = guard;
+                polled.hit();
+            })
+            .expect("shutting down is not an error");
+    }
+    assert!(dropped.dropped(), "the refused future was dropped at once");
+    assert_eq!(messages(&group.join().await.unwrap_err()), ["boom"]);
+    assert!(!polled.reached());
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_soon_on_a_finished_group_is_a_typed_error_with_the_future() {
+    // Behaviour 88 ("is finished").
+    let group = TaskGroup::<&str>::new();
+    let handle = group.handle();
+    group.join().await.unwrap();
+    let error = handle.start_soon(async { 5 }).unwrap_err();
+    assert_eq!(error.to_string(), "task group is finished");
+    assert_eq!(error.into_inner().await, 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_aborts_start_soon_children_and_join_waits_for_them() {
+    // Behaviour 108: cancel, then join, returns once every child without
+    // a handle has been dropped; none of them is an error (93).
+    let group = TaskGroup::<&str>::new();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    for _ in 0..100 {
+        let counter = CountsDrop(dropped.clone());
+        group.start_soon(async move {
+            let _counter = counter;
+            std::future::pending::<()>().await;
+        });
+    }
+    group.cancel();
+    group.join().await.unwrap();
+    assert_eq!(dropped.load(Ordering::SeqCst), 100);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_soon_child_has_no_handle_of_its_own() {
+    // Documented: `current_task` is `None` inside it, even when its group
+    // was spawned from inside a task that has one.
+    let outer = asyncio::spawn(async {
+        let group = TaskGroup::<&str>::new();
+        let seen = Arc::new(Mutex::new(None));
+        let inside = seen.clone();
+        group.start_soon(async move {
+            *inside.lock().unwrap() = Some(asyncio::current_task().is_some());
+        });
+        group.join().await.unwrap();
+        let seen = *seen.lock().unwrap();
+        seen
+    });
+    assert_eq!(outer.await.unwrap(), Some(false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_100k_start_soon_children_spawned_from_inside_a_task_joins_them_all() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let counted = finished.clone();
+    tokio::spawn(async move {
+        let group = TaskGroup::<&str>::new();
+        for _ in 0..100_000 {
+            let counted = counted.clone();
+            group.start_soon(async move {
+                counted.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        group.join().await.unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(finished.load(Ordering::Relaxed), 100_000);
+}

@@ -889,3 +889,45 @@ async fn a_set_spawns_local_futures_and_on_a_named_runtime() {
         .await
         .unwrap();
 }
+
+// Regression guard for the batched completion-order iteration: children
+// that finished together are handed out one at a time from a batch, and a
+// `wait` or a `shutdown` after a partial iteration must still see the rest
+// of that batch, in completion order, and lose none.
+#[tokio::test(start_paused = true)]
+async fn wait_after_a_partial_iteration_keeps_the_rest_of_the_batch() {
+    let mut set = TaskSet::new();
+    for n in 0..4_u64 {
+        set.spawn(async move { n });
+    }
+    tokio::task::yield_now().await;
+    let first = set.next_completed().await.expect("four finished");
+    let mut seen = vec![first.await.unwrap()];
+    let done = wait(&mut set, ReturnWhen::AllCompleted, None)
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 3, "the rest of the batch was lost");
+    for task in done {
+        seen.push(task.await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2, 3]);
+    assert!(set.is_empty());
+
+    let mut set = TaskSet::new();
+    let dropped = DropFlag::new();
+    for _ in 0..3 {
+        let guard = dropped.guard();
+        set.spawn(async move { drop(guard) });
+    }
+    let guard = dropped.guard();
+    set.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    tokio::task::yield_now().await;
+    assert!(set.next_completed().await.is_some());
+    assert_eq!(set.len(), 3);
+    set.shutdown().await;
+    assert!(set.is_empty(), "the shutdown drained the rest of the batch");
+}

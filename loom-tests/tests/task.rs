@@ -16,6 +16,7 @@ use std::future::{ready, Future};
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::task::TaskCore;
 use asyncio::TaskError;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
@@ -219,6 +220,43 @@ fn detach_races_failure_model() {
 #[should_panic(expected = "the failure was not observed exactly once")]
 fn detach_races_failure_twin_detach_forgets_failure() {
     fault::with(Fault::TaskDetachForgetsFailure, detach_races_failure);
+}
+
+/// The last handle dropped while the child fails, as a `Task`'s drop does
+/// it (`TaskCore::release`): the handle may or may not hold the last
+/// reference, depending on whether the worker has dropped the finished
+/// child yet, so both the locked and the lock-free path run. The failure is
+/// observed exactly once: by the waiter's poll, or by the report function.
+fn release_races_failure() {
+    loom::model(|| {
+        reset_reports();
+        let mut handle = core::<u32, &'static str>(count_report);
+        let spawned = Spawned::new(ready(Err("boom")), handle.clone());
+        // The worker drops the child (and its reference) when it is done.
+        let worker = thread::spawn(move || spawned.run());
+
+        let seen_by_waiter = match poll_outcome(&handle, &Recorder::new()) {
+            Poll::Ready(Err(TaskError::Failed("boom"))) => 1,
+            Poll::Ready(other) => panic!("unexpected outcome {other:?}"),
+            Poll::Pending => 0,
+        };
+        TaskCore::release(&mut handle);
+        assert!(worker.join().unwrap());
+        drop(handle);
+
+        assert_eq!(seen_by_waiter + reports(), 1, "{NOT_EXACTLY_ONCE}");
+    });
+}
+
+#[test]
+fn release_races_failure_model() {
+    release_races_failure();
+}
+
+#[test]
+#[should_panic(expected = "the failure was not observed exactly once")]
+fn release_races_failure_twin_detach_forgets_failure() {
+    fault::with(Fault::TaskDetachForgetsFailure, release_races_failure);
 }
 
 /// The awaiting future dropped while the child fails, as `Join`'s drop does

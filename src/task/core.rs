@@ -10,9 +10,8 @@
 //!
 //! - the child's wrapper ([`Child`]) publishing a value, an error or a panic
 //!   when the child's future completes;
-//! - the wrapper's drop guard ([`Publisher`]) publishing "cancelled" when the
-//!   runtime drops the wrapper before it completed (an abort, or runtime
-//!   shutdown);
+//! - the wrapper's drop publishing "cancelled" when the runtime drops the
+//!   wrapper before it completed (an abort, or runtime shutdown);
 //! - the handle side: the waiter registering its waker (or a set its
 //!   listener), taking the outcome, requesting cancellation, or detaching
 //!   (the `Task` was dropped).
@@ -25,9 +24,11 @@
 //! and the child's wrapper ends it (it checks the request under the same
 //! lock as it registers, so a request in between is never missed).
 //!
-//! The first outcome published wins and is never overwritten: that is what
-//! makes "completion beats cancellation" hold, since the guard's "cancelled"
-//! arrives after a published value and is ignored. The child's future is
+//! The first outcome published wins and is never overwritten. The wrapper
+//! publishes exactly once (its drop publishes "cancelled" only for a child
+//! whose future had not finished), so this is a defence, not a path: what
+//! makes "completion beats cancellation" hold is that an abort reaching a
+//! finished child drops a wrapper with nothing left to publish. The child's future is
 //! dropped *before* its outcome is published, so whoever sees the outcome
 //! knows the child's destructors have run (a panic in those destructors is
 //! the child's outcome, not lost with the aborted task). Wakers and listeners
@@ -44,7 +45,7 @@ use std::task::{Context, Poll, Waker};
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
 use crate::sync::{Arc, Mutex};
-use crate::task::current::{erase, Lender};
+use crate::task::current::lend;
 use crate::task::ready::ReadyList;
 use crate::task::{Panic, TaskError, TaskId};
 
@@ -302,6 +303,47 @@ impl<T, E> TaskCore<T, E> {
         self.detach_with(true);
     }
 
+    /// The handle `core` is dropped: [`detach`](TaskCore::detach), but
+    /// without the lock when `core` is the last reference. Then the child's
+    /// wrapper and every `CancelHandle` are gone, so nothing can publish,
+    /// register or look any more (`Arc::get_mut` proves it, and its acquire
+    /// makes the wrapper's writes visible): an outcome in the slot is
+    /// handled as `detach` would, through the exclusive borrow. A task
+    /// awaited to the end, or taken by a set or a gather, is dropped this
+    /// way once its child has finished, so most handles never lock again.
+    pub fn release(core: &mut Arc<Self>) {
+        // The count first (a plain load): a handle dropped while its child
+        // runs, the common case of a detached task, skips `get_mut`'s
+        // compare-and-swap. A count of one is only a hint; `get_mut` decides.
+        let unique = if Arc::strong_count(core) == 1 {
+            Arc::get_mut(core)
+        } else {
+            None
+        };
+        let Some(unique) = unique else {
+            core.detach();
+            return;
+        };
+        let state = unique.state.get_mut();
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::TaskReleaseSkipsSlot) {
+            return;
+        }
+        let quiet = state.quiet_failures;
+        let outcome = match std::mem::replace(&mut state.slot, Slot::Taken) {
+            Slot::Ready(outcome) => outcome,
+            other => {
+                state.slot = other;
+                return;
+            }
+        };
+        #[cfg(asyncio_loom)]
+        if crate::sync::fault::on(crate::sync::fault::Fault::TaskDetachForgetsFailure) {
+            return;
+        }
+        unique.report_unobservable(outcome, quiet);
+    }
+
     /// The owner observed a failure on the task's behalf, but hands the
     /// task on (a failed gather's leftover siblings): a later ordinary
     /// failure is quiet if whoever holds the handle drops it unread; a
@@ -378,7 +420,10 @@ impl<T, E> TaskCore<T, E> {
         self.state.lock().failed
     }
 
-    /// Whether a cancel was requested while the task was running.
+    /// Whether a cancel was requested while the task was running. The
+    /// child's wrapper asks it before each poll of a child whose own handle
+    /// is out ([`current_task`](crate::task::current_task)): that handle has
+    /// no abort handle, so the request is how the child learns it must end.
     pub fn cancel_requested(&self) -> bool {
         self.state.lock().cancel_requested
     }
@@ -518,19 +563,6 @@ fn end_cancelled<F, T, E>(mut future: Pin<&mut Option<F>>, core: &TaskCore<T, E>
     };
 }
 
-/// The drop guard of a child: publishes "cancelled" if the child's wrapper is
-/// dropped before it published an outcome (abort, runtime shutdown).
-#[derive(Debug)]
-pub struct Publisher<T, E> {
-    core: Arc<TaskCore<T, E>>,
-}
-
-impl<T, E> Drop for Publisher<T, E> {
-    fn drop(&mut self) {
-        self.core.publish(Err(TaskError::Cancelled));
-    }
-}
-
 pin_project_lite::pin_project! {
     /// The future the runtime runs for a child: polls the child's future,
     /// catches its panic, and publishes its outcome into the core.
@@ -540,13 +572,20 @@ pin_project_lite::pin_project! {
     /// have run when "cancelled" is published. A panic in those destructors
     /// is the child's panic: it is caught and published instead of
     /// "cancelled" (tokio would otherwise swallow it with the aborted task).
+    ///
+    /// Its own fields are a thin pointer and a flag (see
+    /// [`lend`](crate::task::current::lend) for why they stay flat): the
+    /// future is `None` once it was dropped, and then the outcome is
+    /// published, so the drop has nothing left to publish.
     #[must_use = "futures do nothing unless polled"]
     pub struct Child<F, T, E> {
         #[pin]
         future: Option<F>,
-        publisher: Publisher<T, E>,
-        // Lends the task's own handle to `current_task` during each poll.
-        lender: Lender,
+        // The task's core; lent to `current_task` during each poll (and
+        // `None` only then).
+        core: Option<Arc<TaskCore<T, E>>>,
+        // `current_task` handed out this task's own handle.
+        watched: bool,
     }
 
     impl<F, T, E> PinnedDrop for Child<F, T, E> {
@@ -554,14 +593,32 @@ pin_project_lite::pin_project! {
             let this = this.project();
             let future = this.future;
             if future.is_none() {
+                // The outcome is published: nothing to add. (The fault is
+                // the bug this guards against: a drop that publishes
+                // "cancelled" whether or not the child finished.)
+                #[cfg(asyncio_loom)]
+                if crate::sync::fault::on(crate::sync::fault::Fault::TaskCancelOverwritesValue) {
+                    if let Some(core) = this.core.as_deref() {
+                        core.publish(Err(TaskError::Cancelled));
+                    }
+                }
                 return;
             }
-            if let Some(panic) = drop_catching(future) {
-                #[cfg(asyncio_loom)]
-                if crate::sync::fault::on(crate::sync::fault::Fault::ChildDropLosesPanic) {
-                    return;
+            let Some(core) = this.core.as_deref() else {
+                return;
+            };
+            match drop_catching(future) {
+                Some(panic) => {
+                    #[cfg(asyncio_loom)]
+                    if crate::sync::fault::on(crate::sync::fault::Fault::ChildDropLosesPanic) {
+                        core.publish(Err(TaskError::Cancelled));
+                        return;
+                    }
+                    core.publish(Err(TaskError::Panicked(panic)));
                 }
-                this.publisher.core.publish(Err(TaskError::Panicked(panic)));
+                None => {
+                    core.publish(Err(TaskError::Cancelled));
+                }
             }
         }
     }
@@ -571,7 +628,7 @@ impl<F, T, E> std::fmt::Debug for Child<F, T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Child")
             .field("finished", &self.future.is_none())
-            .field("core", &self.publisher.core)
+            .field("core", &self.core)
             .finish()
     }
 }
@@ -586,15 +643,23 @@ where
     pub fn new(future: F, core: Arc<TaskCore<T, E>>) -> Self {
         Self {
             future: Some(future),
-            lender: Lender::new(erase(&core)),
-            publisher: Publisher { core },
+            core: Some(core),
+            watched: false,
         }
     }
+}
+
+/// The core a child holds while it is not lending it.
+fn held<T, E>(core: &Option<Arc<TaskCore<T, E>>>) -> &TaskCore<T, E> {
+    core.as_deref()
+        .expect("asyncio: a child's core is lent only during its own poll")
 }
 
 impl<F, T, E> Future for Child<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
+    T: Send + 'static,
+    E: Send + 'static,
 {
     type Output = ();
 
@@ -606,16 +671,17 @@ where
         // A task whose own handle is out can be cancelled through it, which
         // cannot abort: a request that woke it ends it here, at the await
         // point where it stands, before it runs on.
-        if this.lender.watched && this.publisher.core.cancel_requested() {
-            end_cancelled(this.future, &this.publisher.core);
+        if *this.watched && held(this.core).cancel_requested() {
+            end_cancelled(this.future, held(this.core));
             return Poll::Ready(());
         }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let poll = this.lender.enter(|| poll_catching(future, cx));
-        if poll.is_pending() && this.lender.watched && this.publisher.core.watch_child(cx) {
-            end_cancelled(this.future, &this.publisher.core);
+        let poll = lend(this.core, this.watched, || poll_catching(future, cx));
+        let core = held(this.core);
+        if poll.is_pending() && *this.watched && core.watch_child(cx) {
+            end_cancelled(this.future, core);
             return Poll::Ready(());
         }
         let mut outcome = match std::task::ready!(poll) {
@@ -625,7 +691,7 @@ where
         };
         #[cfg(asyncio_loom)]
         if crate::sync::fault::on(crate::sync::fault::Fault::TaskPublishBeforeDrop) {
-            this.publisher.core.publish(outcome);
+            core.publish(outcome);
             this.future.set(None);
             return Poll::Ready(());
         }
@@ -634,7 +700,6 @@ where
         // nor is what it displaces: an error goes to `report` (nobody will
         // see it in the task), a value is dropped as nobody's.
         if let Some(panic) = drop_catching(this.future.as_mut()) {
-            let core = &this.publisher.core;
             let panic = TaskError::Panicked(panic);
             if let Err(TaskError::Panicked(_)) = outcome {
                 // The first panic stays the task's; this one is reported.
@@ -646,7 +711,7 @@ where
                 }
             }
         }
-        this.publisher.core.publish(outcome);
+        core.publish(outcome);
         Poll::Ready(())
     }
 }

@@ -5,6 +5,7 @@
 //! the child can reach the task it runs in. Moving the handle in and out
 //! costs no reference count; only [`current_task`] clones it.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
@@ -20,9 +21,12 @@ pub(crate) trait CancelTarget: Send + Sync {
     fn id(&self) -> TaskId;
     fn poll_done(&self, key: &mut Option<u64>, cx: &mut Context<'_>) -> Poll<()>;
     fn unwatch(&self, key: u64);
+    /// The erased core as `Any`, so that the child that lent it gets its
+    /// typed core back ([`lend`]).
+    fn into_any(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync>;
 }
 
-impl<T: Send, E: Send> CancelTarget for TaskCore<T, E> {
+impl<T: Send + 'static, E: Send + 'static> CancelTarget for TaskCore<T, E> {
     fn request_cancel(&self) -> bool {
         TaskCore::request_cancel(self)
     }
@@ -44,6 +48,9 @@ impl<T: Send, E: Send> CancelTarget for TaskCore<T, E> {
     fn unwatch(&self, key: u64) {
         TaskCore::unwatch(self, key)
     }
+    fn into_any(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync> {
+        self
+    }
 }
 
 /// A task's core with its types erased. std's `Arc` on purpose: this is
@@ -58,13 +65,44 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    into_erased(core.clone())
+}
+
+/// [`erase`], consuming the reference: in the std build an unsizing move,
+/// which touches no reference count.
+fn into_erased<T, E>(core: crate::sync::Arc<TaskCore<T, E>>) -> ErasedCore
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
     #[cfg(not(asyncio_loom))]
     {
-        core.clone()
+        core
     }
     #[cfg(asyncio_loom)]
     {
-        std::sync::Arc::new(LoomCore(core.clone()))
+        std::sync::Arc::new(LoomCore(core))
+    }
+}
+
+/// Undoes [`into_erased`] for the core a child lent.
+fn from_erased<T, E>(core: ErasedCore) -> crate::sync::Arc<TaskCore<T, E>>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    const NOT_OURS: &str = "asyncio: a child got back another task's core from current_task";
+    #[cfg(not(asyncio_loom))]
+    {
+        core.into_any().downcast().expect(NOT_OURS)
+    }
+    #[cfg(asyncio_loom)]
+    {
+        let wrapper = core
+            .into_any()
+            .downcast::<LoomCore<T, E>>()
+            .expect(NOT_OURS);
+        wrapper.0.clone()
     }
 }
 
@@ -72,7 +110,7 @@ where
 struct LoomCore<T, E>(crate::sync::Arc<TaskCore<T, E>>);
 
 #[cfg(asyncio_loom)]
-impl<T: Send, E: Send> CancelTarget for LoomCore<T, E> {
+impl<T: Send + 'static, E: Send + 'static> CancelTarget for LoomCore<T, E> {
     fn request_cancel(&self) -> bool {
         self.0.request_cancel()
     }
@@ -94,6 +132,9 @@ impl<T: Send, E: Send> CancelTarget for LoomCore<T, E> {
     fn unwatch(&self, key: u64) {
         self.0.unwatch(key)
     }
+    fn into_any(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync> {
+        self
+    }
 }
 
 /// The task being polled on this thread, lent by its wrapper.
@@ -103,52 +144,53 @@ struct Current {
     watched: bool,
 }
 
+// `const` in the std build: every child's poll reads and writes this slot
+// twice, and a const initialiser spares each access the lazy-init check.
+// loom's `thread_local!` has no const form.
+#[cfg(not(asyncio_loom))]
 crate::sync::thread_local! {
-    // Not `const { .. }`: loom's `thread_local!` has no const form, and both
-    // builds share this declaration.
-    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
+}
+
+#[cfg(asyncio_loom)]
+crate::sync::thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)] // no const form in loom
     static CURRENT: Cell<Option<Current>> = Cell::new(None);
 }
 
-/// The lending side of [`current_task`], owned by a child's wrapper: the
-/// erased core, and whether a handle to it was ever handed out (the wrapper
-/// then watches for cancel requests through it).
-pub(crate) struct Lender {
-    core: Option<ErasedCore>,
-    pub(crate) watched: bool,
-}
-
-impl std::fmt::Debug for Lender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lender")
-            .field("watched", &self.watched)
-            .finish_non_exhaustive()
+/// Runs `poll` with the task whose core is `core` as the current one: the
+/// lending side of [`current_task`], called by a child's wrapper around
+/// each poll of the child's future. The core moves into the thread-local
+/// slot and back (no reference count, no allocation in the std build), so
+/// the wrapper keeps a single thin pointer to it, and `watched` records
+/// whether a handle to it was handed out (the wrapper then watches for
+/// cancel requests through it). `core` is `None` while it is lent.
+///
+/// The wrapper's fields stay flat (the core, then the flag, beside the
+/// child's future) on purpose: tokio sizes a task's allocation by its
+/// future, and a wrapper past 24 bytes over a small future moves every task
+/// into the next 128-byte size class.
+#[inline]
+pub(crate) fn lend<T, E, R>(
+    core: &mut Option<crate::sync::Arc<TaskCore<T, E>>>,
+    watched: &mut bool,
+    poll: impl FnOnce() -> R,
+) -> R
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let lent = core.take().map(|core| Current {
+        core: into_erased(core),
+        watched: false,
+    });
+    let previous = CURRENT.with(|current| current.replace(lent));
+    let outcome = poll();
+    if let Some(back) = CURRENT.with(|current| current.replace(previous)) {
+        *watched |= back.watched;
+        *core = Some(from_erased(back.core));
     }
-}
-
-impl Lender {
-    pub(crate) fn new(core: ErasedCore) -> Self {
-        Self {
-            core: Some(core),
-            watched: false,
-        }
-    }
-
-    /// Runs `poll` with this task as the current one.
-    #[inline]
-    pub(crate) fn enter<R>(&mut self, poll: impl FnOnce() -> R) -> R {
-        let lent = self.core.take().map(|core| Current {
-            core,
-            watched: false,
-        });
-        let previous = CURRENT.with(|current| current.replace(lent));
-        let outcome = poll();
-        if let Some(back) = CURRENT.with(|current| current.replace(previous)) {
-            self.watched |= back.watched;
-            self.core = Some(back.core);
-        }
-        outcome
-    }
+    outcome
 }
 
 /// A cancel handle for the task this code runs in, as asyncio's
@@ -157,7 +199,9 @@ impl Lender {
 /// "A task the crate spawned" is one started by [`spawn`](crate::spawn),
 /// [`try_spawn`](crate::try_spawn) and their `_local` / `_on` forms,
 /// [`TaskSet`](crate::TaskSet), a [`TaskGroup`](crate::TaskGroup) (its
-/// children), or a primitive that spawns its children
+/// children with a [`Task`](crate::Task); one started with
+/// [`start_soon`](crate::TaskGroupHandle::start_soon) has no handle, and
+/// the answer there is `None`), or a primitive that spawns its children
 /// ([`gather`](crate::gather()) and the others). Elsewhere — a plain `tokio::spawn` task, the future given to
 /// `block_on`, a `spawn_blocking` closure, a destructor run by an abort —
 /// there is no such task, and the answer is `None`. A

@@ -520,7 +520,7 @@ impl<T, E> Future for Propagate<T, E> {
 
 impl<T, E> Drop for Task<T, E> {
     fn drop(&mut self) {
-        self.core.detach();
+        TaskCore::release(&mut self.core);
     }
 }
 

@@ -140,6 +140,13 @@ struct State<E, H> {
     free: usize,
     errors: Vec<(Origin, E)>,
     panic: Option<(Origin, Panic)>,
+    /// `cancel()` started the cancellation (not a failure): what
+    /// [`Joined::cancelled`] reports. The std build reads it only in the
+    /// scoped group's debug assertion (a body that returned no value was
+    /// ended by `cancel()`), and the loom model `cancel_races_a_failure`
+    /// checks through it that `cancel()`'s answer tells the truth. It stays
+    /// for those two checks: it costs one flag per group, and without it the
+    /// `Ok(None)` contract of a scoped group would go unchecked.
     cancel_requested: bool,
     waker: Option<Waker>,
 }

@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
 use crate::task::core::{discard, drop_catching, poll_catching, TaskCore};
-use crate::task::current::{erase, Lender};
-use crate::task::{current_runtime, report_unobserved, Task, TaskError, TaskId};
+use crate::task::current::lend;
+use crate::task::{current_runtime, report_unobserved, Panic, Task, TaskError, TaskId};
 use crate::timeout::Timer;
 
 pub use self::core::Origin;
@@ -409,14 +409,171 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         let task = Arc::new(TaskCore::new(id, report_group_child));
         let child = GroupChild {
             future: Some(wrap(future)),
-            lender: Lender::new(erase(&task)),
-            task: task.clone(),
+            task: Some(task.clone()),
+            watched: false,
             group: self.shared.clone(),
             index,
         };
         let abort = spawn(child);
         core.attach(index, id, abort.clone());
         Ok(Task::from_parts(task, abort))
+    }
+}
+
+impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
+    /// Starts a plain future as a child of the group and returns no handle
+    /// to it: trio's `nursery.start_soon`. The child is a full member of the
+    /// group (the group waits for it, and its panic cancels the group and is
+    /// resumed by it), but nothing awaits it: its value is dropped when it
+    /// finishes.
+    ///
+    /// It costs less than [`spawn`](Self::spawn), which gives every child
+    /// a [`Task`] with its own completion core: a child started here has
+    /// only its entry in the group. Use it for work whose results go
+    /// elsewhere (a channel, a shared structure) or nowhere, as with most
+    /// asyncio code that calls `tg.create_task(..)` and drops the task.
+    ///
+    /// While the group is shutting down, the future is dropped unpolled and
+    /// `Ok(())` is returned, as [`spawn`](Self::spawn) returns an
+    /// already-cancelled task then (behaviour 107).
+    ///
+    /// A child started this way has no handle of its own:
+    /// [`current_task`](crate::current_task) is `None` inside it, so code
+    /// that needs its own task's handle (`current_task`,
+    /// [`Task::propagate`]) belongs in a child started with
+    /// [`spawn`](Self::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let done = Arc::new(AtomicUsize::new(0));
+    /// let counted = done.clone();
+    /// asyncio::task_group(|tg| async move {
+    ///     for _ in 0..100 {
+    ///         let done = counted.clone();
+    ///         tg.start_soon(async move {
+    ///             done.fetch_add(1, Ordering::Relaxed);
+    ///         })
+    ///         .unwrap();
+    ///     }
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// // The group waited for every child it started.
+    /// assert_eq!(done.load(Ordering::Relaxed), 100);
+    /// # }
+    /// ```
+    ///
+    /// # asyncio equivalent
+    ///
+    /// `tg.create_task(coro)` with the task dropped, or trio's
+    /// `nursery.start_soon(fn)`. The differences: the child starts running
+    /// at once (trio's starts at the next checkpoint, asyncio's at the next
+    /// loop iteration), and it has no handle at all, where asyncio's
+    /// dropped task still exists and `asyncio.current_task()` finds it.
+    ///
+    /// # Cancellation
+    ///
+    /// As for every child of the group (see [`TaskGroup`]'s table):
+    ///
+    /// | situation | asyncio | crate |
+    /// | --- | --- | --- |
+    /// | the awaiting future is dropped | the group's future: children cancelled and awaited (94) | the child is aborted with the others (not awaited) |
+    /// | the child errors | n/a: a plain future cannot | n/a ([`try_start_soon`](Self::try_start_soon): the error cancels the group and is in its [`TaskGroupError`]) |
+    /// | the child is cancelled | not an error (93) | n/a: nothing outside the group can cancel it (it has no handle); the group's cancellation aborts it |
+    /// | the child panics | `KeyboardInterrupt` escapes the loop (96) | the group cancels and joins the others, then resumes the panic, as for a child with a [`Task`] |
+    /// | a timeout fires | the group's future is cancelled | as the first row |
+    /// | the owner/handle is dropped | n/a | there is no handle; dropping a `TaskGroupHandle` changes nothing |
+    /// | the runtime shuts down | tasks cancelled | the child is dropped by the runtime: it ends cancelled, not an error |
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError`] if the group has finished (joined or dropped), with
+    /// the future, as for [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    #[doc(alias = "create_task")]
+    pub fn start_soon<F>(&self, future: F) -> Result<(), SpawnError<F>>
+    where
+        F: Future + Send + 'static,
+    {
+        self.start_soon_with(current_runtime(), future, |future| async move {
+            Ok(future.await)
+        })
+    }
+
+    /// Starts a fallible future as a child of the group, without a handle:
+    /// [`start_soon`](Self::start_soon) for a future returning `Result`,
+    /// whose `Err(E)` is a failure that cancels the group and comes back in
+    /// its [`TaskGroupError`], as with [`try_spawn`](Self::try_spawn). The
+    /// value of an `Ok` is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use asyncio::Origin;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let group = asyncio::TaskGroup::<&str>::new();
+    /// group.try_start_soon(async { Err::<(), _>("boom") });
+    /// group.try_start_soon(async { Ok(1) });
+    /// let error = group.join().await.unwrap_err();
+    /// assert!(matches!(error.first(), (Origin::Child(_), &"boom")));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`start_soon`](Self::start_soon).
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn try_start_soon<F, T>(&self, future: F) -> Result<(), SpawnError<F>>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.start_soon_with(current_runtime(), future, |future| future)
+    }
+
+    fn start_soon_with<F, G, T>(
+        &self,
+        runtime: tokio::runtime::Handle,
+        future: F,
+        wrap: impl FnOnce(F) -> G,
+    ) -> Result<(), SpawnError<F>>
+    where
+        G: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let id = TaskId::next();
+        let core = &self.shared.core;
+        let index = match core.reserve(id) {
+            Ok(index) => index,
+            Err(self::core::Refused::Finished) => return Err(SpawnError(future)),
+            Err(self::core::Refused::ShuttingDown) => {
+                drop(future);
+                return Ok(());
+            }
+        };
+        let child = SoonChild {
+            future: Some(wrap(future)),
+            group: self.shared.clone(),
+            index,
+        };
+        let abort = runtime.spawn(child).abort_handle();
+        core.attach(index, id, abort);
+        Ok(())
     }
 }
 
@@ -465,9 +622,11 @@ pin_project_lite::pin_project! {
     struct GroupChild<F, T, E> {
         #[pin]
         future: Option<F>,
-        // Lends the child's own handle to `current_task` during each poll.
-        lender: Lender,
-        task: Arc<TaskCore<T, InGroup>>,
+        // The child's task core, lent to `current_task` during each poll
+        // (`None` only then; see `lend` for why the fields stay flat).
+        task: Option<Arc<TaskCore<T, InGroup>>>,
+        // `current_task` handed out the child's own handle.
+        watched: bool,
         group: Arc<Shared<E>>,
         index: usize,
     }
@@ -478,9 +637,18 @@ pin_project_lite::pin_project! {
             if this.future.is_none() {
                 return;
             }
-            end_cancelled(this.future, this.task, this.group, *this.index);
+            let Some(task) = this.task.as_deref() else {
+                return;
+            };
+            end_cancelled(this.future, Some(task), this.group, *this.index);
         }
     }
+}
+
+/// The task core a group child holds while it is not lending it.
+fn held<T>(task: &Option<Arc<TaskCore<T, InGroup>>>) -> &TaskCore<T, InGroup> {
+    task.as_deref()
+        .expect("asyncio: a group child's core is lent only during its own poll")
 }
 
 /// Ends a child whose future was dropped before it completed (an abort, or
@@ -489,16 +657,18 @@ pin_project_lite::pin_project! {
 /// error of the group (behaviour 93).
 fn end_cancelled<F, T, E>(
     future: Pin<&mut Option<F>>,
-    task: &TaskCore<T, InGroup>,
+    task: Option<&TaskCore<T, InGroup>>,
     group: &Shared<E>,
     index: usize,
 ) {
     let failure = drop_catching(future).map(Failure::Panic);
-    let outcome = match failure {
-        Some(_) => Err(TaskError::Failed(InGroup)),
-        None => Err(TaskError::Cancelled),
-    };
-    task.publish(outcome);
+    if let Some(task) = task {
+        let outcome = match failure {
+            Some(_) => Err(TaskError::Failed(InGroup)),
+            None => Err(TaskError::Cancelled),
+        };
+        task.publish(outcome);
+    }
     let started = group.core.finish(index, failure);
     group.started(started);
 }
@@ -506,6 +676,7 @@ fn end_cancelled<F, T, E>(
 impl<F, T, E> Future for GroupChild<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
+    T: Send + 'static,
 {
     type Output = ();
 
@@ -517,16 +688,17 @@ where
         // A child whose own handle is out (`current_task`, `propagate`) can
         // be cancelled through it, which cannot abort: it ends here, as an
         // aborted child does (cancelled on its own: not an error, 93).
-        if this.lender.watched && this.task.cancel_requested() {
-            end_cancelled(this.future, this.task, this.group, *this.index);
+        if *this.watched && held(this.task).cancel_requested() {
+            end_cancelled(this.future, Some(held(this.task)), this.group, *this.index);
             return Poll::Ready(());
         }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let polled = this.lender.enter(|| poll_catching(future, cx));
-        if polled.is_pending() && this.lender.watched && this.task.watch_child(cx) {
-            end_cancelled(this.future, this.task, this.group, *this.index);
+        let polled = lend(this.task, this.watched, || poll_catching(future, cx));
+        let task = held(this.task);
+        if polled.is_pending() && *this.watched && task.watch_child(cx) {
+            end_cancelled(this.future, Some(task), this.group, *this.index);
             return Poll::Ready(());
         }
         let (mut value, mut failure) = match std::task::ready!(polled) {
@@ -543,15 +715,90 @@ where
                 this.group.started(started);
             }
             if let Some(value) = value.take() {
-                discard(report_group_child, this.task.id(), value);
+                discard(report_group_child, task.id(), value);
             }
             failure = Some(Failure::Panic(panic));
         }
-        this.task.publish(value.ok_or(TaskError::Failed(InGroup)));
+        task.publish(value.ok_or(TaskError::Failed(InGroup)));
         let started = this.group.core.finish(*this.index, failure);
         this.group.started(started);
         Poll::Ready(())
     }
+}
+
+pin_project_lite::pin_project! {
+    /// A group child without a task handle ([`TaskGroupHandle::start_soon`]):
+    /// polls the child's future, drops it, drops its value, and tells the
+    /// group how it ended. It has no task core, so its task holds two
+    /// pointers' worth beside the child's future (tokio sizes a task's
+    /// allocation by its future: see `lend`). Aborted (dropped before it
+    /// finished), it ends cancelled, or with the panic of the future's
+    /// destructor.
+    struct SoonChild<F, E> {
+        #[pin]
+        future: Option<F>,
+        group: Arc<Shared<E>>,
+        index: usize,
+    }
+
+    impl<F, E> PinnedDrop for SoonChild<F, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.future.is_none() {
+                return;
+            }
+            end_cancelled::<F, (), E>(this.future, None, this.group, *this.index);
+        }
+    }
+}
+
+impl<F, T, E> Future for SoonChild<F, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        // No handle of its own: `current_task` is `None` while it runs,
+        // whatever was lent around it.
+        let polled = lend::<(), InGroup, _>(&mut None, &mut false, || poll_catching(future, cx));
+        let (value, mut failure) = match std::task::ready!(polled) {
+            Ok(Ok(value)) => (Some(value), None),
+            Ok(Err(error)) => (None, Some(Failure::Error(error))),
+            Err(panic) => (None, Some(Failure::Panic(panic))),
+        };
+        // The future first, then the value nobody takes; a panic in either
+        // destructor is the child's panic, and a failure it displaces is
+        // recorded first, so that nothing is lost.
+        let group = &**this.group;
+        let index = *this.index;
+        let also = |failure: &mut Option<Failure<E>>, panic: Panic| {
+            if let Some(first) = failure.take() {
+                group.started(group.core.fail_child(index, first));
+            }
+            *failure = Some(Failure::Panic(panic));
+        };
+        if let Some(panic) = drop_catching(this.future.as_mut()) {
+            also(&mut failure, panic);
+        }
+        if let Some(panic) = value.and_then(drop_value_catching) {
+            also(&mut failure, panic);
+        }
+        let started = group.core.finish(index, failure);
+        group.started(started);
+        Poll::Ready(())
+    }
+}
+
+/// Drops `value`, catching a panic from its destructor.
+fn drop_value_catching<V>(value: V) -> Option<Panic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value)))
+        .err()
+        .map(Panic::new)
 }
 
 /// asyncio's `TaskGroup`: children that are joined together, where the
@@ -666,6 +913,7 @@ where
 /// | --- | --- |
 /// | `async with asyncio.TaskGroup() as tg:` body | `asyncio::task_group(\|tg\| async move { body; Ok(value) }).await` |
 /// | `tg.create_task(coro)` | `tg.spawn(fut)`, or `tg.try_spawn(fut)` for a future returning `Result` |
+/// | `tg.create_task(coro)`, the task dropped (trio: `nursery.start_soon`) | [`tg.start_soon(fut)`](TaskGroupHandle::start_soon) / [`try_start_soon`](TaskGroupHandle::try_start_soon): no `Task`, so no completion core per child |
 /// | `ExceptionGroup` of the errors | `Err(TaskGroupError<E>)`, iterated |
 /// | `tg.cancel()` (3.15) | `tg.cancel()`: the group ends with `Ok(None)` if the body was cancelled |
 /// | `except* ValueError` | iterate the [`TaskGroupError`] and match each error |
@@ -845,6 +1093,39 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
         match self.handle.try_spawn(future) {
             Ok(task) => task,
             Err(_) => unreachable!("asyncio: a task group finished while its owner held it"),
+        }
+    }
+
+    /// Starts a plain future as a child without a handle:
+    /// [`TaskGroupHandle::start_soon`], which cannot fail here, since the
+    /// group has not finished while you hold it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn start_soon<F>(&self, future: F)
+    where
+        F: Future + Send + 'static,
+    {
+        if self.handle.start_soon(future).is_err() {
+            unreachable!("asyncio: a task group finished while its owner held it");
+        }
+    }
+
+    /// Starts a fallible future as a child without a handle:
+    /// [`TaskGroupHandle::try_start_soon`], which cannot fail here either.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, at the caller's line.
+    #[track_caller]
+    pub fn try_start_soon<F, T>(&self, future: F)
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        if self.handle.try_start_soon(future).is_err() {
+            unreachable!("asyncio: a task group finished while its owner held it");
         }
     }
 

@@ -46,10 +46,34 @@ pub enum ReturnWhen {
 
 struct Slot<H> {
     handle: H,
-    /// The set spawned this child itself (nobody else holds it).
-    owned: bool,
-    /// The child's position in insertion order.
-    seq: usize,
+    /// The child's position in insertion order, and in the top bit whether
+    /// the set spawned it itself (nobody else holds it). One word, not two:
+    /// a pending child's slot is then 24 bytes beside a `Task`, which counts
+    /// in the memory a set of a million pending tasks holds.
+    seq_owned: usize,
+}
+
+/// The bit of [`Slot::seq_owned`] that marks an owned child. Positions stay
+/// below it: a set would need 2^63 insertions to reach it.
+const OWNED: usize = 1 << (usize::BITS - 1);
+
+impl<H> Slot<H> {
+    fn new(handle: H, owned: bool, seq: usize) -> Self {
+        debug_assert!(seq & OWNED == 0, "asyncio: a task set ran out of positions");
+        let owned = if owned { OWNED } else { 0 };
+        Self {
+            handle,
+            seq_owned: seq | owned,
+        }
+    }
+
+    fn seq(&self) -> usize {
+        self.seq_owned & !OWNED
+    }
+
+    fn owned(&self) -> bool {
+        self.seq_owned & OWNED != 0
+    }
 }
 
 /// A set of children and their completion order.
@@ -64,7 +88,12 @@ pub struct SetCore<T, E, H: ChildHandle<T, E>> {
     next_seq: usize,
     /// How many children in `done` failed (asyncio: raised).
     failed_in_done: usize,
+    /// Indices taken from the ready list; those from `cursor` on are
+    /// finished children still in their slots. Completion-order iteration
+    /// hands them out one at a time from here, so a drain of a million
+    /// children holds a million indices, not a million handles in `done`.
     batch: Vec<usize>,
+    cursor: usize,
     /// The set registered a waker before (read by a mutant only).
     #[cfg(asyncio_loom)]
     registered: bool,
@@ -98,6 +127,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             next_seq: 0,
             failed_in_done: 0,
             batch: Vec::new(),
+            cursor: 0,
             #[cfg(asyncio_loom)]
             registered: false,
             _outcome: PhantomData,
@@ -132,7 +162,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             self.free.push(index);
             self.push_done(seq, handle);
         } else {
-            self.slots[index] = Some(Slot { handle, owned, seq });
+            self.slots[index] = Some(Slot::new(handle, owned, seq));
             self.pending += 1;
         }
         seq
@@ -172,6 +202,22 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// Moves the children that finished since the last look to the `done`
     /// queue, registering `waker` (if any) to hear of the next completion.
     pub fn collect(&mut self, waker: Option<&Waker>) {
+        while let Some((seq, handle)) = self.next_in_batch() {
+            self.push_done(seq, handle);
+        }
+        self.refill(waker);
+        while let Some((seq, handle)) = self.next_in_batch() {
+            self.push_done(seq, handle);
+        }
+    }
+
+    /// Replaces the (exhausted) batch with the indices pushed since the
+    /// last look, registering `waker` (if any) in the same step.
+    fn refill(&mut self, waker: Option<&Waker>) {
+        debug_assert!(
+            self.cursor >= self.batch.len(),
+            "asyncio: a batch was dropped unread"
+        );
         let mut batch = std::mem::take(&mut self.batch);
         #[cfg(asyncio_loom)]
         let waker = if self.registered && mutant::on(Mutant::SetRegistersOnFirstPollOnly) {
@@ -184,7 +230,15 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             Some(waker) => self.ready.drain(waker, &mut batch),
             None => self.ready.take(&mut batch),
         }
-        for &index in &batch {
+        self.batch = batch;
+        self.cursor = 0;
+    }
+
+    /// The next finished child of the batch, out of its slot, with its
+    /// position.
+    fn next_in_batch(&mut self) -> Option<(usize, H)> {
+        while let Some(&index) = self.batch.get(self.cursor) {
+            self.cursor += 1;
             // A pushed index means the child published: its core tells its
             // listener only then, and only the set listens. The loom models
             // run with debug assertions, so they check it.
@@ -197,10 +251,9 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             );
             self.free.push(index);
             self.pending -= 1;
-            self.push_done(slot.seq, slot.handle);
+            return Some((slot.seq(), slot.handle));
         }
-        batch.clear();
-        self.batch = batch;
+        None
     }
 
     fn push_done(&mut self, seq: usize, handle: H) {
@@ -249,20 +302,38 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
 
     /// One step of completion-order iteration: the next finished child with
     /// its position in insertion order, or `None` when the set is empty.
+    ///
+    /// What an earlier wait collected goes first; then the finished
+    /// children are taken one at a time straight from the batch of ready
+    /// indices, never all moved to the `done` queue first. The waker is
+    /// registered whenever the batch runs out, in the same step that looks
+    /// for more.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, H)>> {
-        self.collect(Some(cx.waker()));
-        match self.pop_done() {
-            Some(next) => Poll::Ready(Some(next)),
-            None if self.pending == 0 => Poll::Ready(None),
-            None => Poll::Pending,
-        }
+        self.next(Some(cx.waker()))
     }
 
     /// The next finished child with its position, if one has finished,
     /// without registering a waker.
     pub fn try_next(&mut self) -> Option<(usize, H)> {
-        self.collect(None);
-        self.pop_done()
+        match self.next(None) {
+            Poll::Ready(next) => next,
+            Poll::Pending => None,
+        }
+    }
+
+    fn next(&mut self, waker: Option<&Waker>) -> Poll<Option<(usize, H)>> {
+        if let Some(next) = self.pop_done() {
+            return Poll::Ready(Some(next));
+        }
+        if let Some(next) = self.next_in_batch() {
+            return Poll::Ready(Some(next));
+        }
+        self.refill(waker);
+        match self.next_in_batch() {
+            Some(next) => Poll::Ready(Some(next)),
+            None if self.pending == 0 => Poll::Ready(None),
+            None => Poll::Pending,
+        }
     }
 
     fn pop_done(&mut self) -> Option<(usize, H)> {
@@ -284,8 +355,13 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         while let Some((seq, handle)) = self.done.pop_front() {
             each(seq, handle);
         }
+        // Then what a completion-order iteration left in the batch.
+        while let Some((seq, handle)) = self.next_in_batch() {
+            each(seq, handle);
+        }
         // Then straight from the ready list, without the `done` queue: the
         // drain keeps nothing, so it needs no failure count either.
+        self.cursor = 0;
         let mut batch = std::mem::take(&mut self.batch);
         #[cfg(asyncio_loom)]
         let register = !(self.registered && mutant::on(Mutant::SetDrainRegistersOnFirstPollOnly));
@@ -310,7 +386,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             );
             self.free.push(index);
             self.pending -= 1;
-            each(slot.seq, slot.handle);
+            each(slot.seq(), slot.handle);
         }
         batch.clear();
         self.batch = batch;
@@ -327,7 +403,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         self.slots
             .iter()
             .flatten()
-            .any(|slot| slot.owned && !slot.handle.task_core().is_done())
+            .any(|slot| slot.owned() && !slot.handle.task_core().is_done())
     }
 
     /// How many pending children have not finished (asking each child, not
@@ -349,7 +425,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     /// The positions of the children not finished yet (as far as the set has
     /// seen), in insertion order.
     pub fn pending_positions(&self) -> Vec<usize> {
-        let mut positions: Vec<usize> = self.slots.iter().flatten().map(|slot| slot.seq).collect();
+        let mut positions: Vec<usize> = self.slots.iter().flatten().map(Slot::seq).collect();
         positions.sort_unstable();
         positions
     }
@@ -373,7 +449,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         self.ready.close();
         let mut handles: Vec<H> = self.done.drain(..).map(|(_, handle)| handle).collect();
         let mut pending: Vec<Slot<H>> = self.slots.iter_mut().filter_map(Option::take).collect();
-        pending.sort_unstable_by_key(|slot| slot.seq);
+        pending.sort_unstable_by_key(Slot::seq);
         handles.extend(pending.into_iter().map(|slot| slot.handle));
         self.pending = 0;
         handles
@@ -391,7 +467,7 @@ impl<T, E, H: ChildHandle<T, E>> Drop for SetCore<T, E, H> {
         #[cfg(not(asyncio_loom))]
         let cancel = true;
         for slot in self.slots.iter().flatten() {
-            if slot.owned && cancel {
+            if slot.owned() && cancel {
                 slot.handle.cancel();
             }
         }
