@@ -105,8 +105,7 @@ struct Extra {
 /// Wakes the "done" watchers that `extra` held, outside the lock.
 fn wake_watchers(extra: Option<Box<Extra>>) {
     let Some(extra) = extra else { return };
-    #[cfg(asyncio_loom)]
-    if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipDoneWake) {
+    if fault!(TaskSkipDoneWake) {
         return;
     }
     for (_, waker) in extra.watchers {
@@ -162,16 +161,9 @@ impl<T, E> TaskCore<T, E> {
     /// Returns whether this outcome was the one kept.
     pub fn publish(&self, outcome: Result<T, TaskError<E>>) -> bool {
         let mut state = self.state.lock();
-        let overwrite = {
-            #[cfg(asyncio_loom)]
-            {
-                crate::sync::fault::on(crate::sync::fault::Fault::TaskCancelOverwritesValue)
-                    && matches!(outcome, Err(TaskError::Cancelled))
-                    && matches!(state.slot, Slot::Ready(_))
-            }
-            #[cfg(not(asyncio_loom))]
-            false
-        };
+        let overwrite = fault!(TaskCancelOverwritesValue)
+            && matches!(outcome, Err(TaskError::Cancelled))
+            && matches!(state.slot, Slot::Ready(_));
         #[cfg(asyncio_loom)]
         if mutant::on(Mutant::TaskFlagsBeforeFirstWins) {
             state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
@@ -221,8 +213,7 @@ impl<T, E> TaskCore<T, E> {
         let listener = state.listener.take();
         drop(state);
         wake_watchers(extra);
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipWake) {
+        if fault!(TaskSkipWake) {
             return true;
         }
         if let Some(waker) = waker {
@@ -337,8 +328,7 @@ impl<T, E> TaskCore<T, E> {
                 return;
             }
         };
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::TaskDetachForgetsFailure) {
+        if fault!(TaskDetachForgetsFailure) {
             return;
         }
         unique.report_unobservable(outcome, quiet);
@@ -369,8 +359,7 @@ impl<T, E> TaskCore<T, E> {
         drop(state);
         drop((waker, listener));
         if let Some(outcome) = outcome {
-            #[cfg(asyncio_loom)]
-            if crate::sync::fault::on(crate::sync::fault::Fault::TaskDetachForgetsFailure) {
+            if fault!(TaskDetachForgetsFailure) {
                 return;
             }
             self.report_unobservable(outcome, quiet);
@@ -387,8 +376,7 @@ impl<T, E> TaskCore<T, E> {
             state.cancel_requested = true;
             let child = state.extra.as_mut().and_then(|extra| extra.child.take());
             drop(state);
-            #[cfg(asyncio_loom)]
-            if crate::sync::fault::on(crate::sync::fault::Fault::TaskSkipChildCancelWake) {
+            if fault!(TaskSkipChildCancelWake) {
                 return true;
             }
             if let Some(child) = child {
@@ -396,8 +384,7 @@ impl<T, E> TaskCore<T, E> {
             }
             true
         } else {
-            #[cfg(asyncio_loom)]
-            if crate::sync::fault::on(crate::sync::fault::Fault::TaskLateCancelAccepted) {
+            if fault!(TaskLateCancelAccepted) {
                 return true;
             }
             false
@@ -499,11 +486,7 @@ impl<T, E> TaskCore<T, E> {
     /// ordinary failure unless `quiet`. A value (or a quiet error) is
     /// dropped here, and a panic from its destructor is reported too.
     fn report_unobservable(&self, outcome: Result<T, TaskError<E>>, quiet: bool) {
-        #[cfg(asyncio_loom)]
-        let quiet_panics =
-            quiet && crate::sync::fault::on(crate::sync::fault::Fault::TaskQuietDropsPanic);
-        #[cfg(not(asyncio_loom))]
-        let quiet_panics = false;
+        let quiet_panics = quiet && fault!(TaskQuietDropsPanic);
         match outcome {
             Err(error @ TaskError::Failed(_)) if !quiet => (self.report)(self.id, error),
             Err(error @ TaskError::Panicked(_)) if !quiet_panics => (self.report)(self.id, error),
@@ -545,8 +528,7 @@ pub(crate) fn drop_catching<F>(mut future: Pin<&mut Option<F>>) -> Option<Panic>
 /// or, with a second one, abort the process.
 pub fn discard<V, E>(report: Report<E>, id: TaskId, value: V) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(value))) {
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::DiscardLosesPanic) {
+        if fault!(DiscardLosesPanic) {
             return;
         }
         report(id, TaskError::Panicked(Panic::new(payload)));
@@ -596,8 +578,7 @@ pin_project_lite::pin_project! {
                 // The outcome is published: nothing to add. (The fault is
                 // the bug this guards against: a drop that publishes
                 // "cancelled" whether or not the child finished.)
-                #[cfg(asyncio_loom)]
-                if crate::sync::fault::on(crate::sync::fault::Fault::TaskCancelOverwritesValue) {
+                if fault!(TaskCancelOverwritesValue) {
                     if let Some(core) = this.core.as_deref() {
                         core.publish(Err(TaskError::Cancelled));
                     }
@@ -609,8 +590,7 @@ pin_project_lite::pin_project! {
             };
             match drop_catching(future) {
                 Some(panic) => {
-                    #[cfg(asyncio_loom)]
-                    if crate::sync::fault::on(crate::sync::fault::Fault::ChildDropLosesPanic) {
+                    if fault!(ChildDropLosesPanic) {
                         core.publish(Err(TaskError::Cancelled));
                         return;
                     }
@@ -689,8 +669,7 @@ where
             Ok(Err(error)) => Err(TaskError::Failed(error)),
             Err(panic) => Err(TaskError::Panicked(panic)),
         };
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::TaskPublishBeforeDrop) {
+        if fault!(TaskPublishBeforeDrop) {
             core.publish(outcome);
             this.future.set(None);
             return Poll::Ready(());

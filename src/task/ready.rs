@@ -95,9 +95,7 @@ impl ReadyList {
         state.ready.push(index);
         let waker = state.waker.take();
         drop(state);
-        #[cfg(asyncio_loom)]
-        let waker =
-            waker.filter(|_| !crate::sync::fault::on(crate::sync::fault::Fault::ReadySkipWake));
+        let waker = waker.filter(|_| !fault!(ReadySkipWake));
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -132,8 +130,7 @@ impl ReadyList {
     /// The waiter stopped waiting (for now): forget its waker, keep the
     /// queued indices for the next waiter.
     pub fn unregister(&self) {
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::ReadyKeepsStaleWaker) {
+        if fault!(ReadyKeepsStaleWaker) {
             return;
         }
         let waker = self.state.lock().waker.take();

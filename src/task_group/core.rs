@@ -247,8 +247,7 @@ impl<E, H: Abort> State<E, H> {
         } else {
             Started::NobodyWaiting
         };
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::GroupCancelSkipsWake) {
+        if fault!(GroupCancelSkipsWake) {
             return;
         }
         deferred.waker = self.waker.take();
@@ -364,14 +363,8 @@ impl<E, H: Abort> GroupCore<E, H> {
     pub fn attach(&self, index: usize, id: TaskId, handle: H) {
         let mut state = self.state.lock();
         let abort_now = state.aborting;
-        #[cfg(asyncio_loom)]
-        let abort_now = abort_now
-            && !crate::sync::fault::on(crate::sync::fault::Fault::GroupAttachIgnoresCancel);
-        #[cfg(asyncio_loom)]
-        let any_reserved =
-            crate::sync::fault::on(crate::sync::fault::Fault::GroupAttachIgnoresOwner);
-        #[cfg(not(asyncio_loom))]
-        let any_reserved = false;
+        let abort_now = abort_now && !fault!(GroupAttachIgnoresCancel);
+        let any_reserved = fault!(GroupAttachIgnoresOwner);
         match state.slots[index] {
             Slot::Reserved(reserved) if reserved == id || any_reserved => {
                 if abort_now {
@@ -431,10 +424,7 @@ impl<E, H: Abort> GroupCore<E, H> {
             state.start_cancelling(&mut deferred);
         }
         if state.live == 0 {
-            #[cfg(asyncio_loom)]
-            let skip = crate::sync::fault::on(crate::sync::fault::Fault::GroupLastChildSkipsWake);
-            #[cfg(not(asyncio_loom))]
-            let skip = false;
+            let skip = fault!(GroupLastChildSkipsWake);
             let skip = skip || woke_early;
             if !skip {
                 if let Some(waker) = state.waker.take() {
@@ -496,8 +486,7 @@ impl<E, H: Abort> GroupCore<E, H> {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
         state.start_cancelling(&mut deferred);
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::GroupAbortSkipsRunning) {
+        if fault!(GroupAbortSkipsRunning) {
             state.aborting = true;
             drop(state);
             deferred.run(self);
@@ -538,10 +527,7 @@ impl<E, H: Abort> GroupCore<E, H> {
         if state.phase == Phase::Closed {
             panic!("asyncio: a task group was joined again after it finished");
         }
-        #[cfg(asyncio_loom)]
-        let early = body_done && crate::sync::fault::on(crate::sync::fault::Fault::GroupJoinsEarly);
-        #[cfg(not(asyncio_loom))]
-        let early = false;
+        let early = body_done && fault!(GroupJoinsEarly);
         if body_done && (state.live == 0 || early) {
             state.phase = Phase::Closed;
             let stale = state.waker.take();
@@ -582,8 +568,7 @@ impl<E, H: Abort> GroupCore<E, H> {
         state.aborting = true;
         deferred.stale = state.waker.take();
         state.take_running(&mut deferred.abort);
-        #[cfg(asyncio_loom)]
-        if crate::sync::fault::on(crate::sync::fault::Fault::GroupAbandonForgetsErrors) {
+        if fault!(GroupAbandonForgetsErrors) {
             state.errors.clear();
         }
         for (origin, error) in std::mem::take(&mut state.errors) {

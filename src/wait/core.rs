@@ -281,11 +281,7 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
         when: ReturnWhen,
         timed_out: bool,
     ) -> Poll<Vec<H>> {
-        #[cfg(asyncio_loom)]
-        let forget =
-            timed_out && crate::sync::fault::on(crate::sync::fault::Fault::SetForgetsOnTimeout);
-        #[cfg(not(asyncio_loom))]
-        let forget = false;
+        let forget = timed_out && fault!(SetForgetsOnTimeout);
         if forget {
             let mut batch = Vec::new();
             self.ready.take(&mut batch);
@@ -462,10 +458,7 @@ impl<T, E, H: ChildHandle<T, E>> Drop for SetCore<T, E, H> {
         // Children the set spawned itself are cancelled: nobody else can
         // reach them. The others are detached when their handles drop here,
         // as dropping a `Task` does.
-        #[cfg(asyncio_loom)]
-        let cancel = !crate::sync::fault::on(crate::sync::fault::Fault::SetDropSkipsCancel);
-        #[cfg(not(asyncio_loom))]
-        let cancel = true;
+        let cancel = !fault!(SetDropSkipsCancel);
         for slot in self.slots.iter().flatten() {
             if slot.owned() && cancel {
                 slot.handle.cancel();
