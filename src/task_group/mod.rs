@@ -1151,8 +1151,10 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future drops the group, which aborts
-    /// every child still running.
+    /// This method is not cancel safe. If the returned future is used as a
+    /// branch in `select!` and another branch completes first, the group is
+    /// dropped, which aborts every child still running (they stop at their next
+    /// await point).
     pub fn join(mut self) -> GroupJoin<E> {
         self.consumed = true;
         GroupJoin {
@@ -1184,8 +1186,10 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the returned future drops the body and
-    /// aborts every child (they stop at their next await point).
+    /// This method is not cancel safe. If the returned future is used as a
+    /// branch in `select!` and another branch completes first, the body is
+    /// dropped and every child is aborted (they stop at their next await
+    /// point).
     pub fn run<B, Fut, R>(mut self, body: B) -> GroupRun<Fut, E>
     where
         B: FnOnce(TaskGroupHandle<E>) -> Fut,

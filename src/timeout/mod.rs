@@ -217,13 +217,12 @@ impl Timeout {
     ///
     /// # Cancel safety
     ///
-    /// This method is not cancel safe. If the [`Scope`] it returns is used as
-    /// the event in a `tokio::select!` statement and some other branch
-    /// completes first, then `body` is dropped at its current await point:
-    /// what it had done stays done, what it had not done does not happen,
-    /// and its output is lost. To keep the body, run a pinned borrow of it
-    /// (`let mut body = std::pin::pin!(body);` then `run(body.as_mut())`)
-    /// and await it again later.
+    /// This method is not cancel safe. If the [`Scope`] it returns is used as a
+    /// branch in `select!` and another branch completes first, `body` is
+    /// dropped at its current await point: what it had done stays done, what it
+    /// had not done does not happen, and its output is lost. To keep the body,
+    /// run a pinned borrow of it (`let mut body = std::pin::pin!(body);` then
+    /// `run(body.as_mut())`) and await it again later.
     pub fn run<F: Future>(self, body: F) -> Scope<F> {
         Scope {
             body: Some(body),
@@ -291,10 +290,9 @@ pin_project_lite::pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// This future is not cancel safe. If it is used as the event in a
-    /// `tokio::select!` statement and some other branch completes first,
-    /// then the body is dropped at its current await point and its output
-    /// is lost (see [`Timeout::run`]).
+    /// This future is not cancel safe. If it is used as a branch in `select!`
+    /// and another branch completes first, the body is dropped at its current
+    /// await point and its output is lost (see [`Timeout::run`]).
     #[must_use = "futures do nothing unless polled"]
     pub struct Scope<F> {
         #[pin]

@@ -81,12 +81,12 @@ pub fn shield<T, E>(task: Task<T, E>) -> Shield<T, E> {
 ///
 /// # Cancel safety
 ///
-/// This future is cancel safe. If it is used as the event in a
-/// `tokio::select!` statement and some other branch completes first, it is
-/// guaranteed that the task keeps running and that its outcome is not lost:
-/// poll the same `Shield` again, or take the task back with
-/// [`into_task`](Shield::into_task). A `Shield` that is dropped instead
-/// detaches the task, whose failure then goes to the unobserved-error hook.
+/// This future is cancel safe. If it is used as a branch in `select!` and
+/// another branch completes first, it is guaranteed that the task keeps running
+/// and that its outcome is not lost: poll the same `Shield` again, or take the
+/// task back with [`into_task`](Shield::into_task). A `Shield` that is dropped
+/// instead detaches the task, whose failure then goes to the unobserved-error
+/// hook.
 #[must_use = "futures do nothing unless polled"]
 pub struct Shield<T, E> {
     // A `Join` whose task is taken out on drop, so that dropping the shield

@@ -11,11 +11,10 @@ pin_project_lite::pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// This future is cancel safe. If it is used as the event in a
-    /// `tokio::select!` statement and some other branch completes first, it
-    /// is guaranteed that nothing happened but the wait: polled again, the
-    /// same `Sleep` completes at the same deadline (a zero sleep that has
-    /// already yielded completes at once).
+    /// This future is cancel safe. If it is used as a branch in `select!` and
+    /// another branch completes first, it is guaranteed that nothing happened
+    /// but the wait: polled again, the same `Sleep` completes at the same
+    /// deadline (a zero sleep that has already yielded completes at once).
     #[must_use = "futures do nothing unless polled"]
     pub struct Sleep {
         #[pin]

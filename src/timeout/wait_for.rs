@@ -196,15 +196,14 @@ pin_project_lite::pin_project! {
     ///
     /// # Cancel safety
     ///
-    /// This future is not cancel safe. If it is used as the event in a
-    /// `tokio::select!` statement and some other branch completes first,
-    /// then the operand is cancelled (behaviour 54): a future operand is
-    /// dropped at its current await point and its output is lost; a
-    /// [`Task`] operand is cancelled and stops at its next await point. To
-    /// keep a future, wait for a pinned borrow of it (`wait_for(fut.as_mut(),
-    /// d)` on a `Pin<&mut F>`); to keep a task running, wait for `&mut
-    /// shield(task)` (see [`shield`](crate::shield)). Either can be awaited
-    /// again later.
+    /// This future is not cancel safe. If it is used as a branch in `select!`
+    /// and another branch completes first, the operand is cancelled (behaviour
+    /// 54): a future operand is dropped at its current await point and its
+    /// output is lost; a [`Task`] operand is cancelled and stops at its next
+    /// await point. To keep a future, wait for a pinned borrow of it
+    /// (`wait_for(fut.as_mut(), d)` on a `Pin<&mut F>`); to keep a task
+    /// running, wait for `&mut shield(task)` (see [`shield`](crate::shield)).
+    /// Either can be awaited again later.
     #[must_use = "futures do nothing unless polled"]
     pub struct WaitFor<A: Awaitable> {
         #[pin]

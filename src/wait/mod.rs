@@ -147,6 +147,7 @@ use crate::timeout::{deadline_after, Timer};
 /// | a child is cancelled | `CancelledError` in the task | it finishes with `Err(TaskError::Cancelled)` |
 /// | a child panics | the `BaseException` escapes the loop (96) | the panic is caught: it finishes with `Err(TaskError::Panicked(p))` |
 /// | a timeout fires (`wait`'s) | returns what is done; cancels nothing (35) | the same |
+/// | the tasks are cancelled explicitly | `for t in pending: t.cancel()`, then `await asyncio.gather(*pending, return_exceptions=True)` to wait for them | [`cancel_all`](TaskSet::cancel_all) asks every task to stop (each stops at its next await point) and returns how many were running; [`shutdown`](TaskSet::shutdown) also waits until each has finished; one task: its [`CancelHandle`] |
 /// | the set is dropped | n/a (asyncio does not own the tasks) | spawned tasks cancelled (with a grace period: the token at once, the abort when it ends; see below), inserted ones detached; finished tasks nobody took: failures and panics go to the hook |
 /// | the runtime shuts down | tasks are cancelled | tasks end `Cancelled` |
 ///
@@ -361,14 +362,14 @@ impl<T, E> TaskSet<T, E> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel-safe in the sense that nothing is lost: if it is
-    /// used as a branch in `select!` and another branch completes first
-    /// after it was polled once, every task in the set has been asked to
-    /// stop (aborted, or the token cancelled with the abort still owed by
-    /// the set's next poller or its drop), the tasks that finished meanwhile
-    /// have left the set with their outcomes dropped as above, and the
-    /// others are still in the set. Calling `shutdown` again finishes the
-    /// job. A `shutdown` dropped before its first poll did nothing.
+    /// This method is cancel safe in the sense that nothing is lost. If it is
+    /// used as a branch in `select!` and another branch completes first after
+    /// it was polled once, every task in the set has been asked to stop
+    /// (aborted, or the token cancelled with the abort still owed by the set's
+    /// next poller or its drop), the tasks that finished meanwhile have left
+    /// the set with their outcomes dropped as above, and the others are still
+    /// in the set. Calling `shutdown` again finishes the job. A `shutdown`
+    /// dropped before its first poll did nothing.
     ///
     /// # Panics
     ///
@@ -408,9 +409,9 @@ impl<T, E> TaskSet<T, E> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel-safe: the future owns the set, so if it is used as a
-    /// branch in `select!` and another branch completes first, the set is
-    /// dropped (see [`TaskSet`]'s `# Cancellation`): spawned tasks are
+    /// This method is not cancel safe. The future owns the set, so if it is
+    /// used as a branch in `select!` and another branch completes first, the
+    /// set is dropped (see [`TaskSet`]'s `# Cancellation`): spawned tasks are
     /// cancelled, inserted ones detached, and the outcomes already collected
     /// are dropped, their failures and panics to the unobserved-error hook.
     pub fn join_all(self) -> JoinAll<T, E> {
@@ -451,8 +452,9 @@ impl<T, E> TaskSet<T, E> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel-safe: if it is used as a branch in `select!` and
-    /// another branch completes first, no task has left the set.
+    /// This method is cancel safe. If it is used as a branch in `select!` and
+    /// another branch completes first, it is guaranteed that no task has left
+    /// the set.
     #[doc(alias = "join_next")]
     pub fn next_completed(&mut self) -> NextCompleted<'_, T, E> {
         NextCompleted {
@@ -498,8 +500,9 @@ impl<T, E> TaskSet<T, E> {
     ///
     /// # Cancel safety
     ///
-    /// This method is cancel-safe: if it is used as a branch in `select!` and
-    /// another branch completes first, no task has left the set.
+    /// This method is cancel safe. If it is used as a branch in `select!` and
+    /// another branch completes first, it is guaranteed that no task has left
+    /// the set.
     #[doc(alias = "join_next_with_id")]
     pub fn next_completed_indexed(&mut self) -> NextCompletedIndexed<'_, T, E> {
         NextCompletedIndexed {
@@ -1036,13 +1039,15 @@ pub enum WaitError {
 /// | a task is cancelled | returned in `done` (36); does not count for `FIRST_EXCEPTION` (37) | the same |
 /// | a task panics | the `BaseException` escapes the loop | returned in `done`; its outcome is `Err(TaskError::Panicked(p))` |
 /// | the timeout fires | returns what is done; cancels nothing (35) | the same |
+/// | the tasks are cancelled explicitly | `for t in pending: t.cancel()` after `wait` returns | the same through the set: [`TaskSet::cancel_all`] or [`TaskSet::shutdown`] |
 /// | the set is dropped | n/a (asyncio does not own the tasks) | inserted tasks are detached, spawned ones cancelled (see [`TaskSet`]) |
 /// | the runtime shuts down | tasks are cancelled | tasks end `Cancelled`; the wait is dropped with its task |
 ///
 /// # Cancel safety
 ///
-/// This function is cancel-safe: if its future is used as a branch in
-/// `select!` and another branch completes first, no task has left the set.
+/// This function is cancel safe. If its future is used as a branch in `select!`
+/// and another branch completes first, it is guaranteed that no task has left
+/// the set.
 ///
 /// # Errors
 ///
