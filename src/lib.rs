@@ -140,11 +140,15 @@
 //! of its synchronisation. Not yet done:
 //!
 //! - some performance targets of the project's contract are not met yet:
-//!   cancelling a task group of 100k pending children, the bounded map
-//!   against a spawning `buffer_unordered`, and the queue under heavy
-//!   contention (64 producers and consumers on a small queue) and on the
-//!   current-thread runtime. `BENCHMARKS.md` in the repository has the
-//!   figures.
+//!   the queue under contention (64 producers and consumers on a small
+//!   queue: about 3–4× flume), at 4P/4C and on the current-thread runtime;
+//!   the bounded map against a spawning `buffer_unordered` (about 1.1×);
+//!   gather on a current-thread runtime (about 1.4× JoinSet); a task group
+//!   whose children are spawned with `spawn` (about 1.1–1.2× JoinSet; with
+//!   [`start_soon`](TaskGroupHandle::start_soon) it is about 0.75×);
+//!   `wait_for` with a body pending once (about 1.1× tokio's `timeout`);
+//!   and the completion-order drains at some sizes. `BENCHMARKS.md` in the
+//!   repository has the figures.
 //!
 //! For porting and teaching, [`porting`] is the guide (every asyncio name,
 //! every difference); the repository's `examples/` hold a guided tour with
@@ -226,6 +230,11 @@ pub mod __cores {
     // this module is the only path to them from outside the crate; each is
     // re-exported item by item (a glob of its `pub` items), since a
     // crate-visible module cannot itself be re-exported.
+
+    /// A task id made from a number, for the models' cores.
+    pub fn task_id(raw: u64) -> crate::TaskId {
+        crate::TaskId::from_raw(raw)
+    }
 
     /// Gather's core.
     pub mod gather {

@@ -500,18 +500,21 @@ fn the_tour_shows_a_timeline_for_every_primitive_and_the_readme_quotes_it() {
             "{group}"
         );
     }
-    // The README's excerpt is the tour's output, verbatim.
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let excerpt = readme
-        .split("<!-- tour excerpt -->")
-        .nth(1)
-        .expect("the README marks the tour excerpt")
-        .split("```text\n")
-        .nth(1)
-        .and_then(|block| block.split("```").next())
-        .expect("a text block");
-    assert!(
-        output.contains(excerpt),
-        "the README's tour excerpt is not what `cargo run --example tour` prints:\n{excerpt}"
-    );
+    // The README's excerpt, and the porting guide's (docs.rs), are the
+    // tour's output, verbatim.
+    for file in ["README.md", "src/porting.md"] {
+        let text = std::fs::read_to_string(root().join(file)).expect(file);
+        let excerpt = text
+            .split("<!-- tour excerpt -->")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{file} marks the tour excerpt"))
+            .split("```text\n")
+            .nth(1)
+            .and_then(|block| block.split("```").next())
+            .expect("a text block");
+        assert!(
+            output.contains(excerpt),
+            "{file}'s tour excerpt is not what `cargo run --example tour` prints:\n{excerpt}"
+        );
+    }
 }

@@ -5,7 +5,7 @@ Not part of CI (it takes about ten minutes):
     python3 benches/python/compare.py                 # 5 rounds of 2 s each
     python3 benches/python/compare.py --rounds 3 --seconds 4
     python3 benches/python/compare.py --reuse         # the last run's rounds, tables rewritten
-    python3 benches/python/compare.py --reuse --no-python   # the same, without running CPython
+    python3 benches/python/compare.py --reuse --no-python   # the same, with the last CPython figures
     python3 benches/python/compare.py --rounds 3 --only task_group,wait   # re-measure those, keep the rest
 
 A shared machine's speed drifts by tens of percent over minutes, so one
@@ -58,7 +58,13 @@ SCENARIOS = [
      "task_group_spawn_join/tokio_join_set/10000", "JoinSet", 1.0),
     ("TaskGroup spawn + join, 100k", "task_group_spawn_join/asyncio_task_group/100000",
      "task_group_spawn_join/tokio_join_set/100000", "JoinSet", 1.0),
+    ("TaskGroup spawn + join, 100k, `start_soon`",
+     "task_group_spawn_join/asyncio_task_group_start_soon/100000",
+     "task_group_spawn_join/tokio_join_set/100000", "JoinSet", 1.0),
     ("TaskGroup, cancel 100k pending", "task_group_cancel_pending/asyncio_task_group/100000",
+     "task_group_cancel_pending/tokio_join_set/100000", "JoinSet shutdown", 1.0),
+    ("TaskGroup, cancel 100k pending, `start_soon`",
+     "task_group_cancel_pending/asyncio_task_group_start_soon/100000",
      "task_group_cancel_pending/tokio_join_set/100000", "JoinSet shutdown", 1.0),
     ("TaskSet spawn + shutdown, 100k pending", "task_set_spawn_shutdown/asyncio_task_set/100000",
      "task_set_spawn_shutdown/tokio_join_set/100000", "JoinSet spawn + shutdown", 1.0),
@@ -76,12 +82,14 @@ SCENARIOS = [
      "queue_1M_cap16/flume/64P1C", "flume", 1.5),
     ("Queue 1P/1C, current-thread runtime", "queue_1M_cap1024_current_thread/asyncio/1P1C",
      "queue_1M_cap1024_current_thread/flume/1P1C", "flume", 1.2),
-    ("timeout scope ×100k, body ready", "timeout_100k/asyncio_timeout_ready",
-     "timeout_100k/tokio_timeout_ready", "tokio::time::timeout", 1.1),
-    ("timeout scope ×100k, body pending once", "timeout_100k/asyncio_timeout_pending_once",
-     "timeout_100k/tokio_timeout_pending_once", "tokio::time::timeout", 1.2),
-    ("wait_for ×100k, body ready", "timeout_100k/asyncio_wait_for_ready",
-     "timeout_100k/tokio_timeout_ready", "tokio::time::timeout", 1.0),
+    ("timeout scope ×100k, body ready", "timeout_scope/asyncio_timeout/ready",
+     "timeout_scope/tokio_timeout/ready", "tokio::time::timeout", 1.1),
+    ("timeout scope ×100k, body pending once", "timeout_scope/asyncio_timeout/pending_once",
+     "timeout_scope/tokio_timeout/pending_once", "tokio::time::timeout", 1.2),
+    ("wait_for ×100k, body ready", "timeout_scope/asyncio_wait_for/ready",
+     "timeout_scope/tokio_timeout/ready", "tokio::time::timeout", 1.0),
+    ("wait_for ×100k, body pending once", "timeout_scope/asyncio_wait_for/pending_once",
+     "timeout_scope/tokio_timeout/pending_once", "tokio::time::timeout", 1.0),
     ("bounded map, 1M items, limit 50, unordered", "map_1m_limit_50/asyncio_map_unordered/1000000",
      "map_1m_limit_50/futures_buffer_unordered_spawn/1000000",
      "spawning buffer_unordered(50)", 1.0),
@@ -384,7 +392,14 @@ def main():
     interpreter = python()
     version = subprocess.run([interpreter, "--version"], capture_output=True,
                              text=True).stdout.strip()
-    cpython = {} if "--no-python" in sys.argv else run_python(interpreter)
+    cached = ROOT / "target" / "compare-cpython.json"
+    if "--no-python" in sys.argv:
+        # The last run's CPython figures, if any: they do not depend on the
+        # crate's code.
+        cpython = json.loads(cached.read_text()) if cached.exists() else {}
+    else:
+        cpython = run_python(interpreter)
+        cached.write_text(json.dumps(cpython))
     rustc = subprocess.run(["rustc", "--version"], capture_output=True,
                            text=True).stdout.strip()
 

@@ -16,7 +16,7 @@ use crate::waker::Recorder;
 
 /// A fresh core for one model iteration, as `try_spawn` builds it.
 pub fn core<T, E>(report: Report<E>) -> Arc<TaskCore<T, E>> {
-    Arc::new(TaskCore::new(TaskId::from_raw(1), report))
+    Arc::new(TaskCore::new(asyncio::__cores::task_id(1), report))
 }
 
 /// Polls the waiter's side once with `waiter`'s waker.

@@ -93,7 +93,10 @@ impl Drop for Gathered {
 /// Spawns a child around `future`: the handle for the gather, and the
 /// runtime's side for a worker thread.
 fn child(id: u64, future: ChildFuture) -> (Gathered, Runtime, Arc<TaskCore<u32, u32>>) {
-    let core = Arc::new(TaskCore::new(TaskId::from_raw(id), count_report::<u32>));
+    let core = Arc::new(TaskCore::new(
+        asyncio::__cores::task_id(id),
+        count_report::<u32>,
+    ));
     let spawned = Arc::new(Spawned::new(future, core.clone()));
     let handle = Gathered {
         core: core.clone(),

@@ -24,7 +24,6 @@ use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
 use asyncio::__cores::task_group::{Abort, Failure, GroupCore, JoinPoll, Joined, Refused, Started};
-use asyncio::TaskId;
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::task::{count_report, reports, reset_reports};
@@ -55,16 +54,16 @@ type Core = GroupCore<&'static str, Aborts>;
 
 fn group() -> Arc<Core> {
     reset_reports();
-    Arc::new(GroupCore::new(TaskId::from_raw(100), count_report))
+    Arc::new(GroupCore::new(asyncio::__cores::task_id(100), count_report))
 }
 
 /// Spawns a child the way the tokio layer does: reserve, then attach.
 fn spawned(core: &Core, id: u64) -> (usize, Aborts) {
     let aborts = Aborts::default();
     let index = core
-        .reserve(TaskId::from_raw(id))
+        .reserve(asyncio::__cores::task_id(id))
         .expect("the group is open");
-    core.attach(index, TaskId::from_raw(id), aborts.clone());
+    core.attach(index, asyncio::__cores::task_id(id), aborts.clone());
     (index, aborts)
 }
 
@@ -294,9 +293,9 @@ fn spawn_races_the_shutdown() {
                 // Once the group is cancelling, it never opens again: a
                 // spawn that starts after that must be refused.
                 let already_cancelling = core.is_cancelling();
-                match core.reserve(TaskId::from_raw(2)) {
+                match core.reserve(asyncio::__cores::task_id(2)) {
                     Ok(index) => {
-                        core.attach(index, TaskId::from_raw(2), late_aborts);
+                        core.attach(index, asyncio::__cores::task_id(2), late_aborts);
                         (already_cancelling, Ok(index))
                     }
                     Err(refused) => (already_cancelling, Err(refused)),
@@ -378,7 +377,7 @@ fn scope_dropped_while_children_complete() {
         assert!(a_aborts.count() <= 1 && b_aborts.count() <= 1);
         assert_eq!(core.live(), 0);
         assert!(matches!(
-            core.reserve(TaskId::from_raw(3)),
+            core.reserve(asyncio::__cores::task_id(3)),
             Err(Refused::Finished)
         ));
     });
@@ -455,7 +454,7 @@ fn group_cancel_races_a_failure_twin_cancel_skips_wake() {
 fn late_attach_races_a_reused_slot() {
     loom::model(|| {
         let core = group();
-        let first_id = TaskId::from_raw(1);
+        let first_id = asyncio::__cores::task_id(1);
         let first = core.reserve(first_id).expect("the group is open");
         let (first_aborts, second_aborts) = (Aborts::default(), Aborts::default());
 
@@ -467,7 +466,7 @@ fn late_attach_races_a_reused_slot() {
             let core = core.clone();
             let second_aborts = second_aborts.clone();
             thread::spawn(move || {
-                let id = TaskId::from_raw(2);
+                let id = asyncio::__cores::task_id(2);
                 let index = core.reserve(id).expect("the group is open");
                 core.attach(index, id, second_aborts);
                 index

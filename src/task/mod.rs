@@ -40,9 +40,9 @@ impl TaskId {
         TaskId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// Builds an id from a number (for the loom models and for tests).
-    #[doc(hidden)]
-    pub fn from_raw(raw: u64) -> Self {
+    /// Builds an id from a number (for the loom models, through
+    /// `__cores::task_id`).
+    pub(crate) fn from_raw(raw: u64) -> Self {
         TaskId(raw)
     }
 
