@@ -239,21 +239,27 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
     fn next_in_batch(&mut self) -> Option<(usize, H)> {
         while let Some(&index) = self.batch.get(self.cursor) {
             self.cursor += 1;
-            // A pushed index means the child published: its core tells its
-            // listener only then, and only the set listens. The loom models
-            // run with debug assertions, so they check it.
-            let Some(slot) = self.slots[index].take() else {
-                continue;
-            };
-            debug_assert!(
-                slot.handle.task_core().is_done(),
-                "asyncio: a task set was woken by a child that has not finished"
-            );
-            self.free.push(index);
-            self.pending -= 1;
-            return Some((slot.seq(), slot.handle));
+            if let Some(finished) = self.take_finished(index) {
+                return Some(finished);
+            }
         }
         None
+    }
+
+    /// Takes the child whose index its core pushed out of its slot (freeing
+    /// the slot), with its position; `None` if the slot was already emptied.
+    fn take_finished(&mut self, index: usize) -> Option<(usize, H)> {
+        // A pushed index means the child published: its core tells its
+        // listener only then, and only the set listens. The loom models run
+        // with debug assertions, so they check it.
+        let slot = self.slots[index].take()?;
+        debug_assert!(
+            slot.handle.task_core().is_done(),
+            "asyncio: a task set was woken by a child that has not finished"
+        );
+        self.free.push(index);
+        self.pending -= 1;
+        Some((slot.seq(), slot.handle))
     }
 
     fn push_done(&mut self, seq: usize, handle: H) {
@@ -373,16 +379,9 @@ impl<T, E, H: ChildHandle<T, E>> SetCore<T, E, H> {
             self.ready.take(&mut batch);
         }
         for &index in &batch {
-            let Some(slot) = self.slots[index].take() else {
-                continue;
-            };
-            debug_assert!(
-                slot.handle.task_core().is_done(),
-                "asyncio: a task set was woken by a child that has not finished"
-            );
-            self.free.push(index);
-            self.pending -= 1;
-            each(slot.seq(), slot.handle);
+            if let Some((seq, handle)) = self.take_finished(index) {
+                each(seq, handle);
+            }
         }
         batch.clear();
         self.batch = batch;
