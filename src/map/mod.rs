@@ -1146,6 +1146,16 @@ impl<In, T, E, P> Collect<In, T, E, P> {
         }
         self.values[position] = Some(outcome);
     }
+
+    /// The values placed so far, in input order (the fail-fast and
+    /// keep-going forms place only values).
+    fn take_values(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.values)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .collect()
+    }
 }
 
 impl<In, T, E> Future for Collect<In, T, E, FailFast>
@@ -1159,14 +1169,7 @@ where
             match std::task::ready!(Pin::new(&mut self.map).poll_next(cx)) {
                 Some(Ok((position, value))) => self.place(position, Ok(value)),
                 Some(Err(error)) => return Poll::Ready(Err(error)),
-                None => {
-                    let values = std::mem::take(&mut self.values);
-                    return Poll::Ready(Ok(values
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Result::ok)
-                        .collect()));
-                }
+                None => return Poll::Ready(Ok(self.take_values())),
             }
         }
     }
@@ -1202,14 +1205,7 @@ where
             match std::task::ready!(Pin::new(&mut self.map).poll_next(cx)) {
                 Some(Ok((position, value))) => self.place(position, Ok(value)),
                 Some(Err(errors)) => return Poll::Ready(Err(errors)),
-                None => {
-                    let values = std::mem::take(&mut self.values);
-                    return Poll::Ready(Ok(values
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Result::ok)
-                        .collect()));
-                }
+                None => return Poll::Ready(Ok(self.take_values())),
             }
         }
     }
