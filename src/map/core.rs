@@ -18,6 +18,7 @@
 //! starts first, or counting a finish `Relaxed`, breaks it; the loom models
 //! check both.
 
+use crate::map::ProgressSnapshot;
 use crate::sync::{AtomicUsize, Ordering};
 
 /// The progress counters of one map: written by its driver only, read by
@@ -30,24 +31,6 @@ pub struct Counters {
     retried: AtomicUsize,
     in_flight: AtomicUsize,
     limit: AtomicUsize,
-}
-
-/// One reading of the counters (see [`Counters::snapshot`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Reading {
-    /// Inputs whose first attempt has started.
-    pub started: usize,
-    /// Items that finished with a value.
-    pub done: usize,
-    /// Items that finished with an error, a cancellation or a panic (after
-    /// their last retry).
-    pub failed: usize,
-    /// Retries started.
-    pub retried: usize,
-    /// Attempts running or waiting to retry, as the driver last published.
-    pub in_flight: usize,
-    /// The concurrency limit in force, as the driver last published.
-    pub limit: usize,
 }
 
 impl Counters {
@@ -93,7 +76,7 @@ impl Counters {
     /// Reads every counter without a lock. The counters are read one by one
     /// while the driver runs, so a reading is not one instant; but it never
     /// shows more items finished (`done + failed`) than `started`.
-    pub fn snapshot(&self) -> Reading {
+    pub fn snapshot(&self) -> ProgressSnapshot {
         let early =
             fault!(MapProgressReadsStartedFirst).then(|| self.started.load(Ordering::Acquire));
         let done = self
@@ -106,7 +89,7 @@ impl Counters {
             Some(started) => started,
             None => self.started.load(Ordering::Relaxed),
         };
-        Reading {
+        ProgressSnapshot {
             started,
             done,
             failed,

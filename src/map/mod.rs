@@ -363,15 +363,7 @@ pub struct ProgressSnapshot {
 impl Progress {
     /// Reads the counters.
     pub fn snapshot(&self) -> ProgressSnapshot {
-        let reading = self.counters.snapshot();
-        ProgressSnapshot {
-            started: reading.started,
-            done: reading.done,
-            failed: reading.failed,
-            retried: reading.retried,
-            in_flight: reading.in_flight,
-            limit: reading.limit,
-        }
+        self.counters.snapshot()
     }
 }
 
