@@ -198,6 +198,7 @@ pub(crate) fn deadline_after(delay: Duration) -> Instant {
 }
 
 /// `now + delay`, saturating far in the future instead of overflowing.
+#[inline]
 pub(crate) fn deadline_from(now: Instant, delay: Duration) -> Instant {
     now.checked_add(delay)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
@@ -439,6 +440,7 @@ impl InlineTimer {
     /// Whether `deadline` has passed; if not, arms the timer to wake `cx`.
     /// `check` says how a deadline is checked before the timer is armed
     /// for it.
+    #[inline]
     pub(crate) fn poll_expired_at(
         self: Pin<&mut Self>,
         deadline: Option<Instant>,
