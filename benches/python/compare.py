@@ -7,6 +7,12 @@ Not part of CI (it takes about ten minutes):
     python3 benches/python/compare.py --reuse         # the last run's rounds, tables rewritten
     python3 benches/python/compare.py --reuse --no-python   # the same, with the last CPython figures
     python3 benches/python/compare.py --rounds 3 --only task_group,wait   # re-measure those, keep the rest
+    python3 benches/python/compare.py --reuse --only memory   # re-measure only peak memory
+
+Peak memory is measured apart from the timings, one process per figure:
+`examples/task_memory.rs` (bytes per pending task in a TaskSet and a
+JoinSet, and what a drain adds) and `examples/map_progress.rs --bare` (the
+map's peak RSS at 1M and 10M items, from GNU time's `%M`).
 
 A shared machine's speed drifts by tens of percent over minutes, so one
 long criterion run can put the crate in a fast minute and its peer in a
@@ -185,6 +191,17 @@ NOTES_HEADING = "## Notes (written by hand)"
 # Every bench file whose figures the tables read (a missing one is skipped).
 BENCHES = ["gather", "wait", "queue", "task_group", "map", "race", "timeout"]
 
+# Peak memory: (scenario, crate's task_memory arguments, peer's, peer,
+# target). Each figure is a separate process of examples/task_memory.rs.
+MEMORY = [
+    ("1M pending tasks in a TaskSet, current-thread runtime",
+     ["task_set", "1000000"], ["join_set", "1000000"], "JoinSet", 1.1),
+    ("1M pending tasks in a TaskSet, multi-thread runtime",
+     ["task_set", "1000000", "multi"], ["join_set", "1000000", "multi"], "JoinSet", 1.1),
+]
+# The map's peak RSS at these input sizes (SPEC: at 10M ≤ 1.1× at 1M).
+MAP_SIZES = [1_000_000, 10_000_000]
+
 # The chart of crate ÷ peer ratios, written beside this script.
 CHART = ROOT / "benches" / "ratios.svg"
 
@@ -217,6 +234,39 @@ def run_python(interpreter):
         for line in out.splitlines():
             row = json.loads(line)
             results[row["bench"]] = row["seconds"]
+    return results
+
+
+def run_memory(rounds):
+    """Peak-memory figures, `rounds` processes each: per-task bytes (pending,
+    and what the drain added) for every MEMORY row, and the map's peak RSS in
+    bytes at each of MAP_SIZES."""
+    subprocess.run(["cargo", "build", "--release", "--example", "task_memory",
+                    "--example", "map_progress"], cwd=ROOT, check=True)
+    examples = ROOT / "target" / "release" / "examples"
+    results = {"tasks": {}, "map": {}}
+    for (_name, ours, peer_args, _peer, _target) in MEMORY:
+        for args in (ours, peer_args):
+            key = " ".join(args)
+            for _ in range(rounds):
+                out = subprocess.run([str(examples / "task_memory"), *args], cwd=ROOT,
+                                     check=True, capture_output=True, text=True).stdout
+                # "<what>: N pending tasks, B bytes/task pending, drain added D bytes/task ..."
+                pending = float(out.split(" bytes/task pending")[0].rsplit(" ", 1)[1])
+                drain = float(out.split("drain added ")[1].split(" ")[0])
+                results["tasks"].setdefault(key, []).append([pending, drain])
+    # GNU time reports the program's own peak (a child's rusage from here
+    # would count the Python process it was forked from).
+    gnu_time = Path("/usr/bin/time")
+    for n in MAP_SIZES:
+        if not gnu_time.exists():
+            break
+        for _ in range(rounds):
+            out = subprocess.run([str(gnu_time), "-f", "%M", str(examples / "map_progress"),
+                                  str(n), "--bare"], cwd=ROOT, check=True,
+                                 capture_output=True, text=True).stderr
+            kilobytes = int(out.strip().splitlines()[-1])
+            results["map"].setdefault(str(n), []).append(kilobytes * 1024)
     return results
 
 
@@ -370,10 +420,10 @@ def main():
     elif "--only" in sys.argv:
         # Re-measure some bench files (after a change to them) and keep the
         # last run's figures for the others, round by round.
-        only = option("--only", "").split(",")
+        only = [b for b in option("--only", "").split(",") if b in BENCHES]
         old = json.loads(saved.read_text()) if saved.exists() else []
-        rounds = []
-        for i in range(rounds_wanted):
+        rounds = [] if only else old
+        for i in range(rounds_wanted if only else 0):
             kept = {k: v for k, v in (old[i] if i < len(old) else {}).items()
                     if bench_of(k) not in only}
             kept.update(run_round(seconds, only))
@@ -400,6 +450,13 @@ def main():
     else:
         cpython = run_python(interpreter)
         cached.write_text(json.dumps(cpython))
+    memory_cache = ROOT / "target" / "compare-memory.json"
+    only = option("--only", "").split(",") if "--only" in sys.argv else None
+    if (reuse and not (only and "memory" in only)) or (only and "memory" not in only):
+        memory = json.loads(memory_cache.read_text()) if memory_cache.exists() else None
+    else:
+        memory = run_memory(min(len(rounds), 3) or 1)
+        memory_cache.write_text(json.dumps(memory))
     rustc = subprocess.run(["rustc", "--version"], capture_output=True,
                            text=True).stdout.strip()
 
@@ -484,6 +541,48 @@ def main():
             lines.append(f"| {name} | {shown} ≤ {target}× {verdict(ok)} | {peer} |")
         else:
             lines.append(f"| {name} | n/a | {peer} |")
+    lines += ["", "## Peak memory", "",
+              "Peak resident set (`VmHWM`) of one process per figure: N tasks spawned",
+              "from inside a task and left pending, then all cancelled and drained one at",
+              "a time (`examples/task_memory.rs`); the map's peak from GNU time's `%M`",
+              "(`examples/map_progress.rs N --bare`). Medians over the processes, range in",
+              "brackets. A drain must not double the peak: what it adds stays below what",
+              "the pending tasks hold.",
+              "",
+              "| scenario | crate, bytes a task (drain adds) | peer | crate ÷ peer (target) |",
+              "| --- | --- | --- | --- |"]
+    fmt_bytes = lambda b: f"{b:.0f}"  # noqa: E731
+    if memory is None:
+        lines.append("| (not measured: run without `--reuse`, or with `--only memory`) | | | |")
+    else:
+        for (name, ours, peer_args, peer, target) in MEMORY:
+            mine = memory["tasks"].get(" ".join(ours), [])
+            theirs = memory["tasks"].get(" ".join(peer_args), [])
+            if not (mine and theirs):
+                lines.append(f"| {name} | not run | {peer} not run | n/a |")
+                continue
+            mine_pending = statistics.median(p for p, _ in mine)
+            mine_drain = statistics.median(d for _, d in mine)
+            peer_pending = statistics.median(p for p, _ in theirs)
+            peer_drain = statistics.median(d for _, d in theirs)
+            _, shown = spread([p for p, _ in mine], fmt_bytes)
+            ratio = mine_pending / peer_pending
+            ok = ratio <= target and mine_drain < mine_pending
+            lines.append(f"| {name} | {shown} ({mine_drain:.0f}) | {peer} {peer_pending:.0f} "
+                         f"({peer_drain:.0f}) | {ratio:.2f}× ≤ {target}× {verdict(ok)} |")
+            bars.append((name.replace("pending tasks in a ", "pending, ").replace(
+                " runtime", "") + " (memory)", ratio, ratio, ratio, target))
+        peaks = [statistics.median(memory["map"][str(n)]) for n in MAP_SIZES
+                 if memory["map"].get(str(n))]
+        if len(peaks) != len(MAP_SIZES):
+            lines.append("| bounded map peak RSS, 10M items ÷ 1M | not run (needs /usr/bin/time) | | |")
+        else:
+            small, large = peaks
+            ratio = large / small
+            lines.append(f"| bounded map peak RSS, {MAP_SIZES[1] // 1_000_000}M items ÷ "
+                         f"{MAP_SIZES[0] // 1_000_000}M | {large / 1e6:.1f} MB | "
+                         f"{small / 1e6:.1f} MB at {MAP_SIZES[0] // 1_000_000}M | "
+                         f"{ratio:.2f}× ≤ 1.1× {verdict(ratio <= 1.1)} |")
     lines += ["", "## Context (no target)", "",
               "| what | crate | other | crate ÷ other |", "| --- | --- | --- | --- |"]
     for (name, ours, other_id, other) in CONTEXT:
