@@ -240,6 +240,9 @@ pub mod fault {
         QueueInsertSkipsGetterWake = 1 << 37,
         /// A task set, dropped, does not cancel the children it spawned.
         SetDropSkipsCancel = 1 << 38,
+        /// A task group abandoned inside an enclosing group releases the
+        /// enclosing group's hold at once, with its own children still live.
+        GroupAbandonReleasesParentEarly = 1 << 63,
         /// The task core publishes an outcome but does not wake the futures
         /// waiting for "done" through a `CancelHandle`.
         TaskSkipDoneWake = 1 << 50,
@@ -455,6 +458,10 @@ pub mod mutant {
         /// acquisition and marks the group aborting under a second: a child
         /// attached in between is never aborted.
         GroupAbortAllSplitsTake,
+        /// `release_adopted` lowers the adopted count but forgets to wake
+        /// the owner when nothing is left live (a wake missing on the new
+        /// path, as `GroupLastChildSkipsWake` is on the old one).
+        GroupReleaseSkipsWake,
 
         // The map's progress counters (src/map/core.rs).
         /// The driver counts a finish `Relaxed`: a reader that sees it may

@@ -587,10 +587,148 @@ async fn an_outer_failure_cancels_the_inner_body() {
     .await
     .unwrap_err();
     assert_eq!(messages(&error), ["outer child"]);
-    // The inner group was dropped with the outer body: its child is
-    // aborted, and stops at its next await point (drop cannot wait).
-    tokio::task::yield_now().await;
+    // The inner group was dropped with the outer body: its child was
+    // aborted, and the outer group joined it before it returned (as
+    // asyncio's inner `async with` awaits its children, 87, 98).
     assert!(inner_dropped.dropped());
+}
+
+/// A child that records its drop, and holds a (moved-in) guard until then.
+fn sleeping_child(log: &Log, name: &'static str) -> impl std::future::Future<Output = ()> {
+    struct Dropped(Log, &'static str);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.push(format!("{} dropped", self.1));
+        }
+    }
+    let dropped = Dropped(log.clone(), name);
+    async move {
+        let _dropped = dropped;
+        asyncio::sleep(60 * SEC).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn groups_nested_in_a_child_that_the_outer_group_aborts_are_joined_first() {
+    // Decision 5 (structured means joined), two levels down: the outer
+    // group aborts its child, which drops the group it was running; that
+    // group's child is aborted in turn, and drops the innermost group, whose
+    // child is aborted last. The outer group returns only once all of them
+    // have finished. (Two levels, because one abort reaches the runtime's
+    // queue before the outer group is woken; the second does not.)
+    let log = Log::default();
+    let (inner_log, outer_log) = (log.clone(), log.clone());
+    // In a spawned task, so that the runtime runs tasks in the order they
+    // were woken (`block_on`'s own future is polled apart from that queue).
+    let error = tokio::spawn(async move {
+        let outcome = asyncio::task_group(|outer| async move {
+            outer
+                .spawn(async move {
+                    asyncio::task_group(|inner| async move {
+                        inner
+                            .spawn(async move {
+                                asyncio::task_group(|innermost| async move {
+                                    innermost
+                                        .spawn(sleeping_child(&inner_log, "great-grandchild"))
+                                        .unwrap();
+                                    asyncio::sleep(60 * SEC).await;
+                                    Ok::<_, &str>(())
+                                })
+                                .await
+                            })
+                            .unwrap();
+                        asyncio::sleep(60 * SEC).await;
+                        Ok::<_, &str>(())
+                    })
+                    .await
+                })
+                .unwrap();
+            outer
+                .try_spawn(async {
+                    asyncio::sleep(SEC).await;
+                    Err::<(), _>("outer child")
+                })
+                .unwrap();
+            asyncio::sleep(60 * SEC).await;
+            Ok(())
+        })
+        .await;
+        outer_log.push("outer returned");
+        outcome
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(messages(&error), ["outer child"]);
+    assert_eq!(log.events(), ["great-grandchild dropped", "outer returned"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_the_body_drops_by_a_timeout_is_joined_before_the_outer_returns() {
+    // A timeout inside the body drops a nested group (behaviour 79 one
+    // level down): its children are aborted at once, the body goes on, and
+    // the outer group joins them before it finishes.
+    let log = Log::default();
+    let (inner_log, body_log, outer_log) = (log.clone(), log.clone(), log.clone());
+    let value = asyncio::task_group(|_outer| async move {
+        let timed_out = asyncio::wait_for(
+            asyncio::task_group(|inner| async move {
+                inner
+                    .spawn(sleeping_child(&inner_log, "grandchild"))
+                    .unwrap();
+                asyncio::sleep(60 * SEC).await;
+                Ok::<_, &str>(())
+            }),
+            SEC,
+        )
+        .await;
+        body_log.push("body saw the timeout");
+        Ok::<_, &str>(timed_out.is_err())
+    })
+    .await
+    .unwrap();
+    outer_log.push("outer returned");
+    assert_eq!(value, Some(true));
+    let events = log.events();
+    assert_eq!(events.last().map(String::as_str), Some("outer returned"));
+    assert!(
+        events.contains(&"grandchild dropped".to_owned()),
+        "{events:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_less_group_left_unjoined_in_a_body_is_joined_by_the_outer_group() {
+    // A `TaskGroup` the body never joins is dropped when the body returns:
+    // its children are aborted, and the enclosing group joins them.
+    let log = Log::default();
+    let (inner_log, outer_log) = (log.clone(), log.clone());
+    let value = asyncio::task_group(|_outer| async move {
+        let forgotten = TaskGroup::<&str>::new();
+        forgotten.spawn(sleeping_child(&inner_log, "grandchild"));
+        Ok::<_, &str>(1)
+    })
+    .await
+    .unwrap();
+    outer_log.push("outer returned");
+    assert_eq!(value, Some(1));
+    assert_eq!(log.events(), ["grandchild dropped", "outer returned"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_dropped_outside_any_group_still_only_aborts_its_children() {
+    // Without an enclosing group there is nobody to join them: the drop
+    // aborts, and the children stop after it (decision 5's documented
+    // limit). This pins that adoption does not leak outside a group.
+    let log = Log::default();
+    let inner_log = log.clone();
+    let group = TaskGroup::<&str>::new();
+    group.spawn(sleeping_child(&inner_log, "child"));
+    tokio::task::yield_now().await;
+    drop(group);
+    log.push("dropped");
+    tokio::task::yield_now().await;
+    assert_eq!(log.events(), ["dropped", "child dropped"]);
 }
 
 // ------------------------------------------------------------ errors, types

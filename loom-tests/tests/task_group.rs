@@ -23,7 +23,10 @@ use std::sync::Arc as StdArc;
 use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
-use asyncio::__cores::task_group::{Abort, Failure, GroupCore, JoinPoll, Joined, Refused, Started};
+use asyncio::__cores::task_group::{
+    Abort, Adopted, Failure, GroupCore, JoinPoll, Joined, Refused, Started,
+};
+use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::task::{count_report, reports, reset_reports};
@@ -369,7 +372,7 @@ fn scope_dropped_while_children_complete() {
                 core.finish(b, Some(Failure::Panic(asyncio::Panic::new(panic))));
             })
         };
-        core.abandon();
+        core.abandon(None);
         erring.join().unwrap();
         panicking.join().unwrap();
 
@@ -537,4 +540,71 @@ fn group_owner_moves_to_another_task_model() {
 #[should_panic(expected = "the owner was not woken since its last poll")]
 fn group_owner_moves_to_another_task_twin_last_child_skips_wake() {
     fault::with(Fault::GroupLastChildSkipsWake, owner_moves_to_another_task);
+}
+
+/// The enclosing group's hold on a nested group, as the tokio layer's
+/// `Hold` is: its release is the outer core's `release_adopted`.
+struct OuterHold(Arc<Core>);
+
+impl Adopted for OuterHold {
+    fn release(self: Box<Self>) {
+        self.0.release_adopted();
+    }
+}
+
+/// A nested group is dropped inside the outer group's body (the body is
+/// cancelled, or a timeout drops the nested group) while the nested
+/// group's child finishes (its abort lands). The outer group adopts it,
+/// and joins only once that child has finished: what the child did before
+/// it finished is visible to the joined owner, and an owner that parked
+/// meanwhile is woken.
+fn nested_group_dropped_while_its_child_finishes() {
+    loom::model(|| {
+        let outer = group();
+        let inner: Arc<Core> =
+            Arc::new(GroupCore::new(asyncio::__cores::task_id(200), count_report));
+        let (child, _) = spawned(&inner, 1);
+        let finished = Arc::new(AtomicBool::new(false));
+        let mut owner = Owner::new();
+        assert!(!expect_pending(owner.poll(&outer, false)));
+
+        let child_thread = {
+            let (inner, finished) = (inner.clone(), finished.clone());
+            thread::spawn(move || {
+                finished.store(true, Ordering::Relaxed);
+                inner.finish(child, None);
+            })
+        };
+        // The body drops the nested group, then returns.
+        assert!(outer.adopt());
+        inner.abandon(Some(Box::new(OuterHold(outer.clone()))));
+        match owner.poll(&outer, true) {
+            JoinPoll::Ready(_) => {
+                // Read before the thread is joined (which would order it).
+                let child_had_finished = finished.load(Ordering::Relaxed);
+                child_thread.join().unwrap();
+                assert!(child_had_finished, "{JOINED_EARLY}");
+            }
+            JoinPoll::Pending { .. } => {
+                child_thread.join().unwrap();
+                assert!(owner.woken_since_poll(), "{OWNER_ASLEEP}");
+                let joined = expect_ready(owner.poll(&outer, true), JOINED_EARLY);
+                assert!(joined.errors.is_empty());
+            }
+        }
+    });
+}
+
+#[test]
+fn group_nested_group_dropped_while_its_child_finishes_model() {
+    nested_group_dropped_while_its_child_finishes();
+}
+
+#[test]
+#[should_panic(expected = "the group joined while a child was live")]
+fn group_nested_group_dropped_while_its_child_finishes_twin_releases_early() {
+    fault::with(
+        Fault::GroupAbandonReleasesParentEarly,
+        nested_group_dropped_while_its_child_finishes,
+    );
 }

@@ -30,6 +30,15 @@
 //! ([`abort_all`](GroupCore::abort_all)) when it runs, at once or after its
 //! grace period, as asyncio's cancellation is scheduled with `call_soon`.
 //!
+//! - an enclosing group (a nested group was dropped inside this group's
+//!   body, or inside one of its children as it was aborted):
+//!   [`adopt`](GroupCore::adopt) counts the nested group's still-live
+//!   children as one hold on this group, and the nested core, told by
+//!   [`abandon`](GroupCore::abandon), calls
+//!   [`release_adopted`](GroupCore::release_adopted) once nothing of its own
+//!   is live. So this group joins only after the aborted grandchildren have
+//!   finished, as asyncio's would after awaiting the inner group.
+//!
 //! Wakers are woken, abort handles called and failures reported after the
 //! lock is released. The owner is woken when a cancellation starts and when
 //! the live count reaches zero; it registers before it looks, so neither
@@ -43,6 +52,14 @@ use crate::sync::mutant::{self, Mutant};
 use crate::sync::Mutex;
 use crate::task::core::Report;
 use crate::task::{Panic, TaskError, TaskId};
+
+/// The hold a dropped nested group keeps on the group that encloses it
+/// (see [`GroupCore::adopt`]): released once, when the nested group has
+/// nothing live left.
+pub trait Adopted: Send + Sync {
+    /// Ends the hold ([`GroupCore::release_adopted`] on the enclosing core).
+    fn release(self: Box<Self>);
+}
 
 /// What the core needs from a child's runtime handle: a way to abort it.
 pub trait Abort {
@@ -135,6 +152,13 @@ struct State<E, H> {
     aborting: bool,
     /// Children counted live (reserved or running).
     live: usize,
+    /// Holds of nested groups dropped inside this one, whose children are
+    /// still finishing ([`GroupCore::adopt`]). The group joins only when
+    /// this and `live` are both zero.
+    adopted: usize,
+    /// The enclosing group's hold on this one, once this group was
+    /// abandoned inside it: released when nothing here is live any more.
+    parent: Option<Box<dyn Adopted>>,
     slots: Vec<Slot<H>>,
     /// The first vacant slot, or `NO_SLOT`.
     free: usize,
@@ -165,6 +189,7 @@ impl<E, H> fmt::Debug for GroupCore<E, H> {
         f.debug_struct("GroupCore")
             .field("phase", &state.phase)
             .field("live", &state.live)
+            .field("adopted", &state.adopted)
             .field("errors", &state.errors.len())
             .field("panicked", &state.panic.is_some())
             .finish_non_exhaustive()
@@ -179,6 +204,8 @@ struct Deferred<E, H> {
     stale: Option<Waker>,
     report: Vec<(Origin, Failure<E>)>,
     started: Started,
+    /// The enclosing group's hold, to release.
+    release: Option<Box<dyn Adopted>>,
 }
 
 /// Whether a call started the group's cancellation, and who acts on it.
@@ -203,6 +230,7 @@ impl<E, H> Default for Deferred<E, H> {
             stale: None,
             report: Vec::new(),
             started: Started::No,
+            release: None,
         }
     }
 }
@@ -225,6 +253,9 @@ impl<E, H: Abort> Deferred<E, H> {
         drop(self.stale);
         if let Some(waker) = self.waker {
             waker.wake();
+        }
+        if let Some(parent) = self.release {
+            parent.release();
         }
         self.started
     }
@@ -269,6 +300,16 @@ impl<E, H: Abort> State<E, H> {
         }
     }
 
+    /// Nothing is live any more (no child, no adopted group): the owner is
+    /// woken to join, and a group abandoned inside another releases that
+    /// group's hold on it.
+    fn drained(&mut self, deferred: &mut Deferred<E, H>) {
+        if let Some(waker) = self.waker.take() {
+            deferred.waker = Some(waker);
+        }
+        deferred.release = self.parent.take();
+    }
+
     /// Records a failure: the first panic is kept apart (the owner resumes
     /// it); a later panic is reported at once, as nobody will see it.
     fn record(&mut self, origin: Origin, failure: Failure<E>, deferred: &mut Deferred<E, H>) {
@@ -298,6 +339,8 @@ impl<E, H: Abort> GroupCore<E, H> {
                 phase: Phase::Open,
                 aborting: false,
                 live: 0,
+                adopted: 0,
+                parent: None,
                 slots: Vec::new(),
                 free: NO_SLOT,
                 errors: Vec::new(),
@@ -423,13 +466,11 @@ impl<E, H: Abort> GroupCore<E, H> {
             state.record(Origin::Child(id), failure, &mut deferred);
             state.start_cancelling(&mut deferred);
         }
-        if state.live == 0 {
+        if state.live == 0 && state.adopted == 0 {
             let skip = fault!(GroupLastChildSkipsWake);
             let skip = skip || woke_early;
             if !skip {
-                if let Some(waker) = state.waker.take() {
-                    deferred.waker = Some(waker);
-                }
+                state.drained(&mut deferred);
             }
         }
         drop(state);
@@ -528,7 +569,7 @@ impl<E, H: Abort> GroupCore<E, H> {
             panic!("asyncio: a task group was joined again after it finished");
         }
         let early = body_done && fault!(GroupJoinsEarly);
-        if body_done && (state.live == 0 || early) {
+        if body_done && ((state.live == 0 && state.adopted == 0) || early) {
             state.phase = Phase::Closed;
             let stale = state.waker.take();
             let joined = Joined {
@@ -555,14 +596,60 @@ impl<E, H: Abort> GroupCore<E, H> {
         JoinPoll::Pending { cancelling }
     }
 
+    /// A group nested inside this one was dropped (with its children still
+    /// live): counts it as one hold, so that this group joins only after
+    /// it [`release_adopted`](Self::release_adopted). Refused (`false`)
+    /// once this group has joined: nothing waits for it then.
+    pub fn adopt(&self) -> bool {
+        let mut state = self.state.lock();
+        if state.phase == Phase::Closed {
+            return false;
+        }
+        state.adopted += 1;
+        true
+    }
+
+    /// A nested group this one [adopted](Self::adopt) has nothing live any
+    /// more: its hold ends, and if nothing else is live the owner is woken.
+    pub fn release_adopted(&self) {
+        let mut deferred = Deferred::default();
+        let mut state = self.state.lock();
+        state.adopted -= 1;
+        if state.live == 0 && state.adopted == 0 {
+            #[cfg(asyncio_loom)]
+            if mutant::on(Mutant::GroupReleaseSkipsWake) {
+                deferred.release = state.parent.take();
+                drop(state);
+                deferred.run(self);
+                return;
+            }
+            state.drained(&mut deferred);
+        }
+        drop(state);
+        deferred.run(self);
+    }
+
     /// The owner is gone without joining (dropped): every running child is
     /// aborted, spawns are refused from now on, and every failure collected
     /// or still to come is reported, since nobody will see it.
-    pub fn abandon(&self) {
+    ///
+    /// `parent` is the hold of the group this one was dropped in, if it
+    /// [adopted](Self::adopt) it: released once nothing here is live (at
+    /// once, if nothing is).
+    pub fn abandon(&self, parent: Option<Box<dyn Adopted>>) {
         let mut deferred = Deferred::default();
         let mut state = self.state.lock();
         if state.phase == Phase::Closed {
+            drop(state);
+            if let Some(parent) = parent {
+                parent.release();
+            }
             return;
+        }
+        if state.live == 0 && state.adopted == 0 || fault!(GroupAbandonReleasesParentEarly) {
+            deferred.release = parent;
+        } else {
+            state.parent = parent;
         }
         state.phase = Phase::Abandoned;
         state.aborting = true;

@@ -16,7 +16,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
+use self::core::{Abort, Adopted, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
 use crate::task::core::{discard, drop_catching, poll_catching, TaskCore};
 use crate::task::current::lend;
@@ -192,6 +192,96 @@ impl<E> Shared<E> {
             }
         }
     }
+}
+
+/// A group as the groups nested in it see it while it drops them: one that
+/// can hold its join until their aborted children have finished.
+trait Enclosing: Send + Sync {
+    fn adopt(&self) -> bool;
+    fn release(&self);
+}
+
+impl<E: Send> Enclosing for Shared<E> {
+    fn adopt(&self) -> bool {
+        self.core.adopt()
+    }
+    fn release(&self) {
+        self.core.release_adopted();
+    }
+}
+
+/// The loom build's `Arc` does not coerce to a trait object; the tokio
+/// layer never runs under loom, but it compiles there.
+#[cfg(asyncio_loom)]
+struct LoomShared<E>(Arc<Shared<E>>);
+
+#[cfg(asyncio_loom)]
+impl<E: Send> Enclosing for LoomShared<E> {
+    fn adopt(&self) -> bool {
+        self.0.adopt()
+    }
+    fn release(&self) {
+        self.0.release();
+    }
+}
+
+fn erase<E: Send + 'static>(group: &Arc<Shared<E>>) -> std::sync::Arc<dyn Enclosing> {
+    #[cfg(not(asyncio_loom))]
+    {
+        group.clone()
+    }
+    #[cfg(asyncio_loom)]
+    {
+        std::sync::Arc::new(LoomShared(group.clone()))
+    }
+}
+
+/// An enclosing group's hold on a nested group that was dropped in it.
+struct Hold(std::sync::Arc<dyn Enclosing>);
+
+impl Adopted for Hold {
+    fn release(self: Box<Self>) {
+        self.0.release();
+    }
+}
+
+std::thread_local! {
+    /// The group that is dropping its body, or an aborted child, on this
+    /// thread: a group nested in what it drops hands it its children.
+    static ENCLOSING: std::cell::Cell<Option<std::sync::Arc<dyn Enclosing>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs `drop` (the drop of `group`'s body or of an aborted child's
+/// future) with `group` as the enclosing group of whatever it drops.
+fn dropping_in<E: Send + 'static, R>(group: &Arc<Shared<E>>, drop: impl FnOnce() -> R) -> R {
+    struct Restore(Option<std::sync::Arc<dyn Enclosing>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = ENCLOSING.try_with(|slot| slot.set(previous));
+        }
+    }
+    let previous = ENCLOSING
+        .try_with(|slot| slot.replace(Some(erase(group))))
+        .ok()
+        .flatten();
+    let _restore = Restore(previous);
+    drop()
+}
+
+/// The enclosing group's hold for a group dropped before it joined, if it
+/// is being dropped by an enclosing group (which then joins only after
+/// this group's children have finished).
+fn enclosing_hold() -> Option<Box<dyn Adopted>> {
+    let group = ENCLOSING.try_with(|slot| slot.take()).ok().flatten()?;
+    let hold: Option<Box<dyn Adopted>> = if group.adopt() {
+        Some(Box::new(Hold(group.clone())))
+    } else {
+        None
+    };
+    let _ = ENCLOSING.try_with(|slot| slot.set(Some(group)));
+    hold
 }
 
 /// Where a group child's `Task` reports what nobody observed: not its
@@ -619,7 +709,11 @@ pin_project_lite::pin_project! {
     /// show their outcome (behaviour 87). Aborted (dropped before it
     /// finished), it does the same with "cancelled", or with the panic of
     /// the future's destructor.
-    struct GroupChild<F, T, E> {
+    struct GroupChild<F, T, E>
+    where
+        E: Send,
+        E: 'static,
+    {
         #[pin]
         future: Option<F>,
         // The child's task core, lent to `current_task` during each poll
@@ -631,7 +725,11 @@ pin_project_lite::pin_project! {
         index: usize,
     }
 
-    impl<F, T, E> PinnedDrop for GroupChild<F, T, E> {
+    impl<F, T, E> PinnedDrop for GroupChild<F, T, E>
+    where
+        E: Send,
+        E: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if this.future.is_none() {
@@ -655,13 +753,15 @@ fn held<T>(task: &Option<Arc<TaskCore<T, InGroup>>>) -> &TaskCore<T, InGroup> {
 /// a cancel through its own handle): a panic from the future's destructor
 /// is the child's failure; otherwise it was cancelled, which is not an
 /// error of the group (behaviour 93).
-fn end_cancelled<F, T, E>(
+fn end_cancelled<F, T, E: Send + 'static>(
     future: Pin<&mut Option<F>>,
     task: Option<&TaskCore<T, InGroup>>,
-    group: &Shared<E>,
+    group: &Arc<Shared<E>>,
     index: usize,
 ) {
-    let failure = drop_catching(future).map(Failure::Panic);
+    // A group nested in the child is dropped here: its children are
+    // aborted, and this group joins only once they have finished.
+    let failure = dropping_in(group, || drop_catching(future)).map(Failure::Panic);
     if let Some(task) = task {
         let outcome = match failure {
             Some(_) => Err(TaskError::Failed(InGroup)),
@@ -676,6 +776,7 @@ fn end_cancelled<F, T, E>(
 impl<F, T, E> Future for GroupChild<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
+    E: Send + 'static,
     T: Send + 'static,
 {
     type Output = ();
@@ -734,14 +835,22 @@ pin_project_lite::pin_project! {
     /// allocation by its future: see `lend`). Aborted (dropped before it
     /// finished), it ends cancelled, or with the panic of the future's
     /// destructor.
-    struct SoonChild<F, E> {
+    struct SoonChild<F, E>
+    where
+        E: Send,
+        E: 'static,
+    {
         #[pin]
         future: Option<F>,
         group: Arc<Shared<E>>,
         index: usize,
     }
 
-    impl<F, E> PinnedDrop for SoonChild<F, E> {
+    impl<F, E> PinnedDrop for SoonChild<F, E>
+    where
+        E: Send,
+        E: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if this.future.is_none() {
@@ -755,6 +864,7 @@ pin_project_lite::pin_project! {
 impl<F, T, E> Future for SoonChild<F, E>
 where
     F: Future<Output = Result<T, E>>,
+    E: Send + 'static,
 {
     type Output = ();
 
@@ -925,8 +1035,14 @@ fn drop_value_catching<V>(value: V) -> Option<Panic> {
 ///    ([`with_grace`](TaskGroup::with_grace)). The body is dropped at once
 ///    (it runs in the caller's task; its clean-up is its destructors).
 ///    A group nested in the body is dropped with it: its children are
-///    aborted, not awaited, so spawn work that must be joined on the outer
-///    group.
+///    aborted, and the outer group joins them before it finishes, as
+///    asyncio's outer group waits for the inner `async with` (87, 98). The
+///    same holds for a group that the body drops itself (by a timeout, a
+///    `select!`, or a body-less `TaskGroup` it never joins) and for the
+///    groups inside a child that the outer group aborts. A group dropped
+///    anywhere else (by a caller outside any group, or while a child of a
+///    group is running rather than being aborted) can only abort: run that
+///    work in a group of its own to have it joined.
 /// 2. A child's failure belongs to the group: the child's [`Task`] ends
 ///    `Err(TaskError::Failed(InGroup))`, and the error is in the group's
 ///    [`TaskGroupError`]. In asyncio, code awaiting the failed child inside
@@ -958,7 +1074,7 @@ fn drop_value_catching<V>(value: V) -> Option<Panic> {
 /// | a child panics | `KeyboardInterrupt` escapes the loop (96) | raised in the nursery's task | every other child and the body cancelled and joined; then the panic resumes in the caller; other errors go to the hook |
 /// | the body fails | children cancelled; the error is in the group (91) | the same | the same |
 /// | `cancel()` | children and body cancelled; no error (108) | `nursery.cancel_scope.cancel()`: no error | the same: `Ok(None)` if the body was cancelled (`Ok(Some(v))` if it had returned), or the errors the children returned |
-/// | a timeout around the group | the body is cancelled, the group cancels and awaits its children, then `TimeoutError` (79) | `move_on_after` / `fail_after` | [`wait_for`](crate::wait_for) / [`timeout`](fn@crate::timeout) drop the group's future: as the first row (children aborted, not awaited), then `Err(TimeoutError)` |
+/// | a timeout around the group | the body is cancelled, the group cancels and awaits its children, then `TimeoutError` (79) | `move_on_after` / `fail_after` | [`wait_for`](crate::wait_for) / [`timeout`](fn@crate::timeout) drop the group's future: as the first row (children aborted, not awaited), then `Err(TimeoutError)`; inside another group's body, that group joins the aborted children before it finishes |
 /// | the owner/handle is dropped | n/a | n/a | dropping a handle changes nothing; dropping a body-less `TaskGroup` is the first row |
 /// | the runtime shuts down | tasks cancelled | n/a | children dropped by the runtime (their tasks end `Cancelled`); the group's future is dropped with its task |
 ///
@@ -1210,7 +1326,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
 impl<E> Drop for TaskGroup<E> {
     fn drop(&mut self) {
         if !self.consumed {
-            self.handle.shared.core.abandon();
+            self.handle.shared.core.abandon(enclosing_hold());
             self.handle.shared.token.cancel();
         }
     }
@@ -1331,7 +1447,7 @@ impl<E> Owner<E> {
 impl<E> Drop for Owner<E> {
     fn drop(&mut self) {
         if !self.finished {
-            self.core().abandon();
+            self.core().abandon(enclosing_hold());
         }
         // Whatever watches the token (children, and code outside the group)
         // learns that the group is over.
@@ -1367,6 +1483,7 @@ impl<Fut: Future, E> fmt::Debug for GroupRun<Fut, E> {
 impl<Fut, R, E> Future for GroupRun<Fut, E>
 where
     Fut: Future<Output = Result<R, E>>,
+    E: Send + 'static,
 {
     type Output = Result<Option<R>, TaskGroupError<E>>;
 
@@ -1390,7 +1507,10 @@ where
                 this.owner.poll_cancelling(cx);
                 if this.body.is_some() {
                     // The body is cancelled at its current await point.
-                    if let Some(panic) = drop_catching(this.body.as_mut()) {
+                    // A group nested in the body is dropped with it: this
+                    // group joins its children before it finishes.
+                    let shared = &this.owner.handle.shared;
+                    if let Some(panic) = dropping_in(shared, || drop_catching(this.body.as_mut())) {
                         this.owner.fail_body(Failure::Panic(panic));
                     }
                     continue;
@@ -1400,10 +1520,14 @@ where
             let Some(body) = this.body.as_mut().as_pin_mut() else {
                 return Poll::Pending;
             };
-            let outcome = std::task::ready!(poll_catching(body, cx));
+            // A group nested in the body and dropped while it runs (by a
+            // timeout, a `select!`) hands its aborted children to this one.
+            let shared = &this.owner.handle.shared;
+            let outcome = std::task::ready!(dropping_in(shared, || poll_catching(body, cx)));
             // A finished body is dropped at once; a panic in its destructor
             // is the body's too, and must not unwind past the children.
-            let drop_panic = drop_catching(this.body.as_mut());
+            let shared = &this.owner.handle.shared;
+            let drop_panic = dropping_in(shared, || drop_catching(this.body.as_mut()));
             match outcome {
                 Ok(Ok(value)) => *this.value = Some(Ok(value)),
                 Ok(Err(error)) => this.owner.fail_body(Failure::Error(error)),
