@@ -398,10 +398,8 @@ where
                     flight.input,
                     error,
                 ) {
-                    None => {
-                        self.publish_in_flight();
-                        return;
-                    }
+                    // A retry keeps its slot: in flight is unchanged.
+                    None => return,
                     Some(error) => Err(TaskError::Failed(error)),
                 }
             }
@@ -409,7 +407,8 @@ where
         };
         self.counters.finish(outcome.is_ok());
         self.publish_limit();
-        self.publish_in_flight();
+        // In flight is published by the `refill` that follows every
+        // completion while running: once per poll, not once per item.
         self.deliver(flight.position, Done { id, outcome });
     }
 
