@@ -202,6 +202,9 @@ pub(crate) struct Driver<In, T, E> {
     pub(crate) mode: Mode,
     pub(crate) ordered: bool,
     ready: Arc<ReadyList>,
+    /// In-flight attempts by slot index (the index is each task's ready-list
+    /// listener), with a free list. `wait`'s core keeps the same allocator
+    /// for its slots; one shared helper would serve both.
     slots: Vec<Option<Flight<In, T, E>>>,
     free: Vec<usize>,
     running: usize,

@@ -510,7 +510,7 @@ pub struct KeepGoing;
 /// | an item is cancelled | its worker dies, as on an error | only the runtime shutting down cancels an item: as an error (`Err(TaskError::Cancelled)`) |
 /// | an item panics | `KeyboardInterrupt` escapes the loop (96) | fail-fast and keep-going: the others are cancelled and joined, then the panic resumes in the poller; `return_exceptions`: `Err(TaskError::Panicked(p))` in place |
 /// | a timeout fires | `wait_for` in the worker cancels that call, raises `TimeoutError` | per item, [`timeout`](Map::timeout) (`wait_for` semantics: that attempt's future is dropped, the item fails with the caller's error made from [`TimeoutError`], and may be retried); around the whole map: the stream is dropped, as the first row |
-/// | the owner/handle is dropped | workers are tasks nobody holds: they run on | the stream owns every item: as the first row. A [`Progress`] handle owns nothing |
+/// | the owner/handle is dropped | workers are tasks nobody holds: they run on | the stream owns every item: as the first row. A [`Map`] not yet started owns nothing running (dropping it drops the function and the input); a [`Progress`] handle owns nothing |
 /// | the runtime shuts down | `asyncio.run` cancels the workers | items end `Cancelled`; the map is dropped with its task |
 ///
 /// Cooperative cancellation: [`with_grace`](Map::with_grace) gives items a
