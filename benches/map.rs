@@ -39,6 +39,7 @@ fn bounded_map(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async move {
             tokio::spawn(async move {
                 asyncio::map(0..n, limit, item)
+                    .start()
                     .fold(0_u64, |sum, next| async move { sum + next.unwrap().1 })
                     .await
             })
@@ -51,6 +52,7 @@ fn bounded_map(c: &mut Criterion) {
             tokio::spawn(async move {
                 asyncio::map(0..n, limit, item)
                     .unordered()
+                    .start()
                     .fold(0_u64, |sum, next| async move { sum + next.unwrap().1 })
                     .await
             })

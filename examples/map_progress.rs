@@ -167,6 +167,7 @@ async fn bare(total: u64) {
         tokio::task::yield_now().await;
         i
     })
+    .start()
     .fold(0_u64, |sum, item| async move {
         sum.wrapping_add(item.unwrap().1)
     })

@@ -113,7 +113,7 @@
 //! | `async with asyncio.TaskGroup() as tg:`, `tg.create_task(coro)` | [`task_group(\|tg\| body)`](task_group()), `tg.spawn(fut)`; or a [`TaskGroup`] kept in a struct and [joined](TaskGroup::join) |
 //! | `ExceptionGroup` from a TaskGroup | [`TaskGroupError`], iterated |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` (and the old `JoinableQueue`) | [`Queue`], [`LifoQueue`], [`PriorityQueue`]: aliases of one [`JoinableQueue<T, O>`](JoinableQueue), generic over the order |
-//! | a worker pool over a `Queue` (`parallel_map`) | [`map(inputs, limit, f)`](map()), [`try_map`](try_map()): a [`Map`] stream in input order, or `.collect()` |
+//! | a worker pool over a `Queue` (`parallel_map`) | [`map(inputs, limit, f)`](map()), [`try_map`](try_map()): a [`Map`] of options, then `.start()` for a [`MapStream`] in input order, or `.collect()` |
 //! | `asyncio.to_thread(f)` | [`to_thread(f)`](to_thread()) |
 //! | `TimeoutError`, `CancelledError` | [`TimeoutError`], [`TaskError::Cancelled`] |
 //! | "Task exception was never retrieved" | [`set_unobserved_error_hook`] |
@@ -198,7 +198,7 @@ pub use hook::{
     reset_unobserved_error_hook, set_unobserved_error_hook, wrap_unobserved_error_hook, Failure,
     Unobserved, UnobservedHook,
 };
-pub use map::{map, map_stream, try_map, try_map_stream, Map, MapError, MapErrors};
+pub use map::{map, map_stream, try_map, try_map_stream, Map, MapError, MapErrors, MapStream};
 pub use queue::{
     GetError, JoinableQueue, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, TryGetError,
     TryPutError,

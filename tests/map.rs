@@ -96,7 +96,8 @@ async fn map_one_failure_limit_two_ordered_with_the_error_in_place() {
             Ok(n * 10)
         }
     })
-    .return_exceptions();
+    .return_exceptions()
+    .start();
     let outcomes: Vec<_> = StreamExt::collect::<Vec<_>>(outcomes).await;
     let positions: Vec<usize> = outcomes.iter().map(|(position, _)| *position).collect();
     assert_eq!(positions, [0, 1, 2, 3, 4, 5]);
@@ -131,6 +132,7 @@ async fn map_unordered_yields_in_completion_order_with_positions() {
         secs
     })
     .unordered()
+    .start()
     .map(Result::unwrap)
     .collect()
     .await;
@@ -186,6 +188,134 @@ async fn map_stream_pulls_a_stream_input() {
     feeder.await.unwrap();
 }
 
+// ---- start: SPEC decision 1 -------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn map_start_spawns_the_first_items_before_any_poll() {
+    // SPEC decision 1: children start when the primitive is called (here,
+    // started), not at the first poll. The items run while nobody polls.
+    let pulled = Reached::new();
+    let counted = pulled.clone();
+    let ran = Reached::new();
+    let probe = ran.clone();
+    let inputs = (0..10_u64).inspect(move |_| counted.hit());
+    let map = asyncio::map(inputs, nz(3), move |n| {
+        let ran = probe.clone();
+        async move {
+            ran.hit();
+            n
+        }
+    });
+    let progress = map.progress();
+    assert_eq!(pulled.count(), 0, "the builder starts nothing");
+    let mut map = map.start();
+    assert_eq!(pulled.count(), 3, "start pulls the first `limit` inputs");
+    assert_eq!(progress.snapshot().started, 3);
+    common_settle().await;
+    assert_eq!(ran.count(), 3, "the started items ran without a poll");
+    assert_eq!(map.next().await.unwrap().unwrap(), (0, 0));
+    assert_eq!(map.collect().await.unwrap(), (1..10).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_collect_starts_at_the_call() {
+    let ran = Reached::new();
+    let probe = ran.clone();
+    let collecting = asyncio::map(0..4_u64, nz(2), move |n| {
+        let ran = probe.clone();
+        async move {
+            ran.hit();
+            n
+        }
+    })
+    .collect();
+    common_settle().await;
+    assert_eq!(ran.count(), 2, "collect() started the first items");
+    assert_eq!(collecting.await.unwrap(), [0, 1, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_stream_start_takes_the_ready_inputs_and_a_pending_input_wakes_the_stream() {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<u32>();
+    sender.send(0).unwrap();
+    sender.send(1).unwrap();
+    let input = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|n| (n, receiver))
+    });
+    let map = asyncio::map_stream(input, nz(4), |n| async move { n * 10 });
+    let progress = map.progress();
+    let mut map = map.start();
+    assert_eq!(
+        progress.snapshot().started,
+        2,
+        "the buffered inputs started"
+    );
+    assert_eq!(map.next().await.unwrap().unwrap(), (0, 0));
+    assert_eq!(map.next().await.unwrap().unwrap(), (1, 10));
+    // The input was pending at start (no-op waker) and at the last poll:
+    // a later message must wake the stream.
+    let feeder = tokio::spawn(async move {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        sender.send(2).unwrap();
+    });
+    assert_eq!(map.next().await.unwrap().unwrap(), (2, 20));
+    feeder.await.unwrap();
+    assert!(map.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_stream_pending_at_start_wakes_the_first_poll() {
+    // Nothing is ready when the map starts: the no-op waker of the start
+    // must not swallow the wake-up of the first input.
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<u32>();
+    let input = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|n| (n, receiver))
+    });
+    let mut map = asyncio::map_stream(input, nz(2), |n| async move { n + 1 }).start();
+    let feeder = tokio::spawn(async move {
+        asyncio::sleep(Duration::from_secs(1)).await;
+        sender.send(7).unwrap();
+    });
+    assert_eq!(map.next().await.unwrap().unwrap(), (0, 8));
+    feeder.await.unwrap();
+    assert!(map.next().await.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_rate_limited_start_wakes_the_first_poll_when_a_token_comes() {
+    // The start arms the rate timer with a no-op waker; the first poll
+    // must re-arm it with its own, or the second item never starts.
+    let starts = Arc::new(Mutex::new(Vec::new()));
+    let recorded = starts.clone();
+    let origin = Instant::now();
+    let map = asyncio::map(0..3, nz(3), move |n| {
+        recorded.lock().unwrap().push(origin.elapsed());
+        async move { n }
+    })
+    .rate_limit(nz32(1), nz32(1))
+    .start();
+    assert_eq!(starts.lock().unwrap().len(), 1, "one token at the start");
+    let values: Vec<_> = StreamExt::collect::<Vec<_>>(map).await;
+    assert_eq!(values.len(), 3);
+    let secs = |s| Duration::from_secs(s);
+    assert_eq!(*starts.lock().unwrap(), [secs(0), secs(1), secs(2)]);
+}
+
+#[test]
+fn map_builder_spawns_nothing_outside_a_runtime_and_start_panics_at_the_caller() {
+    let map = asyncio::map(0..3, nz(2), |n| async move { n });
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _ = map.start();
+    }))
+    .unwrap_err();
+    let message = caught
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| caught.downcast_ref::<&str>().copied())
+        .unwrap();
+    assert!(message.contains("outside a tokio runtime"), "{message}");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn map_holds_at_most_limit_plus_a_constant_inputs_alive_over_a_million_items() {
     // Memory: the inputs are guards counting themselves; the input is an
@@ -203,7 +333,7 @@ async fn map_holds_at_most_limit_plus_a_constant_inputs_alive_over_a_million_ite
             drop(guard);
         });
         let map = if unordered { map.unordered() } else { map };
-        let count = map.fold(0_usize, |count, item| async move {
+        let count = map.start().fold(0_usize, |count, item| async move {
             item.unwrap();
             count + 1
         });
@@ -230,7 +360,8 @@ async fn map_ordered_reorder_buffer_is_bounded_by_the_window() {
         }
         n
     })
-    .reorder_window(nz(10));
+    .reorder_window(nz(10))
+    .start();
     let first = tokio::spawn(async move {
         let first = map.next().await;
         (first, map)
@@ -247,7 +378,8 @@ async fn cancel_safety_map_next_dropped_loses_no_item() {
     let mut map = asyncio::map(0..3_u64, nz(3), |n| async move {
         asyncio::sleep(Duration::from_secs(n + 1)).await;
         n
-    });
+    })
+    .start();
     // The next() future loses a race, twice, around the first completion.
     assert!(tokio::time::timeout(Duration::from_millis(500), map.next())
         .await
@@ -308,7 +440,8 @@ async fn map_fail_fast_stream_yields_values_then_the_error_then_ends() {
         } else {
             Ok(n)
         }
-    });
+    })
+    .start();
     assert_eq!(map.next().await.unwrap().unwrap(), (0, 0));
     assert_eq!(map.next().await.unwrap().unwrap(), (1, 1));
     let error = map.next().await.unwrap().unwrap_err();
@@ -330,7 +463,7 @@ async fn map_keep_going_returns_every_error_at_the_end_as_one_group() {
         })
         .keep_going();
         let map = if unordered { map.unordered() } else { map };
-        let items: Vec<_> = StreamExt::collect::<Vec<_>>(map).await;
+        let items: Vec<_> = StreamExt::collect::<Vec<_>>(map.start()).await;
         let (values, errors): (Vec<_>, Vec<_>) = items.into_iter().partition(Result::is_ok);
         let mut values: Vec<_> = values.into_iter().map(Result::unwrap).collect();
         values.sort_unstable();
@@ -456,7 +589,8 @@ async fn map_dropped_cancels_in_flight_and_stops_pulling() {
             asyncio::sleep(Duration::from_secs(n + 1)).await;
             n
         }
-    });
+    })
+    .start();
     assert_eq!(map.next().await.unwrap().unwrap(), (0, 0));
     assert_eq!(live.now(), 3);
     drop(map);
@@ -482,7 +616,8 @@ async fn map_cancel_joins_the_items_in_flight() {
             asyncio::sleep(Duration::from_secs(n + 1)).await;
             n
         }
-    });
+    })
+    .start();
     assert_eq!(map.next().await.unwrap().unwrap(), (0, 0));
     assert_eq!(map.cancel().await, 4);
     assert_eq!(live.now(), 0, "joined: every item's future was dropped");
@@ -738,7 +873,7 @@ async fn map_adaptive_cuts_on_errors_and_grows_back_within_bounds() {
     .return_exceptions();
     let progress = map.progress();
     assert_eq!(progress.snapshot().limit, 16);
-    let mut map = map;
+    let mut map = map.start();
     let mut lowest = usize::MAX;
     let mut highest_after = 0;
     while let Some((_, outcome)) = map.next().await {
@@ -775,7 +910,7 @@ async fn map_progress_counts_done_failed_and_in_flight() {
     })
     .return_exceptions();
     let progress = map.progress();
-    let mut map = map;
+    let mut map = map.start();
     let _ = map.next().await;
     let snapshot = progress.snapshot();
     assert!(snapshot.in_flight <= 3);
@@ -855,6 +990,9 @@ fn map_types_are_send_and_errors_are_send_sync() {
     send::<asyncio::Map<In, u32, String>>();
     send::<asyncio::Map<In, u32, String, asyncio::map::ReturnExceptions>>();
     send::<asyncio::Map<In, u32, String, asyncio::map::KeepGoing>>();
+    send::<asyncio::MapStream<In, u32, String>>();
+    send::<asyncio::MapStream<In, u32, String, asyncio::map::ReturnExceptions>>();
+    send::<asyncio::MapStream<In, u32, String, asyncio::map::KeepGoing>>();
     send::<asyncio::map::Collect<In, u32, String, asyncio::map::FailFast>>();
     send::<asyncio::map::MapCancel<In, u32, String>>();
     send_sync::<asyncio::MapError<String>>();
@@ -892,7 +1030,8 @@ async fn map_on_the_multi_thread_runtime_keeps_order_and_the_limit() {
             tokio::task::yield_now().await;
             n
         }
-    });
+    })
+    .start();
     let mut expected = 0;
     while let Some(item) = map.next().await {
         assert_eq!(item.unwrap(), (expected as usize, expected));

@@ -116,6 +116,10 @@ struct Named {
     map_try: asyncio::map::Map<u32, u8, io::Error, asyncio::map::FailFast>,
     map_all: asyncio::map::Map<u32, u8, io::Error, asyncio::map::ReturnExceptions>,
     map_keep_going: asyncio::map::Map<u32, u8, io::Error, asyncio::map::KeepGoing>,
+    map_stream: asyncio::map::MapStream<u32, u8>,
+    map_stream_try: asyncio::map::MapStream<u32, u8, io::Error, asyncio::map::FailFast>,
+    map_stream_all: asyncio::map::MapStream<u32, u8, io::Error, asyncio::map::ReturnExceptions>,
+    map_stream_keep_going: asyncio::map::MapStream<u32, u8, io::Error, asyncio::map::KeepGoing>,
     collect: asyncio::map::Collect<u32, u8, io::Error, asyncio::map::FailFast>,
     map_cancel: asyncio::map::MapCancel<u32, u8, io::Error>,
     map_error: asyncio::map::MapError<io::Error>,
@@ -203,6 +207,10 @@ fn map_returns() -> asyncio::map::Map<u32, u8> {
     asyncio::map(vec![1_u32, 2], limit, |n| async move { n as u8 })
 }
 
+fn map_start_returns(map: asyncio::map::Map<u32, u8>) -> asyncio::map::MapStream<u32, u8> {
+    map.start()
+}
+
 fn map_stream_returns(inputs: Inputs) -> asyncio::map::Map<u32, u8, io::Error> {
     let limit = NonZeroUsize::new(2).expect("2 is not zero");
     asyncio::try_map_stream(
@@ -241,4 +249,8 @@ async fn the_named_types_are_what_the_functions_return() {
     let (race, _) = race_returns(vec![Box::pin(async { 2_u8 })]);
     assert_eq!(race.await.unwrap().outcome.unwrap(), 2);
     assert_eq!(timeout_returns(std::future::ready(3)).await.unwrap(), 3);
+    assert_eq!(
+        map_start_returns(map_returns()).collect().await.unwrap(),
+        [1, 2]
+    );
 }

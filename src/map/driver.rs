@@ -196,13 +196,15 @@ pub(crate) enum Event<T, E> {
 pub(crate) struct Driver<In, T, E> {
     source: Option<Source<In>>,
     spawner: Spawner<In, T, E>,
-    /// The runtime the items are spawned on, found at the first poll and
-    /// kept (looking it up per item costs a shared reference count).
+    /// The runtime the items are spawned on, found at the start and kept
+    /// (looking it up per item costs a shared reference count).
     runtime: Option<Handle>,
     pub(crate) mode: Mode,
     pub(crate) ordered: bool,
-    started: bool,
     ready: Arc<ReadyList>,
+    /// In-flight attempts by slot index (the index is each task's ready-list
+    /// listener), with a free list. `wait`'s core keeps the same allocator
+    /// for its slots; one shared helper would serve both.
     slots: Vec<Option<Flight<In, T, E>>>,
     free: Vec<usize>,
     running: usize,
@@ -254,7 +256,6 @@ impl<In, T, E> Driver<In, T, E> {
             runtime: None,
             mode: Mode::FailFast,
             ordered: true,
-            started: false,
             ready: Arc::new(ReadyList::new()),
             slots: Vec::new(),
             free: Vec::new(),
@@ -280,10 +281,6 @@ impl<In, T, E> Driver<In, T, E> {
             rate_timer: Timer::default(),
             grace_timer: Timer::default(),
         }
-    }
-
-    pub(crate) fn started(&self) -> bool {
-        self.started
     }
 
     pub(crate) fn current_limit(&self) -> usize {
@@ -312,9 +309,21 @@ impl<In, T, E> Driver<In, T, E>
 where
     E: fmt::Debug + Send + 'static,
 {
+    /// Starts the map: finds the runtime (or panics at the caller's line),
+    /// then starts every input that is ready without waiting. A stream
+    /// input is polled with a no-op waker; if it is pending, the first
+    /// `poll_event` polls it again with the consumer's waker (a stream
+    /// wakes only the waker of its latest poll), and so do the rate timer
+    /// and the ready list, which `poll_event` registers before it waits.
+    #[track_caller]
+    pub(crate) fn start(&mut self) {
+        self.runtime = Some(crate::task::current_runtime());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        self.refill(&mut cx);
+    }
+
     /// One step of the map (see the module notes).
     pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Event<T, E>> {
-        self.started = true;
         loop {
             self.collect(cx);
             match &self.phase {
@@ -392,10 +401,8 @@ where
                     flight.input,
                     error,
                 ) {
-                    None => {
-                        self.publish_in_flight();
-                        return;
-                    }
+                    // A retry keeps its slot: in flight is unchanged.
+                    None => return,
                     Some(error) => Err(TaskError::Failed(error)),
                 }
             }
@@ -403,7 +410,8 @@ where
         };
         self.counters.finish(outcome.is_ok());
         self.publish_limit();
-        self.publish_in_flight();
+        // In flight is published by the `refill` that follows every
+        // completion while running: once per poll, not once per item.
         self.deliver(flight.position, Done { id, outcome });
     }
 
@@ -594,7 +602,7 @@ where
             }
             self.counters.start();
             let first_start = self.retries.as_ref().map(|_| Instant::now());
-            progressed |= self.start(position, 1, first_start, input);
+            progressed |= self.launch(position, 1, first_start, input);
         }
         self.publish_in_flight();
         progressed
@@ -647,7 +655,7 @@ where
             }
             let waiting = self.waiting.swap_remove(next.0);
             self.counters.retry();
-            progressed |= self.start(
+            progressed |= self.launch(
                 waiting.position,
                 waiting.attempts + 1,
                 waiting.first_start,
@@ -657,7 +665,7 @@ where
     }
 
     /// Starts one attempt. Returns whether it had finished already.
-    fn start(
+    fn launch(
         &mut self,
         position: usize,
         attempt: u32,

@@ -40,7 +40,8 @@
 //!     if message.payload.is_empty() { return Err("empty payload"); }
 //!     Ok(message.offset) // the work: call a service, write a row, ...
 //! })
-//! .return_exceptions();
+//! .return_exceptions()
+//! .start();
 //! let mut committed = None;
 //! while let Some((_position, outcome)) = handled.next().await {
 //!     let offset = outcome.expect("no message fails here");
@@ -325,7 +326,7 @@ impl RetryPolicy {
 }
 
 /// A cheap, cloneable, lock-free view of a running map's counters: see
-/// [`Map::progress`]. Reading it takes no lock and never slows the map.
+/// [`Map::progress`] and [`MapStream::progress`]. Reading it takes no lock and never slows the map.
 #[derive(Clone)]
 pub struct Progress {
     counters: Arc<self::core::Counters>,
@@ -383,6 +384,10 @@ pub struct KeepGoing;
 /// own task, and yields the results as a [`Stream`] in input order: the
 /// worker pool asyncio users write by hand.
 ///
+/// `map(..)` returns a [`Map`]: the options, nothing running yet. Choose
+/// options on it, then [`start`](Map::start) it for the running
+/// [`MapStream`], or [`collect`](Map::collect) it.
+///
 /// - **Input** is any `IntoIterator` (here) or [`Stream`] ([`map_stream`]),
 ///   pulled lazily: an input is pulled only when a slot is free, so at most
 ///   `limit` inputs are alive in running items (a million-line file is never
@@ -390,8 +395,13 @@ pub struct KeepGoing;
 /// - **Each item runs as its own task** ([`spawn`](crate::spawn)), in
 ///   parallel on the multi-thread runtime; the map never polls an item's
 ///   future itself, so nothing starves (futures' `buffered` does, #2387).
-///   Nothing starts before the stream is first polled: the input is lazy and
-///   pulling it needs a poll.
+///   **Items start when the map is started** ([`start`](Map::start) or
+///   [`collect`](Map::collect)), not at the first poll (SPEC decision 1;
+///   asyncio's pool schedules its workers at `create_task`): the first
+///   `limit` inputs are pulled and spawned then, and later ones as items
+///   finish. A [`Stream`] input gives at start what it has ready (see
+///   [`start`](Map::start)). The options come before: each shapes which
+///   items start, so none can be set on a running map.
 /// - **Output** is a `Stream` of `(position, value)` in input order
 ///   ([`ordered`](Map::ordered), the default), or in completion order
 ///   ([`unordered`](Map::unordered)); `position` is the input's 0-based
@@ -416,7 +426,7 @@ pub struct KeepGoing;
 ///   `Err(TaskError::Panicked(p))`. A second panic goes to the
 ///   [unobserved-error hook](crate::set_unobserved_error_hook).
 /// - Collect with [`collect`](Map::collect); cancel and wait with
-///   [`cancel`](Map::cancel).
+///   [`cancel`](MapStream::cancel).
 ///
 /// # Examples
 ///
@@ -447,7 +457,8 @@ pub struct KeepGoing;
 /// let mut results = asyncio::try_map(["1", "2", "x", "4"], NonZeroUsize::new(2).unwrap(), |text| async move {
 ///     text.parse::<u32>()
 /// })
-/// .return_exceptions();
+/// .return_exceptions()
+/// .start();
 /// let mut seen = Vec::new();
 /// while let Some((position, outcome)) = results.next().await {
 ///     seen.push((position, outcome.is_ok()));
@@ -494,17 +505,17 @@ pub struct KeepGoing;
 ///
 /// | situation | hand-written Python pool | crate |
 /// | --- | --- | --- |
-/// | the awaiting future is dropped (the stream, or a `collect` future) | cancelling `queue.join()`'s awaiter leaves the workers running, forever blocked on `get()`, and the queued inputs in memory | every item in flight is aborted and stops at its next await point (drop cannot wait: [`cancel`](Map::cancel) does); no more input is pulled; outcomes not handed out are dropped (a panic among them goes to the hook) |
+/// | the awaiting future is dropped (the stream, or a `collect` future) | cancelling `queue.join()`'s awaiter leaves the workers running, forever blocked on `get()`, and the queued inputs in memory | every item in flight is aborted and stops at its next await point (drop cannot wait: [`cancel`](MapStream::cancel) does); no more input is pulled; outcomes not handed out are dropped (a panic among them goes to the hook) |
 /// | an item errors | the exception kills its worker (logged as never retrieved); the others go on, and once `limit` workers have died `join()` waits forever (checked on 3.13: limit 2, two failing items) | fail-fast: the others are cancelled and joined, input stops, then `Err(MapError)` naming the position; `return_exceptions`: `Err(TaskError::Failed(e))` in place; `keep_going`: the rest run, every error comes at the end in one [`MapErrors`] |
 /// | an item is cancelled | its worker dies, as on an error | only the runtime shutting down cancels an item: as an error (`Err(TaskError::Cancelled)`) |
 /// | an item panics | `KeyboardInterrupt` escapes the loop (96) | fail-fast and keep-going: the others are cancelled and joined, then the panic resumes in the poller; `return_exceptions`: `Err(TaskError::Panicked(p))` in place |
 /// | a timeout fires | `wait_for` in the worker cancels that call, raises `TimeoutError` | per item, [`timeout`](Map::timeout) (`wait_for` semantics: that attempt's future is dropped, the item fails with the caller's error made from [`TimeoutError`], and may be retried); around the whole map: the stream is dropped, as the first row |
-/// | the owner/handle is dropped | workers are tasks nobody holds: they run on | the stream owns every item: as the first row. A [`Progress`] handle owns nothing |
+/// | the owner/handle is dropped | workers are tasks nobody holds: they run on | the stream owns every item: as the first row. A [`Map`] not yet started owns nothing running (dropping it drops the function and the input); a [`Progress`] handle owns nothing |
 /// | the runtime shuts down | `asyncio.run` cancels the workers | items end `Cancelled`; the map is dropped with its task |
 ///
 /// Cooperative cancellation: [`with_grace`](Map::with_grace) gives items a
 /// [`CancellationToken`] and a grace period before the abort, whenever the
-/// map itself cancels (fail-fast, a panic, [`cancel`](Map::cancel)).
+/// map itself cancels (fail-fast, a panic, [`cancel`](MapStream::cancel)).
 /// Cancelling is an abort: an item stops at its next await point, and one
 /// that never awaits cannot be cancelled.
 ///
@@ -514,11 +525,12 @@ pub struct KeepGoing;
 ///
 /// # Panics
 ///
-/// Polling the stream outside a tokio runtime panics (items are spawned).
-/// A panic of `f` itself, or of the input iterator, unwinds through the poll
-/// that called it (the map is then dropped: the first row). An item's panic
-/// is resumed as described above.
-#[track_caller]
+/// [`start`](Map::start) or [`collect`](Map::collect) outside a tokio
+/// runtime panics at the caller's line (items are spawned); `map(..)`
+/// itself spawns nothing and does not panic. A panic of `f` itself, or of
+/// the input iterator, unwinds through the `start` or the poll that called
+/// it (the map is then dropped: the first row). An item's panic is resumed
+/// as described above.
 pub fn map<I, F, Fut>(inputs: I, limit: NonZeroUsize, f: F) -> Map<I::Item, Fut::Output>
 where
     I: IntoIterator,
@@ -560,8 +572,7 @@ where
 ///
 /// # Panics
 ///
-/// As [`map`].
-#[track_caller]
+/// As [`map`]: only [`start`](Map::start) and [`collect`](Map::collect).
 pub fn try_map<I, F, Fut, T, E>(inputs: I, limit: NonZeroUsize, f: F) -> Map<I::Item, T, E>
 where
     I: IntoIterator,
@@ -612,9 +623,34 @@ where
     ))
 }
 
-/// The stream returned by [`map`], [`try_map`], [`map_stream`] and
-/// [`try_map_stream`]: configure it, then poll it (or
-/// [`collect`](Map::collect) it).
+/// A map not started yet, as [`map`], [`try_map`], [`map_stream`] and
+/// [`try_map_stream`] return it: its options, and nothing running. Choose
+/// the options, then [`start`](Map::start) it (which returns the running
+/// [`MapStream`]) or [`collect`](Map::collect) it.
+///
+/// The options live on this type only, so an option cannot be chosen once
+/// items run: that does not compile (SPEC decision 7: what cannot be wrong
+/// by construction is made so).
+///
+/// ```compile_fail
+/// use std::num::NonZeroUsize;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let running = asyncio::map(0..10, NonZeroUsize::new(2).unwrap(), |n| async move { n }).start();
+/// let running = running.unordered(); // no such method on MapStream
+/// # }
+/// ```
+///
+/// Dropping it drops the function and the input: nothing was started.
+#[must_use = "a map starts nothing until it is started or collected"]
+pub struct Map<In, T, E = Infallible, P = FailFast> {
+    driver: Driver<In, T, E>,
+    _policy: PhantomData<fn() -> P>,
+}
+
+/// A running map, as [`Map::start`] returns it: a [`Stream`] of the items'
+/// outcomes (or [`collect`](MapStream::collect) it, or
+/// [`cancel`](MapStream::cancel) it and wait).
 ///
 /// Its items depend on the policy `P`:
 ///
@@ -625,16 +661,16 @@ where
 /// | [`KeepGoing`] | `Result<(usize, T), MapErrors<E>>` | after the last value, then one `Err` with every error if any |
 ///
 /// Dropping it cancels every item in flight (aborted, not awaited) and
-/// pulls no more input. Its options are chosen before it is first polled.
+/// pulls no more input.
 ///
 /// # Cancel safety
 ///
 /// This stream is cancel safe. If `map.next()` is used as a branch in `select!`
 /// and another branch completes first, it is guaranteed that no item was lost:
-/// a finished item waits for the next poll. (Dropping the map itself is the
+/// a finished item waits for the next poll. (Dropping the stream itself is the
 /// cancellation described in [`map`].)
-#[must_use = "streams do nothing unless polled"]
-pub struct Map<In, T, E = Infallible, P = FailFast> {
+#[must_use = "the items run, but nobody sees their outcomes unless the stream is polled"]
+pub struct MapStream<In, T, E = Infallible, P = FailFast> {
     driver: Driver<In, T, E>,
     /// Keep-going: the group was handed out (or there was none).
     ended: bool,
@@ -647,60 +683,126 @@ impl<In, T, E, P> fmt::Debug for Map<In, T, E, P> {
     }
 }
 
+impl<In, T, E, P> fmt::Debug for MapStream<In, T, E, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.driver.fmt(f)
+    }
+}
+
 // Nothing in a map is pinned in place: items run in their own tasks and the
 // input stream is boxed.
-impl<In, T, E, P> Unpin for Map<In, T, E, P> {}
+impl<In, T, E, P> Unpin for MapStream<In, T, E, P> {}
 
 impl<In, T, E> Map<In, T, E, FailFast> {
     fn from_driver(driver: Driver<In, T, E>) -> Self {
         Self {
             driver,
-            ended: false,
             _policy: PhantomData,
         }
     }
 }
 
 impl<In, T, E, P> Map<In, T, E, P> {
-    #[track_caller]
-    fn before_start(&self, what: &str) {
-        assert!(
-            !self.driver.started(),
-            "asyncio: a map's {what} must be chosen before it is first polled"
-        );
-    }
-
     fn with_policy<Q>(self, mode: Mode) -> Map<In, T, E, Q> {
         let Map { mut driver, .. } = self;
         driver.mode = mode;
         Map {
+            driver,
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<In, T, E, P> Map<In, T, E, P>
+where
+    E: fmt::Debug + Send + 'static,
+{
+    /// Starts the map and returns its output stream: the first items start
+    /// now, not at the stream's first poll (SPEC decision 1, as asyncio's
+    /// `create_task` schedules a task when it is called).
+    ///
+    /// "Start" means: every input that is ready without waiting is pulled
+    /// and spawned, up to the limit, the [window](Map::reorder_window) and
+    /// the [rate limit](Map::rate_limit). For an `IntoIterator` input that
+    /// is the first `limit` inputs. A [`Stream`] input can only be pulled
+    /// with a waker: `start` polls it with a no-op waker and spawns what it
+    /// yields at once (the messages a channel or a consumer has buffered);
+    /// if it is not ready, the stream's first poll polls it again with its
+    /// own waker, so no wake-up is lost. Later inputs are pulled as items
+    /// finish, while the stream is polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use futures::StreamExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let called = Arc::new(AtomicUsize::new(0));
+    /// let counted = called.clone();
+    /// let mut running = asyncio::map(0..100, NonZeroUsize::new(8).unwrap(), move |n| {
+    ///     counted.fetch_add(1, Ordering::SeqCst);
+    ///     async move { n * 2 }
+    /// })
+    /// .unordered()
+    /// .start();
+    /// assert_eq!(called.load(Ordering::SeqCst), 8); // spawned already, before any poll
+    /// let mut sum = 0;
+    /// while let Some(item) = running.next().await {
+    ///     sum += item.unwrap().1;
+    /// }
+    /// assert_eq!(sum, 9900);
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (items are spawned), at the caller's line. A
+    /// panic of `f` or of the input unwinds through this call.
+    #[track_caller]
+    #[doc(alias = "into_stream")]
+    #[doc(alias = "spawn")]
+    pub fn start(self) -> MapStream<In, T, E, P> {
+        let Map { mut driver, .. } = self;
+        driver.start();
+        MapStream {
             driver,
             ended: false,
             _policy: PhantomData,
         }
     }
 
-    /// Output in input order (the default), through the bounded reorder
-    /// buffer described in [`map`].
+    /// Starts the map (as [`start`](Map::start)) and collects its output:
+    /// see [`MapStream::collect`].
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is not cancel safe. If the returned future is used as a
+    /// branch in `select!` and another branch completes first, the items in
+    /// flight are cancelled and the results collected so far are lost.
     ///
     /// # Panics
     ///
-    /// If the map was already polled.
+    /// As [`start`](Map::start).
     #[track_caller]
+    pub fn collect(self) -> Collect<In, T, E, P> {
+        self.start().collect()
+    }
+}
+
+impl<In, T, E, P> Map<In, T, E, P> {
+    /// Output in input order (the default), through the bounded reorder
+    /// buffer described in [`map`].
     pub fn ordered(mut self) -> Self {
-        self.before_start("order");
         self.driver.ordered = true;
         self
     }
 
     /// Output in completion order; each item still carries its position.
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn unordered(mut self) -> Self {
-        self.before_start("order");
         self.driver.ordered = false;
         self
     }
@@ -710,13 +812,7 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// position is within `window` of the next output). The default is
     /// `2 × limit`; a window below the limit (or, with [`adaptive`](Map::adaptive),
     /// below its upper bound) is raised to it.
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn reorder_window(mut self, window: NonZeroUsize) -> Self {
-        self.before_start("window");
         self.driver.window = window.get();
         self
     }
@@ -724,13 +820,7 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// Every outcome is an item, in place: asyncio's `return_exceptions=True`.
     /// Errors, cancellations and panics are values
     /// (`Err(TaskError::..)`), and the map runs to the end of its input.
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn return_exceptions(self) -> Map<In, T, E, ReturnExceptions> {
-        self.before_start("policy");
         self.with_policy(Mode::ReturnExceptions)
     }
 
@@ -738,18 +828,12 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// the last one, if any item failed, one `Err` with every error as a
     /// [`MapErrors`] group in input order. A panic still stops the map (see
     /// [`map`]).
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn keep_going(self) -> Map<In, T, E, KeepGoing> {
-        self.before_start("policy");
         self.with_policy(Mode::KeepGoing)
     }
 
     /// Cancels cooperatively: whenever the map cancels items (fail-fast, a
-    /// panic, [`cancel`](Map::cancel)), it first cancels `token`, which the
+    /// panic, [`cancel`](MapStream::cancel)), it first cancels `token`, which the
     /// items can watch to stop on their own and clean up asynchronously, and
     /// aborts only those still running `grace` later. It still hands out its
     /// error only once every item has finished. Dropping the map aborts at
@@ -782,13 +866,7 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// assert_eq!(error.position, 0);
     /// # }
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn with_grace(mut self, token: CancellationToken, grace: Duration) -> Self {
-        self.before_start("grace period");
         self.driver.grace = Some((token, grace));
         self
     }
@@ -796,13 +874,7 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// Limits how often attempts start: `per_second` on average, with bursts
     /// of up to `burst` (a token bucket, full at the start). Retries count as
     /// starts.
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn rate_limit(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
-        self.before_start("rate limit");
         self.driver.rate = Some(RateLimit::new(per_second.get(), burst.get()));
         self
     }
@@ -815,13 +887,7 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// [`Retry::SlowDown`], at most once per window of attempts, never below
     /// `min` nor above `max`. Errors that are retried count as much as final
     /// ones. The limit in force is in [`Progress`].
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn adaptive(mut self, bounds: Adaptive) -> Self {
-        self.before_start("adaptive limit");
         let aimd = self::core::Aimd::new(
             bounds.min.get(),
             bounds.max.get(),
@@ -834,7 +900,34 @@ impl<In, T, E, P> Map<In, T, E, P> {
         self
     }
 
-    /// A lock-free handle on the map's counters (see [`Progress`]).
+    /// A lock-free handle on the map's counters (see [`Progress`]): take it
+    /// before [`collect`](Map::collect), or from the running stream
+    /// ([`MapStream::progress`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let map = asyncio::map(0..100, NonZeroUsize::new(8).unwrap(), |n| async move { n });
+    /// let progress = map.progress(); // cloneable; read it from any thread
+    /// assert_eq!(progress.snapshot().started, 0); // nothing starts before `start` or `collect`
+    /// map.collect().await.unwrap();
+    /// let done = progress.snapshot();
+    /// assert_eq!((done.started, done.done, done.failed, done.in_flight), (100, 100, 0, 0));
+    /// # }
+    /// ```
+    pub fn progress(&self) -> Progress {
+        Progress {
+            counters: self.driver.counters.clone(),
+        }
+    }
+}
+
+impl<In, T, E, P> MapStream<In, T, E, P> {
+    /// A lock-free handle on the running map's counters (see [`Progress`]).
     ///
     /// # Examples
     ///
@@ -844,8 +937,9 @@ impl<In, T, E, P> Map<In, T, E, P> {
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let mut map = asyncio::map(0..100, NonZeroUsize::new(8).unwrap(), |n| async move { n });
+    /// let mut map = asyncio::map(0..100, NonZeroUsize::new(8).unwrap(), |n| async move { n }).start();
     /// let progress = map.progress(); // cloneable; read it from any thread
+    /// assert_eq!(progress.snapshot().in_flight, 8); // started already
     /// while let Some(item) = map.next().await {
     ///     item.unwrap();
     /// }
@@ -861,9 +955,9 @@ impl<In, T, E, P> Map<In, T, E, P> {
 
     /// Cancels every item in flight now, stops pulling input, and returns a
     /// future that completes once each of those items has finished (its
-    /// future dropped), with how many were running. Dropping the map cancels
-    /// too, but cannot wait. Outcomes are dropped: an error quietly, a panic
-    /// to the [unobserved-error hook](crate::set_unobserved_error_hook).
+    /// future dropped), with how many were running. Dropping the stream
+    /// cancels too, but cannot wait. Outcomes are dropped: an error quietly,
+    /// a panic to the [unobserved-error hook](crate::set_unobserved_error_hook).
     ///
     /// # Cancel safety
     ///
@@ -884,7 +978,8 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// let mut slow = asyncio::map(0..100, NonZeroUsize::new(3).unwrap(), |n| async move {
     ///     asyncio::sleep(Duration::from_secs(n)).await;
     ///     n
-    /// });
+    /// })
+    /// .start();
     /// assert_eq!(slow.next().await.unwrap().unwrap(), (0, 0));
     /// assert_eq!(slow.cancel().await, 3); // 1, 2 and 3 were running
     /// # }
@@ -896,7 +991,7 @@ impl<In, T, E, P> Map<In, T, E, P> {
         let running = self.driver.running();
         self.driver.cancel_now();
         MapCancel {
-            map: self.with_policy(Mode::FailFast),
+            driver: self.driver,
             running,
         }
     }
@@ -934,13 +1029,7 @@ where
     /// assert!(matches!(outcomes[1], Err(TaskError::Failed(TimeoutError))));
     /// # }
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn timeout(mut self, period: Duration) -> Self {
-        self.before_start("timeout");
         self.driver.timeout = Some((period, driver::timeout_error::<E>));
         self
     }
@@ -989,17 +1078,11 @@ impl<In: Clone, T, E, P> Map<In, T, E, P> {
     /// assert_eq!(calls.load(Ordering::SeqCst), 3);
     /// # }
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// If the map was already polled.
-    #[track_caller]
     pub fn retry(
         mut self,
         policy: RetryPolicy,
         classify: impl FnMut(&E) -> Retry + Send + 'static,
     ) -> Self {
-        self.before_start("retry policy");
         self.driver.retries = Some(Retries {
             attempts: policy.attempts.get(),
             base: policy.base,
@@ -1014,7 +1097,7 @@ impl<In: Clone, T, E, P> Map<In, T, E, P> {
     }
 }
 
-impl<In, T, E> Stream for Map<In, T, E, FailFast>
+impl<In, T, E> Stream for MapStream<In, T, E, FailFast>
 where
     E: fmt::Debug + Send + 'static,
 {
@@ -1036,7 +1119,7 @@ where
     }
 }
 
-impl<In, T, E> Stream for Map<In, T, E, ReturnExceptions>
+impl<In, T, E> Stream for MapStream<In, T, E, ReturnExceptions>
 where
     E: fmt::Debug + Send + 'static,
 {
@@ -1052,7 +1135,7 @@ where
     }
 }
 
-impl<In, T, E> Stream for Map<In, T, E, KeepGoing>
+impl<In, T, E> Stream for MapStream<In, T, E, KeepGoing>
 where
     E: fmt::Debug + Send + 'static,
 {
@@ -1092,7 +1175,7 @@ where
     }
 }
 
-impl<In, T, E, P> Map<In, T, E, P> {
+impl<In, T, E, P> MapStream<In, T, E, P> {
     /// Runs the map to the end and collects its output, in input order
     /// whatever the output order: `Result<Vec<T>, MapError<E>>` under
     /// fail-fast, `Vec<Result<T, TaskError<E>>>` under
@@ -1113,10 +1196,10 @@ impl<In, T, E, P> Map<In, T, E, P> {
     }
 }
 
-/// The future returned by [`Map::collect`].
+/// The future returned by [`MapStream::collect`] and [`Map::collect`].
 #[must_use = "futures do nothing unless polled"]
 pub struct Collect<In, T, E, P> {
-    map: Map<In, T, E, P>,
+    map: MapStream<In, T, E, P>,
     values: Vec<Option<Result<T, TaskError<E>>>>,
 }
 
@@ -1203,25 +1286,27 @@ where
     }
 }
 
-/// The future returned by [`Map::cancel`]: completes once every item the
-/// map cancelled has finished, with how many were running.
+/// The future returned by [`MapStream::cancel`]: completes once every item
+/// the map cancelled has finished, with how many were running.
 ///
 /// Dropping it before it completes leaves the items aborted, without
 /// waiting for them.
 #[must_use = "futures do nothing unless polled"]
 pub struct MapCancel<In, T, E> {
-    map: Map<In, T, E, FailFast>,
+    driver: Driver<In, T, E>,
     running: usize,
 }
 
 impl<In, T, E> fmt::Debug for MapCancel<In, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MapCancel")
-            .field("map", &self.map)
+            .field("map", &self.driver)
             .field("running", &self.running)
             .finish()
     }
 }
+
+impl<In, T, E> Unpin for MapCancel<In, T, E> {}
 
 impl<In, T, E> Future for MapCancel<In, T, E>
 where
@@ -1231,7 +1316,7 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
         loop {
-            match std::task::ready!(self.map.driver.poll_event(cx)) {
+            match std::task::ready!(self.driver.poll_event(cx)) {
                 Event::Item(..) => continue,
                 Event::Stopped(_) | Event::End => return Poll::Ready(self.running),
             }
