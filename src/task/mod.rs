@@ -17,7 +17,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use self::core::{Child, TaskCore};
 pub use self::current::current_task;
@@ -138,12 +138,10 @@ where
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
-    let runtime = current_runtime();
+    let runtime = runtime_here();
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = runtime
-        .spawn(Child::new(future, core.clone()))
-        .abort_handle();
-    Task::from_parts(core, abort)
+    let join = spawn_in(runtime.as_ref(), Child::new(future, core.clone()));
+    Task::from_parts(core, join)
 }
 
 /// Runs `future` as a new task on the current [`LocalSet`](tokio::task::LocalSet)
@@ -211,8 +209,8 @@ where
     E: fmt::Debug + Send + 'static,
 {
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = tokio::task::spawn_local(Child::new(future, core.clone())).abort_handle();
-    Task::from_parts(core, abort)
+    let join = tokio::task::spawn_local(Child::new(future, core.clone()));
+    Task::from_parts(core, join)
 }
 
 /// [`spawn`] on the runtime `handle` names rather than the current one:
@@ -242,10 +240,8 @@ where
     E: fmt::Debug + Send + 'static,
 {
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = handle
-        .spawn(Child::new(future, core.clone()))
-        .abort_handle();
-    Task::from_parts(core, abort)
+    let join = handle.spawn(Child::new(future, core.clone()));
+    Task::from_parts(core, join)
 }
 
 /// The current tokio runtime, or a panic at the caller's line.
@@ -257,6 +253,39 @@ pub(crate) fn current_runtime() -> tokio::runtime::Handle {
             "asyncio: a task was spawned outside a tokio runtime; \
              call this from inside a runtime (#[tokio::main] or Runtime::block_on)"
         ),
+    }
+}
+
+/// The current runtime, for a spawn: `None` inside a tokio task, where the
+/// runtime is entered and [`spawn_in`] reaches it through tokio's
+/// thread-local context, without cloning its handle (an atomic increment
+/// and decrement of a count every worker shares, on every spawn);
+/// elsewhere (`block_on`'s own future, a plain thread) the handle that
+/// [`current_runtime`] finds, or its panic, at the caller's line.
+#[track_caller]
+#[inline]
+pub(crate) fn runtime_here() -> Option<tokio::runtime::Handle> {
+    if tokio::task::try_id().is_some() {
+        None
+    } else {
+        Some(current_runtime())
+    }
+}
+
+/// Spawns `future` on `runtime`, or, for `None`, on the runtime the calling
+/// task runs on (see [`runtime_here`]).
+#[inline]
+pub(crate) fn spawn_in<F>(
+    runtime: Option<&tokio::runtime::Handle>,
+    future: F,
+) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match runtime {
+        Some(runtime) => runtime.spawn(future),
+        None => tokio::spawn(future),
     }
 }
 
@@ -333,9 +362,13 @@ pub(crate) fn cooperatively<R>(
 /// | the runtime shuts down | pending tasks are cancelled by `asyncio.run` | the task is dropped; its outcome becomes `Cancelled` |
 pub struct Task<T, E = Infallible> {
     core: Arc<TaskCore<T, E>>,
+    /// The child's tokio task, kept as the `JoinHandle` that spawning
+    /// returned (its output is the wrapper's `()`; the outcome is in the
+    /// core): it aborts as an `AbortHandle` would, and keeping it spares
+    /// each spawn making an `AbortHandle` and dropping the `JoinHandle`.
     /// `None` for a task that was never spawned (a task group refused it
     /// and handed back an already-cancelled task).
-    abort: Option<AbortHandle>,
+    abort: Option<JoinHandle<()>>,
 }
 
 impl<T, E> fmt::Debug for Task<T, E> {
@@ -396,7 +429,10 @@ impl<T, E> Task<T, E> {
         T: Send + 'static,
         E: Send + 'static,
     {
-        CancelHandle::from_erased(erase(&self.core), self.abort.clone())
+        CancelHandle::from_erased(
+            erase(&self.core),
+            self.abort.as_ref().map(JoinHandle::abort_handle),
+        )
     }
 
     /// The task's outcome if it has finished, without waiting; otherwise the
@@ -526,19 +562,37 @@ impl<T, E> Drop for Task<T, E> {
 
 /// The tokio half of a cancel: the core recorded the request (`requested`
 /// is `false` if the task had finished); the abort makes it land.
-fn abort_if_requested(requested: bool, abort: Option<&AbortHandle>) -> bool {
+fn abort_if_requested(requested: bool, abort: Option<&impl Abortable>) -> bool {
     if let (true, Some(abort)) = (requested, abort) {
         abort.abort();
     }
     requested
 }
 
+/// What can abort a child's tokio task: the `Task`'s `JoinHandle`, a
+/// `CancelHandle`'s `AbortHandle`.
+trait Abortable {
+    fn abort(&self);
+}
+
+impl Abortable for JoinHandle<()> {
+    fn abort(&self) {
+        JoinHandle::abort(self);
+    }
+}
+
+impl Abortable for AbortHandle {
+    fn abort(&self) {
+        AbortHandle::abort(self);
+    }
+}
+
 impl<T, E> Task<T, E> {
     /// A handle on a spawned child's core and its tokio task.
-    pub(crate) fn from_parts(core: Arc<TaskCore<T, E>>, abort: AbortHandle) -> Self {
+    pub(crate) fn from_parts(core: Arc<TaskCore<T, E>>, join: JoinHandle<()>) -> Self {
         Self {
             core,
-            abort: Some(abort),
+            abort: Some(join),
         }
     }
 

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +20,7 @@ use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
 use crate::task::core::{discard, drop_catching, poll_catching, TaskCore};
 use crate::task::current::lend;
-use crate::task::{current_runtime, report_unobserved, Panic, Task, TaskError, TaskId};
+use crate::task::{report_unobserved, runtime_here, spawn_in, Panic, Task, TaskError, TaskId};
 use crate::timeout::Timer;
 
 pub use self::core::Origin;
@@ -253,9 +253,11 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_with(current_runtime(), future, |future| async move {
-            Ok(future.await)
-        })
+        self.spawn_with(
+            runtime_here(),
+            future,
+            |future| async move { Ok(future.await) },
+        )
     }
 
     /// [`spawn`](Self::spawn) on the runtime `runtime` names rather than the
@@ -274,11 +276,9 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_with(
-            runtime.clone(),
-            future,
-            |future| async move { Ok(future.await) },
-        )
+        self.spawn_with(Some(runtime.clone()), future, |future| async move {
+            Ok(future.await)
+        })
     }
 
     /// [`spawn`](Self::spawn) for a future that is not `Send`: runs it on the
@@ -302,7 +302,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         self.spawn_by(
             future,
             |future| async move { Ok(future.await) },
-            |child| tokio::task::spawn_local(child).abort_handle(),
+            tokio::task::spawn_local,
         )
     }
 
@@ -323,11 +323,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + 'static,
         T: Send + 'static,
     {
-        self.spawn_by(
-            future,
-            |future| future,
-            |child| tokio::task::spawn_local(child).abort_handle(),
-        )
+        self.spawn_by(future, |future| future, tokio::task::spawn_local)
     }
 
     /// [`try_spawn`](Self::try_spawn) on the runtime `runtime` names.
@@ -344,7 +340,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_with(runtime.clone(), future, |future| future)
+        self.spawn_with(Some(runtime.clone()), future, |future| future)
     }
 
     /// Spawns a fallible future as a child of the group: its `Err(E)` is a
@@ -364,12 +360,12 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_with(current_runtime(), future, |future| future)
+        self.spawn_with(runtime_here(), future, |future| future)
     }
 
     fn spawn_with<F, G, T>(
         &self,
-        runtime: tokio::runtime::Handle,
+        runtime: Option<tokio::runtime::Handle>,
         future: F,
         wrap: impl FnOnce(F) -> G,
     ) -> Result<Task<T, InGroup>, SpawnError<F>>
@@ -377,7 +373,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         G: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_by(future, wrap, |child| runtime.spawn(child).abort_handle())
+        self.spawn_by(future, wrap, |child| spawn_in(runtime.as_ref(), child))
     }
 
     /// Reserves a slot, builds the child, and hands it to `spawn`. If
@@ -390,7 +386,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         &self,
         future: F,
         wrap: impl FnOnce(F) -> G,
-        spawn: impl FnOnce(GroupChild<G, T, E>) -> AbortHandle,
+        spawn: impl FnOnce(GroupChild<G, T, E>) -> JoinHandle<()>,
     ) -> Result<Task<T, InGroup>, SpawnError<F>>
     where
         G: Future<Output = Result<T, E>> + 'static,
@@ -414,9 +410,9 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
             group: self.shared.clone(),
             index,
         };
-        let abort = spawn(child);
-        core.attach(index, id, abort.clone());
-        Ok(Task::from_parts(task, abort))
+        let join = spawn(child);
+        core.attach(index, id, join.abort_handle());
+        Ok(Task::from_parts(task, join))
     }
 }
 
@@ -506,9 +502,11 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
     where
         F: Future + Send + 'static,
     {
-        self.start_soon_with(current_runtime(), future, |future| async move {
-            Ok(future.await)
-        })
+        self.start_soon_with(
+            runtime_here(),
+            future,
+            |future| async move { Ok(future.await) },
+        )
     }
 
     /// Starts a fallible future as a child of the group, without a handle:
@@ -544,12 +542,12 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
-        self.start_soon_with(current_runtime(), future, |future| future)
+        self.start_soon_with(runtime_here(), future, |future| future)
     }
 
     fn start_soon_with<F, G, T>(
         &self,
-        runtime: tokio::runtime::Handle,
+        runtime: Option<tokio::runtime::Handle>,
         future: F,
         wrap: impl FnOnce(F) -> G,
     ) -> Result<(), SpawnError<F>>
@@ -571,7 +569,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
             group: self.shared.clone(),
             index,
         };
-        let abort = runtime.spawn(child).abort_handle();
+        let abort = spawn_in(runtime.as_ref(), child).abort_handle();
         core.attach(index, id, abort);
         Ok(())
     }
