@@ -138,9 +138,9 @@ where
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
-    let runtime = runtime_here();
+    let runtime = current_runtime();
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let join = spawn_in(runtime.as_ref(), Child::new(future, core.clone()));
+    let join = runtime.spawn(Child::new(future, core.clone()));
     Task::from_parts(core, join)
 }
 
@@ -253,39 +253,6 @@ pub(crate) fn current_runtime() -> tokio::runtime::Handle {
             "asyncio: a task was spawned outside a tokio runtime; \
              call this from inside a runtime (#[tokio::main] or Runtime::block_on)"
         ),
-    }
-}
-
-/// The current runtime, for a spawn: `None` inside a tokio task, where the
-/// runtime is entered and [`spawn_in`] reaches it through tokio's
-/// thread-local context, without cloning its handle (an atomic increment
-/// and decrement of a count every worker shares, on every spawn);
-/// elsewhere (`block_on`'s own future, a plain thread) the handle that
-/// [`current_runtime`] finds, or its panic, at the caller's line.
-#[track_caller]
-#[inline]
-pub(crate) fn runtime_here() -> Option<tokio::runtime::Handle> {
-    if tokio::task::try_id().is_some() {
-        None
-    } else {
-        Some(current_runtime())
-    }
-}
-
-/// Spawns `future` on `runtime`, or, for `None`, on the runtime the calling
-/// task runs on (see [`runtime_here`]).
-#[inline]
-pub(crate) fn spawn_in<F>(
-    runtime: Option<&tokio::runtime::Handle>,
-    future: F,
-) -> tokio::task::JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    match runtime {
-        Some(runtime) => runtime.spawn(future),
-        None => tokio::spawn(future),
     }
 }
 

@@ -20,7 +20,7 @@ use self::core::{Abort, Failure, GroupCore, JoinPoll, Joined, Started};
 use crate::sync::Arc;
 use crate::task::core::{discard, drop_catching, poll_catching, TaskCore};
 use crate::task::current::lend;
-use crate::task::{report_unobserved, runtime_here, spawn_in, Panic, Task, TaskError, TaskId};
+use crate::task::{current_runtime, report_unobserved, Panic, Task, TaskError, TaskId};
 use crate::timeout::Timer;
 
 pub use self::core::Origin;
@@ -253,11 +253,9 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_with(
-            runtime_here(),
-            future,
-            |future| async move { Ok(future.await) },
-        )
+        self.spawn_with(current_runtime(), future, |future| async move {
+            Ok(future.await)
+        })
     }
 
     /// [`spawn`](Self::spawn) on the runtime `runtime` names rather than the
@@ -276,9 +274,11 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_with(Some(runtime.clone()), future, |future| async move {
-            Ok(future.await)
-        })
+        self.spawn_with(
+            runtime.clone(),
+            future,
+            |future| async move { Ok(future.await) },
+        )
     }
 
     /// [`spawn`](Self::spawn) for a future that is not `Send`: runs it on the
@@ -340,7 +340,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_with(Some(runtime.clone()), future, |future| future)
+        self.spawn_with(runtime.clone(), future, |future| future)
     }
 
     /// Spawns a fallible future as a child of the group: its `Err(E)` is a
@@ -360,12 +360,12 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_with(runtime_here(), future, |future| future)
+        self.spawn_with(current_runtime(), future, |future| future)
     }
 
     fn spawn_with<F, G, T>(
         &self,
-        runtime: Option<tokio::runtime::Handle>,
+        runtime: tokio::runtime::Handle,
         future: F,
         wrap: impl FnOnce(F) -> G,
     ) -> Result<Task<T, InGroup>, SpawnError<F>>
@@ -373,7 +373,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         G: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_by(future, wrap, |child| spawn_in(runtime.as_ref(), child))
+        self.spawn_by(future, wrap, |child| runtime.spawn(child))
     }
 
     /// Reserves a slot, builds the child, and hands it to `spawn`. If
@@ -502,11 +502,9 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
     where
         F: Future + Send + 'static,
     {
-        self.start_soon_with(
-            runtime_here(),
-            future,
-            |future| async move { Ok(future.await) },
-        )
+        self.start_soon_with(current_runtime(), future, |future| async move {
+            Ok(future.await)
+        })
     }
 
     /// Starts a fallible future as a child of the group, without a handle:
@@ -542,12 +540,12 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
-        self.start_soon_with(runtime_here(), future, |future| future)
+        self.start_soon_with(current_runtime(), future, |future| future)
     }
 
     fn start_soon_with<F, G, T>(
         &self,
-        runtime: Option<tokio::runtime::Handle>,
+        runtime: tokio::runtime::Handle,
         future: F,
         wrap: impl FnOnce(F) -> G,
     ) -> Result<(), SpawnError<F>>
@@ -569,7 +567,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
             group: self.shared.clone(),
             index,
         };
-        let abort = spawn_in(runtime.as_ref(), child).abort_handle();
+        let abort = runtime.spawn(child).abort_handle();
         core.attach(index, id, abort);
         Ok(())
     }
