@@ -149,6 +149,9 @@ impl<E> GatherError<E> {
 ///
 /// The gather waits on its children without re-polling them: each child
 /// signals its own completion, so gathering N children costs O(N) in all.
+/// On a current-thread runtime, a gather that spawned children yields once
+/// before it first looks at them (its first poll is `Pending` and wakes it
+/// at once), so that it runs after them and finds most of them finished.
 ///
 /// # Examples
 ///
