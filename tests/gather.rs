@@ -41,6 +41,42 @@ async fn settle() {
 
 // ---------------------------------------------------------------- basics --
 
+/// Counts the wake-ups of the waker it makes.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_current_thread_a_gather_of_spawned_children_yields_once_then_collects_them() {
+    // A performance path, not an asyncio behaviour: the gather's first poll
+    // only wakes it (its children have not run yet), and once they have
+    // run it collects them, in input order, at the next poll.
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut gathered = asyncio::gather((0..3).map(|i| async move { i * 10 })).into_future();
+    assert!(Pin::new(&mut gathered).poll(&mut cx).is_pending());
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "the first poll wakes the gather"
+    );
+    settle().await;
+    match Pin::new(&mut gathered).poll(&mut cx) {
+        Poll::Ready(Ok(values)) => assert_eq!(values, vec![0, 10, 20]),
+        other => panic!("the children had run: {other:?}"),
+    }
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "no wake-up through the children"
+    );
+}
+
 #[tokio::test]
 async fn empty_gather_completes_at_once_with_empty_result() {
     // Behaviour 15.

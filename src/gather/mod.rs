@@ -149,6 +149,9 @@ impl<E> GatherError<E> {
 ///
 /// The gather waits on its children without re-polling them: each child
 /// signals its own completion, so gathering N children costs O(N) in all.
+/// On a current-thread runtime, a gather that spawned children yields once
+/// before it first looks at them (its first poll is `Pending` and wakes it
+/// at once), so that it runs after them and finds most of them finished.
 ///
 /// # Examples
 ///
@@ -273,7 +276,8 @@ where
     I::Item: IntoTask,
     <I::Item as IntoTask>::Err: fmt::Debug + Send + 'static,
 {
-    Gather::new(into_tasks(children))
+    let spawned = <I::Item as sealed::SealedIntoTask<_, _>>::spawns(sealed::Token);
+    Gather::new(into_tasks(children)).yield_first(spawned)
 }
 
 /// Runs fallible `children` concurrently and collects their values in input
@@ -316,7 +320,8 @@ where
     I::Item: TryIntoTask,
     <I::Item as TryIntoTask>::Err: fmt::Debug + Send + 'static,
 {
-    Gather::new(try_into_tasks(children))
+    let spawned = <I::Item as sealed::SealedTryIntoTask<_, _>>::spawns(sealed::Token);
+    Gather::new(try_into_tasks(children)).yield_first(spawned)
 }
 
 /// A gather whose children are running, before it is awaited: what
@@ -384,6 +389,8 @@ pub struct GatherFuture<T, E = Infallible> {
 struct Run<T, E, H: GatherChild<T, E>> {
     gathering: Gathering<T, E, H>,
     grace: Option<Grace>,
+    /// Yield once before the first visit (see [`Gather::yield_first`]).
+    yield_first: bool,
 }
 
 impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Run<T, E, H> {
@@ -392,6 +399,7 @@ impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Run<T, E, H> {
         Self {
             gathering: Gathering::new(children, Mode::FailFast, report_unobserved::<E>),
             grace: None,
+            yield_first: false,
         }
     }
 }
@@ -421,8 +429,22 @@ impl<T, E, H: GatherChild<T, E>> Run<T, E, H> {
         self.gathering.take_pending()
     }
 
+    /// Whether this poll is the gather's one yield before its first visit
+    /// (see [`Gather::yield_first`]): it then wakes itself and is pending,
+    /// the core untouched.
+    fn yields(&mut self, cx: &mut Context<'_>) -> bool {
+        if !std::mem::take(&mut self.yield_first) || self.gathering.started() {
+            return false;
+        }
+        cx.waker().wake_by_ref();
+        true
+    }
+
     /// A fail-fast or cancel-siblings gather's result; a panic is resumed.
     fn poll_values(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, GatherError<E>>> {
+        if self.yields(cx) {
+            return Poll::Pending;
+        }
         let polled = self.gathering.poll(cx);
         if polled.is_pending() {
             if let Some(grace) = &mut self.grace {
@@ -445,6 +467,9 @@ impl<T, E, H: GatherChild<T, E>> Run<T, E, H> {
     /// A return-exceptions gather's outcomes. (Such a gather never cancels
     /// children by itself, so it has no grace period to run.)
     fn poll_outcomes(&mut self, cx: &mut Context<'_>) -> Poll<Outcomes<T, E>> {
+        if self.yields(cx) {
+            return Poll::Pending;
+        }
         Poll::Ready(match std::task::ready!(self.gathering.poll(cx)) {
             Finished::Outcomes(outcomes) => outcomes,
             Finished::Values(_)
@@ -558,6 +583,25 @@ impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
         Self {
             run: Run::new(tasks),
         }
+    }
+
+    /// On a current-thread runtime, a gather that spawned its children
+    /// itself yields once before its first visit of them: none of them can
+    /// have run yet (they wait in the queue behind the caller), so a first
+    /// visit would register the gather with every child, only for every
+    /// child to report back through that registration a moment later. After
+    /// one yield, which puts the gather behind its children in the queue,
+    /// the children that finished at their first poll (typically all of
+    /// them) are collected directly. On a multi-thread runtime the yield
+    /// would gain nothing (a task that wakes itself runs next), so it is
+    /// not made; nor for tasks handed in already running.
+    fn yield_first(mut self, spawned: bool) -> Self {
+        self.run.yield_first = spawned
+            && self.run.gathering.unfinished() > 0
+            && tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+                runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+            });
+        self
     }
 }
 

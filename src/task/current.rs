@@ -144,8 +144,7 @@ struct Current {
     watched: bool,
 }
 
-// `const` in the std build: every child's poll reads and writes this slot
-// twice, and a const initialiser spares each access the lazy-init check.
+// `const` in the std build: every child's poll reads and writes this slot, and a const initialiser spares each access the lazy-init check.
 // loom's `thread_local!` has no const form.
 #[cfg(not(asyncio_loom))]
 crate::sync::thread_local! {
@@ -184,9 +183,16 @@ where
         core: into_erased(core),
         watched: false,
     });
-    let previous = CURRENT.with(|current| current.replace(lent));
-    let outcome = poll();
-    if let Some(back) = CURRENT.with(|current| current.replace(previous)) {
+    // One access to the thread-local for both moves: `poll` runs inside
+    // it (a `Cell` has no borrow to hold, so a nested lend or a
+    // `current_task` in `poll` is fine, and `poll` does not unwind: the
+    // wrappers catch the child's panic inside it).
+    let (outcome, back) = CURRENT.with(|current| {
+        let previous = current.replace(lent);
+        let outcome = poll();
+        (outcome, current.replace(previous))
+    });
+    if let Some(back) = back {
         *watched |= back.watched;
         *core = Some(from_erased(back.core));
     }

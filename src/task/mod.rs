@@ -17,7 +17,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use self::core::{Child, TaskCore};
 pub use self::current::current_task;
@@ -140,10 +140,8 @@ where
 {
     let runtime = current_runtime();
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = runtime
-        .spawn(Child::new(future, core.clone()))
-        .abort_handle();
-    Task::from_parts(core, abort)
+    let join = runtime.spawn(Child::new(future, core.clone()));
+    Task::from_parts(core, join)
 }
 
 /// Runs `future` as a new task on the current [`LocalSet`](tokio::task::LocalSet)
@@ -211,8 +209,8 @@ where
     E: fmt::Debug + Send + 'static,
 {
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = tokio::task::spawn_local(Child::new(future, core.clone())).abort_handle();
-    Task::from_parts(core, abort)
+    let join = tokio::task::spawn_local(Child::new(future, core.clone()));
+    Task::from_parts(core, join)
 }
 
 /// [`spawn`] on the runtime `handle` names rather than the current one:
@@ -242,10 +240,8 @@ where
     E: fmt::Debug + Send + 'static,
 {
     let core = Arc::new(TaskCore::new(TaskId::next(), report_unobserved::<E>));
-    let abort = handle
-        .spawn(Child::new(future, core.clone()))
-        .abort_handle();
-    Task::from_parts(core, abort)
+    let join = handle.spawn(Child::new(future, core.clone()));
+    Task::from_parts(core, join)
 }
 
 /// The current tokio runtime, or a panic at the caller's line.
@@ -333,9 +329,13 @@ pub(crate) fn cooperatively<R>(
 /// | the runtime shuts down | pending tasks are cancelled by `asyncio.run` | the task is dropped; its outcome becomes `Cancelled` |
 pub struct Task<T, E = Infallible> {
     core: Arc<TaskCore<T, E>>,
+    /// The child's tokio task, kept as the `JoinHandle` that spawning
+    /// returned (its output is the wrapper's `()`; the outcome is in the
+    /// core): it aborts as an `AbortHandle` would, and keeping it spares
+    /// each spawn making an `AbortHandle` and dropping the `JoinHandle`.
     /// `None` for a task that was never spawned (a task group refused it
     /// and handed back an already-cancelled task).
-    abort: Option<AbortHandle>,
+    abort: Option<JoinHandle<()>>,
 }
 
 impl<T, E> fmt::Debug for Task<T, E> {
@@ -396,7 +396,10 @@ impl<T, E> Task<T, E> {
         T: Send + 'static,
         E: Send + 'static,
     {
-        CancelHandle::from_erased(erase(&self.core), self.abort.clone())
+        CancelHandle::from_erased(
+            erase(&self.core),
+            self.abort.as_ref().map(JoinHandle::abort_handle),
+        )
     }
 
     /// The task's outcome if it has finished, without waiting; otherwise the
@@ -526,19 +529,37 @@ impl<T, E> Drop for Task<T, E> {
 
 /// The tokio half of a cancel: the core recorded the request (`requested`
 /// is `false` if the task had finished); the abort makes it land.
-fn abort_if_requested(requested: bool, abort: Option<&AbortHandle>) -> bool {
+fn abort_if_requested(requested: bool, abort: Option<&impl Abortable>) -> bool {
     if let (true, Some(abort)) = (requested, abort) {
         abort.abort();
     }
     requested
 }
 
+/// What can abort a child's tokio task: the `Task`'s `JoinHandle`, a
+/// `CancelHandle`'s `AbortHandle`.
+trait Abortable {
+    fn abort(&self);
+}
+
+impl Abortable for JoinHandle<()> {
+    fn abort(&self) {
+        JoinHandle::abort(self);
+    }
+}
+
+impl Abortable for AbortHandle {
+    fn abort(&self) {
+        AbortHandle::abort(self);
+    }
+}
+
 impl<T, E> Task<T, E> {
     /// A handle on a spawned child's core and its tokio task.
-    pub(crate) fn from_parts(core: Arc<TaskCore<T, E>>, abort: AbortHandle) -> Self {
+    pub(crate) fn from_parts(core: Arc<TaskCore<T, E>>, join: JoinHandle<()>) -> Self {
         Self {
             core,
-            abort: Some(abort),
+            abort: Some(join),
         }
     }
 

@@ -77,12 +77,10 @@ where
         async move { Ok::<T, Infallible>(f()) },
         core.clone(),
     ));
-    let abort = runtime
-        .spawn_blocking(move || {
-            let mut cx = Context::from_waker(Waker::noop());
-            let polled = child.as_mut().poll(&mut cx);
-            debug_assert!(polled.is_ready(), "a blocking call completes at once");
-        })
-        .abort_handle();
-    Task::from_parts(core, abort)
+    let join = runtime.spawn_blocking(move || {
+        let mut cx = Context::from_waker(Waker::noop());
+        let polled = child.as_mut().poll(&mut cx);
+        debug_assert!(polled.is_ready(), "a blocking call completes at once");
+    });
+    Task::from_parts(core, join)
 }

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -392,7 +392,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         self.spawn_by(
             future,
             |future| async move { Ok(future.await) },
-            |child| tokio::task::spawn_local(child).abort_handle(),
+            tokio::task::spawn_local,
         )
     }
 
@@ -413,11 +413,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         F: Future<Output = Result<T, E>> + 'static,
         T: Send + 'static,
     {
-        self.spawn_by(
-            future,
-            |future| future,
-            |child| tokio::task::spawn_local(child).abort_handle(),
-        )
+        self.spawn_by(future, |future| future, tokio::task::spawn_local)
     }
 
     /// [`try_spawn`](Self::try_spawn) on the runtime `runtime` names.
@@ -467,7 +463,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         G: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_by(future, wrap, |child| runtime.spawn(child).abort_handle())
+        self.spawn_by(future, wrap, |child| runtime.spawn(child))
     }
 
     /// Reserves a slot, builds the child, and hands it to `spawn`. If
@@ -480,7 +476,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         &self,
         future: F,
         wrap: impl FnOnce(F) -> G,
-        spawn: impl FnOnce(GroupChild<G, T, E>) -> AbortHandle,
+        spawn: impl FnOnce(GroupChild<G, T, E>) -> JoinHandle<()>,
     ) -> Result<Task<T, InGroup>, SpawnError<F>>
     where
         G: Future<Output = Result<T, E>> + 'static,
@@ -504,9 +500,9 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
             group: self.shared.clone(),
             index,
         };
-        let abort = spawn(child);
-        core.attach(index, id, abort.clone());
-        Ok(Task::from_parts(task, abort))
+        let join = spawn(child);
+        core.attach(index, id, join.abort_handle());
+        Ok(Task::from_parts(task, join))
     }
 }
 
