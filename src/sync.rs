@@ -252,6 +252,15 @@ pub mod fault {
         /// The timeout core's lazy slot replaces the core it holds when a
         /// handle is asked for, instead of handing out the same one.
         TimeoutLazyCoreReplaced = 1 << 47,
+        /// The queue core does not count a put or get that overtook older
+        /// waiters, so the bound on overtaking is never enforced.
+        QueueOvertakeUncounted = 1 << 56,
+        /// A notified queue waiter that found nothing to take waits again
+        /// at the back of the line, not at its old place.
+        QueueNotifiedWaiterLosesPlace = 1 << 57,
+        /// A notified queue waiter that is dropped does not pass its turn
+        /// on to the next waiter.
+        QueueDroppedNotifiedKeepsTurn = 1 << 58,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,

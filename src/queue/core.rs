@@ -180,14 +180,26 @@ impl<T> QueueCore<T> {
                 guarded: 0,
                 credit: 0,
                 shutdown: false,
+                getters_due: false,
                 next_id: 0,
                 putters: WaitList::default(),
                 getters: WaitList::default(),
                 joiners: WaitList::default(),
                 streams: WaitList::default(),
+                limit: 0,
             })),
             spendable: CachePadded::default(),
         }
+    }
+
+    /// The same core with eventual fairness: a waiter is overtaken at most
+    /// `limit` times before the next item or slot is granted to it. A new
+    /// core is strict (`limit` 0): every item or slot goes to the oldest
+    /// waiter.
+    #[must_use]
+    pub fn overtake_limit(mut self, limit: u64) -> Self {
+        self.state.0.get_mut().limit = limit;
+        self
     }
 
     /// A first-in-first-out core; `None` is unbounded.
@@ -237,9 +249,15 @@ impl<T> QueueCore<T> {
         }
         let waker = state.insert(item);
         let streams = state.streams_to_wake();
+        let putters = if state.putters.has_ungranted() {
+            state.putters_overtaken(None)
+        } else {
+            Wakers::default()
+        };
         drop(state);
         wake(waker);
         wake_all(streams);
+        putters.wake();
         Ok(())
     }
 
@@ -251,6 +269,7 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), PutError<T>>> {
         let mut state = self.state.lock();
+        let mut notified = None;
         let granted = match waiter.id {
             None => None,
             Some(id) => match state.putters.status(id) {
@@ -262,6 +281,12 @@ impl<T> QueueCore<T> {
                 Status::Waiting => {
                     state.putters.update_waker(id, cx);
                     return Poll::Pending;
+                }
+                Status::Notified => {
+                    state.putters.remove_notified(id);
+                    notified = Some(id);
+                    waiter.id = None;
+                    None
                 }
                 Status::Gone => {
                     waiter.id = None;
@@ -286,16 +311,32 @@ impl<T> QueueCore<T> {
         if state.new_put_may_insert() {
             let getter = state.insert(value);
             let streams = state.streams_to_wake();
+            let putters = if notified.is_some() || state.putters.has_ungranted() {
+                state.putters_overtaken(notified)
+            } else {
+                Wakers::default()
+            };
             drop(state);
             wake(getter);
             wake_all(streams);
+            putters.wake();
             return Poll::Ready(Ok(()));
         }
         *item = Some(value);
-        let State {
-            putters, next_id, ..
-        } = &mut *state;
-        putters.register(waiter, next_id, cx);
+        match notified {
+            // A notified putter that found no free slot (a running put took
+            // it first) waits again at its old place.
+            Some(id) if !fault!(QueueNotifiedWaiterLosesPlace) => {
+                state.putters.wait_again(id, cx);
+                waiter.id = Some(id);
+            }
+            _ => {
+                let State {
+                    putters, next_id, ..
+                } = &mut *state;
+                putters.register(waiter, next_id, cx);
+            }
+        }
         Poll::Pending
     }
 
@@ -317,6 +358,15 @@ impl<T> QueueCore<T> {
                 state.putters.remove_waiting(id);
                 Wakers::default()
             }
+            Status::Notified => {
+                state.putters.remove_notified(id);
+                // A free slot it was notified of passes on.
+                if fault!(QueueDroppedNotifiedKeepsTurn) {
+                    Wakers::default()
+                } else {
+                    state.grant_putters()
+                }
+            }
             Status::Granted => {
                 let pass_on = !fault!(QueueDroppedPutterKeepsSlot);
                 if pass_on {
@@ -326,7 +376,7 @@ impl<T> QueueCore<T> {
                         if fifo.release(id) {
                             // The items behind the removed place may be
                             // taken now.
-                            wakers = state.grant_getters();
+                            wakers = state.settle_getters();
                         }
                     }
                     wakers.extend(state.grant_putters());
@@ -387,6 +437,9 @@ impl<T> QueueCore<T> {
                     state.getters.update_waker(id, cx);
                     return Poll::Pending;
                 }
+                Status::Notified => {
+                    return self.poll_notified_get(state, waiter, id, guard, cx);
+                }
                 Status::Gone => waiter.id = None,
             }
         }
@@ -406,8 +459,44 @@ impl<T> QueueCore<T> {
         }
     }
 
+    /// A notified get runs: it takes an item if one is available (any
+    /// one: nothing was kept for it), and otherwise waits again at its old
+    /// place, or fails if a shut-down queue is drained.
+    fn poll_notified_get(
+        &self,
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+        waiter: &mut Waiter,
+        id: u64,
+        guard: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Taken<T>, GetError>> {
+        state.getters.remove_notified(id);
+        if state.available() > 0 {
+            waiter.id = None;
+            state.getters_overtaken(Some(id));
+            let promised = state.getters.granted.len();
+            let (item, counted) = state.remove(promised, guard, &self.spendable);
+            unlock_after_get(state);
+            return Poll::Ready(Ok(Taken { item, counted }));
+        }
+        if state.shutdown && state.buffer.len() == 0 {
+            waiter.id = None;
+            return Poll::Ready(Err(GetError::ShutDown));
+        }
+        if fault!(QueueNotifiedWaiterLosesPlace) {
+            let State {
+                getters, next_id, ..
+            } = &mut *state;
+            getters.register(waiter, next_id, cx);
+        } else {
+            state.getters.wait_again(id, cx);
+        }
+        Poll::Pending
+    }
+
     /// A pending `get` is dropped: it took nothing; an item that was granted
-    /// to it stays in the queue and passes to the next waiting getter.
+    /// to it stays in the queue and passes to the next waiting getter, and
+    /// so does the turn of a notified one.
     #[inline]
     pub fn cancel_get(&self, waiter: &mut Waiter) {
         // Every completed get is dropped too: keep that check out of a call.
@@ -430,11 +519,20 @@ impl<T> QueueCore<T> {
                 state.getters.remove_waiting(id);
                 Wakers::default()
             }
+            Status::Notified => {
+                state.getters.remove_notified(id);
+                // An item it was notified of passes on.
+                if fault!(QueueDroppedNotifiedKeepsTurn) {
+                    Wakers::default()
+                } else {
+                    state.settle_getters()
+                }
+            }
             Status::Granted => {
                 let pass_on = !fault!(QueueDroppedGetterKeepsItem);
                 if pass_on {
                     state.getters.remove_granted(id);
-                    state.grant_getters()
+                    state.settle_getters()
                 } else {
                     // The fault: the item stays promised to nobody.
                     Wakers::default()
@@ -581,7 +679,7 @@ impl<T> QueueCore<T> {
                     state.joiners.update_waker(id, cx);
                     Poll::Pending
                 }
-                Status::Granted | Status::Gone => {
+                Status::Granted | Status::Notified | Status::Gone => {
                     waiter.id = None;
                     Poll::Ready(())
                 }
@@ -657,7 +755,7 @@ impl<T> QueueCore<T> {
             // The places held for granted putters will not be filled: the
             // items behind them may be taken now.
             if release_held && fifo.release_all() {
-                ready_getters = state.grant_getters();
+                ready_getters = state.settle_getters();
             }
         }
         let getters = state.release_getters_if_drained();
@@ -710,12 +808,13 @@ impl<T> QueueCore<T> {
     /// How many gets and streams wait for an item, not yet promised one.
     pub fn waiting_getters(&self) -> usize {
         let state = self.state.lock();
-        state.getters.waiting.len() + state.streams.waiting.len()
+        state.getters.waiting.len() + state.getters.notified.len() + state.streams.waiting.len()
     }
 
     /// How many puts wait for a slot, not yet promised one.
     pub fn waiting_putters(&self) -> usize {
-        self.state.lock().putters.waiting.len()
+        let state = self.state.lock();
+        state.putters.waiting.len() + state.putters.notified.len()
     }
 
     /// The unfinished count (items put and not yet marked done).

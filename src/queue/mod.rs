@@ -399,6 +399,12 @@ pub type PriorityQueue<T> = JoinableQueue<T, Priority>;
 )]
 pub trait Order<T>: sealed::Sealed<T> {}
 
+/// How many times a waiting put or get of a queue built with
+/// [`bounded`](JoinableQueue::bounded) or [`unbounded`](JoinableQueue::unbounded)
+/// may be overtaken before the next free slot or item is handed to it (see
+/// *Fairness* on [`JoinableQueue`]).
+pub const DEFAULT_OVERTAKE_LIMIT: usize = 16;
+
 /// First in, first out: a get takes the oldest item ([`Queue`]).
 #[derive(Debug)]
 pub enum Fifo {}
@@ -470,14 +476,66 @@ impl<T, O: Order<T>> JoinableQueue<T, O> {
     /// # let _ = (stack, jobs);
     /// ```
     pub fn bounded(capacity: NonZeroUsize) -> Self {
-        Self::from_core(O::core(Some(capacity)))
+        Self::with_overtake_limit(Some(capacity), DEFAULT_OVERTAKE_LIMIT)
     }
 
     /// A queue without a size limit: asyncio's `Queue()` (`maxsize <= 0`,
     /// behaviour 110), `LifoQueue()` or `PriorityQueue()`.
     /// [`full`](Self::full) is never true.
     pub fn unbounded() -> Self {
-        Self::from_core(O::core(None))
+        Self::with_overtake_limit(None, DEFAULT_OVERTAKE_LIMIT)
+    }
+
+    /// A bounded queue in strict order: every free slot goes to the oldest
+    /// waiting put, and every new item to the oldest waiting get, so no
+    /// waiter is ever overtaken (the overtake limit is 0; see *Fairness* on
+    /// [`JoinableQueue`]). It costs speed when many tasks wait: each
+    /// waiting put and get completes only after its own wake-up
+    /// (BENCHMARKS.md has the figures).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::num::NonZeroUsize;
+    ///
+    /// let queue = asyncio::Queue::bounded_strict(NonZeroUsize::MIN);
+    /// queue.put_nowait(1).unwrap();
+    /// let mut blocked = Box::pin(queue.put(2));
+    /// assert!(futures::poll!(&mut blocked).is_pending());
+    /// assert_eq!(queue.get_nowait(), Ok(1));
+    /// // The freed slot is the blocked put's: a later put_nowait cannot take it.
+    /// assert!(queue.put_nowait(3).is_err());
+    /// blocked.await.unwrap();
+    /// assert_eq!(queue.get_nowait(), Ok(2));
+    /// # }
+    /// ```
+    pub fn bounded_strict(capacity: NonZeroUsize) -> Self {
+        Self::with_overtake_limit(Some(capacity), 0)
+    }
+
+    /// An unbounded queue in strict order: every new item goes to the
+    /// oldest waiting get (see [`bounded_strict`](Self::bounded_strict)).
+    pub fn unbounded_strict() -> Self {
+        Self::with_overtake_limit(None, 0)
+    }
+
+    /// A queue (`None`: unbounded) in which a waiting put or get is
+    /// overtaken at most `limit` times before the next free slot or item is
+    /// handed to it (see *Fairness* on [`JoinableQueue`]). `0` is strict
+    /// order ([`bounded_strict`](Self::bounded_strict)); [`bounded`](Self::bounded)
+    /// and [`unbounded`](Self::unbounded) use [`DEFAULT_OVERTAKE_LIMIT`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::<u8>::with_overtake_limit(None, 4);
+    /// # let _ = queue;
+    /// ```
+    pub fn with_overtake_limit(capacity: Option<NonZeroUsize>, limit: usize) -> Self {
+        let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+        Self::from_core(O::core(capacity).overtake_limit(limit))
     }
 
     fn from_core(core: QueueCore<T>) -> Self {
