@@ -442,6 +442,15 @@ pub mod mutant {
         /// A waiting get keeps the waker it registered first instead of the
         /// current one (lost re-registration).
         QueueGetKeepsFirstWaker,
+        /// The check that decides whether a new item must be handed on
+        /// looks only at waiting getters, and forgets a notified getter that
+        /// is due a grant (a fast path that forgets a case): a running get
+        /// overtakes it past the limit.
+        QueueSettleIgnoresDueNotified,
+        /// A notified get that takes an item does not count the older
+        /// waiters it overtook (only new gets are counted): the bound on
+        /// overtaking is exceeded.
+        QueueNotifiedGetSkipsCount,
 
         // The task-group core (src/task_group/core.rs).
         /// A child's `finish` takes and wakes the owner's waker under one

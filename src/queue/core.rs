@@ -473,7 +473,13 @@ impl<T> QueueCore<T> {
         state.getters.remove_notified(id);
         if state.available() > 0 {
             waiter.id = None;
-            state.getters_overtaken(Some(id));
+            #[cfg(asyncio_loom)]
+            let count = !mutant::on(Mutant::QueueNotifiedGetSkipsCount);
+            #[cfg(not(asyncio_loom))]
+            let count = true;
+            if count {
+                state.getters_overtaken(Some(id));
+            }
             let promised = state.getters.granted.len();
             let (item, counted) = state.remove(promised, guard, &self.spendable);
             unlock_after_get(state);

@@ -64,9 +64,35 @@ use crate::task::cooperatively;
 /// - **Shutdown** ([`shutdown`](Self::shutdown)), as in 3.13: puts fail
 ///   from then on; gets drain what is left and then fail; an immediate
 ///   shutdown discards the buffered items (behaviours 121–126).
-/// - **Fairness.** Blocked puts get free slots, and blocked gets get items,
-///   strictly in the order they started waiting (asyncio does not promise
-///   this: behaviour 118, gh-83055):
+/// - **Fairness** (asyncio promises none: behaviour 118, gh-83055). A
+///   queue built with [`bounded`](Self::bounded) or
+///   [`unbounded`](Self::unbounded) is *eventually fair*, as parking_lot's
+///   locks are: a running task is not made to wait for a sleeping one,
+///   but a sleeping one is not passed over for long.
+///   - A `put` or `get` that can complete at once does, even while others
+///     wait: a running `put` fills a free slot, a running `get` (or
+///     `get_nowait`, or a stream) takes an available item. Each such
+///     operation that completes while an older `put` (or `get`) waits
+///     *overtakes* it.
+///   - A slot freed while puts wait, or an item put while gets wait, wakes
+///     the oldest waiting one, and keeps nothing for it: if a running task
+///     takes the slot or item first, the woken one waits again *at its old
+///     place in line*. If it is dropped after it was woken, its turn passes
+///     to the next waiter.
+///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (16) overtakes in a
+///     line without its oldest waiter being served, the next free slot or
+///     item is *handed* to the oldest waiter as in strict order (below):
+///     nobody else can take it. So a waiter with `n` waiters ahead of it is
+///     overtaken at most `(n + 1) × 16` times: the oldest waiter at most 16
+///     times, and every 16 overtakes at least one waiter is served in line.
+///     [`with_overtake_limit`](Self::with_overtake_limit) sets another
+///     limit.
+///
+///   A queue built with [`bounded_strict`](Self::bounded_strict) or
+///   [`unbounded_strict`](Self::unbounded_strict) (a limit of 0) keeps
+///   *strict order*: blocked puts get free slots, and blocked gets get
+///   items, strictly in the order they started waiting, and nobody is ever
+///   overtaken:
 ///   - a slot freed while puts wait is granted to the oldest of them, and
 ///     a later `put` or `put_nowait` cannot take it. A blocked put is never
 ///     overtaken: items come out in the order the puts began. In a
@@ -84,12 +110,15 @@ use crate::task::cooperatively;
 ///     order rule decides which item each get takes: a woken get is
 ///     promised *an* item.)
 ///
-///   A promised slot or item is claimed when the woken task next runs; if
-///   it is cancelled first, the promise passes to the next waiter (a held
-///   place is removed, and the items behind it move up). Putters woken at
-///   the same moment (several slots freed at once) keep their order in a
-///   [`Queue`]; in the other two they insert in the order their tasks run.
-///   The price of strict order: a woken put whose task is slow to run holds
+///   A promised slot or item (in strict order, or handed to an overtaken
+///   waiter) is claimed when the woken task next runs; if it is cancelled
+///   first, the promise passes to the next waiter (a held place is
+///   removed, and the items behind it move up). Putters woken at the same
+///   moment (several slots freed at once) keep their order in a [`Queue`];
+///   in the other two they insert in the order their tasks run. The price
+///   of strict order: every waiting put and get completes only after its
+///   own wake-up, so many tasks on a small queue move items several times
+///   slower (BENCHMARKS.md), and a woken put whose task is slow to run holds
 ///   up the items behind its place (in a [`Queue`]) or the later puts (in
 ///   the other two).
 ///
@@ -214,7 +243,7 @@ use crate::task::cooperatively;
 ///
 /// | situation | asyncio | crate |
 /// | --- | --- | --- |
-/// | the awaiting future is dropped | a cancelled `put` inserts nothing and a cancelled `get` loses no item, even if woken (115, 116); no stale waiter is left (117) | the same: a dropped `Put` inserts nothing, a dropped `Get` takes nothing, and a slot or item promised to either passes to the next waiter; the waiter is removed at once |
+/// | the awaiting future is dropped | a cancelled `put` inserts nothing and a cancelled `get` loses no item, even if woken (115, 116); no stale waiter is left (117) | the same: a dropped `Put` inserts nothing, a dropped `Get` takes nothing, and a slot or item promised to either (or the turn it was woken for) passes to the next waiter; the waiter is removed at once |
 /// | a child errors | n/a: queue operations have no children | n/a: no children |
 /// | a child is cancelled | n/a: no children | n/a: no children |
 /// | a child panics | n/a: no children | n/a; a worker that panics while holding a [`Guarded`] item marks it done as it unwinds |

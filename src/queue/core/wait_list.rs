@@ -161,6 +161,10 @@ impl WaitList {
     /// is waiting to be notified, or a notified one is due a grant.
     #[inline]
     pub(super) fn needs_settle(&self, limit: u64) -> bool {
+        #[cfg(asyncio_loom)]
+        if crate::sync::mutant::on(crate::sync::mutant::Mutant::QueueSettleIgnoresDueNotified) {
+            return !self.waiting.is_empty();
+        }
         !self.waiting.is_empty() || (!self.notified.is_empty() && self.overtakes >= limit)
     }
 
