@@ -14,7 +14,7 @@ mod common;
 
 use asyncio::queue::{
     Fifo, GetError, JoinableQueue, Lifo, Order, Priority, PutError, TaskDoneError, TryGetError,
-    TryPutError,
+    TryPutError, DEFAULT_OVERTAKE_LIMIT,
 };
 use asyncio::{LifoQueue, PriorityQueue, Queue};
 use common::Bystander;
@@ -476,6 +476,97 @@ fn b118_fixed_woken_get_is_not_robbed_by_get_nowait() {
     let mut late = queue.get();
     assert!(Probe::new().poll(&mut late).is_pending());
     assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(1)));
+}
+
+// ---- 118 under eventual fairness (the default) ----
+
+#[test]
+fn b118_eventual_a_waiting_get_is_overtaken_at_most_the_limit_then_served() {
+    let queue = Queue::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    // Each item wakes the waiting get, but a running get_nowait takes it
+    // first: the waiting get is overtaken, and keeps its place.
+    for n in 0..DEFAULT_OVERTAKE_LIMIT as u32 {
+        let wakes = probe.wakes();
+        queue.put_nowait(n).unwrap();
+        assert!(probe.wakes() > wakes, "the waiting get was not woken");
+        assert_eq!(queue.get_nowait(), Ok(n), "a running get takes the item");
+        assert!(probe.poll(&mut get).is_pending(), "it found nothing");
+    }
+    // Overtaken the limit's number of times: the next item is its own.
+    queue.put_nowait(99).unwrap();
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+    assert_eq!(queue.qsize(), 1);
+    assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(99)));
+    // Served: the count starts again, a running get may take the next item.
+    queue.put_nowait(100).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(100));
+}
+
+#[test]
+fn b118_eventual_a_running_put_fills_a_slot_freed_while_a_put_waits() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut put = queue.put(2);
+    assert!(probe.poll(&mut put).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert!(
+        probe.wakes() > 0,
+        "the freed slot did not wake the waiting put"
+    );
+    // Nothing was kept for it: a running put takes the slot.
+    assert_eq!(queue.put_nowait(3), Ok(()));
+    assert!(probe.poll(&mut put).is_pending(), "no slot: it waits again");
+    assert_eq!(queue.waiting_putters(), 1);
+    let wakes = probe.wakes();
+    assert_eq!(queue.get_nowait(), Ok(3));
+    assert!(
+        probe.wakes() > wakes,
+        "it kept its place and was woken again"
+    );
+    assert_eq!(probe.poll(&mut put), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(2));
+}
+
+#[test]
+fn b115_eventual_a_notified_get_dropped_passes_its_turn_on() {
+    let queue = Queue::unbounded();
+    let (first_probe, next_probe) = (Probe::new(), Probe::new());
+    let mut first = queue.get();
+    let mut next = queue.get();
+    assert!(first_probe.poll(&mut first).is_pending());
+    assert!(next_probe.poll(&mut next).is_pending());
+    queue.put_nowait(7).unwrap();
+    assert!(first_probe.wakes() > 0);
+    assert_eq!(next_probe.wakes(), 0, "one item wakes one get");
+    drop(first);
+    assert!(next_probe.wakes() > 0, "the turn did not pass on");
+    assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(7)));
+}
+
+#[test]
+fn b116_eventual_a_notified_put_dropped_inserts_nothing_and_passes_its_turn_on() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let (first_probe, next_probe) = (Probe::new(), Probe::new());
+    let mut first = queue.put(2);
+    let mut next = queue.put(3);
+    assert!(first_probe.poll(&mut first).is_pending());
+    assert!(next_probe.poll(&mut next).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert!(first_probe.wakes() > 0);
+    drop(first);
+    assert!(next_probe.wakes() > 0, "the turn did not pass on");
+    assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(())));
+    assert_eq!(
+        queue.get_nowait(),
+        Ok(3),
+        "the dropped put inserted nothing"
+    );
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
 }
 
 #[tokio::test]

@@ -79,12 +79,12 @@ use crate::task::cooperatively;
 ///     takes the slot or item first, the woken one waits again *at its old
 ///     place in line*. If it is dropped after it was woken, its turn passes
 ///     to the next waiter.
-///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (16) overtakes in a
+///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (64) overtakes in a
 ///     line without its oldest waiter being served, the next free slot or
 ///     item is *handed* to the oldest waiter as in strict order (below):
 ///     nobody else can take it. So a waiter with `n` waiters ahead of it is
-///     overtaken at most `(n + 1) × 16` times: the oldest waiter at most 16
-///     times, and every 16 overtakes at least one waiter is served in line.
+///     overtaken at most `(n + 1) × 64` times: the oldest waiter at most 64
+///     times, and every 64 overtakes at least one waiter is served in line.
 ///     [`with_overtake_limit`](Self::with_overtake_limit) sets another
 ///     limit.
 ///
@@ -432,7 +432,7 @@ pub trait Order<T>: sealed::Sealed<T> {}
 /// [`bounded`](JoinableQueue::bounded) or [`unbounded`](JoinableQueue::unbounded)
 /// may be overtaken before the next free slot or item is handed to it (see
 /// *Fairness* on [`JoinableQueue`]).
-pub const DEFAULT_OVERTAKE_LIMIT: usize = 16;
+pub const DEFAULT_OVERTAKE_LIMIT: usize = 64;
 
 /// First in, first out: a get takes the oldest item ([`Queue`]).
 #[derive(Debug)]
