@@ -262,6 +262,7 @@ impl<T> QueueCore<T> {
     }
 
     /// Polls a `put`. `item` is `Some` until the put completes or fails.
+    #[inline]
     pub fn poll_put(
         &self,
         waiter: &mut Waiter,
@@ -269,6 +270,33 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), PutError<T>>> {
         let mut state = self.state.lock();
+        // The common case, a new put with nobody waiting: insert, and build
+        // no list of wakers (kept small, to be inlined into the future).
+        if waiter.id.is_none()
+            && !state.shutdown
+            && state.new_put_may_insert()
+            && !state.getters.needs_settle(state.limit)
+            && !state.putters.has_ungranted()
+            && state.streams.waiting.is_empty()
+        {
+            if let Some(value) = item.take() {
+                state.buffer.push(value);
+                state.credit += 1;
+                drop(state);
+                return Poll::Ready(Ok(()));
+            }
+        }
+        self.poll_put_slow(state, waiter, item, cx)
+    }
+
+    #[inline(never)]
+    fn poll_put_slow(
+        &self,
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+        waiter: &mut Waiter,
+        item: &mut Option<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), PutError<T>>> {
         let mut notified = None;
         let granted = match waiter.id {
             None => None,
