@@ -434,6 +434,7 @@ impl<T> QueueCore<T> {
     }
 
     /// Polls a `get`.
+    #[inline]
     pub fn poll_get(
         &self,
         waiter: &mut Waiter,
@@ -441,6 +442,25 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Taken<T>, GetError>> {
         let mut state = self.state.lock();
+        // The common case, a new get with an item available and no getter
+        // waiting: take it (kept small, to be inlined into the future).
+        if waiter.id.is_none() && state.available() > 0 && !state.getters.has_ungranted() {
+            let promised = state.getters.granted.len();
+            let (item, counted) = state.remove(promised, guard, &self.spendable);
+            unlock_after_get(state);
+            return Poll::Ready(Ok(Taken { item, counted }));
+        }
+        self.poll_get_slow(state, waiter, guard, cx)
+    }
+
+    #[inline(never)]
+    fn poll_get_slow(
+        &self,
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+        waiter: &mut Waiter,
+        guard: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Taken<T>, GetError>> {
         if let Some(id) = waiter.id {
             match state.getters.status(id) {
                 Status::Granted => {
