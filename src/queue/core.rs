@@ -10,9 +10,22 @@
 //! counts are unspecified afterwards (as `BinaryHeap`'s are), though nothing
 //! unsafe can happen.
 //!
-//! Fairness comes from *grants*. A waiter list has two parts: `waiting`
-//! (ordered by arrival, keyed by a counter) and `granted`
-//! (waiters that were promised something and woken, but have not run yet).
+//! Fairness is eventual, with a bound (`limit`, the queue's overtake
+//! limit; 0 is strict order). A waiter list has three parts: `waiting`
+//! (ordered by arrival, keyed by a counter), `notified` (woken with nothing
+//! kept for them, not run yet) and `granted` (promised something and woken,
+//! not run yet). A put or get that can complete at once does, even while
+//! others wait (it *overtakes* the older waiters without a grant, and the
+//! list's `overtakes` count goes up). A new item or freed slot *notifies*
+//! the oldest waiting waiter while more are free than were notified
+//! (`settle_getters`, `settle_putters`); a notified waiter that finds
+//! nothing waits again at its old place (its id); a dropped one passes its
+//! turn on (the list is settled again). When `overtakes` reaches the limit
+//! (at once, in strict order), the oldest waiter without a grant is
+//! *granted* the next item or slot, as below, and the count starts again;
+//! it also starts again whenever the oldest waiter completes. So every
+//! `limit` overtakes the oldest waiter is served, and a waiter with `n`
+//! ahead of it is overtaken at most `(n + 1) * limit` times. The grants:
 //!
 //! - When a slot frees up and putters are waiting, the slot is granted to the
 //!   first of them, and whenever a slot frees up or a grant is resolved,
@@ -52,13 +65,15 @@
 //!   others asleep); each then takes an item as `get_nowait` does, or
 //!   registers again.
 //!
-//! Invariants, under the lock: in a first-in-first-out queue, putters wait
-//! only while there is no free slot (in the other orders they also wait
-//! while a grant is unresolved, and are granted when it is); getters wait
-//! and streams wait only while no item is available (the ready items,
-//! those before any held place, are all promised: `ready == granted
-//! getters`); `ready >= granted getters`, so promised items are never
-//! behind a held place. A getter or putter that is neither waiting nor
+//! Invariants, under the lock (after every operation the lists are
+//! settled): while putters wait, the free slots are no more than the
+//! notified putters, so each has a woken putter on its way (in strict
+//! order there are neither); the same for available items and notified
+//! getters; streams wait only while no item is left over beyond the
+//! notified getters; if the oldest waiter without a grant is due
+//! (`overtakes >= limit`), no slot (item) is free, or it would have been
+//! granted; `ready >= granted getters`, so promised items are never behind
+//! a held place. A getter or putter that is neither waiting nor
 //! granted was removed by a shutdown, which also removes every held place;
 //! a stream that is not waiting was woken (or removed by a shutdown).
 //!
