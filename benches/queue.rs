@@ -28,6 +28,18 @@ async fn asyncio_queue(producers: usize, consumers: usize) {
 
 async fn asyncio_queue_with(capacity: usize, producers: usize, consumers: usize) {
     let queue = asyncio::Queue::bounded(NonZeroUsize::new(capacity).unwrap());
+    queue_workload(queue, producers, consumers).await
+}
+
+/// The same workload on a queue in strict order (`bounded_strict`): what
+/// strict first-come-first-served hand-off costs beside the default
+/// eventual fairness.
+async fn asyncio_strict_queue_with(capacity: usize, producers: usize, consumers: usize) {
+    let queue = asyncio::Queue::bounded_strict(NonZeroUsize::new(capacity).unwrap());
+    queue_workload(queue, producers, consumers).await
+}
+
+async fn queue_workload(queue: asyncio::Queue<usize>, producers: usize, consumers: usize) {
     let mut tasks = Vec::new();
     for p in 0..producers {
         let queue = queue.clone();
@@ -210,8 +222,11 @@ fn queue_current_thread(c: &mut Criterion) {
 
 /// The asyncio worker pool's shape: many producers and consumers on a small
 /// queue (capacity 16), 1M items, with `task_done` (SPEC: ≤ 1.5× flume;
-/// issue 18). With many waiters, the queue's strict first-come-first-served
-/// hand-off makes every put and get wait for its own wake-up.
+/// issue 18). The default queue is eventually fair (running puts and gets
+/// take free slots and items while others wait; every
+/// `DEFAULT_OVERTAKE_LIMIT` overtakes the oldest waiter is handed one);
+/// `asyncio_strict` is the same workload in strict order, where every
+/// waiting put and get waits for its own wake-up.
 fn queue_contended(c: &mut Criterion) {
     let runtime = common::runtime();
     let mut group = c.benchmark_group("queue_1M_cap16");
@@ -223,6 +238,13 @@ fn queue_contended(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("asyncio", &shape), &(), |b, _| {
             b.to_async(&runtime).iter(|| async {
                 tokio::spawn(asyncio_queue_with(16, producers, consumers))
+                    .await
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("asyncio_strict", &shape), &(), |b, _| {
+            b.to_async(&runtime).iter(|| async {
+                tokio::spawn(asyncio_strict_queue_with(16, producers, consumers))
                     .await
                     .unwrap()
             })

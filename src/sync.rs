@@ -255,6 +255,15 @@ pub mod fault {
         /// The timeout core's lazy slot replaces the core it holds when a
         /// handle is asked for, instead of handing out the same one.
         TimeoutLazyCoreReplaced = 1 << 47,
+        /// The queue core does not count a put or get that overtook older
+        /// waiters, so the bound on overtaking is never enforced.
+        QueueOvertakeUncounted = 1 << 56,
+        /// A notified queue waiter that found nothing to take waits again
+        /// at the back of the line, not at its old place.
+        QueueNotifiedWaiterLosesPlace = 1 << 57,
+        /// A notified queue waiter that is dropped does not pass its turn
+        /// on to the next waiter.
+        QueueDroppedNotifiedKeepsTurn = 1 << 58,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -436,6 +445,15 @@ pub mod mutant {
         /// A waiting get keeps the waker it registered first instead of the
         /// current one (lost re-registration).
         QueueGetKeepsFirstWaker,
+        /// The check that decides whether a new item must be handed on
+        /// looks only at waiting getters, and forgets a notified getter that
+        /// is due a grant (a fast path that forgets a case): a running get
+        /// overtakes it past the limit.
+        QueueSettleIgnoresDueNotified,
+        /// A notified get that takes an item does not count the older
+        /// waiters it overtook (only new gets are counted): the bound on
+        /// overtaking is exceeded.
+        QueueNotifiedGetSkipsCount,
 
         // The task-group core (src/task_group/core.rs).
         /// A child's `finish` takes and wakes the owner's waker under one

@@ -14,7 +14,7 @@ mod common;
 
 use asyncio::queue::{
     Fifo, GetError, JoinableQueue, Lifo, Order, Priority, PutError, TaskDoneError, TryGetError,
-    TryPutError,
+    TryPutError, DEFAULT_OVERTAKE_LIMIT,
 };
 use asyncio::{LifoQueue, PriorityQueue, Queue};
 use common::Bystander;
@@ -434,7 +434,7 @@ async fn b116_wait_for_put_timing_out_inserts_nothing() {
 
 #[test]
 fn b118_fixed_blocked_put_is_not_overtaken_by_put_nowait() {
-    let queue = Queue::bounded(cap(1));
+    let queue = Queue::bounded_strict(cap(1));
     queue.put_nowait(1).unwrap();
     let probe = Probe::new();
     let mut put = queue.put(2);
@@ -448,7 +448,7 @@ fn b118_fixed_blocked_put_is_not_overtaken_by_put_nowait() {
 
 #[test]
 fn b118_fixed_blocked_put_is_not_overtaken_by_a_later_put() {
-    let queue = Queue::bounded(cap(1));
+    let queue = Queue::bounded_strict(cap(1));
     queue.put_nowait(1).unwrap();
     let (early, late) = (Probe::new(), Probe::new());
     let mut put2 = queue.put(2);
@@ -465,7 +465,7 @@ fn b118_fixed_blocked_put_is_not_overtaken_by_a_later_put() {
 
 #[test]
 fn b118_fixed_woken_get_is_not_robbed_by_get_nowait() {
-    let queue = Queue::unbounded();
+    let queue = Queue::unbounded_strict();
     let probe = Probe::new();
     let mut get = queue.get();
     assert!(probe.poll(&mut get).is_pending());
@@ -478,9 +478,100 @@ fn b118_fixed_woken_get_is_not_robbed_by_get_nowait() {
     assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(1)));
 }
 
+// ---- 118 under eventual fairness (the default) ----
+
+#[test]
+fn b118_eventual_a_waiting_get_is_overtaken_at_most_the_limit_then_served() {
+    let queue = Queue::unbounded();
+    let probe = Probe::new();
+    let mut get = queue.get();
+    assert!(probe.poll(&mut get).is_pending());
+    // Each item wakes the waiting get, but a running get_nowait takes it
+    // first: the waiting get is overtaken, and keeps its place.
+    for n in 0..DEFAULT_OVERTAKE_LIMIT as u32 {
+        let wakes = probe.wakes();
+        queue.put_nowait(n).unwrap();
+        assert!(probe.wakes() > wakes, "the waiting get was not woken");
+        assert_eq!(queue.get_nowait(), Ok(n), "a running get takes the item");
+        assert!(probe.poll(&mut get).is_pending(), "it found nothing");
+    }
+    // Overtaken the limit's number of times: the next item is its own.
+    queue.put_nowait(99).unwrap();
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+    assert_eq!(queue.qsize(), 1);
+    assert_eq!(probe.poll(&mut get), Poll::Ready(Ok(99)));
+    // Served: the count starts again, a running get may take the next item.
+    queue.put_nowait(100).unwrap();
+    assert_eq!(queue.get_nowait(), Ok(100));
+}
+
+#[test]
+fn b118_eventual_a_running_put_fills_a_slot_freed_while_a_put_waits() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let probe = Probe::new();
+    let mut put = queue.put(2);
+    assert!(probe.poll(&mut put).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert!(
+        probe.wakes() > 0,
+        "the freed slot did not wake the waiting put"
+    );
+    // Nothing was kept for it: a running put takes the slot.
+    assert_eq!(queue.put_nowait(3), Ok(()));
+    assert!(probe.poll(&mut put).is_pending(), "no slot: it waits again");
+    assert_eq!(queue.waiting_putters(), 1);
+    let wakes = probe.wakes();
+    assert_eq!(queue.get_nowait(), Ok(3));
+    assert!(
+        probe.wakes() > wakes,
+        "it kept its place and was woken again"
+    );
+    assert_eq!(probe.poll(&mut put), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(2));
+}
+
+#[test]
+fn b115_eventual_a_notified_get_dropped_passes_its_turn_on() {
+    let queue = Queue::unbounded();
+    let (first_probe, next_probe) = (Probe::new(), Probe::new());
+    let mut first = queue.get();
+    let mut next = queue.get();
+    assert!(first_probe.poll(&mut first).is_pending());
+    assert!(next_probe.poll(&mut next).is_pending());
+    queue.put_nowait(7).unwrap();
+    assert!(first_probe.wakes() > 0);
+    assert_eq!(next_probe.wakes(), 0, "one item wakes one get");
+    drop(first);
+    assert!(next_probe.wakes() > 0, "the turn did not pass on");
+    assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(7)));
+}
+
+#[test]
+fn b116_eventual_a_notified_put_dropped_inserts_nothing_and_passes_its_turn_on() {
+    let queue = Queue::bounded(cap(1));
+    queue.put_nowait(1).unwrap();
+    let (first_probe, next_probe) = (Probe::new(), Probe::new());
+    let mut first = queue.put(2);
+    let mut next = queue.put(3);
+    assert!(first_probe.poll(&mut first).is_pending());
+    assert!(next_probe.poll(&mut next).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert!(first_probe.wakes() > 0);
+    drop(first);
+    assert!(next_probe.wakes() > 0, "the turn did not pass on");
+    assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(())));
+    assert_eq!(
+        queue.get_nowait(),
+        Ok(3),
+        "the dropped put inserted nothing"
+    );
+    assert_eq!(queue.get_nowait(), Err(TryGetError::Empty));
+}
+
 #[tokio::test]
 async fn b118_fixed_blocked_putters_keep_their_order() {
-    let queue = Queue::bounded(cap(1));
+    let queue = Queue::bounded_strict(cap(1));
     queue.put_nowait(0).unwrap();
     let mut putters = Vec::new();
     for n in 1..=5 {
@@ -511,7 +602,7 @@ async fn b118_fixed_blocked_putters_keep_their_order() {
 /// behind the place is woken when the place is filled.
 #[test]
 fn b118_fixed_later_puts_go_in_behind_the_place_held_for_a_woken_put() {
-    let queue = Queue::bounded(cap(3));
+    let queue = Queue::bounded_strict(cap(3));
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
@@ -541,7 +632,7 @@ fn b118_fixed_later_puts_go_in_behind_the_place_held_for_a_woken_put() {
 /// (behaviours 116, 117).
 #[test]
 fn b116_cancel_safety_woken_put_dropped_releases_the_items_behind_its_place() {
-    let queue = Queue::bounded(cap(2));
+    let queue = Queue::bounded_strict(cap(2));
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
     let (dropped, next, getter) = (Probe::new(), Probe::new(), Probe::new());
@@ -571,7 +662,7 @@ fn b116_cancel_safety_woken_put_dropped_releases_the_items_behind_its_place() {
 /// items behind it drain before gets fail (behaviours 122, 123).
 #[test]
 fn b122_graceful_shutdown_lets_out_the_items_behind_a_held_place() {
-    let queue = Queue::bounded(cap(2));
+    let queue = Queue::bounded_strict(cap(2));
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
     let (putter, getter) = (Probe::new(), Probe::new());
@@ -601,8 +692,8 @@ fn b122_graceful_shutdown_lets_out_the_items_behind_a_held_place() {
 /// the one a get sees first.
 #[test]
 fn b118_fixed_lifo_and_priority_later_puts_wait_for_the_woken_put() {
-    let lifo = LifoQueue::bounded(cap(2));
-    let priority = PriorityQueue::bounded(cap(2));
+    let lifo = LifoQueue::bounded_strict(cap(2));
+    let priority = PriorityQueue::bounded_strict(cap(2));
     for n in [1, 2] {
         lifo.put_nowait(n).unwrap();
         priority.put_nowait(n).unwrap();
@@ -631,7 +722,7 @@ fn b118_fixed_lifo_and_priority_later_puts_wait_for_the_woken_put() {
 /// and the next waited for a slot that was already free.
 #[test]
 fn lifo_get_grants_every_waiting_put_that_fits() {
-    let queue = LifoQueue::bounded(cap(3));
+    let queue = LifoQueue::bounded_strict(cap(3));
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
@@ -658,7 +749,7 @@ fn lifo_get_grants_every_waiting_put_that_fits() {
 /// gets take their own items whatever order they run in.
 #[test]
 fn held_places_filled_out_of_order_keep_put_order() {
-    let queue = Queue::bounded(cap(3));
+    let queue = Queue::bounded_strict(cap(3));
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
@@ -731,7 +822,7 @@ async fn b120_get_that_loses_a_select_takes_nothing() {
 /// for the woken put's item, and no get can take it first.
 #[test]
 fn woken_put_is_not_overtaken_by_a_later_put_nowait_into_another_slot() {
-    let queue = Queue::bounded(cap(2));
+    let queue = Queue::bounded_strict(cap(2));
     queue.put_nowait("a").unwrap();
     queue.put_nowait("b").unwrap();
     let probe = Probe::new();
@@ -758,7 +849,7 @@ fn woken_put_is_not_overtaken_by_a_later_put_nowait_into_another_slot() {
 /// woken get then took the next one).
 #[test]
 fn get_nowait_does_not_take_the_item_a_woken_get_was_woken_for() {
-    let queue = Queue::unbounded();
+    let queue = Queue::unbounded_strict();
     let probe = Probe::new();
     let mut woken = queue.get();
     assert!(probe.poll(&mut woken).is_pending());
@@ -773,7 +864,7 @@ fn get_nowait_does_not_take_the_item_a_woken_get_was_woken_for() {
 /// dropped the item was stranded and join() never returned (behaviour 122).
 #[tokio::test]
 async fn graceful_shutdown_never_strands_an_item_promised_to_a_dropped_get() {
-    let queue = Queue::unbounded();
+    let queue = Queue::unbounded_strict();
     let probe = Probe::new();
     let mut first = queue.get();
     assert!(probe.poll(&mut first).is_pending());
@@ -800,7 +891,7 @@ async fn graceful_shutdown_never_strands_an_item_promised_to_a_dropped_get() {
 /// is promised to another get see the shutdown once it is taken.
 #[test]
 fn graceful_shutdown_wakes_waiting_gets_once_the_buffer_is_drained() {
-    let queue = Queue::unbounded();
+    let queue = Queue::unbounded_strict();
     let probe = Probe::new();
     let mut first = queue.get();
     assert!(probe.poll(&mut first).is_pending());
@@ -1307,7 +1398,7 @@ fn items_behind_a_dropped_putters_place_wake_a_waiting_stream() {
     // A woken put holds a place in line, and later puts go in behind it;
     // gets stop at the place. When that put is dropped, its place goes and
     // the items behind it can be taken: a waiting stream must be woken.
-    let queue = Queue::bounded(cap(3));
+    let queue = Queue::bounded_strict(cap(3));
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
@@ -1343,7 +1434,7 @@ async fn waiting_streams_end_at_shutdown() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn waiting_gets_are_served_before_waiting_streams() {
-    let queue = Queue::unbounded();
+    let queue = Queue::unbounded_strict();
     let mut items = queue.stream();
     assert!(futures::poll!(items.next()).is_pending());
     let mut get = Box::pin(queue.get());
@@ -1442,7 +1533,7 @@ fn immediate_shutdown_settles_the_queue_before_an_item_panics_in_drop() {
 #[tokio::test(flavor = "current_thread")]
 async fn waiting_counts_say_how_many_gets_and_puts_wait() {
     // Issue 17, point 4: asyncio's `len(q._getters)` / `len(q._putters)`.
-    let queue = Queue::bounded(cap(1));
+    let queue = Queue::bounded_strict(cap(1));
     let mut get = Box::pin(queue.get());
     let mut items = queue.stream();
     assert!(futures::poll!(&mut get).is_pending());
@@ -1570,8 +1661,114 @@ mod model {
         ]
     }
 
-    /// The sequential model: a FIFO buffer, and waiters in arrival order,
-    /// each either waiting or granted (promised a slot or an item). A slot
+    /// Where a waiting put or get stands.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Stand {
+        /// Asleep in line.
+        Waiting,
+        /// Woken with nothing kept for it: it takes a slot or an item if
+        /// one is free when it runs, else waits again at its place.
+        Notified,
+        /// Woken with a slot or an item kept for it.
+        Granted,
+        /// Failed by a shutdown (putters).
+        Failed,
+    }
+
+    /// A pending put or get in the model: its place in line (`id`), how
+    /// many waiters without a grant were ahead of it when it began waiting,
+    /// where it stands, and how many operations completed before it while
+    /// it held no grant and was older than them (counted here,
+    /// independently of the line's counter).
+    #[derive(Debug, Clone)]
+    struct Waiter {
+        item: u32,
+        id: u64,
+        ahead: u64,
+        stand: Stand,
+        overtaken: u64,
+    }
+
+    /// One line of waiters, in arrival order, and its overtake counter:
+    /// the operations that overtook a waiter since the oldest was last
+    /// served.
+    #[derive(Debug, Default)]
+    struct Line {
+        waiters: Vec<Waiter>,
+        overtakes: u64,
+    }
+
+    impl Line {
+        fn unserved(&self) -> impl Iterator<Item = &Waiter> {
+            self.waiters
+                .iter()
+                .filter(|w| matches!(w.stand, Stand::Waiting | Stand::Notified))
+        }
+        fn head(&self) -> Option<usize> {
+            self.waiters
+                .iter()
+                .position(|w| matches!(w.stand, Stand::Waiting | Stand::Notified))
+        }
+        fn head_is_due(&self, limit: u64) -> bool {
+            self.head().is_some() && self.overtakes >= limit
+        }
+        /// Grants the oldest unserved waiter: it is served, the count
+        /// starts again.
+        fn grant_head(&mut self) -> usize {
+            let i = self.head().unwrap();
+            self.waiters[i].stand = Stand::Granted;
+            self.overtakes = 0;
+            i
+        }
+        fn notified(&self) -> usize {
+            self.unserved()
+                .filter(|w| w.stand == Stand::Notified)
+                .count()
+        }
+        fn granted(&self) -> usize {
+            self.waiters
+                .iter()
+                .filter(|w| w.stand == Stand::Granted)
+                .count()
+        }
+        /// An operation completed (`me`: its id if it waited): every
+        /// unserved waiter older than it was overtaken once more, and the
+        /// counter moves if there was one; if it was the oldest unserved
+        /// waiter itself, the count starts again. Returns whether every
+        /// waiter is within the bound: overtaken at most `(ahead + 1) *
+        /// limit` times, `ahead` being the waiters before it when it began
+        /// waiting (each `limit` overtakes, the oldest is served).
+        fn complete(&mut self, me: Option<u64>, limit: u64) -> bool {
+            let mut overtook = false;
+            let mut within = true;
+            for w in &mut self.waiters {
+                let older = me.is_none_or(|me| w.id < me);
+                if older && matches!(w.stand, Stand::Waiting | Stand::Notified) {
+                    w.overtaken += 1;
+                    within &= w.overtaken <= (w.ahead + 1) * limit;
+                    overtook = true;
+                }
+            }
+            if overtook {
+                self.overtakes += 1;
+            } else if me.is_some() {
+                self.overtakes = 0;
+            }
+            within
+        }
+        fn register(&mut self, item: u32, id: u64) {
+            let ahead = self.unserved().count() as u64;
+            self.waiters.push(Waiter {
+                item,
+                id,
+                ahead,
+                stand: Stand::Waiting,
+                overtaken: 0,
+            });
+        }
+    }
+
+    /// The sequential model: a FIFO buffer and two lines of waiters. A slot
     /// granted to a putter is a place held in the buffer for its item.
     #[derive(Default)]
     struct Model {
@@ -1579,29 +1776,25 @@ mod model {
         /// granted putter whose item it names.
         buffer: VecDeque<(u32, bool)>,
         capacity: usize,
+        limit: u64,
         /// Unfinished units a manual task_done may spend.
         spendable: usize,
         /// Unfinished units held by guards.
         guarded: usize,
         shutdown: bool,
-        /// (item, granted)
-        putters: Vec<(u32, bool)>,
-        /// granted
-        getters: Vec<bool>,
+        next_id: u64,
+        putters: Line,
+        getters: Line,
     }
 
     impl Model {
-        fn granted_getters(&self) -> usize {
-            self.getters.iter().filter(|g| **g).count()
+        fn free_slots(&self) -> usize {
+            self.capacity - self.buffer.len()
         }
-        fn free_slot(&self) -> bool {
-            self.buffer.len() < self.capacity
-        }
-        /// A new put inserts only when no earlier put waits; behind the
-        /// places held for granted putters it may: their items, when they
-        /// come, go out first.
-        fn new_put_may_insert(&self) -> bool {
-            self.putters.iter().all(|p| p.1) && self.free_slot()
+        /// A put inserts when a slot is free: a free slot while putters
+        /// wait is one not kept for any of them (their oldest is not due).
+        fn put_may_insert(&self) -> bool {
+            self.free_slots() > 0
         }
         /// The items before the first held place: only they can be taken.
         fn ready(&self) -> usize {
@@ -1610,25 +1803,22 @@ mod model {
         fn items(&self) -> usize {
             self.buffer.iter().filter(|entry| entry.1).count()
         }
-        /// A new get takes the first item not promised to a woken getter
-        /// (the promised ones are at the front, in grant order).
+        /// Items a get may take: ready, and not kept for a granted getter
+        /// (those are at the front, in grant order).
+        fn available(&self) -> usize {
+            self.ready() - self.getters.granted()
+        }
         fn take_unpromised(&mut self) -> u32 {
-            let promised = self.granted_getters();
+            let promised = self.getters.granted();
             self.take_at(promised)
         }
         fn take_at(&mut self, index: usize) -> u32 {
             let (item, filled) = self.buffer.remove(index).unwrap();
             assert!(filled, "the model took a held place");
-            self.grant_putters();
             item
         }
-        /// After a graceful shutdown a get fails only once the buffer is
-        /// empty; while promised items remain it waits.
         fn get_fails(&self) -> bool {
             self.shutdown && self.buffer.is_empty()
-        }
-        fn available(&self) -> bool {
-            self.ready() > self.granted_getters()
         }
         fn held_index(&self, item: u32) -> usize {
             self.buffer
@@ -1636,269 +1826,390 @@ mod model {
                 .position(|&(held, filled)| held == item && !filled)
                 .unwrap()
         }
-        /// Whenever a slot frees up (a get took an item, a granted putter
-        /// was dropped), every waiting putter that fits is granted, first
-        /// come first served: a place is held for its item at the back.
-        fn grant_putters(&mut self) {
-            while !self.shutdown && self.free_slot() {
-                match self.putters.iter_mut().find(|p| !p.1) {
-                    Some(p) => {
-                        p.1 = true;
-                        let item = p.0;
-                        self.buffer.push_back((item, false));
-                    }
-                    None => break,
-                }
-            }
-        }
-        fn settle(&mut self) {
-            // Getters are granted whenever an item is available (a getter
-            // only waits while none is), also after a shutdown, when a
-            // promised get is dropped.
-            while self.available() {
-                match self.getters.iter_mut().find(|g| !**g) {
-                    Some(g) => *g = true,
-                    None => break,
-                }
-            }
-        }
         fn insert(&mut self, item: u32) {
             self.buffer.push_back((item, true));
             self.spendable += 1;
         }
+        /// The policy, applied after every operation. For each line: while
+        /// its oldest unserved waiter is due (overtaken `limit` times by the
+        /// line's counter; always, at limit 0) and a slot / item is free,
+        /// grant it one. Then notify waiting ones, oldest first, while more
+        /// are free than were notified.
+        fn settle(&mut self) {
+            while !self.shutdown && self.free_slots() > 0 && self.putters.head_is_due(self.limit) {
+                let i = self.putters.grant_head();
+                let item = self.putters.waiters[i].item;
+                self.buffer.push_back((item, false));
+            }
+            while !self.shutdown && self.free_slots() > self.putters.notified() {
+                match self
+                    .putters
+                    .waiters
+                    .iter_mut()
+                    .find(|w| w.stand == Stand::Waiting)
+                {
+                    Some(w) => w.stand = Stand::Notified,
+                    None => break,
+                }
+            }
+            while self.available() > 0 && self.getters.head_is_due(self.limit) {
+                self.getters.grant_head();
+            }
+            while self.available() > self.getters.notified() {
+                match self
+                    .getters
+                    .waiters
+                    .iter_mut()
+                    .find(|w| w.stand == Stand::Waiting)
+                {
+                    Some(w) => w.stand = Stand::Notified,
+                    None => break,
+                }
+            }
+        }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-        #[test]
-        fn queue_matches_the_sequential_model(
-            capacity in 1usize..4,
-            ops in proptest::collection::vec(op(), 1..60),
-        ) {
-            let queue = Queue::bounded(cap(capacity));
-            let mut model = Model { capacity, ..Model::default() };
-            let mut puts: Vec<(asyncio::queue::Put<'_, u32>, Probe)> = Vec::new();
-            let mut gets: Vec<(asyncio::queue::Get<'_, u32>, Probe)> = Vec::new();
-            let mut guards: Vec<(asyncio::queue::Guarded<u32>, bool)> = Vec::new();
-            let mut next = 0u32;
-            for op in ops {
-                match op {
-                    Op::PutNowait => {
-                        next += 1;
-                        let expected = if model.shutdown {
-                            Err(TryPutError::ShutDown(next))
-                        } else if model.new_put_may_insert() {
-                            model.insert(next);
-                            Ok(())
-                        } else {
-                            Err(TryPutError::Full(next))
-                        };
-                        prop_assert_eq!(queue.put_nowait(next), expected);
+    fn run(limit: usize, capacity: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
+        let queue = Queue::with_overtake_limit(Some(cap(capacity)), limit);
+        let mut model = Model {
+            capacity,
+            limit: limit as u64,
+            ..Model::default()
+        };
+        // (future, probe, wakes seen at its last poll)
+        let mut puts: Vec<(asyncio::queue::Put<'_, u32>, Probe, usize)> = Vec::new();
+        let mut gets: Vec<(asyncio::queue::Get<'_, u32>, Probe, usize)> = Vec::new();
+        let mut guards: Vec<(asyncio::queue::Guarded<u32>, bool)> = Vec::new();
+        let mut next = 0u32;
+        let bound = limit as u64;
+        for op in ops {
+            match op {
+                Op::PutNowait => {
+                    next += 1;
+                    let expected = if model.shutdown {
+                        Err(TryPutError::ShutDown(next))
+                    } else if model.put_may_insert() {
+                        model.insert(next);
+                        prop_assert!(
+                            model.putters.complete(None, bound),
+                            "a put overtaken past the bound"
+                        );
+                        Ok(())
+                    } else {
+                        Err(TryPutError::Full(next))
+                    };
+                    prop_assert_eq!(queue.put_nowait(next), expected);
+                }
+                Op::GetNowait => {
+                    let expected = if model.available() > 0 {
+                        prop_assert!(
+                            model.getters.complete(None, bound),
+                            "a get overtaken past the bound"
+                        );
+                        Ok(model.take_unpromised())
+                    } else if model.get_fails() {
+                        Err(TryGetError::ShutDown)
+                    } else {
+                        Err(TryGetError::Empty)
+                    };
+                    prop_assert_eq!(queue.get_nowait(), expected);
+                }
+                Op::StartPut => {
+                    next += 1;
+                    let mut put = queue.put(next);
+                    let probe = Probe::new();
+                    let outcome = probe.poll(&mut put);
+                    if model.shutdown {
+                        prop_assert_eq!(outcome, Poll::Ready(Err(PutError::ShutDown(next))));
+                    } else if model.put_may_insert() {
+                        model.insert(next);
+                        prop_assert!(
+                            model.putters.complete(None, bound),
+                            "a put overtaken past the bound"
+                        );
+                        prop_assert_eq!(outcome, Poll::Ready(Ok(())));
+                    } else {
+                        prop_assert!(outcome.is_pending());
+                        model.putters.register(next, model.next_id);
+                        model.next_id += 1;
+                        puts.push((put, probe, 0));
                     }
-                    Op::GetNowait => {
-                        let expected = if model.available() {
-                            Ok(model.take_unpromised())
-                        } else if model.get_fails() {
-                            Err(TryGetError::ShutDown)
-                        } else {
-                            Err(TryGetError::Empty)
-                        };
-                        prop_assert_eq!(queue.get_nowait(), expected);
+                }
+                Op::StartGet => {
+                    let mut get = queue.get();
+                    let probe = Probe::new();
+                    let outcome = probe.poll(&mut get);
+                    if model.available() > 0 {
+                        prop_assert!(
+                            model.getters.complete(None, bound),
+                            "a get overtaken past the bound"
+                        );
+                        let item = model.take_unpromised();
+                        prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
+                    } else if model.get_fails() {
+                        prop_assert_eq!(outcome, Poll::Ready(Err(GetError::ShutDown)));
+                    } else {
+                        prop_assert!(outcome.is_pending());
+                        model.getters.register(0, model.next_id);
+                        model.next_id += 1;
+                        gets.push((get, probe, 0));
                     }
-                    Op::StartPut => {
-                        next += 1;
-                        let mut put = queue.put(next);
-                        let probe = Probe::new();
-                        let outcome = probe.poll(&mut put);
-                        if model.shutdown {
-                            prop_assert_eq!(outcome, Poll::Ready(Err(PutError::ShutDown(next))));
-                        } else if model.new_put_may_insert() {
-                            model.insert(next);
-                            prop_assert_eq!(outcome, Poll::Ready(Ok(())));
-                        } else {
-                            prop_assert!(outcome.is_pending());
-                            model.putters.push((next, false));
-                            puts.push((put, probe));
-                        }
-                    }
-                    Op::StartGet => {
-                        let mut get = queue.get();
-                        let probe = Probe::new();
-                        let outcome = probe.poll(&mut get);
-                        if model.available() {
-                            let item = model.take_unpromised();
-                            prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
-                        } else if model.get_fails() {
-                            prop_assert_eq!(outcome, Poll::Ready(Err(GetError::ShutDown)));
-                        } else {
-                            prop_assert!(outcome.is_pending());
-                            model.getters.push(false);
-                            gets.push((get, probe));
-                        }
-                    }
-                    Op::PollPut(i) if !puts.is_empty() => {
-                        let i = i % puts.len();
-                        let (item, granted) = model.putters[i];
-                        let (put, probe) = &mut puts[i];
-                        let outcome = probe.poll(put);
-                        if model.shutdown {
-                            prop_assert!(probe.wakes() > 0, "the shutdown did not wake a put");
+                }
+                Op::PollPut(i) if !puts.is_empty() => {
+                    let i = i % puts.len();
+                    let Waiter {
+                        item, id, stand, ..
+                    } = model.putters.waiters[i].clone();
+                    let (put, probe, seen) = &mut puts[i];
+                    let woken = probe.wakes() > *seen;
+                    let outcome = probe.poll(put);
+                    *seen = probe.wakes();
+                    match stand {
+                        Stand::Failed => {
+                            prop_assert!(woken, "the shutdown did not wake a put");
                             prop_assert_eq!(outcome, Poll::Ready(Err(PutError::ShutDown(item))));
-                        } else if granted {
-                            prop_assert!(probe.wakes() > 0, "a granted putter was woken");
+                        }
+                        Stand::Granted => {
+                            prop_assert!(woken, "a granted putter was not woken");
                             prop_assert_eq!(outcome, Poll::Ready(Ok(())));
                             // The item fills the place held for it.
                             let index = model.held_index(item);
                             model.buffer[index].1 = true;
                             model.spendable += 1;
-                        } else {
+                        }
+                        Stand::Notified if model.put_may_insert() => {
+                            prop_assert!(woken, "a notified putter was not woken");
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(())));
+                            model.insert(item);
+                            model.putters.waiters[i].stand = Stand::Failed;
+                            prop_assert!(
+                                model.putters.complete(Some(id), bound),
+                                "a put overtaken past the bound"
+                            );
+                        }
+                        Stand::Notified => {
+                            // It keeps its place (and its count).
+                            prop_assert!(outcome.is_pending());
+                            model.putters.waiters[i].stand = Stand::Waiting;
+                            model.settle();
+                            continue;
+                        }
+                        Stand::Waiting => {
                             prop_assert!(outcome.is_pending());
                             continue;
                         }
-                        drop(puts.remove(i));
-                        model.putters.remove(i);
                     }
-                    Op::PollGet(i) if !gets.is_empty() => {
-                        let i = i % gets.len();
-                        let granted = model.getters[i];
-                        let (get, probe) = &mut gets[i];
-                        let outcome = probe.poll(get);
-                        if granted {
-                            prop_assert!(probe.wakes() > 0, "a granted getter was woken");
+                    drop(puts.remove(i));
+                    model.putters.waiters.remove(i);
+                }
+                Op::PollGet(i) if !gets.is_empty() => {
+                    let i = i % gets.len();
+                    let Waiter { id, stand, .. } = model.getters.waiters[i].clone();
+                    let (get, probe, seen) = &mut gets[i];
+                    let woken = probe.wakes() > *seen;
+                    let outcome = probe.poll(get);
+                    *seen = probe.wakes();
+                    match stand {
+                        Stand::Granted => {
+                            prop_assert!(woken, "a granted getter was not woken");
                             // Granted getters are the oldest, in order: its
                             // item is the one at its place among them.
                             let item = model.take_at(i);
                             prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
-                        } else if model.get_fails() {
-                            // (A getter that is not granted never sees an
-                            // available item: `settle` grants it first.)
-                            prop_assert!(probe.wakes() > 0, "the drained queue did not wake a get");
+                        }
+                        Stand::Notified if model.available() > 0 => {
+                            prop_assert!(woken, "a notified getter was not woken");
+                            model.getters.waiters[i].stand = Stand::Failed;
+                            prop_assert!(
+                                model.getters.complete(Some(id), bound),
+                                "a get overtaken past the bound"
+                            );
+                            let item = model.take_unpromised();
+                            prop_assert_eq!(outcome, Poll::Ready(Ok(item)));
+                        }
+                        _ if model.get_fails() => {
+                            prop_assert!(woken, "the drained queue did not wake a get");
                             prop_assert_eq!(outcome, Poll::Ready(Err(GetError::ShutDown)));
-                        } else {
+                        }
+                        Stand::Notified => {
+                            prop_assert!(woken, "a notified getter was not woken");
+                            prop_assert!(outcome.is_pending());
+                            model.getters.waiters[i].stand = Stand::Waiting;
+                            model.settle();
+                            continue;
+                        }
+                        Stand::Waiting | Stand::Failed => {
                             prop_assert!(outcome.is_pending());
                             continue;
                         }
-                        drop(gets.remove(i));
-                        model.getters.remove(i);
                     }
-                    Op::CancelPut(i) if !puts.is_empty() => {
-                        let i = i % puts.len();
-                        drop(puts.remove(i));
-                        let (item, granted) = model.putters.remove(i);
-                        if granted {
-                            // Its held place goes, and the slot passes on.
-                            let index = model.held_index(item);
-                            model.buffer.remove(index);
-                            model.grant_putters();
-                        }
-                    }
-                    Op::CancelGet(i) if !gets.is_empty() => {
-                        let i = i % gets.len();
-                        drop(gets.remove(i));
-                        model.getters.remove(i);
-                    }
-                    Op::TaskDone => {
-                        let expected = if model.spendable > 0 {
-                            model.spendable -= 1;
-                            Ok(())
-                        } else {
-                            Err(TaskDoneError::TooManyCalls)
-                        };
-                        prop_assert_eq!(queue.task_done(), expected);
-                    }
-                    Op::Shutdown(immediate) => {
-                        if immediate {
-                            queue.shutdown_immediate();
-                        } else {
-                            queue.shutdown();
-                        }
-                        model.shutdown = true;
-                        if immediate {
-                            let discarded = model.items();
-                            model.buffer.clear();
-                            model.spendable -= discarded.min(model.spendable);
-                            model.getters.iter_mut().for_each(|g| *g = false);
-                        }
-                        // Putters all fail, and the places held for them go;
-                        // getters that were not granted have nothing left to
-                        // wait for.
-                        model.putters.iter_mut().for_each(|p| p.1 = false);
-                        model.buffer.retain(|entry| entry.1);
-                    }
-                    Op::GetGuardedNowait => {
-                        let expected = if model.available() {
-                            Ok(model.take_unpromised())
-                        } else if model.get_fails() {
-                            Err(TryGetError::ShutDown)
-                        } else {
-                            Err(TryGetError::Empty)
-                        };
-                        match queue.get_guarded_nowait() {
-                            Ok(guard) => {
-                                prop_assert_eq!(Ok(*guard), expected);
-                                // The guard holds a unit only if one is left.
-                                let counted = model.spendable > 0;
-                                if counted {
-                                    model.spendable -= 1;
-                                    model.guarded += 1;
-                                }
-                                guards.push((guard, counted));
-                            }
-                            Err(error) => prop_assert_eq!(Err(error), expected),
-                        }
-                    }
-                    Op::DropGuard(i) if !guards.is_empty() => {
-                        let (_guard, counted) = guards.remove(i % guards.len());
-                        if counted {
-                            model.guarded -= 1;
-                        }
-                    }
-                    Op::PollPut(_)
-                    | Op::PollGet(_)
-                    | Op::CancelPut(_)
-                    | Op::CancelGet(_)
-                    | Op::DropGuard(_) => {}
+                    drop(gets.remove(i));
+                    model.getters.waiters.remove(i);
                 }
-                model.settle();
-                prop_assert_eq!(queue.qsize(), model.items());
-                prop_assert_eq!(queue.empty(), !model.available());
-                // full() says what put_nowait would find, shutdown aside
-                // (a shutdown has already failed every pending put).
-                let insertable = if model.shutdown {
-                    model.buffer.len() < model.capacity
-                } else {
-                    model.new_put_may_insert()
-                };
-                prop_assert_eq!(queue.full(), !insertable);
-                let mut join = queue.join();
-                let joined = Probe::new().poll(&mut join).is_ready();
-                prop_assert_eq!(joined, model.spendable + model.guarded == 0);
-            }
-            // Nothing hangs: after a shutdown every pending operation ends.
-            queue.shutdown();
-            model.shutdown = true;
-            for (mut put, probe) in puts {
-                prop_assert!(probe.wakes() > 0, "a put was not woken by the shutdown");
-                prop_assert!(matches!(probe.poll(&mut put), Poll::Ready(Err(PutError::ShutDown(_)))));
-            }
-            // A get may wait for a promised item to be taken or passed on
-            // (behaviour 122): poll in rounds, each must end at least one,
-            // and a get that ends must have been woken.
-            let mut gets = gets;
-            while !gets.is_empty() {
-                let before = gets.len();
-                let mut unwoken = 0;
-                gets.retain_mut(|(get, probe)| {
-                    let pending = probe.poll(get).is_pending();
-                    if !pending && probe.wakes() == 0 {
-                        unwoken += 1;
+                Op::CancelPut(i) if !puts.is_empty() => {
+                    let i = i % puts.len();
+                    drop(puts.remove(i));
+                    let waiter = model.putters.waiters.remove(i);
+                    if waiter.stand == Stand::Granted {
+                        // Its held place goes, and the slot passes on.
+                        let index = model.held_index(waiter.item);
+                        model.buffer.remove(index);
                     }
-                    pending
-                });
-                prop_assert_eq!(unwoken, 0, "a get ended without being woken");
-                prop_assert!(gets.len() < before, "gets still pending after shutdown");
+                }
+                Op::CancelGet(i) if !gets.is_empty() => {
+                    let i = i % gets.len();
+                    drop(gets.remove(i));
+                    model.getters.waiters.remove(i);
+                }
+                Op::TaskDone => {
+                    let expected = if model.spendable > 0 {
+                        model.spendable -= 1;
+                        Ok(())
+                    } else {
+                        Err(TaskDoneError::TooManyCalls)
+                    };
+                    prop_assert_eq!(queue.task_done(), expected);
+                }
+                Op::Shutdown(immediate) => {
+                    if immediate {
+                        queue.shutdown_immediate();
+                    } else {
+                        queue.shutdown();
+                    }
+                    model.shutdown = true;
+                    if immediate {
+                        let discarded = model.items();
+                        model.buffer.clear();
+                        model.spendable -= discarded.min(model.spendable);
+                        for w in &mut model.getters.waiters {
+                            if w.stand == Stand::Granted {
+                                w.stand = Stand::Waiting;
+                            }
+                        }
+                    }
+                    // Putters all fail, and the places held for them go.
+                    for w in &mut model.putters.waiters {
+                        w.stand = Stand::Failed;
+                    }
+                    model.buffer.retain(|entry| entry.1);
+                }
+                Op::GetGuardedNowait => {
+                    let expected = if model.available() > 0 {
+                        prop_assert!(
+                            model.getters.complete(None, bound),
+                            "a get overtaken past the bound"
+                        );
+                        Ok(model.take_unpromised())
+                    } else if model.get_fails() {
+                        Err(TryGetError::ShutDown)
+                    } else {
+                        Err(TryGetError::Empty)
+                    };
+                    match queue.get_guarded_nowait() {
+                        Ok(guard) => {
+                            prop_assert_eq!(Ok(*guard), expected);
+                            // The guard holds a unit only if one is left.
+                            let counted = model.spendable > 0;
+                            if counted {
+                                model.spendable -= 1;
+                                model.guarded += 1;
+                            }
+                            guards.push((guard, counted));
+                        }
+                        Err(error) => prop_assert_eq!(Err(error), expected),
+                    }
+                }
+                Op::DropGuard(i) if !guards.is_empty() => {
+                    let (_guard, counted) = guards.remove(i % guards.len());
+                    if counted {
+                        model.guarded -= 1;
+                    }
+                }
+                Op::PollPut(_)
+                | Op::PollGet(_)
+                | Op::CancelPut(_)
+                | Op::CancelGet(_)
+                | Op::DropGuard(_) => {}
             }
+            model.settle();
+            prop_assert_eq!(queue.qsize(), model.items());
+            prop_assert_eq!(queue.empty(), model.available() == 0);
+            prop_assert_eq!(queue.full(), model.free_slots() == 0);
+            let unserved = |line: &Line| line.unserved().count();
+            prop_assert_eq!(
+                queue.waiting_putters(),
+                if model.shutdown {
+                    0
+                } else {
+                    unserved(&model.putters)
+                }
+            );
+            let mut join = queue.join();
+            let joined = Probe::new().poll(&mut join).is_ready();
+            prop_assert_eq!(joined, model.spendable + model.guarded == 0);
+        }
+        // Nothing hangs: after a shutdown every pending operation ends.
+        queue.shutdown();
+        for (mut put, probe, seen) in puts {
+            prop_assert!(probe.wakes() > seen, "a put was not woken by the shutdown");
+            prop_assert!(matches!(
+                probe.poll(&mut put),
+                Poll::Ready(Err(PutError::ShutDown(_)))
+            ));
+        }
+        // A get may wait for a promised item to be taken or passed on
+        // (behaviour 122): poll in rounds, each must end at least one, and
+        // a get that ends must have been woken.
+        let mut gets = gets;
+        while !gets.is_empty() {
+            let before = gets.len();
+            let mut unwoken = 0;
+            gets.retain_mut(|(get, probe, seen)| {
+                let woken = probe.wakes() > *seen;
+                *seen = probe.wakes();
+                let pending = probe.poll(get).is_pending();
+                if !pending && !woken {
+                    unwoken += 1;
+                }
+                pending
+            });
+            prop_assert_eq!(unwoken, 0, "a get ended without being woken");
+            prop_assert!(gets.len() < before, "gets still pending after shutdown");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Strict order (`bounded_strict`): every slot and item goes to the
+        /// oldest waiter, and nobody is ever overtaken.
+        #[test]
+        fn strict_queue_matches_the_sequential_model(
+            capacity in 1usize..4,
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            run(0, capacity, ops)?;
+        }
+
+        /// Eventual fairness with a small limit, so the bound is reached
+        /// within a case: no waiter is overtaken more than `limit` times.
+        #[test]
+        fn fair_queue_matches_the_sequential_model(
+            limit in 1usize..4,
+            capacity in 1usize..4,
+            ops in proptest::collection::vec(op(), 1..80),
+        ) {
+            run(limit, capacity, ops)?;
+        }
+
+        /// The default limit, as `Queue::bounded` builds it.
+        #[test]
+        fn default_queue_matches_the_sequential_model(
+            capacity in 1usize..4,
+            ops in proptest::collection::vec(op(), 1..80),
+        ) {
+            run(asyncio::queue::DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
         }
     }
 }

@@ -10,9 +10,22 @@
 //! counts are unspecified afterwards (as `BinaryHeap`'s are), though nothing
 //! unsafe can happen.
 //!
-//! Fairness comes from *grants*. A waiter list has two parts: `waiting`
-//! (ordered by arrival, keyed by a counter) and `granted`
-//! (waiters that were promised something and woken, but have not run yet).
+//! Fairness is eventual, with a bound (`limit`, the queue's overtake
+//! limit; 0 is strict order). A waiter list has three parts: `waiting`
+//! (ordered by arrival, keyed by a counter), `notified` (woken with nothing
+//! kept for them, not run yet) and `granted` (promised something and woken,
+//! not run yet). A put or get that can complete at once does, even while
+//! others wait (it *overtakes* the older waiters without a grant, and the
+//! list's `overtakes` count goes up). A new item or freed slot *notifies*
+//! the oldest waiting waiter while more are free than were notified
+//! (`settle_getters`, `settle_putters`); a notified waiter that finds
+//! nothing waits again at its old place (its id); a dropped one passes its
+//! turn on (the list is settled again). When `overtakes` reaches the limit
+//! (at once, in strict order), the oldest waiter without a grant is
+//! *granted* the next item or slot, as below, and the count starts again;
+//! it also starts again whenever the oldest waiter completes. So every
+//! `limit` overtakes the oldest waiter is served, and a waiter with `n`
+//! ahead of it is overtaken at most `(n + 1) * limit` times. The grants:
 //!
 //! - When a slot frees up and putters are waiting, the slot is granted to the
 //!   first of them, and whenever a slot frees up or a grant is resolved,
@@ -52,13 +65,15 @@
 //!   others asleep); each then takes an item as `get_nowait` does, or
 //!   registers again.
 //!
-//! Invariants, under the lock: in a first-in-first-out queue, putters wait
-//! only while there is no free slot (in the other orders they also wait
-//! while a grant is unresolved, and are granted when it is); getters wait
-//! and streams wait only while no item is available (the ready items,
-//! those before any held place, are all promised: `ready == granted
-//! getters`); `ready >= granted getters`, so promised items are never
-//! behind a held place. A getter or putter that is neither waiting nor
+//! Invariants, under the lock (after every operation the lists are
+//! settled): while putters wait, the free slots are no more than the
+//! notified putters, so each has a woken putter on its way (in strict
+//! order there are neither); the same for available items and notified
+//! getters; streams wait only while no item is left over beyond the
+//! notified getters; if the oldest waiter without a grant is due
+//! (`overtakes >= limit`), no slot (item) is free, or it would have been
+//! granted; `ready >= granted getters`, so promised items are never behind
+//! a held place. A getter or putter that is neither waiting nor
 //! granted was removed by a shutdown, which also removes every held place;
 //! a stream that is not waiting was woken (or removed by a shutdown).
 //!
@@ -180,14 +195,26 @@ impl<T> QueueCore<T> {
                 guarded: 0,
                 credit: 0,
                 shutdown: false,
+                getters_due: false,
                 next_id: 0,
                 putters: WaitList::default(),
                 getters: WaitList::default(),
                 joiners: WaitList::default(),
                 streams: WaitList::default(),
+                limit: 0,
             })),
             spendable: CachePadded::default(),
         }
+    }
+
+    /// The same core with eventual fairness: a waiter is overtaken at most
+    /// `limit` times before the next item or slot is granted to it. A new
+    /// core is strict (`limit` 0): every item or slot goes to the oldest
+    /// waiter.
+    #[must_use]
+    pub fn overtake_limit(mut self, limit: u64) -> Self {
+        self.state.0.get_mut().limit = limit;
+        self
     }
 
     /// A first-in-first-out core; `None` is unbounded.
@@ -237,13 +264,20 @@ impl<T> QueueCore<T> {
         }
         let waker = state.insert(item);
         let streams = state.streams_to_wake();
+        let putters = if state.putters.has_ungranted() {
+            state.putters_overtaken(None)
+        } else {
+            Wakers::default()
+        };
         drop(state);
         wake(waker);
         wake_all(streams);
+        putters.wake();
         Ok(())
     }
 
     /// Polls a `put`. `item` is `Some` until the put completes or fails.
+    #[inline]
     pub fn poll_put(
         &self,
         waiter: &mut Waiter,
@@ -251,6 +285,34 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), PutError<T>>> {
         let mut state = self.state.lock();
+        // The common case, a new put with nobody waiting: insert, and build
+        // no list of wakers (kept small, to be inlined into the future).
+        if waiter.id.is_none()
+            && !state.shutdown
+            && state.new_put_may_insert()
+            && !state.getters.needs_settle(state.limit)
+            && !state.putters.has_ungranted()
+            && state.streams.waiting.is_empty()
+        {
+            if let Some(value) = item.take() {
+                state.buffer.push(value);
+                state.credit += 1;
+                drop(state);
+                return Poll::Ready(Ok(()));
+            }
+        }
+        self.poll_put_slow(state, waiter, item, cx)
+    }
+
+    #[inline(never)]
+    fn poll_put_slow(
+        &self,
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+        waiter: &mut Waiter,
+        item: &mut Option<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), PutError<T>>> {
+        let mut notified = None;
         let granted = match waiter.id {
             None => None,
             Some(id) => match state.putters.status(id) {
@@ -262,6 +324,12 @@ impl<T> QueueCore<T> {
                 Status::Waiting => {
                     state.putters.update_waker(id, cx);
                     return Poll::Pending;
+                }
+                Status::Notified => {
+                    state.putters.remove_notified(id);
+                    notified = Some(id);
+                    waiter.id = None;
+                    None
                 }
                 Status::Gone => {
                     waiter.id = None;
@@ -286,16 +354,32 @@ impl<T> QueueCore<T> {
         if state.new_put_may_insert() {
             let getter = state.insert(value);
             let streams = state.streams_to_wake();
+            let putters = if notified.is_some() || state.putters.has_ungranted() {
+                state.putters_overtaken(notified)
+            } else {
+                Wakers::default()
+            };
             drop(state);
             wake(getter);
             wake_all(streams);
+            putters.wake();
             return Poll::Ready(Ok(()));
         }
         *item = Some(value);
-        let State {
-            putters, next_id, ..
-        } = &mut *state;
-        putters.register(waiter, next_id, cx);
+        match notified {
+            // A notified putter that found no free slot (a running put took
+            // it first) waits again at its old place.
+            Some(id) if !fault!(QueueNotifiedWaiterLosesPlace) => {
+                state.putters.wait_again(id, cx);
+                waiter.id = Some(id);
+            }
+            _ => {
+                let State {
+                    putters, next_id, ..
+                } = &mut *state;
+                putters.register(waiter, next_id, cx);
+            }
+        }
         Poll::Pending
     }
 
@@ -317,6 +401,15 @@ impl<T> QueueCore<T> {
                 state.putters.remove_waiting(id);
                 Wakers::default()
             }
+            Status::Notified => {
+                state.putters.remove_notified(id);
+                // A free slot it was notified of passes on.
+                if fault!(QueueDroppedNotifiedKeepsTurn) {
+                    Wakers::default()
+                } else {
+                    state.grant_putters()
+                }
+            }
             Status::Granted => {
                 let pass_on = !fault!(QueueDroppedPutterKeepsSlot);
                 if pass_on {
@@ -326,7 +419,7 @@ impl<T> QueueCore<T> {
                         if fifo.release(id) {
                             // The items behind the removed place may be
                             // taken now.
-                            wakers = state.grant_getters();
+                            wakers = state.settle_getters();
                         }
                     }
                     wakers.extend(state.grant_putters());
@@ -356,6 +449,7 @@ impl<T> QueueCore<T> {
     }
 
     /// Polls a `get`.
+    #[inline]
     pub fn poll_get(
         &self,
         waiter: &mut Waiter,
@@ -363,6 +457,25 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Taken<T>, GetError>> {
         let mut state = self.state.lock();
+        // The common case, a new get with an item available and no getter
+        // waiting: take it (kept small, to be inlined into the future).
+        if waiter.id.is_none() && state.available() > 0 && !state.getters.has_ungranted() {
+            let promised = state.getters.granted.len();
+            let (item, counted) = state.remove(promised, guard, &self.spendable);
+            unlock_after_get(state);
+            return Poll::Ready(Ok(Taken { item, counted }));
+        }
+        self.poll_get_slow(state, waiter, guard, cx)
+    }
+
+    #[inline(never)]
+    fn poll_get_slow(
+        &self,
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+        waiter: &mut Waiter,
+        guard: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Taken<T>, GetError>> {
         if let Some(id) = waiter.id {
             match state.getters.status(id) {
                 Status::Granted => {
@@ -387,6 +500,9 @@ impl<T> QueueCore<T> {
                     state.getters.update_waker(id, cx);
                     return Poll::Pending;
                 }
+                Status::Notified => {
+                    return self.poll_notified_get(state, waiter, id, guard, cx);
+                }
                 Status::Gone => waiter.id = None,
             }
         }
@@ -406,8 +522,50 @@ impl<T> QueueCore<T> {
         }
     }
 
+    /// A notified get runs: it takes an item if one is available (any
+    /// one: nothing was kept for it), and otherwise waits again at its old
+    /// place, or fails if a shut-down queue is drained.
+    fn poll_notified_get(
+        &self,
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+        waiter: &mut Waiter,
+        id: u64,
+        guard: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Taken<T>, GetError>> {
+        state.getters.remove_notified(id);
+        if state.available() > 0 {
+            waiter.id = None;
+            #[cfg(asyncio_loom)]
+            let count = !mutant::on(Mutant::QueueNotifiedGetSkipsCount);
+            #[cfg(not(asyncio_loom))]
+            let count = true;
+            if count {
+                state.getters_overtaken(Some(id));
+            }
+            let promised = state.getters.granted.len();
+            let (item, counted) = state.remove(promised, guard, &self.spendable);
+            unlock_after_get(state);
+            return Poll::Ready(Ok(Taken { item, counted }));
+        }
+        if state.shutdown && state.buffer.len() == 0 {
+            waiter.id = None;
+            return Poll::Ready(Err(GetError::ShutDown));
+        }
+        if fault!(QueueNotifiedWaiterLosesPlace) {
+            let State {
+                getters, next_id, ..
+            } = &mut *state;
+            getters.register(waiter, next_id, cx);
+        } else {
+            state.getters.wait_again(id, cx);
+        }
+        Poll::Pending
+    }
+
     /// A pending `get` is dropped: it took nothing; an item that was granted
-    /// to it stays in the queue and passes to the next waiting getter.
+    /// to it stays in the queue and passes to the next waiting getter, and
+    /// so does the turn of a notified one.
     #[inline]
     pub fn cancel_get(&self, waiter: &mut Waiter) {
         // Every completed get is dropped too: keep that check out of a call.
@@ -430,11 +588,20 @@ impl<T> QueueCore<T> {
                 state.getters.remove_waiting(id);
                 Wakers::default()
             }
+            Status::Notified => {
+                state.getters.remove_notified(id);
+                // An item it was notified of passes on.
+                if fault!(QueueDroppedNotifiedKeepsTurn) {
+                    Wakers::default()
+                } else {
+                    state.settle_getters()
+                }
+            }
             Status::Granted => {
                 let pass_on = !fault!(QueueDroppedGetterKeepsItem);
                 if pass_on {
                     state.getters.remove_granted(id);
-                    state.grant_getters()
+                    state.settle_getters()
                 } else {
                     // The fault: the item stays promised to nobody.
                     Wakers::default()
@@ -581,7 +748,7 @@ impl<T> QueueCore<T> {
                     state.joiners.update_waker(id, cx);
                     Poll::Pending
                 }
-                Status::Granted | Status::Gone => {
+                Status::Granted | Status::Notified | Status::Gone => {
                     waiter.id = None;
                     Poll::Ready(())
                 }
@@ -657,7 +824,7 @@ impl<T> QueueCore<T> {
             // The places held for granted putters will not be filled: the
             // items behind them may be taken now.
             if release_held && fifo.release_all() {
-                ready_getters = state.grant_getters();
+                ready_getters = state.settle_getters();
             }
         }
         let getters = state.release_getters_if_drained();
@@ -710,12 +877,13 @@ impl<T> QueueCore<T> {
     /// How many gets and streams wait for an item, not yet promised one.
     pub fn waiting_getters(&self) -> usize {
         let state = self.state.lock();
-        state.getters.waiting.len() + state.streams.waiting.len()
+        state.getters.waiting.len() + state.getters.notified.len() + state.streams.waiting.len()
     }
 
     /// How many puts wait for a slot, not yet promised one.
     pub fn waiting_putters(&self) -> usize {
-        self.state.lock().putters.waiting.len()
+        let state = self.state.lock();
+        state.putters.waiting.len() + state.putters.notified.len()
     }
 
     /// The unfinished count (items put and not yet marked done).

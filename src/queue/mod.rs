@@ -64,9 +64,35 @@ use crate::task::cooperatively;
 /// - **Shutdown** ([`shutdown`](Self::shutdown)), as in 3.13: puts fail
 ///   from then on; gets drain what is left and then fail; an immediate
 ///   shutdown discards the buffered items (behaviours 121–126).
-/// - **Fairness.** Blocked puts get free slots, and blocked gets get items,
-///   strictly in the order they started waiting (asyncio does not promise
-///   this: behaviour 118, gh-83055):
+/// - **Fairness** (asyncio promises none: behaviour 118, gh-83055). A
+///   queue built with [`bounded`](Self::bounded) or
+///   [`unbounded`](Self::unbounded) is *eventually fair*, as parking_lot's
+///   locks are: a running task is not made to wait for a sleeping one,
+///   but a sleeping one is not passed over for long.
+///   - A `put` or `get` that can complete at once does, even while others
+///     wait: a running `put` fills a free slot, a running `get` (or
+///     `get_nowait`, or a stream) takes an available item. Each such
+///     operation that completes while an older `put` (or `get`) waits
+///     *overtakes* it.
+///   - A slot freed while puts wait, or an item put while gets wait, wakes
+///     the oldest waiting one, and keeps nothing for it: if a running task
+///     takes the slot or item first, the woken one waits again *at its old
+///     place in line*. If it is dropped after it was woken, its turn passes
+///     to the next waiter.
+///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (64) overtakes in a
+///     line without its oldest waiter being served, the next free slot or
+///     item is *handed* to the oldest waiter as in strict order (below):
+///     nobody else can take it. So a waiter with `n` waiters ahead of it is
+///     overtaken at most `(n + 1) × 64` times: the oldest waiter at most 64
+///     times, and every 64 overtakes at least one waiter is served in line.
+///     [`with_overtake_limit`](Self::with_overtake_limit) sets another
+///     limit.
+///
+///   A queue built with [`bounded_strict`](Self::bounded_strict) or
+///   [`unbounded_strict`](Self::unbounded_strict) (a limit of 0) keeps
+///   *strict order*: blocked puts get free slots, and blocked gets get
+///   items, strictly in the order they started waiting, and nobody is ever
+///   overtaken:
 ///   - a slot freed while puts wait is granted to the oldest of them, and
 ///     a later `put` or `put_nowait` cannot take it. A blocked put is never
 ///     overtaken: items come out in the order the puts began. In a
@@ -84,12 +110,15 @@ use crate::task::cooperatively;
 ///     order rule decides which item each get takes: a woken get is
 ///     promised *an* item.)
 ///
-///   A promised slot or item is claimed when the woken task next runs; if
-///   it is cancelled first, the promise passes to the next waiter (a held
-///   place is removed, and the items behind it move up). Putters woken at
-///   the same moment (several slots freed at once) keep their order in a
-///   [`Queue`]; in the other two they insert in the order their tasks run.
-///   The price of strict order: a woken put whose task is slow to run holds
+///   A promised slot or item (in strict order, or handed to an overtaken
+///   waiter) is claimed when the woken task next runs; if it is cancelled
+///   first, the promise passes to the next waiter (a held place is
+///   removed, and the items behind it move up). Putters woken at the same
+///   moment (several slots freed at once) keep their order in a [`Queue`];
+///   in the other two they insert in the order their tasks run. The price
+///   of strict order: every waiting put and get completes only after its
+///   own wake-up, so many tasks on a small queue move items several times
+///   slower (BENCHMARKS.md), and a woken put whose task is slow to run holds
 ///   up the items behind its place (in a [`Queue`]) or the later puts (in
 ///   the other two).
 ///
@@ -214,7 +243,7 @@ use crate::task::cooperatively;
 ///
 /// | situation | asyncio | crate |
 /// | --- | --- | --- |
-/// | the awaiting future is dropped | a cancelled `put` inserts nothing and a cancelled `get` loses no item, even if woken (115, 116); no stale waiter is left (117) | the same: a dropped `Put` inserts nothing, a dropped `Get` takes nothing, and a slot or item promised to either passes to the next waiter; the waiter is removed at once |
+/// | the awaiting future is dropped | a cancelled `put` inserts nothing and a cancelled `get` loses no item, even if woken (115, 116); no stale waiter is left (117) | the same: a dropped `Put` inserts nothing, a dropped `Get` takes nothing, and a slot or item promised to either (or the turn it was woken for) passes to the next waiter; the waiter is removed at once |
 /// | a child errors | n/a: queue operations have no children | n/a: no children |
 /// | a child is cancelled | n/a: no children | n/a: no children |
 /// | a child panics | n/a: no children | n/a; a worker that panics while holding a [`Guarded`] item marks it done as it unwinds |
@@ -399,6 +428,12 @@ pub type PriorityQueue<T> = JoinableQueue<T, Priority>;
 )]
 pub trait Order<T>: sealed::Sealed<T> {}
 
+/// How many times a waiting put or get of a queue built with
+/// [`bounded`](JoinableQueue::bounded) or [`unbounded`](JoinableQueue::unbounded)
+/// may be overtaken before the next free slot or item is handed to it (see
+/// *Fairness* on [`JoinableQueue`]).
+pub const DEFAULT_OVERTAKE_LIMIT: usize = 64;
+
 /// First in, first out: a get takes the oldest item ([`Queue`]).
 #[derive(Debug)]
 pub enum Fifo {}
@@ -470,14 +505,66 @@ impl<T, O: Order<T>> JoinableQueue<T, O> {
     /// # let _ = (stack, jobs);
     /// ```
     pub fn bounded(capacity: NonZeroUsize) -> Self {
-        Self::from_core(O::core(Some(capacity)))
+        Self::with_overtake_limit(Some(capacity), DEFAULT_OVERTAKE_LIMIT)
     }
 
     /// A queue without a size limit: asyncio's `Queue()` (`maxsize <= 0`,
     /// behaviour 110), `LifoQueue()` or `PriorityQueue()`.
     /// [`full`](Self::full) is never true.
     pub fn unbounded() -> Self {
-        Self::from_core(O::core(None))
+        Self::with_overtake_limit(None, DEFAULT_OVERTAKE_LIMIT)
+    }
+
+    /// A bounded queue in strict order: every free slot goes to the oldest
+    /// waiting put, and every new item to the oldest waiting get, so no
+    /// waiter is ever overtaken (the overtake limit is 0; see *Fairness* on
+    /// [`JoinableQueue`]). It costs speed when many tasks wait: each
+    /// waiting put and get completes only after its own wake-up
+    /// (BENCHMARKS.md has the figures).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::num::NonZeroUsize;
+    ///
+    /// let queue = asyncio::Queue::bounded_strict(NonZeroUsize::MIN);
+    /// queue.put_nowait(1).unwrap();
+    /// let mut blocked = Box::pin(queue.put(2));
+    /// assert!(futures::poll!(&mut blocked).is_pending());
+    /// assert_eq!(queue.get_nowait(), Ok(1));
+    /// // The freed slot is the blocked put's: a later put_nowait cannot take it.
+    /// assert!(queue.put_nowait(3).is_err());
+    /// blocked.await.unwrap();
+    /// assert_eq!(queue.get_nowait(), Ok(2));
+    /// # }
+    /// ```
+    pub fn bounded_strict(capacity: NonZeroUsize) -> Self {
+        Self::with_overtake_limit(Some(capacity), 0)
+    }
+
+    /// An unbounded queue in strict order: every new item goes to the
+    /// oldest waiting get (see [`bounded_strict`](Self::bounded_strict)).
+    pub fn unbounded_strict() -> Self {
+        Self::with_overtake_limit(None, 0)
+    }
+
+    /// A queue (`None`: unbounded) in which a waiting put or get is
+    /// overtaken at most `limit` times before the next free slot or item is
+    /// handed to it (see *Fairness* on [`JoinableQueue`]). `0` is strict
+    /// order ([`bounded_strict`](Self::bounded_strict)); [`bounded`](Self::bounded)
+    /// and [`unbounded`](Self::unbounded) use [`DEFAULT_OVERTAKE_LIMIT`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = asyncio::Queue::<u8>::with_overtake_limit(None, 4);
+    /// # let _ = queue;
+    /// ```
+    pub fn with_overtake_limit(capacity: Option<NonZeroUsize>, limit: usize) -> Self {
+        let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+        Self::from_core(O::core(capacity).overtake_limit(limit))
     }
 
     fn from_core(core: QueueCore<T>) -> Self {

@@ -196,8 +196,18 @@ impl<T> Buffer<T> {
         matches!(self, Buffer::Fifo(_))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn push(&mut self, item: T) {
+        match self {
+            Buffer::Fifo(fifo) => fifo.items.push_back(item),
+            _ => self.push_other(item),
+        }
+    }
+
+    /// [`push`](Self::push) in the orders other than first-in-first-out,
+    /// out of line so that the common one inlines small.
+    #[inline(never)]
+    fn push_other(&mut self, item: T) {
         match self {
             Buffer::Fifo(fifo) => fifo.items.push_back(item),
             Buffer::Lifo(items) => items.push(item),

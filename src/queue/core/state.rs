@@ -36,6 +36,10 @@ pub(super) struct State<T> {
     /// Unfinished units for `task_done()` not yet moved to `spendable`.
     pub(super) credit: usize,
     pub(super) shutdown: bool,
+    /// Set when a get overtook waiting getters and the oldest of them is
+    /// now due (eventual fairness): the get's unlock settles the getters,
+    /// so that an item left over is handed to it.
+    pub(super) getters_due: bool,
     pub(super) buffer: Buffer<T>,
     pub(super) next_id: u64,
     /// How many of the unfinished items are held by guards.
@@ -49,6 +53,10 @@ pub(super) struct State<T> {
     pub(super) streams: WaitList,
     pub(super) joiners: WaitList,
     pub(super) capacity: Option<NonZeroUsize>,
+    /// How many times a waiter may be overtaken before the next item or
+    /// slot is handed to it; 0 is strict order (every item or slot goes to
+    /// the oldest waiter).
+    pub(super) limit: u64,
 }
 
 impl<T> State<T> {
@@ -66,15 +74,31 @@ impl<T> State<T> {
         })
     }
 
-    /// Whether a new put (or `put_nowait`) may insert now: not while putters
-    /// wait, and, where no place is held for a woken putter's item, not
-    /// until it has inserted, since the new item would come out before the
-    /// older one (asyncio's gh-83055).
+    /// How many slots are free (see [`has_free_slot`](Self::has_free_slot)).
+    #[inline]
+    pub(super) fn free_slots(&self) -> usize {
+        self.capacity.map_or(usize::MAX, |capacity| {
+            let promised = if self.buffer.holds_places() {
+                0
+            } else {
+                self.putters.granted.len()
+            };
+            capacity
+                .get()
+                .saturating_sub(self.buffer.occupied() + promised)
+        })
+    }
+
+    /// Whether a new put (or `put_nowait`), or a notified one, may insert
+    /// now: into a free slot, and, where no place is held for a granted
+    /// putter's item, not until it has inserted, since the new item would
+    /// come out before the older one (asyncio's gh-83055). Waiting putters
+    /// do not stop it: a free slot while putters wait is one that
+    /// [`settle_putters`](Self::settle_putters) left unreserved (their
+    /// oldest is not due), so it may be taken.
     #[inline]
     pub(super) fn new_put_may_insert(&self) -> bool {
-        self.putters.waiting.is_empty()
-            && (self.buffer.holds_places() || self.putters.granted.is_empty())
-            && self.has_free_slot()
+        (self.buffer.holds_places() || self.putters.granted.is_empty()) && self.has_free_slot()
     }
 
     /// How many items a new get may take now.
@@ -85,19 +109,51 @@ impl<T> State<T> {
         ready - self.getters.granted.len()
     }
 
-    /// Inserts an item into a slot that is known to be free, and grants the
-    /// item to the first waiting getter if it can be taken.
+    /// Inserts an item into a slot that is known to be free, and hands it
+    /// on to the waiting getters ([`settle_getters`](Self::settle_getters)):
+    /// one new item wakes one getter at most.
     #[inline(always)]
     pub(super) fn insert(&mut self, item: T) -> Option<Waker> {
         self.buffer.push(item);
         self.credit += 1;
-        if self.available() > 0 {
-            self.getters
-                .grant_first()
-                .map(|(_, waker)| waker)
-                .filter(|_| !fault!(QueueInsertSkipsGetterWake))
+        if self.getters.needs_settle(self.limit) {
+            self.settle_getters_after_insert()
         } else {
             None
+        }
+    }
+
+    #[cold]
+    fn settle_getters_after_insert(&mut self) -> Option<Waker> {
+        let wakers = self.settle_getters_only();
+        debug_assert!(wakers.more.is_empty(), "one item woke two getters");
+        wakers.first.filter(|_| !fault!(QueueInsertSkipsGetterWake))
+    }
+
+    /// A put completed while putters without a grant waited: if it
+    /// overtook the older ones, count it, and if the oldest is now due,
+    /// hand it a free slot.
+    #[cold]
+    pub(super) fn putters_overtaken(&mut self, me: Option<u64>) -> Wakers {
+        if fault!(QueueOvertakeUncounted) {
+            return Wakers::default();
+        }
+        if self.putters.count_overtake(me) && self.putters.head_is_due(self.limit) {
+            return self.settle_putters();
+        }
+        Wakers::default()
+    }
+
+    /// A get completed while getters without a grant waited: if it
+    /// overtook the older ones, count it, and if the oldest is now due,
+    /// have the unlock hand it an item left over.
+    #[cold]
+    pub(super) fn getters_overtaken(&mut self, me: Option<u64>) {
+        if fault!(QueueOvertakeUncounted) {
+            return;
+        }
+        if self.getters.count_overtake(me) && self.getters.head_is_due(self.limit) {
+            self.getters_due = true;
         }
     }
 
@@ -112,7 +168,7 @@ impl<T> State<T> {
             self.credit += 1;
             if ready_grew {
                 // The items behind the filled place may be taken now.
-                wakers = self.grant_getters();
+                wakers = self.settle_getters();
             }
         } else {
             if let Some(getter) = self.insert(item) {
@@ -127,17 +183,35 @@ impl<T> State<T> {
         wakers
     }
 
-    /// Grants available items to waiting getters, first come first served,
-    /// and wakes the waiting streams if items are left over.
-    pub(super) fn grant_getters(&mut self) -> Wakers {
+    /// Hands the available items to the getters, and wakes the waiting
+    /// streams if items are left over that no notified getter will take.
+    pub(super) fn settle_getters(&mut self) -> Wakers {
+        let mut wakers = self.settle_getters_only();
+        wakers.more.extend(self.streams_to_wake());
+        wakers
+    }
+
+    /// The getters' part of [`settle_getters`](Self::settle_getters). While
+    /// the oldest getter without a grant is due (overtaken `limit` times;
+    /// with a limit of 0, always), an available item is granted to it: kept
+    /// for it, as in strict order. Then, while more items are available
+    /// than getters were notified, the first waiting getter is notified:
+    /// woken, with nothing kept for it, so any running get may take the
+    /// item first (it then waits again at its old place).
+    fn settle_getters_only(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
-        for _ in 0..self.available() {
-            match self.getters.grant_first() {
-                Some((_, waker)) => wakers.push(waker),
+        while self.available() > 0 && self.getters.head_is_due(self.limit) {
+            match self.getters.grant_head() {
+                Some((_, waker)) => wakers.push_some(waker),
                 None => break,
             }
         }
-        wakers.more.extend(self.streams_to_wake());
+        while self.available() > self.getters.notified.len() {
+            match self.getters.notify_first() {
+                Some(waker) => wakers.push(waker),
+                None => break,
+            }
+        }
         wakers
     }
 
@@ -156,7 +230,7 @@ impl<T> State<T> {
 
     #[cold]
     pub(super) fn take_streams(&mut self) -> Vec<Waker> {
-        if self.available() == 0 {
+        if self.available() <= self.getters.notified.len() {
             return Vec::new();
         }
         if fault!(QueueWakesOneStream) {
@@ -164,7 +238,7 @@ impl<T> State<T> {
                 .streams
                 .waiting
                 .pop_front()
-                .map(|(_, waker)| waker)
+                .map(|entry| entry.waker)
                 .into_iter()
                 .collect();
         }
@@ -194,32 +268,47 @@ impl<T> State<T> {
         (item, counted)
     }
 
-    /// Grants the free slots to the waiting putters, first come first
-    /// served, as many as fit. Called whenever a slot frees up or a grant is
-    /// resolved (the putter inserted, or was dropped): a putter that began
-    /// waiting while a free slot was held back for an earlier woken putter
-    /// is granted then.
+    /// Hands the free slots to the putters. Called whenever a slot frees
+    /// up or a grant is resolved (the putter inserted, or was dropped): a
+    /// putter that began waiting while a free slot was held back for an
+    /// earlier woken putter is served then.
     #[inline(always)]
     pub(super) fn grant_putters(&mut self) -> Wakers {
-        if self.putters.waiting.is_empty() {
-            // The common case: nobody to grant.
+        if !self.putters.needs_settle(self.limit) {
+            // The common case: nobody to serve.
             return Wakers::default();
         }
-        self.grant_waiting_putters()
+        self.settle_putters()
     }
 
+    /// While the oldest putter without a grant is due (overtaken `limit`
+    /// times; with a limit of 0, always) and a slot is free, the slot is
+    /// granted to it (a place held for its item, in a first-in-first-out
+    /// queue), as in strict order. Then, while more slots are free than
+    /// putters were notified, the first waiting putter is notified: woken,
+    /// with nothing kept for it.
     #[cold]
-    pub(super) fn grant_waiting_putters(&mut self) -> Wakers {
+    pub(super) fn settle_putters(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
-        while self.has_free_slot() {
-            match self.putters.grant_first() {
+        while self.has_free_slot() && self.putters.head_is_due(self.limit) {
+            match self.putters.grant_head() {
                 Some((id, waker)) => {
                     if let Buffer::Fifo(fifo) = &mut self.buffer {
                         fifo.hold(id);
                     }
-                    wakers.push(waker);
+                    wakers.push_some(waker);
                 }
                 None => break,
+            }
+        }
+        // Where no place is held, a notified putter could not insert while
+        // a grant is unresolved: it is served when the grant resolves.
+        if self.buffer.holds_places() || self.putters.granted.is_empty() {
+            while self.free_slots() > self.putters.notified.len() {
+                match self.putters.notify_first() {
+                    Some(waker) => wakers.push(waker),
+                    None => break,
+                }
             }
         }
         if fault!(QueuePutterSkipWake) {
@@ -269,6 +358,9 @@ impl<T> State<T> {
         spendable: &AtomicUsize,
     ) -> Result<(T, bool), TryGetError> {
         if self.available() > 0 {
+            if self.getters.has_ungranted() {
+                self.getters_overtaken(None);
+            }
             let promised = self.getters.granted.len();
             Ok(self.remove(promised, guard, spendable))
         } else if self.shutdown && self.buffer.len() == 0 {
@@ -308,7 +400,7 @@ pub(super) fn unlock_after_get<T>(state: MutexGuard<'_, State<T>>) {
     let shutdown = state.shutdown && !mutant::on(Mutant::QueueGetFastPathForgetsShutdown);
     #[cfg(not(asyncio_loom))]
     let shutdown = state.shutdown;
-    if state.putters.waiting.is_empty() && !shutdown {
+    if !state.putters.needs_settle(state.limit) && !(shutdown | state.getters_due) {
         drop(state);
         return;
     }
@@ -317,9 +409,12 @@ pub(super) fn unlock_after_get<T>(state: MutexGuard<'_, State<T>>) {
 
 #[cold]
 pub(super) fn unlock_after_get_slow<T>(mut state: MutexGuard<'_, State<T>>) {
-    let putters = state.grant_putters();
+    let mut wakers = state.grant_putters();
+    if std::mem::take(&mut state.getters_due) {
+        wakers.extend(state.settle_getters());
+    }
     let getters = state.release_getters_if_drained();
     drop(state);
-    putters.wake();
+    wakers.wake();
     wake_all(getters);
 }

@@ -26,40 +26,90 @@ impl Waiter {
 
 pub(super) enum Status {
     Waiting,
+    /// Woken by an item or slot that was not reserved for it (eventual
+    /// fairness): it tries to take one when it runs, and keeps its place
+    /// in line if it finds none.
+    Notified,
     Granted,
     /// Removed by a shutdown (or released, for joiners).
     Gone,
 }
 
-/// A waiter list. Ids come from one counter, so both parts stay sorted by
-/// id, and every granted id is smaller than every waiting one (a grant takes
-/// the oldest waiter). Deques keep their capacity, so a queue that blocks
-/// and wakes in a loop does not allocate.
+/// A waiting waiter: its id (its place in line) and its waker.
+pub(super) struct Entry {
+    pub(super) id: u64,
+    pub(super) waker: Waker,
+}
+
+/// The oldest waiter that holds no grant: its id, and whether it is still
+/// waiting (not notified).
+#[derive(Clone, Copy)]
+pub(super) struct Head {
+    pub(super) id: u64,
+    pub(super) waiting: bool,
+}
+
+/// A waiter list. Ids come from one counter and a waiter keeps its id for
+/// as long as it waits (also across notifications), so every part stays
+/// sorted by id, and every granted id is smaller than every waiting or
+/// notified one (a grant takes the oldest waiter that holds none). Deques
+/// keep their capacity, so a queue that blocks and wakes in a loop does not
+/// allocate.
+///
+/// `overtakes` counts the operations that completed while an older waiter
+/// of this list held no grant, since the oldest such waiter was last served
+/// (eventual fairness): when it reaches the queue's limit, the next item or
+/// slot is granted to the oldest waiter, and the count starts again.
 #[derive(Default)]
 pub(super) struct WaitList {
-    pub(super) waiting: VecDeque<(u64, Waker)>,
+    pub(super) waiting: VecDeque<Entry>,
+    /// Woken, not promised anything: ids, sorted.
+    pub(super) notified: VecDeque<u64>,
     pub(super) granted: VecDeque<u64>,
+    pub(super) overtakes: u64,
 }
 
 impl WaitList {
     pub(super) fn register(&mut self, waiter: &mut Waiter, next_id: &mut u64, cx: &Context<'_>) {
         let id = *next_id;
         *next_id += 1;
-        self.waiting.push_back((id, cx.waker().clone()));
+        self.waiting.push_back(Entry {
+            id,
+            waker: cx.waker().clone(),
+        });
         waiter.id = Some(id);
+    }
+
+    /// A notified waiter that found nothing waits again at its old place.
+    pub(super) fn wait_again(&mut self, id: u64, cx: &Context<'_>) {
+        let index = self.waiting.partition_point(|entry| entry.id < id);
+        self.waiting.insert(
+            index,
+            Entry {
+                id,
+                waker: cx.waker().clone(),
+            },
+        );
     }
 
     #[inline]
     pub(super) fn waiting_index(&self, id: u64) -> Option<usize> {
         self.waiting
-            .binary_search_by_key(&id, |(waiting, _)| *waiting)
+            .binary_search_by_key(&id, |entry| entry.id)
             .ok()
     }
 
     #[inline]
+    fn notified_index(&self, id: u64) -> Option<usize> {
+        self.notified.binary_search(&id).ok()
+    }
+
+    #[inline]
     pub(super) fn status(&self, id: u64) -> Status {
-        if self.granted.binary_search(&id).is_ok() {
+        if !self.granted.is_empty() && self.granted.binary_search(&id).is_ok() {
             Status::Granted
+        } else if self.notified_index(id).is_some() {
+            Status::Notified
         } else if self.waiting_index(id).is_some() {
             Status::Waiting
         } else {
@@ -70,7 +120,7 @@ impl WaitList {
     #[inline]
     pub(super) fn update_waker(&mut self, id: u64, cx: &Context<'_>) {
         if let Some(index) = self.waiting_index(id) {
-            let waker = &mut self.waiting[index].1;
+            let waker = &mut self.waiting[index].waker;
             if !waker.will_wake(cx.waker()) {
                 *waker = cx.waker().clone();
             }
@@ -84,6 +134,15 @@ impl WaitList {
         }
     }
 
+    /// Removes a notified waiter; returns whether it was one.
+    #[inline]
+    pub(super) fn remove_notified(&mut self, id: u64) -> bool {
+        match self.notified_index(id) {
+            Some(index) => self.notified.remove(index).is_some(),
+            None => false,
+        }
+    }
+
     #[inline]
     pub(super) fn remove_granted(&mut self, id: u64) {
         if let Ok(index) = self.granted.binary_search(&id) {
@@ -91,24 +150,111 @@ impl WaitList {
         }
     }
 
-    /// Grants the first waiting waiter, if any, and returns its id and
-    /// waker.
+    /// Whether a waiter holds no grant (waiting or notified): an operation
+    /// that completes now overtakes it.
     #[inline]
+    pub(super) fn has_ungranted(&self) -> bool {
+        !self.waiting.is_empty() || !self.notified.is_empty()
+    }
+
+    /// Whether a new item or free slot may have to be handed on: a waiter
+    /// is waiting to be notified, or a notified one is due a grant.
+    #[inline]
+    pub(super) fn needs_settle(&self, limit: u64) -> bool {
+        #[cfg(asyncio_loom)]
+        if crate::sync::mutant::on(crate::sync::mutant::Mutant::QueueSettleIgnoresDueNotified) {
+            return !self.waiting.is_empty();
+        }
+        !self.waiting.is_empty() || (!self.notified.is_empty() && self.overtakes >= limit)
+    }
+
+    /// The oldest waiter that holds no grant.
+    #[inline]
+    pub(super) fn head(&self) -> Option<Head> {
+        let waiting = self.waiting.front().map(|entry| Head {
+            id: entry.id,
+            waiting: true,
+        });
+        let notified = self.notified.front().map(|&id| Head { id, waiting: false });
+        match (waiting, notified) {
+            (Some(w), Some(n)) => Some(if w.id < n.id { w } else { n }),
+            (w, n) => w.or(n),
+        }
+    }
+
+    /// Whether the oldest waiter without a grant is due: `limit`
+    /// operations overtook it since the oldest waiter was last served
+    /// (always, with a limit of 0: strict order).
+    #[inline]
+    pub(super) fn head_is_due(&self, limit: u64) -> bool {
+        self.overtakes >= limit && self.has_ungranted()
+    }
+
+    /// An operation completed (`me`: its own id if it waited, `None` if it
+    /// never did). If it overtook an older waiter without a grant, counts
+    /// it; if it was itself the oldest, the oldest was served: the count
+    /// starts again. Returns whether it overtook.
+    #[inline]
+    pub(super) fn count_overtake(&mut self, me: Option<u64>) -> bool {
+        let overtook = match me {
+            None => self.has_ungranted(),
+            Some(me) => self.head().is_some_and(|head| head.id < me),
+        };
+        if overtook {
+            self.overtakes += 1;
+        } else if me.is_some() {
+            self.overtakes = 0;
+        }
+        overtook
+    }
+
+    /// Grants the oldest waiter without a grant, if any, and returns its id
+    /// and its waker if it was still waiting (a notified one was woken
+    /// already).
+    pub(super) fn grant_head(&mut self) -> Option<(u64, Option<Waker>)> {
+        let head = self.head()?;
+        self.overtakes = 0;
+        let waker = if head.waiting {
+            self.waiting.pop_front().map(|entry| entry.waker)
+        } else {
+            self.notified.pop_front();
+            None
+        };
+        self.granted.push_back(head.id);
+        Some((head.id, waker))
+    }
+
+    /// Notifies the first waiting waiter, if any: it is woken, and promised
+    /// nothing.
+    pub(super) fn notify_first(&mut self) -> Option<Waker> {
+        let entry = self.waiting.pop_front()?;
+        let index = self
+            .notified
+            .partition_point(|&notified| notified < entry.id);
+        self.notified.insert(index, entry.id);
+        Some(entry.waker)
+    }
+
+    /// Grants the first waiting waiter, if any, and returns its id and
+    /// waker (a mutant's shortcut).
+    #[cfg(asyncio_loom)]
     pub(super) fn grant_first(&mut self) -> Option<(u64, Waker)> {
-        let (id, waker) = self.waiting.pop_front()?;
-        self.granted.push_back(id);
-        Some((id, waker))
+        let entry = self.waiting.pop_front()?;
+        self.granted.push_back(entry.id);
+        Some((entry.id, entry.waker))
     }
 
     /// Removes the waiting waiters and returns their wakers.
     pub(super) fn take_waiting(&mut self) -> Vec<Waker> {
-        self.waiting.drain(..).map(|(_, waker)| waker).collect()
+        self.waiting.drain(..).map(|entry| entry.waker).collect()
     }
 
-    /// Removes every waiter (granted or not) and returns the wakers of those
-    /// still waiting (granted ones were woken when granted).
+    /// Removes every waiter (granted, notified or not) and returns the
+    /// wakers of those still waiting (granted and notified ones were woken
+    /// already).
     pub(super) fn remove_all(&mut self) -> Vec<Waker> {
         self.granted.clear();
+        self.notified.clear();
         self.take_waiting()
     }
 }
@@ -128,6 +274,13 @@ impl Wakers {
             self.first = Some(waker);
         } else {
             self.more.push(waker);
+        }
+    }
+
+    #[inline]
+    pub(super) fn push_some(&mut self, waker: Option<Waker>) {
+        if let Some(waker) = waker {
+            self.push(waker);
         }
     }
 

@@ -1,0 +1,292 @@
+//! loom models of the queue core's eventual fairness (`overtake_limit`):
+//! notified waiters that find nothing keep their place, dropped notified
+//! waiters pass their turn on, and no waiter is overtaken more often than
+//! the limit allows before the next item is granted to it. Each model has a
+//! calibration twin that switches a fault on inside the core and must fail.
+#![cfg(asyncio_loom)]
+
+use std::num::NonZeroUsize;
+use std::task::Poll;
+
+use asyncio::__cores::fault::{self, Fault};
+use asyncio::__cores::queue::{QueueCore, Waiter};
+use asyncio::queue::TryGetError;
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::waker::Recorder;
+
+/// A getter notified of an item is dropped while the put that notified it
+/// races the drop: the item stays, and the turn passes to the next getter
+/// (behaviour 115 under eventual fairness).
+fn notified_getter_dropped() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(8));
+        let (first, second) = (Recorder::new(), Recorder::new());
+        let mut dropped = Waiter::new();
+        let mut next = Waiter::new();
+        assert!(first
+            .poll(|cx| queue.poll_get(&mut dropped, false, cx))
+            .is_pending());
+        assert!(second
+            .poll(|cx| queue.poll_get(&mut next, false, cx))
+            .is_pending());
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(7).unwrap())
+        };
+        queue.cancel_get(&mut dropped);
+        producer.join().unwrap();
+        assert!(second.woken_since_poll(), "next getter was not woken");
+        let got = second.poll(|cx| queue.poll_get(&mut next, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 7));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_notified_getter_dropped() {
+    notified_getter_dropped();
+}
+
+#[test]
+#[should_panic(expected = "next getter was not woken")]
+fn queue_notified_getter_dropped_twin_keeps_turn() {
+    fault::with(
+        Fault::QueueDroppedNotifiedKeepsTurn,
+        notified_getter_dropped,
+    );
+}
+
+/// A putter notified of a freed slot is dropped while the get that freed it
+/// races the drop: it inserts nothing, and the turn passes to the next
+/// putter (behaviour 116 under eventual fairness).
+fn notified_putter_dropped() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(1)).overtake_limit(8));
+        queue.try_put(1).unwrap();
+        let (first, second) = (Recorder::new(), Recorder::new());
+        let (mut dropped, mut next) = (Waiter::new(), Waiter::new());
+        let (mut dropped_item, mut next_item) = (Some(2), Some(3));
+        assert!(first
+            .poll(|cx| queue.poll_put(&mut dropped, &mut dropped_item, cx))
+            .is_pending());
+        assert!(second
+            .poll(|cx| queue.poll_put(&mut next, &mut next_item, cx))
+            .is_pending());
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
+        };
+        queue.cancel_put(&mut dropped);
+        assert_eq!(consumer.join().unwrap(), Ok(1));
+        assert!(second.woken_since_poll(), "next putter was not woken");
+        let put = second.poll(|cx| queue.poll_put(&mut next, &mut next_item, cx));
+        assert!(matches!(put, Poll::Ready(Ok(()))));
+        // The dropped put inserted nothing.
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(3));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_notified_putter_dropped() {
+    notified_putter_dropped();
+}
+
+#[test]
+#[should_panic(expected = "next putter was not woken")]
+fn queue_notified_putter_dropped_twin_keeps_turn() {
+    fault::with(
+        Fault::QueueDroppedNotifiedKeepsTurn,
+        notified_putter_dropped,
+    );
+}
+
+/// The order guarantee, with a limit of 1. The oldest getter is notified of
+/// an item that a running `get_nowait` takes first, racing it: overtaken
+/// once, it keeps its place (it runs again in another task), and the next
+/// item is granted to it, not to a second running `get_nowait` nor to the
+/// younger getter behind it.
+fn overtaken_getter_is_served_next() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
+        let (oldest, younger) = (Recorder::new(), Recorder::new());
+        let (mut first, mut second) = (Waiter::new(), Waiter::new());
+        assert!(oldest
+            .poll(|cx| queue.poll_get(&mut first, false, cx))
+            .is_pending());
+        assert!(younger
+            .poll(|cx| queue.poll_get(&mut second, false, cx))
+            .is_pending());
+        queue.try_put(1).unwrap();
+        let barger = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
+        };
+        assert!(
+            oldest.woken_since_poll(),
+            "the oldest getter was not notified"
+        );
+        // It runs again, in another task.
+        let moved = Recorder::new();
+        let got = moved.poll(|cx| queue.poll_get(&mut first, false, cx));
+        let barged = barger.join().unwrap();
+        match got {
+            Poll::Ready(Ok(taken)) => {
+                // It ran first and took its item; the barger found none.
+                assert_eq!(taken.item, 1);
+                assert_eq!(barged, Err(TryGetError::Empty));
+            }
+            Poll::Ready(Err(error)) => panic!("the oldest getter failed: {error:?}"),
+            Poll::Pending => {
+                assert_eq!(barged, Ok(1));
+                // Overtaken once: the next item is granted to it.
+                queue.try_put(2).unwrap();
+                assert_eq!(
+                    queue.try_get(false).map(|taken| taken.item),
+                    Err(TryGetError::Empty),
+                    "a getter was overtaken past the limit"
+                );
+                assert!(
+                    moved.woken_since_poll(),
+                    "the overtaken getter was not woken"
+                );
+                let got = moved.poll(|cx| queue.poll_get(&mut first, false, cx));
+                assert!(
+                    matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 2),
+                    "the overtaken getter lost its place"
+                );
+            }
+        }
+        // The younger getter is still waiting, woken by nothing.
+        assert!(!younger.woken_since_poll());
+        queue.try_put(3).unwrap();
+        assert!(
+            younger.woken_since_poll(),
+            "the younger getter was not notified"
+        );
+        let got = younger.poll(|cx| queue.poll_get(&mut second, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 3));
+    });
+}
+
+#[test]
+fn queue_overtaken_getter_is_served_next() {
+    overtaken_getter_is_served_next();
+}
+
+#[test]
+#[should_panic(expected = "a getter was overtaken past the limit")]
+fn queue_overtaken_getter_is_served_next_twin_uncounted() {
+    fault::with(
+        Fault::QueueOvertakeUncounted,
+        overtaken_getter_is_served_next,
+    );
+}
+
+#[test]
+#[should_panic(expected = "the overtaken getter was not woken")]
+fn queue_overtaken_getter_is_served_next_twin_loses_place() {
+    fault::with(
+        Fault::QueueNotifiedWaiterLosesPlace,
+        overtaken_getter_is_served_next,
+    );
+}
+
+/// Two getters are notified of two items; before the oldest runs, the
+/// younger one and a running `get_nowait` race for them. With a limit of 1,
+/// whichever completes first makes the oldest (already notified, not
+/// waiting) due, so the item left is granted to it: the oldest is
+/// overtaken once at most, and gets an item.
+fn notified_getters_race() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
+        let (oldest, younger) = (Recorder::new(), Recorder::new());
+        let (mut first, mut second) = (Waiter::new(), Waiter::new());
+        assert!(oldest
+            .poll(|cx| queue.poll_get(&mut first, false, cx))
+            .is_pending());
+        assert!(younger
+            .poll(|cx| queue.poll_get(&mut second, false, cx))
+            .is_pending());
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        assert!(oldest.woken_since_poll() && younger.woken_since_poll());
+        let young = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let got = younger.poll(|cx| queue.poll_get(&mut second, false, cx));
+                matches!(got, Poll::Ready(Ok(_)))
+            })
+        };
+        let barged = queue.try_get(false).map(|taken| taken.item);
+        let young_took = young.join().unwrap();
+        assert!(
+            !(young_took && barged.is_ok()),
+            "a getter was overtaken past the limit"
+        );
+        assert!(young_took || barged.is_ok(), "both items were kept");
+        let got = oldest.poll(|cx| queue.poll_get(&mut first, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(_))));
+        assert_eq!(queue.len(), 0);
+    });
+}
+
+#[test]
+fn queue_notified_getters_race() {
+    notified_getters_race();
+}
+
+#[test]
+#[should_panic(expected = "a getter was overtaken past the limit")]
+fn queue_notified_getters_race_twin_uncounted() {
+    fault::with(Fault::QueueOvertakeUncounted, notified_getters_race);
+}
+
+/// The oldest getter is notified, then overtaken once by a running
+/// `get_nowait` (with a limit of 1, it is due, though still notified, not
+/// waiting). The next item, put while a second `get_nowait` races it, is
+/// granted to it: the second `get_nowait` finds nothing.
+fn due_notified_getter_is_granted_the_next_item() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
+        let oldest = Recorder::new();
+        let mut first = Waiter::new();
+        assert!(oldest
+            .poll(|cx| queue.poll_get(&mut first, false, cx))
+            .is_pending());
+        queue.try_put(1).unwrap();
+        assert!(
+            oldest.woken_since_poll(),
+            "the oldest getter was not notified"
+        );
+        assert_eq!(queue.try_get(false).map(|taken| taken.item), Ok(1));
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(2).unwrap())
+        };
+        let barged = queue.try_get(false).map(|taken| taken.item);
+        producer.join().unwrap();
+        assert_eq!(
+            barged,
+            Err(TryGetError::Empty),
+            "a getter was overtaken past the limit"
+        );
+        let got = oldest.poll(|cx| queue.poll_get(&mut first, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 2));
+    });
+}
+
+#[test]
+fn queue_due_notified_getter_is_granted_the_next_item() {
+    due_notified_getter_is_granted_the_next_item();
+}
+
+#[test]
+#[should_panic(expected = "a getter was overtaken past the limit")]
+fn queue_due_notified_getter_is_granted_the_next_item_twin_uncounted() {
+    fault::with(
+        Fault::QueueOvertakeUncounted,
+        due_notified_getter_is_granted_the_next_item,
+    );
+}
