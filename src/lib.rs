@@ -140,14 +140,17 @@
 //! of its synchronisation. Not yet done:
 //!
 //! - some performance targets of the project's contract are not met yet:
-//!   the queue under contention (64 producers and consumers on a small
-//!   queue: about 3–4× flume), at 4P/4C and on the current-thread runtime;
-//!   the bounded map against a spawning `buffer_unordered` (about 1.1×);
-//!   gather on a current-thread runtime (about 1.4× JoinSet); a task group
-//!   whose children are spawned with `spawn` (about 1.1–1.2× JoinSet; with
-//!   [`start_soon`](TaskGroupHandle::start_soon) it is about 0.75×);
-//!   `wait_for` with a body pending once (about 1.1× tokio's `timeout`);
-//!   and the completion-order drains at some sizes. `BENCHMARKS.md` in the
+//!   the queue under contention (64 producers and consumers on a queue of
+//!   16: about 2× flume; the queue is eventually fair by default, strict
+//!   order costs more), at 4P/4C and on the current-thread runtime; the
+//!   bounded map against a spawning `buffer_unordered` (about 1.1× in
+//!   instructions); gather on a current-thread runtime (about 1.25–1.3×
+//!   JoinSet); cancelling a task group of children spawned with `spawn`
+//!   (about 1.05× JoinSet; with [`start_soon`](TaskGroupHandle::start_soon)
+//!   it is about 0.8×); `wait_for` with a body pending once (about 1.03×
+//!   tokio's `timeout` in instructions); and the completion-order drains at
+//!   some sizes. What is left is mostly the cost of a task's completion
+//!   core (its own allocation and lock). `BENCHMARKS.md` in the
 //!   repository has the figures.
 //!
 //! For porting and teaching, [`porting`] is the guide (every asyncio name,
