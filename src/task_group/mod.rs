@@ -175,6 +175,21 @@ struct Shared<E> {
     grace: Option<Duration>,
 }
 
+/// How many groups exist (their shared state is alive), process-wide. A
+/// group can be nested in a child's future only while at least two exist,
+/// so an aborted child of a lone group skips the thread-local of
+/// [`dropping_in`] and its reference count. The count is exact enough for
+/// that: the nested group and the group aborting the child were both
+/// created before the abort (their increments happen before the drop that
+/// reads the count), and neither has been dropped.
+static GROUPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl<E> Drop for Shared<E> {
+    fn drop(&mut self) {
+        GROUPS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl<E> Shared<E> {
     /// A call started the group's cancellation: the token is cancelled now;
     /// the children are aborted by the waiting owner when it runs, or now,
@@ -756,8 +771,15 @@ fn end_cancelled<F, T, E: Send + 'static>(
     index: usize,
 ) {
     // A group nested in the child is dropped here: its children are
-    // aborted, and this group joins only once they have finished.
-    let failure = dropping_in(group, || drop_catching(future)).map(Failure::Panic);
+    // aborted, and this group joins only once they have finished. (With
+    // no other group in existence, there is nothing nested to hand over.)
+    let nested = GROUPS.load(std::sync::atomic::Ordering::Relaxed) > 1;
+    let failure = if nested {
+        dropping_in(group, || drop_catching(future))
+    } else {
+        drop_catching(future)
+    }
+    .map(Failure::Panic);
     if let Some(task) = task {
         let outcome = match failure {
             Some(_) => Err(TaskError::Failed(InGroup)),
@@ -1156,7 +1178,10 @@ impl<E: fmt::Debug + Send + 'static> TaskGroup<E> {
         Self {
             handle: TaskGroupHandle {
                 shared: Arc::new(Shared {
-                    core: GroupCore::new(TaskId::next(), report_unobserved::<E>),
+                    core: {
+                        GROUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        GroupCore::new(TaskId::next(), report_unobserved::<E>)
+                    },
                     token: CancellationToken::new(),
                     grace,
                 }),
