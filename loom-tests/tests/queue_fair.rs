@@ -15,21 +15,24 @@ use loom::sync::Arc;
 use loom::thread;
 use loom_tests::waker::Recorder;
 
+/// A get that waits on `queue`: its recorder and its waiter, polled once
+/// and pending.
+fn waiting_getter(queue: &QueueCore<u32>) -> (Recorder, Waiter) {
+    let (recorder, mut waiter) = (Recorder::new(), Waiter::new());
+    assert!(recorder
+        .poll(|cx| queue.poll_get(&mut waiter, false, cx))
+        .is_pending());
+    (recorder, waiter)
+}
+
 /// A getter notified of an item is dropped while the put that notified it
 /// races the drop: the item stays, and the turn passes to the next getter
 /// (behaviour 115 under eventual fairness).
 fn notified_getter_dropped() {
     loom::model(|| {
         let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(8));
-        let (first, second) = (Recorder::new(), Recorder::new());
-        let mut dropped = Waiter::new();
-        let mut next = Waiter::new();
-        assert!(first
-            .poll(|cx| queue.poll_get(&mut dropped, false, cx))
-            .is_pending());
-        assert!(second
-            .poll(|cx| queue.poll_get(&mut next, false, cx))
-            .is_pending());
+        let (_first, mut dropped) = waiting_getter(&queue);
+        let (second, mut next) = waiting_getter(&queue);
         let producer = {
             let queue = queue.clone();
             thread::spawn(move || queue.try_put(7).unwrap())
@@ -110,14 +113,8 @@ fn queue_notified_putter_dropped_twin_keeps_turn() {
 fn overtaken_getter_is_served_next() {
     loom::model(|| {
         let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
-        let (oldest, younger) = (Recorder::new(), Recorder::new());
-        let (mut first, mut second) = (Waiter::new(), Waiter::new());
-        assert!(oldest
-            .poll(|cx| queue.poll_get(&mut first, false, cx))
-            .is_pending());
-        assert!(younger
-            .poll(|cx| queue.poll_get(&mut second, false, cx))
-            .is_pending());
+        let (oldest, mut first) = waiting_getter(&queue);
+        let (younger, mut second) = waiting_getter(&queue);
         queue.try_put(1).unwrap();
         let barger = {
             let queue = queue.clone();
@@ -201,14 +198,8 @@ fn queue_overtaken_getter_is_served_next_twin_loses_place() {
 fn notified_getters_race() {
     loom::model(|| {
         let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
-        let (oldest, younger) = (Recorder::new(), Recorder::new());
-        let (mut first, mut second) = (Waiter::new(), Waiter::new());
-        assert!(oldest
-            .poll(|cx| queue.poll_get(&mut first, false, cx))
-            .is_pending());
-        assert!(younger
-            .poll(|cx| queue.poll_get(&mut second, false, cx))
-            .is_pending());
+        let (oldest, mut first) = waiting_getter(&queue);
+        let (younger, mut second) = waiting_getter(&queue);
         queue.try_put(1).unwrap();
         queue.try_put(2).unwrap();
         assert!(oldest.woken_since_poll() && younger.woken_since_poll());
@@ -250,11 +241,7 @@ fn queue_notified_getters_race_twin_uncounted() {
 fn due_notified_getter_is_granted_the_next_item() {
     loom::model(|| {
         let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
-        let oldest = Recorder::new();
-        let mut first = Waiter::new();
-        assert!(oldest
-            .poll(|cx| queue.poll_get(&mut first, false, cx))
-            .is_pending());
+        let (oldest, mut first) = waiting_getter(&queue);
         queue.try_put(1).unwrap();
         assert!(
             oldest.woken_since_poll(),
