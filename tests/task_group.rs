@@ -698,6 +698,57 @@ async fn a_group_the_body_drops_by_a_timeout_is_joined_before_the_outer_returns(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_group_a_child_drops_by_a_timeout_is_joined_before_the_outer_returns() {
+    // Decision 5 inside a child: a timeout in a running child drops the
+    // group it was awaiting (not an abort: the child goes on, and here
+    // returns). That group's child is aborted, and drops the group it ran,
+    // whose child is aborted last. The outer group joins all of them before
+    // it returns, as asyncio's child would have awaited its inner group's
+    // children on the way out. (Two levels, as in the test above: one
+    // abort reaches the runtime's queue before the outer group is woken.)
+    let log = Log::default();
+    let (inner_log, outer_log) = (log.clone(), log.clone());
+    let value = tokio::spawn(async move {
+        let outcome = asyncio::task_group(|outer| async move {
+            outer
+                .spawn(async move {
+                    let timed_out = asyncio::wait_for(
+                        asyncio::task_group(|inner| async move {
+                            inner
+                                .spawn(async move {
+                                    asyncio::task_group(|innermost| async move {
+                                        innermost
+                                            .spawn(sleeping_child(&inner_log, "great-grandchild"))
+                                            .unwrap();
+                                        asyncio::sleep(60 * SEC).await;
+                                        Ok::<_, ()>(())
+                                    })
+                                    .await
+                                })
+                                .unwrap();
+                            asyncio::sleep(60 * SEC).await;
+                            Ok::<_, ()>(())
+                        }),
+                        SEC,
+                    )
+                    .await;
+                    assert!(timed_out.is_err(), "the inner group outlived its timeout");
+                })
+                .unwrap();
+            Ok::<_, &'static str>(1)
+        })
+        .await;
+        outer_log.push("outer returned");
+        outcome
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(value, Some(1));
+    assert_eq!(log.events(), ["great-grandchild dropped", "outer returned"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_body_less_group_left_unjoined_in_a_body_is_joined_by_the_outer_group() {
     // A `TaskGroup` the body never joins is dropped when the body returns:
     // its children are aborted, and the enclosing group joins them.

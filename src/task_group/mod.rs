@@ -178,7 +178,8 @@ struct Shared<E> {
 /// How many groups exist (their shared state is alive), process-wide. A
 /// group can be nested in a child's future only while at least two exist,
 /// so an aborted child of a lone group skips the thread-local of
-/// [`dropping_in`] and its reference count. The count is exact enough for
+/// [`dropping_in`] and its reference count (a child's poll cannot: see
+/// [`polling_in`]). The count is exact enough for
 /// that: the nested group and the group aborting the child were both
 /// created before the abort (their increments happen before the drop that
 /// reads the count), and neither has been dropped.
@@ -214,14 +215,20 @@ impl<E> Shared<E> {
 trait Enclosing: Send + Sync {
     fn adopt(&self) -> bool;
     fn release(&self);
+    /// The group as `Any`, so that a child that lent its group while it
+    /// was polled gets its typed group back ([`polling_in`]).
+    fn into_any(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn std::any::Any + Send + Sync>;
 }
 
-impl<E: Send> Enclosing for Shared<E> {
+impl<E: Send + 'static> Enclosing for Shared<E> {
     fn adopt(&self) -> bool {
         self.core.adopt()
     }
     fn release(&self) {
         self.core.release_adopted();
+    }
+    fn into_any(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn std::any::Any + Send + Sync> {
+        self
     }
 }
 
@@ -231,12 +238,15 @@ impl<E: Send> Enclosing for Shared<E> {
 struct LoomShared<E>(Arc<Shared<E>>);
 
 #[cfg(asyncio_loom)]
-impl<E: Send> Enclosing for LoomShared<E> {
+impl<E: Send + 'static> Enclosing for LoomShared<E> {
     fn adopt(&self) -> bool {
         self.0.adopt()
     }
     fn release(&self) {
         self.0.release();
+    }
+    fn into_any(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn std::any::Any + Send + Sync> {
+        self
     }
 }
 
@@ -261,8 +271,9 @@ impl Adopted for Hold {
 }
 
 std::thread_local! {
-    /// The group that is dropping its body, or an aborted child, on this
-    /// thread: a group nested in what it drops hands it its children.
+    /// The group that is dropping its body or an aborted child, or whose
+    /// child is being polled, on this thread: a group nested in what it
+    /// drops hands it its children.
     static ENCLOSING: std::cell::Cell<Option<std::sync::Arc<dyn Enclosing>>> =
         const { std::cell::Cell::new(None) };
 }
@@ -283,6 +294,83 @@ fn dropping_in<E: Send + 'static, R>(group: &Arc<Shared<E>>, drop: impl FnOnce()
         .flatten();
     let _restore = Restore(previous);
     drop()
+}
+
+/// Runs `poll` (a child's poll) with the child's `group` as the enclosing
+/// group of whatever it drops: a group nested in the child and dropped
+/// while it runs (a timeout around it, a `select!` that lost, a body-less
+/// group it never joins) hands its aborted children to `group`, which
+/// joins them, as the child in asyncio would have awaited them before
+/// going on. The group moves into the thread-local and back, as `lend`
+/// moves a task's core, so a poll pays no reference count. (Every poll
+/// lends it, even while no other group exists: the child may create a
+/// group and drop it within one poll.)
+#[inline]
+fn polling_in<E: Send + 'static, R>(
+    group: &mut Option<Arc<Shared<E>>>,
+    poll: impl FnOnce() -> R,
+) -> R {
+    /// Puts the group back in the child, if `poll` unwinds too.
+    struct Back<'a, E: Send + 'static> {
+        group: &'a mut Option<Arc<Shared<E>>>,
+        previous: Option<std::sync::Arc<dyn Enclosing>>,
+    }
+    impl<E: Send + 'static> Drop for Back<'_, E> {
+        fn drop(&mut self) {
+            let previous = self.previous.take();
+            let lent = ENCLOSING
+                .try_with(|slot| slot.replace(previous))
+                .ok()
+                .flatten();
+            *self.group = lent.map(unerase);
+        }
+    }
+    let Some(shared) = group.take() else {
+        return poll();
+    };
+    let previous = ENCLOSING
+        .try_with(|slot| slot.replace(Some(erase_owned(shared))))
+        .ok()
+        .flatten();
+    let _back = Back { group, previous };
+    poll()
+}
+
+/// [`erase`], consuming the reference: in the std build an unsizing move.
+fn erase_owned<E: Send + 'static>(group: Arc<Shared<E>>) -> std::sync::Arc<dyn Enclosing> {
+    #[cfg(not(asyncio_loom))]
+    {
+        group
+    }
+    #[cfg(asyncio_loom)]
+    {
+        std::sync::Arc::new(LoomShared(group))
+    }
+}
+
+/// Undoes [`erase_owned`] for the group a child lent.
+fn unerase<E: Send + 'static>(group: std::sync::Arc<dyn Enclosing>) -> Arc<Shared<E>> {
+    const NOT_OURS: &str = "asyncio: a group child got back another group from its poll";
+    #[cfg(not(asyncio_loom))]
+    {
+        group.into_any().downcast().expect(NOT_OURS)
+    }
+    #[cfg(asyncio_loom)]
+    {
+        group
+            .into_any()
+            .downcast::<LoomShared<E>>()
+            .expect(NOT_OURS)
+            .0
+            .clone()
+    }
+}
+
+/// The group a child holds while it is not lending it.
+fn group_of<E: Send>(group: &Option<Arc<Shared<E>>>) -> &Arc<Shared<E>> {
+    group
+        .as_ref()
+        .expect("asyncio: a group child's group is lent only during its own poll")
 }
 
 /// The enclosing group's hold for a group dropped before it joined, if it
@@ -512,7 +600,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
             future: Some(wrap(future)),
             task: Some(task.clone()),
             watched: false,
-            group: self.shared.clone(),
+            group: Some(self.shared.clone()),
             index: narrow(index),
         };
         let join = spawn(child);
@@ -669,7 +757,7 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         };
         let child = SoonChild {
             future: Some(wrap(future)),
-            group: self.shared.clone(),
+            group: Some(self.shared.clone()),
             index: narrow(index),
         };
         let abort = runtime.spawn(child).abort_handle();
@@ -732,7 +820,8 @@ pin_project_lite::pin_project! {
         task: Option<Arc<TaskCore<T, InGroup>>>,
         // `current_task` handed out the child's own handle.
         watched: bool,
-        group: Arc<Shared<E>>,
+        // `None` only while it is lent (see `polling_in`).
+        group: Option<Arc<Shared<E>>>,
         // The child's slot in the group core, narrowed (see `narrow`).
         index: u32,
     }
@@ -747,10 +836,10 @@ pin_project_lite::pin_project! {
             if this.future.is_none() {
                 return;
             }
-            let Some(task) = this.task.as_deref() else {
+            let (Some(task), Some(group)) = (this.task.as_deref(), this.group.as_ref()) else {
                 return;
             };
-            end_cancelled(this.future, Some(task), this.group, *this.index);
+            end_cancelled(this.future, Some(task), group, *this.index);
         }
     }
 }
@@ -820,16 +909,25 @@ where
         // be cancelled through it, which cannot abort: it ends here, as an
         // aborted child does (cancelled on its own: not an error, 93).
         if *this.watched && held(this.task).cancel_requested() {
-            end_cancelled(this.future, Some(held(this.task)), this.group, *this.index);
+            end_cancelled(
+                this.future,
+                Some(held(this.task)),
+                group_of(this.group),
+                *this.index,
+            );
             return Poll::Ready(());
         }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let polled = lend(this.task, this.watched, || poll_catching(future, cx));
+        let (task, watched) = (&mut *this.task, &mut *this.watched);
+        let polled = polling_in(this.group, || {
+            lend(task, watched, || poll_catching(future, cx))
+        });
         let task = held(this.task);
+        let group = group_of(this.group);
         if polled.is_pending() && *this.watched && task.watch_child(cx) {
-            end_cancelled(this.future, Some(task), this.group, *this.index);
+            end_cancelled(this.future, Some(task), group, *this.index);
             return Poll::Ready(());
         }
         let (mut value, mut failure) = match std::task::ready!(polled) {
@@ -842,8 +940,8 @@ where
         // as well, and a value it displaces is dropped as nobody's.
         if let Some(panic) = drop_catching(this.future.as_mut()) {
             if let Some(first) = failure.take() {
-                let started = this.group.core.fail_child(*this.index as usize, first);
-                this.group.started(started);
+                let started = group.core.fail_child(*this.index as usize, first);
+                group.started(started);
             }
             if let Some(value) = value.take() {
                 discard(report_group_child, task.id(), value);
@@ -851,8 +949,8 @@ where
             failure = Some(Failure::Panic(panic));
         }
         task.publish(value.ok_or(TaskError::Failed(InGroup)));
-        let started = this.group.core.finish(*this.index as usize, failure);
-        this.group.started(started);
+        let started = group.core.finish(*this.index as usize, failure);
+        group.started(started);
         Poll::Ready(())
     }
 }
@@ -872,7 +970,8 @@ pin_project_lite::pin_project! {
     {
         #[pin]
         future: Option<F>,
-        group: Arc<Shared<E>>,
+        // `None` only while it is lent (see `polling_in`).
+        group: Option<Arc<Shared<E>>>,
         // The child's slot in the group core, narrowed (see `narrow`).
         index: u32,
     }
@@ -884,10 +983,13 @@ pin_project_lite::pin_project! {
     {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
+            let Some(group) = this.group.as_ref() else {
+                return;
+            };
             if this.future.is_none() {
                 return;
             }
-            end_cancelled::<F, (), E>(this.future, None, this.group, *this.index);
+            end_cancelled::<F, (), E>(this.future, None, group, *this.index);
         }
     }
 }
@@ -906,7 +1008,9 @@ where
         };
         // No handle of its own: `current_task` is `None` while it runs,
         // whatever was lent around it.
-        let polled = lend::<(), InGroup, _>(&mut None, &mut false, || poll_catching(future, cx));
+        let polled = polling_in(this.group, || {
+            lend::<(), InGroup, _>(&mut None, &mut false, || poll_catching(future, cx))
+        });
         let (value, mut failure) = match std::task::ready!(polled) {
             Ok(Ok(value)) => (Some(value), None),
             Ok(Err(error)) => (None, Some(Failure::Error(error))),
@@ -915,7 +1019,7 @@ where
         // The future first, then the value nobody takes; a panic in either
         // destructor is the child's panic, and a failure it displaces is
         // recorded first, so that nothing is lost.
-        let group = &**this.group;
+        let group = &**group_of(this.group);
         let index = *this.index as usize;
         let also = |failure: &mut Option<Failure<E>>, panic: Panic| {
             if let Some(first) = failure.take() {
@@ -1069,11 +1173,13 @@ fn drop_value_catching<V>(value: V) -> Option<Panic> {
 ///    aborted, and the outer group joins them before it finishes, as
 ///    asyncio's outer group waits for the inner `async with` (87, 98). The
 ///    same holds for a group that the body drops itself (by a timeout, a
-///    `select!`, or a body-less `TaskGroup` it never joins) and for the
-///    groups inside a child that the outer group aborts. A group dropped
-///    anywhere else (by a caller outside any group, or while a child of a
-///    group is running rather than being aborted) can only abort: run that
-///    work in a group of its own to have it joined.
+///    `select!`, or a body-less `TaskGroup` it never joins), for one that
+///    a running child drops the same ways, and for the groups inside a
+///    child that the outer group aborts. A group dropped anywhere else (by
+///    a caller outside any group, or inside a task that is not a group's
+///    child with a `Task` or started with `start_soon`, such as a
+///    [`gather`](crate::gather())'s child) can only abort: run that work
+///    in a group of its own to have it joined.
 /// 2. A child's failure belongs to the group: the child's [`Task`] ends
 ///    `Err(TaskError::Failed(InGroup))`, and the error is in the group's
 ///    [`TaskGroupError`]. In asyncio, code awaiting the failed child inside
@@ -1105,7 +1211,7 @@ fn drop_value_catching<V>(value: V) -> Option<Panic> {
 /// | a child panics | `KeyboardInterrupt` escapes the loop (96) | raised in the nursery's task | every other child and the body cancelled and joined; then the panic resumes in the caller; other errors go to the hook |
 /// | the body fails | children cancelled; the error is in the group (91) | the same | the same |
 /// | `cancel()` | children and body cancelled; no error (108) | `nursery.cancel_scope.cancel()`: no error | the same: `Ok(None)` if the body was cancelled (`Ok(Some(v))` if it had returned), or the errors the children returned |
-/// | a timeout around the group | the body is cancelled, the group cancels and awaits its children, then `TimeoutError` (79) | `move_on_after` / `fail_after` | [`wait_for`](crate::wait_for) / [`timeout`](fn@crate::timeout) drop the group's future: as the first row (children aborted, not awaited), then `Err(TimeoutError)`; inside another group's body, that group joins the aborted children before it finishes |
+/// | a timeout around the group | the body is cancelled, the group cancels and awaits its children, then `TimeoutError` (79) | `move_on_after` / `fail_after` | [`wait_for`](crate::wait_for) / [`timeout`](fn@crate::timeout) drop the group's future: as the first row (children aborted, not awaited), then `Err(TimeoutError)`; inside another group's body or one of its children, that group joins the aborted children before it finishes |
 /// | the owner/handle is dropped | n/a | n/a | dropping a handle changes nothing; dropping a body-less `TaskGroup` is the first row |
 /// | the runtime shuts down | tasks cancelled | n/a | children dropped by the runtime (their tasks end `Cancelled`); the group's future is dropped with its task |
 ///
