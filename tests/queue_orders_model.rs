@@ -50,9 +50,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use asyncio::queue::{
-    Get, GetError, Guarded, JoinableQueue, Lifo, Order, Priority, Put, PutError, TaskDoneError,
+    GetError, Guarded, JoinableQueue, Lifo, Order, Priority, Put, PutError, TaskDoneError,
     TryGetError, TryPutError, DEFAULT_OVERTAKE_LIMIT,
 };
+use futures::FutureExt;
 use proptest::prelude::*;
 
 /// A waker that counts its wake-ups.
@@ -110,6 +111,46 @@ impl<F: Future + Unpin> Pending<F> {
     }
 }
 
+/// What a pending get or `get_guarded` returns: the item, and its guard.
+type Got = (u32, Option<Guarded<u32>>);
+
+/// A pending get or `get_guarded`.
+type AnyGet<'a> = Pin<Box<dyn Future<Output = Result<Got, GetError>> + 'a>>;
+
+fn any_get<O>(queue: &JoinableQueue<u32, O>, guarded: bool) -> AnyGet<'_> {
+    if guarded {
+        Box::pin(
+            queue
+                .get_guarded()
+                .map(|got| got.map(|guard| (*guard, Some(guard)))),
+        )
+    } else {
+        Box::pin(queue.get().map(|got| got.map(|item| (item, None))))
+    }
+}
+
+/// Keeps the guard of a completed `get_guarded` (it holds an unfinished
+/// unit only if one is left for it), and returns the outcome's item.
+fn keep_guard(
+    model: &mut Model,
+    guards: &mut Vec<(Guarded<u32>, bool)>,
+    outcome: Poll<Result<Got, GetError>>,
+) -> Poll<Result<u32, GetError>> {
+    outcome.map(|got| {
+        got.map(|(item, guard)| {
+            if let Some(guard) = guard {
+                let counted = model.spendable > 0;
+                if counted {
+                    model.spendable -= 1;
+                    model.guarded += 1;
+                }
+                guards.push((guard, counted));
+            }
+            item
+        })
+    })
+}
+
 /// Starts a future with a fresh probe and polls it once.
 fn start<F: Future + Unpin>(future: F) -> (Pending<F>, Poll<F::Output>) {
     let mut pending = Pending {
@@ -128,8 +169,9 @@ enum Op {
     GetNowait,
     /// Start a put (polled once, kept pending if it blocks).
     StartPut(u8),
-    /// Start a get (polled once, kept pending if it blocks).
-    StartGet,
+    /// Start a get, or a `get_guarded` if true (polled once, kept pending
+    /// if it blocks).
+    StartGet(bool),
     /// Poll the i-th pending put / get (modulo their number).
     PollPut(usize),
     PollGet(usize),
@@ -149,7 +191,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => any::<u8>().prop_map(Op::PutNowait),
         3 => Just(Op::GetNowait),
         3 => any::<u8>().prop_map(Op::StartPut),
-        3 => Just(Op::StartGet),
+        3 => any::<bool>().prop_map(Op::StartGet),
         2 => any::<usize>().prop_map(Op::PollPut),
         2 => any::<usize>().prop_map(Op::PollGet),
         2 => any::<usize>().prop_map(Op::CancelPut),
@@ -449,7 +491,7 @@ fn run<O: Order<u32>>(
     let bound = limit as u64;
     // Aligned with `model.putters.waiters` and `model.getters.waiters`.
     let mut puts: Vec<Pending<Put<'_, u32>>> = Vec::new();
-    let mut gets: Vec<Pending<Get<'_, u32>>> = Vec::new();
+    let mut gets: Vec<Pending<AnyGet<'_>>> = Vec::new();
     let mut guards: Vec<(Guarded<u32>, bool)> = Vec::new();
     // Items are distinct: the key (the priority) in the high bits, a
     // sequence number in the low ones.
@@ -504,8 +546,9 @@ fn run<O: Order<u32>>(
                     puts.push(put);
                 }
             }
-            Op::StartGet => {
-                let (get, outcome) = start(queue.get());
+            Op::StartGet(guarded) => {
+                let (get, outcome) = start(any_get(&queue, guarded));
+                let outcome = keep_guard(&mut model, &mut guards, outcome);
                 match expect_get(&mut model, bound)? {
                     Ok(item) => prop_assert_eq!(outcome, Poll::Ready(Ok(item)), "step {}", step),
                     Err(TryGetError::ShutDown) => {
@@ -572,6 +615,7 @@ fn run<O: Order<u32>>(
                 let i = i % gets.len();
                 let Waiter { id, stand, .. } = model.getters.waiters[i].clone();
                 let (woken, outcome) = gets[i].poll();
+                let outcome = keep_guard(&mut model, &mut guards, outcome);
                 let done = match stand {
                     Stand::Granted => {
                         prop_assert!(woken, "step {}: a granted getter was not woken", step);
@@ -659,14 +703,10 @@ fn run<O: Order<u32>>(
                 let expected = expect_get(&mut model, bound)?;
                 match queue.get_guarded_nowait() {
                     Ok(guard) => {
-                        prop_assert_eq!(Ok(*guard), expected, "step {}", step);
-                        // The guard holds a unit only if one is left.
-                        let counted = model.spendable > 0;
-                        if counted {
-                            model.spendable -= 1;
-                            model.guarded += 1;
-                        }
-                        guards.push((guard, counted));
+                        let item = *guard;
+                        let got = Poll::Ready(Ok((item, Some(guard))));
+                        let _ = keep_guard(&mut model, &mut guards, got);
+                        prop_assert_eq!(Ok(item), expected, "step {}", step);
                     }
                     Err(error) => prop_assert_eq!(Err(error), expected, "step {}", step),
                 }
@@ -720,7 +760,7 @@ fn check<O: Order<u32>>(
     queue: &JoinableQueue<u32, O>,
     model: &Model,
     puts: &[Pending<Put<'_, u32>>],
-    gets: &[Pending<Get<'_, u32>>],
+    gets: &[Pending<AnyGet<'_>>],
     step: usize,
 ) -> Result<(), TestCaseError> {
     // Woken since the last poll exactly when there is something to do.
