@@ -719,9 +719,14 @@ fn b118_fixed_lifo_and_priority_later_puts_wait_for_the_woken_put() {
 /// Regression (found in review): in a `LifoQueue` (and a `PriorityQueue`)
 /// puts wait while a grant is unresolved, so several slots can be free
 /// when a get frees one more; the get granted only one of the waiting puts,
-/// and the next waited for a slot that was already free.
+/// and the next waited for a slot that was already free. Regression (found
+/// by the LIFO/priority model, `tests/queue_orders_model.rs`): granting
+/// every waiting put that fits at once let them insert in the order they
+/// happened to run. So the slots go one at a time: each woken put, once it
+/// has inserted, hands the next free slot to the next waiting put, and no
+/// get is needed in between.
 #[test]
-fn lifo_get_grants_every_waiting_put_that_fits() {
+fn lifo_waiting_puts_are_granted_one_at_a_time_in_the_order_they_began() {
     let queue = LifoQueue::bounded_strict(cap(3));
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
@@ -730,6 +735,7 @@ fn lifo_get_grants_every_waiting_put_that_fits() {
     let mut put4 = queue.put(4);
     assert!(first.poll(&mut put4).is_pending());
     assert_eq!(queue.get_nowait(), Ok(3)); // granted to 4
+    assert_eq!(first.wakes(), 1);
     assert_eq!(queue.get_nowait(), Ok(2));
     let (mut put5, mut put6) = (queue.put(5), queue.put(6));
     assert!(
@@ -738,11 +744,23 @@ fn lifo_get_grants_every_waiting_put_that_fits() {
     );
     assert!(third.poll(&mut put6).is_pending());
     assert_eq!(queue.get_nowait(), Ok(1)); // three slots: 4's, and two free
-    assert_eq!((second.wakes(), third.wakes()), (1, 1), "both fit");
+    assert_eq!(
+        (second.wakes(), third.wakes()),
+        (0, 0),
+        "nobody else is granted while 4 is still to insert"
+    );
+    assert!(queue.full(), "no slot is free until 4 has inserted");
     assert_eq!(first.poll(&mut put4), Poll::Ready(Ok(())));
+    assert_eq!((second.wakes(), third.wakes()), (1, 0), "4 hands on to 5");
+    assert!(third.poll(&mut put6).is_pending(), "6 waits for 5");
     assert_eq!(second.poll(&mut put5), Poll::Ready(Ok(())));
+    assert_eq!(third.wakes(), 1, "5 hands on to 6");
     assert_eq!(third.poll(&mut put6), Poll::Ready(Ok(())));
     assert_eq!(queue.qsize(), 3);
+    // In the order the puts began: the newest comes out first.
+    assert_eq!(queue.get_nowait(), Ok(6));
+    assert_eq!(queue.get_nowait(), Ok(5));
+    assert_eq!(queue.get_nowait(), Ok(4));
 }
 
 /// Places filled out of order keep the order the puts began in, and woken

@@ -21,7 +21,8 @@
 //!   apart, and until that put has inserted no other put inserts (not even
 //!   a notified one), `put_nowait` says `Full`, `full()` is true, and no
 //!   other putter is granted or notified; once it has inserted (or was
-//!   dropped), every waiting putter that fits is granted (if due);
+//!   dropped), the next due putter is granted, one at a time, so that
+//!   granted putters insert in the order they began waiting;
 //! - shutdown fails every put (granted ones too, handing the item back);
 //!   gets drain the buffer, then fail, and the gets still waiting then are
 //!   woken; an immediate shutdown drops the buffered items (and lowers the
@@ -33,14 +34,13 @@
 //! `qsize`, `empty`, `full`, `waiting_putters`, `waiting_getters`,
 //! `is_shut_down`, `unfinished_tasks`, and whether a new `join` is ready.
 //!
-//! One rule disagrees with the code (reported on issue 16, pinned by the
-//! ignored tests `lifo_a_later_put_does_not_insert_before_the_woken_put`
-//! and `priority_equal_items_come_out_in_the_order_their_puts_began`): a
-//! get that frees a slot while a woken put has not inserted grants it to a
-//! later put, which may then insert first. The proptests that run in CI
-//! model that deviation explicitly ([`Rules::Code`]); the ignored
-//! `*_matches_the_documented_model` ones run the documented rule and fail
-//! until the queue follows it.
+//! The putters' rule was found wrong by this model, in the code: a get
+//! that freed a slot while a woken put had not inserted granted it to a
+//! later put, which could then insert first (a LIFO get saw the older
+//! put's item first; equal priorities came out out of order). The queue
+//! now grants one slot at a time where it holds no place; the tests
+//! `lifo_a_later_put_does_not_insert_before_the_woken_put` and
+//! `priority_equal_items_come_out_in_the_order_their_puts_began` pin it.
 
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -326,27 +326,8 @@ impl Line {
     }
 }
 
-/// Which rule grants slots to waiting putters while a granted putter is
-/// still to insert.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Rules {
-    /// The documented one (*Fairness* on `JoinableQueue`, `full()`): later
-    /// puts wait until the woken put has inserted, and no slot is free
-    /// meanwhile; the slots freed meanwhile are granted when it has
-    /// inserted (or was dropped), to every waiting putter that fits.
-    Documented,
-    /// The known deviation (see
-    /// `lifo_a_later_put_does_not_insert_before_the_woken_put`): a get that
-    /// frees a slot, a granted putter that inserts or a putter dropped while
-    /// woken grants the free slots to the waiting putters that fit even while
-    /// another granted putter is still to insert. Remove once the queue
-    /// follows its documentation.
-    Code,
-}
-
 /// The sequential model.
 struct Model {
-    rules: Rules,
     kind: Kind,
     /// The items, in the order they went in.
     items: Vec<u32>,
@@ -411,16 +392,15 @@ impl Model {
     /// waiting ones, oldest first, while more slots are free than putters
     /// were notified. Getters: the same with available items, and once a
     /// shut-down queue is drained, the waiting ones are woken to fail.
-    fn settle(&mut self, slot_event: bool) {
+    fn settle(&mut self) {
         if !self.shutdown {
-            // The documented rule: no grant while a granted putter is still
-            // to insert. The known deviation: an event that frees or hands
-            // back a slot grants it anyway.
-            let unresolved = self.putters.count(Stand::Granted) > 0;
-            if !unresolved || (self.rules == Rules::Code && slot_event) {
-                while self.free_slots() > 0 && self.putters.head_is_due(self.limit) {
-                    self.putters.grant_head();
-                }
+            // One grant at a time: no grant while a granted putter is still
+            // to insert.
+            while self.putters.count(Stand::Granted) == 0
+                && self.free_slots() > 0
+                && self.putters.head_is_due(self.limit)
+            {
+                self.putters.grant_head();
             }
             if self.putters.count(Stand::Granted) == 0 {
                 while self.free_slots() > self.putters.count(Stand::Notified) {
@@ -465,7 +445,6 @@ fn expect_get(model: &mut Model, bound: u64) -> Result<Result<u32, TryGetError>,
 }
 
 fn run<O: Order<u32>>(
-    rules: Rules,
     kind: Kind,
     limit: usize,
     capacity: Option<usize>,
@@ -476,7 +455,6 @@ fn run<O: Order<u32>>(
         limit,
     );
     let mut model = Model {
-        rules,
         kind,
         items: Vec::new(),
         capacity,
@@ -501,11 +479,6 @@ fn run<O: Order<u32>>(
         (u32::from(key) << 16) | seq
     };
     for (step, op) in ops.into_iter().enumerate() {
-        // Whether the op freed a slot or handed one back: an item left, a
-        // granted putter inserted or was dropped, a notified one was dropped.
-        let items_before = model.items.len();
-        let granted_before = model.putters.count(Stand::Granted);
-        let mut turn_passed = false;
         match op {
             Op::PutNowait(key) => {
                 let item = item(key);
@@ -661,7 +634,7 @@ fn run<O: Order<u32>>(
                 // A granted putter's slot passes on with the next settle.
                 let i = i % puts.len();
                 drop(puts.remove(i));
-                turn_passed = model.putters.waiters.remove(i).stand == Stand::Notified;
+                model.putters.waiters.remove(i);
             }
             Op::CancelGet(i) if !gets.is_empty() => {
                 // A granted getter's item, or a notified one's turn, passes
@@ -723,10 +696,7 @@ fn run<O: Order<u32>>(
             | Op::CancelGet(_)
             | Op::DropGuard(_) => {}
         }
-        let slot_event = model.items.len() < items_before
-            || model.putters.count(Stand::Granted) < granted_before
-            || turn_passed;
-        model.settle(slot_event);
+        model.settle();
         check(&queue, &model, &puts, &gets, step)?;
     }
     // Nothing hangs: after a shutdown every pending operation ends.
@@ -828,12 +798,12 @@ proptest! {
     /// overtaken.
     #[test]
     fn strict_lifo_queue_matches_the_sequential_model(capacity in capacity(), ops in ops(60)) {
-        run::<Lifo>(Rules::Code, Kind::Lifo, 0, capacity, ops)?;
+        run::<Lifo>(Kind::Lifo, 0, capacity, ops)?;
     }
 
     #[test]
     fn strict_priority_queue_matches_the_sequential_model(capacity in capacity(), ops in ops(60)) {
-        run::<Priority>(Rules::Code, Kind::Priority, 0, capacity, ops)?;
+        run::<Priority>(Kind::Priority, 0, capacity, ops)?;
     }
 
     /// Eventual fairness with a small limit, so the bound is reached within
@@ -844,7 +814,7 @@ proptest! {
         capacity in capacity(),
         ops in ops(80),
     ) {
-        run::<Lifo>(Rules::Code, Kind::Lifo, limit, capacity, ops)?;
+        run::<Lifo>(Kind::Lifo, limit, capacity, ops)?;
     }
 
     #[test]
@@ -853,14 +823,14 @@ proptest! {
         capacity in capacity(),
         ops in ops(80),
     ) {
-        run::<Priority>(Rules::Code, Kind::Priority, limit, capacity, ops)?;
+        run::<Priority>(Kind::Priority, limit, capacity, ops)?;
     }
 
     /// The default limit, as `LifoQueue::bounded` and
     /// `PriorityQueue::bounded` build them.
     #[test]
     fn default_lifo_queue_matches_the_sequential_model(capacity in capacity(), ops in ops(80)) {
-        run::<Lifo>(Rules::Code, Kind::Lifo, DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
+        run::<Lifo>(Kind::Lifo, DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
     }
 
     #[test]
@@ -868,42 +838,18 @@ proptest! {
         capacity in capacity(),
         ops in ops(80),
     ) {
-        run::<Priority>(Rules::Code, Kind::Priority, DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
-    }
-
-    /// The documented rule for putters (see [`Rules::Documented`]), strict
-    /// and fair: fails until the queue follows it (see
-    /// `lifo_a_later_put_does_not_insert_before_the_woken_put`).
-    #[test]
-    #[ignore = "known disagreement, issue 16 point 4: a get grants a later put while a woken put is still to insert"]
-    fn lifo_queue_matches_the_documented_model(
-        limit in 0usize..4,
-        capacity in capacity(),
-        ops in ops(80),
-    ) {
-        run::<Lifo>(Rules::Documented, Kind::Lifo, limit, capacity, ops)?;
-    }
-
-    #[test]
-    #[ignore = "known disagreement, issue 16 point 4: a get grants a later put while a woken put is still to insert"]
-    fn priority_queue_matches_the_documented_model(
-        limit in 0usize..4,
-        capacity in capacity(),
-        ops in ops(80),
-    ) {
-        run::<Priority>(Rules::Documented, Kind::Priority, limit, capacity, ops)?;
+        run::<Priority>(Kind::Priority, DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
     }
 }
 
-/// Disagreement found by the model (issue 16, point 4): *Fairness* on
+/// Regression (found by this model, issue 16 point 4): *Fairness* on
 /// `JoinableQueue` says that in a `LifoQueue` or `PriorityQueue` "later
 /// puts wait until the woken put has inserted", and `full()` that "no slot
-/// is free until such a putter has inserted". But a get that frees a slot
-/// while a woken put has not inserted yet grants that slot to a later
-/// blocked put at once, which can then insert first: here 5 goes in before
-/// 4, so a LIFO get sees the older put's item first.
+/// is free until such a putter has inserted". A get that freed a slot while
+/// a woken put had not inserted yet granted that slot to a later blocked
+/// put at once, which could then insert first: 5 went in before 4, so a
+/// LIFO get saw the older put's item first.
 #[test]
-#[ignore = "known disagreement, issue 16 point 4: a get grants a later put while a woken put is still to insert"]
 fn lifo_a_later_put_does_not_insert_before_the_woken_put() {
     let queue = asyncio::LifoQueue::bounded_strict(NonZeroUsize::new(3).unwrap());
     for n in 1..=3 {
@@ -959,11 +905,10 @@ impl Ord for Job {
     }
 }
 
-/// The same disagreement in a `PriorityQueue`, where it breaks "among equal
-/// items the one put first": 4 began first, but 5 went in first and comes
+/// The same regression in a `PriorityQueue`, where it broke "among equal
+/// items the one put first": 4 began first, but 5 went in first and came
 /// out first.
 #[test]
-#[ignore = "known disagreement, issue 16 point 4: a get grants a later put while a woken put is still to insert"]
 fn priority_equal_items_come_out_in_the_order_their_puts_began() {
     let job = |id| Job { priority: 0, id };
     let queue = asyncio::PriorityQueue::bounded_strict(NonZeroUsize::new(3).unwrap());

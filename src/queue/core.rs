@@ -29,7 +29,8 @@
 //!
 //! - When a slot frees up and putters are waiting, the slot is granted to the
 //!   first of them, and whenever a slot frees up or a grant is resolved,
-//!   every waiting putter that fits is granted, first come first served.
+//!   every waiting putter that fits is granted, first come first served
+//!   (in last-in-first-out and priority order, one at a time: see below).
 //!   The putter's item stays in its own future until it next runs, so a
 //!   putter dropped while granted has inserted nothing, and its slot passes
 //!   to the next waiting putter (behaviour 116). What a grant reserves
@@ -44,7 +45,9 @@
 //!     and until the woken putter has inserted, no new put inserts at all,
 //!     even into another free slot, since it would come out before the
 //!     older item. Such a put waits, and is granted a free slot when the
-//!     grant is resolved (the woken putter inserted, or was dropped).
+//!     grant is resolved (the woken putter inserted, or was dropped). For
+//!     the same reason only one putter holds a grant at a time: two woken
+//!     putters would insert in the order they happen to run.
 //! - When an item arrives and getters are waiting, the item is granted to the
 //!   first of them: it stays in the buffer but is counted as promised
 //!   (`ready - granted getters` items are available to `get_nowait`), so no

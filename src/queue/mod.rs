@@ -102,7 +102,10 @@ use crate::task::cooperatively;
 ///     [`Empty`](TryGetError::Empty) even if items wait behind the place).
 ///     In a [`LifoQueue`] or [`PriorityQueue`] there is no line to hold a
 ///     place in: later puts wait until the woken put has inserted
-///     (`put_nowait` says [`Full`](TryPutError::Full) meanwhile);
+///     (`put_nowait` says [`Full`](TryPutError::Full) meanwhile), and the
+///     blocked puts are woken one at a time, each once the one before it
+///     has inserted (or was dropped), so that they go in in the order they
+///     began even when several slots are free;
 ///   - an item promised to a woken get cannot be taken by a later `get` or
 ///     `get_nowait`; in a [`Queue`] the woken gets take the promised items
 ///     oldest first, each the one it was woken for unless an earlier woken

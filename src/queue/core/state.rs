@@ -290,7 +290,14 @@ impl<T> State<T> {
     #[cold]
     pub(super) fn settle_putters(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
-        while self.has_free_slot() && self.putters.head_is_due(self.limit) {
+        // Where no place is held (last-in-first-out and priority order), one
+        // grant at a time: two woken putters would insert in the order they
+        // happen to run, not the order they began in. The next is granted
+        // when this one resolves (it inserted, or was dropped).
+        while self.has_free_slot()
+            && self.putters.head_is_due(self.limit)
+            && (self.buffer.holds_places() || self.putters.granted.is_empty())
+        {
             match self.putters.grant_head() {
                 Some((id, waker)) => {
                     if let Buffer::Fifo(fifo) = &mut self.buffer {
