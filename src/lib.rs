@@ -243,9 +243,10 @@ pub mod __cores {
     pub mod gather {
         pub use crate::gather::core::*;
     }
-    /// The bounded map's counters.
+    /// The bounded map's counters, and the core its items publish into.
     pub mod map {
         pub use crate::map::core::*;
+        pub use crate::map::items::*;
     }
     /// The queue's core.
     pub mod queue {
