@@ -1214,3 +1214,28 @@ async fn map_item_has_no_task_handle_so_current_task_is_none() {
     .unwrap();
     assert_eq!(inside, [false, false, false]);
 }
+
+#[tokio::test]
+async fn map_classifier_panic_loses_no_item_panic_taken_in_the_same_batch() {
+    // Regression: the driver takes finished items in batches; a retry
+    // classifier that panics while a batch is handled must not lose the
+    // outcomes behind it in that batch: an item's panic among them goes to
+    // the hook (SPEC decision 6). Both items finish before the map's task
+    // first runs (current-thread runtime: they were spawned first), so the
+    // failing item and the panicking one are taken together.
+    let hook = HookCapture::install();
+    let map = asyncio::try_map([0_u32, 1], nz(2), |n| async move {
+        if n == 1 {
+            panic!("item panic");
+        }
+        Err::<u32, u16>(500)
+    })
+    .retry(RetryPolicy::new(nz32(3)), |_| panic!("classifier panic"))
+    .collect();
+    let outcome = tokio::spawn(map).await;
+    let caught = outcome.unwrap_err();
+    assert!(caught.is_panic(), "the classifier's panic unwinds the map");
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("item panic"), "{reports:?}");
+}

@@ -365,9 +365,13 @@ where
 
     /// Takes the outcomes the core queued.
     fn collect(&mut self, cx: &mut Context<'_>) {
-        let mut batch = std::mem::take(&mut self.batch);
-        self.items.drain(cx.waker(), &mut batch);
-        for (index, finished) in batch.drain(..) {
+        self.items.drain(cx.waker(), &mut self.batch);
+        // Taken from the back, in publishing order: the entries not yet
+        // handled stay in `self.batch`, so that if user code run on the way
+        // (a retry classifier) panics, the driver's drop still sees them
+        // and no item's panic is lost.
+        self.batch.reverse();
+        while let Some((index, finished)) = self.batch.pop() {
             match finished {
                 Finished::Done(outcome) => self.complete(index, outcome),
                 Finished::Displaced(error) => {
@@ -377,7 +381,6 @@ where
                 }
             }
         }
-        self.batch = batch;
     }
 
     /// The attempt in slot `index` finished with `outcome`.
@@ -844,6 +847,19 @@ impl<In, T, E> Drop for Driver<In, T, E> {
             .map(|slot| slot.as_ref().map(|flight| flight.id))
             .collect();
         self.items.close(ids);
+        // Entries taken from the core but not handled (a panic unwound
+        // through `collect`): nobody's now, as what `close` found.
+        for (index, finished) in std::mem::take(&mut self.batch) {
+            // Every entry not handled is of an item still in its slot.
+            let id = self.slots[index]
+                .as_ref()
+                .map_or(TaskId::from_raw(0), |flight| flight.id);
+            let outcome = match finished {
+                Finished::Done(outcome) => outcome,
+                Finished::Displaced(error) => Err(error),
+            };
+            drop_outcome(Done { id, outcome });
+        }
         for flight in self.slots.iter_mut().filter_map(Option::take) {
             flight.join.abort();
         }
