@@ -521,6 +521,11 @@ pub mod mutant {
         /// marks the core closed under a second (check and act split): an
         /// outcome published in between is queued for nobody.
         MapItemCloseSplitsFlag,
+        /// An item's wrapper publishes its outcome before it drops the
+        /// item's future (an early release): the driver can see the item
+        /// finished, and a fail-fast map return, while its destructors
+        /// still run.
+        MapItemPublishBeforeDrop,
     }
 
     static ACTIVE: OnceLock<Option<Mutant>> = OnceLock::new();

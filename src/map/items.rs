@@ -279,6 +279,12 @@ where
             Ok(Err(error)) => Err(TaskError::Failed(error)),
             Err(panic) => Err(TaskError::Panicked(panic)),
         };
+        #[cfg(asyncio_loom)]
+        if mutant::on(Mutant::MapItemPublishBeforeDrop) {
+            this.core.publish(*this.index, Finished::Done(outcome));
+            this.future.set(None);
+            return Poll::Ready(());
+        }
         // The future first, so that whoever sees the outcome knows the
         // item's destructors have run. A panic there is the item's; what it
         // displaces is not lost: a failure is queued first for the driver
