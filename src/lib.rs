@@ -142,9 +142,8 @@
 //! - some performance targets of the project's contract are not met yet:
 //!   the queue under contention (64 producers and consumers on a queue of
 //!   16: about 2× flume; the queue is eventually fair by default, strict
-//!   order costs more), at 4P/4C and on the current-thread runtime; the
-//!   bounded map against a spawning `buffer_unordered` (about 1.1× in
-//!   instructions); gather on a current-thread runtime (about 1.25–1.3×
+//!   order costs more), at 4P/4C and on the current-thread runtime;
+//!   gather on a current-thread runtime (about 1.25–1.3×
 //!   JoinSet); cancelling a task group of children spawned with `spawn`
 //!   (about 1.05× JoinSet; with [`start_soon`](TaskGroupHandle::start_soon)
 //!   it is about 0.8×); `wait_for` with a body pending once (about 1.03×
@@ -243,9 +242,10 @@ pub mod __cores {
     pub mod gather {
         pub use crate::gather::core::*;
     }
-    /// The bounded map's counters.
+    /// The bounded map's counters, and the core its items publish into.
     pub mod map {
         pub use crate::map::core::*;
+        pub use crate::map::items::*;
     }
     /// The queue's core.
     pub mod queue {

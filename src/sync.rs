@@ -264,6 +264,15 @@ pub mod fault {
         /// A notified queue waiter that is dropped does not pass its turn
         /// on to the next waiter.
         QueueDroppedNotifiedKeepsTurn = 1 << 58,
+        /// A map item publishes its outcome into the map's core but does
+        /// not wake the driver.
+        MapItemSkipWake = 1 << 52,
+        /// A map item's wrapper, dropped after it finished, publishes
+        /// "cancelled" anyway: a second outcome for its slot.
+        MapItemDropAlwaysPublishes = 1 << 53,
+        /// The map's core, closed by a dropped driver, drops the outcomes
+        /// queued before without reporting their panics.
+        MapItemCloseForgetsQueued = 1 << 54,
     }
 
     /// Runs `body` with `fault` switched on, and switches it off afterwards,
@@ -488,6 +497,35 @@ pub mod mutant {
         /// A reader loads the finish counters `Relaxed`: it may see a finish
         /// without the start counted before it.
         MapProgressSnapshotRelaxed,
+
+        // The map's item core (src/map/items.rs).
+        /// An item's `publish` takes and wakes the driver's waker under one
+        /// lock acquisition and queues its outcome under a second (wake
+        /// before publish): the woken driver can drain in between, find
+        /// nothing and park for good.
+        MapItemWakeBeforePush,
+        /// The driver's `drain` takes the queue under one lock acquisition
+        /// and registers its waker under a second (check and act split): a
+        /// publish in between finds the old waker, already used.
+        MapItemDrainSplitsRegister,
+        /// The driver's `drain` keeps the first waker it registered instead
+        /// of the current one (lost re-registration): a stream that moved to
+        /// another task is never woken.
+        MapItemDrainKeepsFirstWaker,
+        /// An item's `publish` checks whether the driver is gone under one
+        /// lock acquisition and queues under a second (check and act split):
+        /// a close in between leaves the outcome in a queue nobody reads,
+        /// and its panic is lost.
+        MapItemPublishSplitsClosedCheck,
+        /// `close` takes the queued outcomes under one lock acquisition and
+        /// marks the core closed under a second (check and act split): an
+        /// outcome published in between is queued for nobody.
+        MapItemCloseSplitsFlag,
+        /// An item's wrapper publishes its outcome before it drops the
+        /// item's future (an early release): the driver can see the item
+        /// finished, and a fail-fast map return, while its destructors
+        /// still run.
+        MapItemPublishBeforeDrop,
     }
 
     static ACTIVE: OnceLock<Option<Mutant>> = OnceLock::new();

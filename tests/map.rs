@@ -1151,3 +1151,91 @@ async fn map_keep_going_panic_reports_errors_still_waiting_in_the_reorder_buffer
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(reports[0].contains("waiting in order"));
 }
+
+// ---- items without a task handle ---------------------------------------
+
+#[tokio::test]
+async fn map_item_failure_displaced_by_a_destructor_panic_is_reported() {
+    // The item's future fails, then panics when dropped: the panic is the
+    // item's outcome (its destructors ran before the outcome was seen), and
+    // the failure it displaced is not lost: it goes to the hook.
+    let hook = HookCapture::install();
+    let outcomes = asyncio::try_map([()], nz(1), |()| common::FailsThenPanicsOnDrop {
+        error: "displaced",
+        panic: "bomb",
+    })
+    .return_exceptions()
+    .collect()
+    .await;
+    assert_eq!(outcomes.len(), 1);
+    assert!(
+        matches!(&outcomes[0], Err(TaskError::Panicked(p)) if p.message() == "bomb"),
+        "the destructor's panic is the item's outcome"
+    );
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("displaced"), "{reports:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_dropped_reports_the_panics_of_items_aborted_in_their_destructors() {
+    // Dropping the stream aborts the items in flight; their destructors
+    // panic after the map is gone. Panics are never lost (SPEC decision 6):
+    // each goes to the hook.
+    let hook = HookCapture::install();
+    let mut map = asyncio::map(0..3_u64, nz(3), |n| async move {
+        if n > 0 {
+            let _bomb = common::FailsThenPanicsOnDrop {
+                error: "unused",
+                panic: "bomb",
+            };
+            asyncio::sleep(Duration::from_secs(60)).await;
+        }
+        n
+    })
+    .start();
+    assert_eq!(map.next().await.unwrap().unwrap(), (0, 0));
+    drop(map);
+    common_settle().await;
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports.iter().all(|r| r.contains("bomb")), "{reports:?}");
+}
+
+#[tokio::test]
+async fn map_item_has_no_task_handle_so_current_task_is_none() {
+    // A map item runs as its own tokio task but has no `Task` (nobody
+    // outside the map awaits it), as a task group's `start_soon` child.
+    let inside = asyncio::map(0..3_u32, nz(2), |_| async {
+        asyncio::current_task().is_some()
+    })
+    .collect()
+    .await
+    .unwrap();
+    assert_eq!(inside, [false, false, false]);
+}
+
+#[tokio::test]
+async fn map_classifier_panic_loses_no_item_panic_taken_in_the_same_batch() {
+    // Regression: the driver takes finished items in batches; a retry
+    // classifier that panics while a batch is handled must not lose the
+    // outcomes behind it in that batch: an item's panic among them goes to
+    // the hook (SPEC decision 6). Both items finish before the map's task
+    // first runs (current-thread runtime: they were spawned first), so the
+    // failing item and the panicking one are taken together.
+    let hook = HookCapture::install();
+    let map = asyncio::try_map([0_u32, 1], nz(2), |n| async move {
+        if n == 1 {
+            panic!("item panic");
+        }
+        Err::<u32, u16>(500)
+    })
+    .retry(RetryPolicy::new(nz32(3)), |_| panic!("classifier panic"))
+    .collect();
+    let outcome = tokio::spawn(map).await;
+    let caught = outcome.unwrap_err();
+    assert!(caught.is_panic(), "the classifier's panic unwinds the map");
+    let reports = hook.reports();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("item panic"), "{reports:?}");
+}

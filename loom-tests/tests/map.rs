@@ -2,12 +2,12 @@
 //! the progress counters, written by the map's driver and read by a
 //! `Progress` handle on another thread without a lock.
 //!
-//! That is all the map adds. Its driver is single-owner (only the output
-//! stream's poll touches the in-flight tasks, the reorder buffer, the retry
-//! queue, the rate limiter and the adaptive limit), and its cross-thread
-//! hand-offs are the task core and the ready list, which `task.rs` and
-//! `wait.rs` model. The adaptive limit is driver-only arithmetic (unit tests
-//! in `src/map/core.rs`); it reaches readers as a plain gauge.
+//! The map's other cross-thread hand-off, its items publishing their
+//! outcomes into the map's item core, is modelled in `map_items.rs`. Its
+//! driver is single-owner (only the output stream's poll touches the
+//! in-flight items, the reorder buffer, the retry queue, the rate limiter
+//! and the adaptive limit). The adaptive limit is driver-only arithmetic
+//! (unit tests in `src/map/core.rs`); it reaches readers as a plain gauge.
 //!
 //! Every model has a calibration twin: the same model with a fault switched
 //! on inside the core, which must make the model's own assertion fail.

@@ -1,14 +1,14 @@
-//! The map's own runtime-free parts: the progress counters (its only
-//! cross-thread synchronisation of its own), and the arithmetic of the
-//! adaptive limit and of retry backoff. Sync types from `crate::sync` only,
-//! so the loom models in `loom-tests/` drive the counters.
+//! The map's own runtime-free parts: the progress counters, and the
+//! arithmetic of the adaptive limit and of retry backoff (the core its items
+//! publish into is `items.rs`). Sync types from `crate::sync` only, so the
+//! loom models in `loom-tests/` drive the counters.
 //!
 //! Implementer's notes. The map's driver is single-owner: the output stream
 //! owns every in-flight task, the reorder buffer, the retry queue, the rate
 //! limiter and the adaptive limit, and only the stream's `poll_next` touches
-//! them. Its cross-thread hand-offs are the existing task core and ready list
-//! (a child publishes, the ready list wakes the stream): no new lock per
-//! item. What is new is [`Counters`]: the driver is their only writer, and
+//! them. Its cross-thread hand-offs are the item core (`items.rs`: an item
+//! publishes its outcome, which wakes the stream; one lock acquisition per
+//! item) and [`Counters`]: the driver is their only writer, and
 //! any number of [`Progress`](crate::map::Progress) handles read them from
 //! other threads without a lock. The one promise a reader relies on is that
 //! a snapshot never shows more items finished than started (so "in flight"

@@ -1,16 +1,16 @@
 //! The map's driver: the single owner of every in-flight item, polled only
 //! through the output stream (or a collect / cancel future that owns it).
 //!
-//! Implementer's notes. Each item runs as its own task (a crate [`Task`],
-//! spawned with the crate's completion core). Every in-flight task sits in a
-//! slot; its core holds the driver's [`ReadyList`] and the slot's index as
-//! its listener, so a completion pushes the index and wakes the stream, and
-//! the driver never revisits a pending task. One poll of the driver:
+//! Implementer's notes. Each item runs as its own tokio task, wrapped in an
+//! [`Item`] that publishes its outcome into the map's [`ItemCore`] under the
+//! item's slot index and wakes the stream; no item has a [`Task`](crate::Task)
+//! of its own (nobody outside the map awaits it). Every in-flight item sits
+//! in a slot with its `JoinHandle` (the tokio layer: only to abort it), and
+//! the driver never revisits a pending item. One poll of the driver:
 //!
-//! 1. collects the completions the ready list queued (registering the
-//!    stream's waker in the same step), takes each outcome out of its core
-//!    and applies the error policy, the retry classifier and the adaptive
-//!    limit to it;
+//! 1. takes the outcomes the core queued (registering the stream's waker in
+//!    the same step) and applies the error policy, the retry classifier and
+//!    the adaptive limit to each;
 //! 2. starts due retries, then pulls fresh inputs while a slot is free, the
 //!    output window has room and the rate limiter has a token (pulling from
 //!    the input stream registers the stream's waker with it);
@@ -40,27 +40,35 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::core::{backoff, Aimd, Counters, Jitter};
+pub(crate) use super::items::Outcome;
+use super::items::{Finished, Item, ItemCore};
 use crate::sync::Arc;
 use crate::task::core::discard;
-use crate::task::ready::{ChildHandle, ReadyList};
-use crate::task::{report_unobserved, try_spawn_on, Task, TaskError, TaskId};
+use crate::task::{report_unobserved, TaskError, TaskId};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
-
-/// An item's outcome.
-pub(crate) type Outcome<T, E> = Result<T, TaskError<E>>;
 
 /// The boxed input stream.
 pub(crate) type Source<In> = Pin<Box<dyn Stream<Item = In> + Send>>;
 
-/// What starts one attempt: the user's function, spawned as a task; with a
+/// What starts one attempt: the user's function, spawned as a task in an
+/// [`Item`] that publishes into the core under the given slot index; with a
 /// per-attempt timeout when one is given (the timeout's error, converted to
 /// `E`).
-pub(crate) type Spawner<In, T, E> =
-    Box<dyn FnMut(&Handle, In, Option<(Duration, fn() -> E)>) -> Task<T, E> + Send>;
+pub(crate) type Spawner<In, T, E> = Box<
+    dyn FnMut(
+            &Handle,
+            In,
+            Option<(Duration, fn() -> E)>,
+            &Arc<ItemCore<T, E>>,
+            usize,
+        ) -> JoinHandle<()>
+        + Send,
+>;
 
 /// What a retry classifier says about one error.
 pub(crate) type Classifier<E> = Box<dyn FnMut(&E) -> super::Retry + Send>;
@@ -90,8 +98,10 @@ impl<I: Iterator> Stream for IterSource<I> {
 }
 
 /// One attempt in flight.
-struct Flight<In, T, E> {
-    task: Task<T, E>,
+struct Flight<In> {
+    /// Only to abort the attempt: its outcome comes through the core.
+    join: JoinHandle<()>,
+    id: TaskId,
     position: usize,
     /// Attempts made so far, this one included.
     attempt: u32,
@@ -201,14 +211,14 @@ pub(crate) struct Driver<In, T, E> {
     runtime: Option<Handle>,
     pub(crate) mode: Mode,
     pub(crate) ordered: bool,
-    ready: Arc<ReadyList>,
-    /// In-flight attempts by slot index (the index is each task's ready-list
-    /// listener), with a free list. `wait`'s core keeps the same allocator
-    /// for its slots; one shared helper would serve both.
-    slots: Vec<Option<Flight<In, T, E>>>,
+    items: Arc<ItemCore<T, E>>,
+    /// In-flight attempts by slot index (the index each item publishes
+    /// under), with a free list. `wait`'s core keeps the same allocator for
+    /// its slots; one shared helper would serve both.
+    slots: Vec<Option<Flight<In>>>,
     free: Vec<usize>,
     running: usize,
-    batch: Vec<usize>,
+    batch: Vec<(usize, Finished<T, E>)>,
     next_position: usize,
     next_seq: u64,
     /// Ordered mode: the outcome of each position from `next_out` on
@@ -256,7 +266,7 @@ impl<In, T, E> Driver<In, T, E> {
             runtime: None,
             mode: Mode::FailFast,
             ordered: true,
-            ready: Arc::new(ReadyList::new()),
+            items: Arc::new(ItemCore::new(report_panic::<E>)),
             slots: Vec::new(),
             free: Vec::new(),
             running: 0,
@@ -314,7 +324,7 @@ where
     /// input is polled with a no-op waker; if it is pending, the first
     /// `poll_event` polls it again with the consumer's waker (a stream
     /// wakes only the waker of its latest poll), and so do the rate timer
-    /// and the ready list, which `poll_event` registers before it waits.
+    /// and the item core, which `poll_event` registers with before it waits.
     #[track_caller]
     pub(crate) fn start(&mut self) {
         self.runtime = Some(crate::task::current_runtime());
@@ -353,29 +363,35 @@ where
         }
     }
 
-    /// Takes the completions the ready list queued.
+    /// Takes the outcomes the core queued.
     fn collect(&mut self, cx: &mut Context<'_>) {
-        let mut batch = std::mem::take(&mut self.batch);
-        self.ready.drain(cx.waker(), &mut batch);
-        for &index in &batch {
-            self.complete(index);
+        self.items.drain(cx.waker(), &mut self.batch);
+        // Taken from the back, in publishing order: the entries not yet
+        // handled stay in `self.batch`, so that if user code run on the way
+        // (a retry classifier) panics, the driver's drop still sees them
+        // and no item's panic is lost.
+        self.batch.reverse();
+        while let Some((index, finished)) = self.batch.pop() {
+            match finished {
+                Finished::Done(outcome) => self.complete(index, outcome),
+                Finished::Displaced(error) => {
+                    if let Some(flight) = &self.slots[index] {
+                        report_unobserved(flight.id, error);
+                    }
+                }
+            }
         }
-        batch.clear();
-        self.batch = batch;
     }
 
-    /// The attempt in slot `index` finished.
-    fn complete(&mut self, index: usize) {
+    /// The attempt in slot `index` finished with `outcome`.
+    fn complete(&mut self, index: usize, outcome: Outcome<T, E>) {
         let Some(flight) = self.slots[index].take() else {
-            return;
+            unreachable!("asyncio: a map item published twice");
         };
         self.free.push(index);
         self.running -= 1;
-        let id = flight.task.id();
-        let outcome = match flight.task.try_outcome() {
-            Ok(outcome) => outcome,
-            Err(_) => unreachable!("asyncio: a map item signalled before it finished"),
-        };
+        let id = flight.id;
+        drop(flight.join);
         if let Phase::Stopping { .. } = self.phase {
             // Cancelled by the map (or finished as it stopped): no value
             // reaches the output, so it counts as failed.
@@ -676,9 +692,6 @@ where
         let runtime = self
             .runtime
             .get_or_insert_with(crate::task::current_runtime);
-        let task = (self.spawner)(runtime, input, self.timeout);
-        let seq = self.next_seq;
-        self.next_seq += 1;
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -686,9 +699,12 @@ where
                 self.slots.len() - 1
             }
         };
-        let finished = task.task_core().listen(&self.ready, index);
+        let join = (self.spawner)(runtime, input, self.timeout, &self.items, index);
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.slots[index] = Some(Flight {
-            task,
+            join,
+            id: TaskId::next(),
             position,
             attempt,
             seq,
@@ -696,10 +712,9 @@ where
             input: copy,
         });
         self.running += 1;
-        if finished {
-            self.complete(index);
-        }
-        finished
+        // An attempt that ended at once (a runtime shutting down drops it
+        // inside `spawn`) is in the core's queue: the next collect takes it.
+        false
     }
 
     /// Enters the stopping phase: stops pulling, drops what waits (retries,
@@ -768,7 +783,7 @@ where
 
     fn cancel_running(&self) {
         for flight in self.slots.iter().flatten() {
-            flight.task.cancel();
+            flight.join.abort();
         }
     }
 
@@ -822,13 +837,31 @@ where
 
 impl<In, T, E> Drop for Driver<In, T, E> {
     fn drop(&mut self) {
-        self.ready.close();
         // Drop cannot wait: every attempt still running is aborted and stops
         // at its next await point after this returns. Whatever it ends with
-        // was the map's to observe: an error is quiet, a panic reported.
+        // (or ended with, queued and not collected) was the map's to observe:
+        // the core drops an error quietly and reports a panic.
+        let ids = self
+            .slots
+            .iter()
+            .map(|slot| slot.as_ref().map(|flight| flight.id))
+            .collect();
+        self.items.close(ids);
+        // Entries taken from the core but not handled (a panic unwound
+        // through `collect`): nobody's now, as what `close` found.
+        for (index, finished) in std::mem::take(&mut self.batch) {
+            // Every entry not handled is of an item still in its slot.
+            let id = self.slots[index]
+                .as_ref()
+                .map_or(TaskId::from_raw(0), |flight| flight.id);
+            let outcome = match finished {
+                Finished::Done(outcome) => outcome,
+                Finished::Displaced(error) => Err(error),
+            };
+            drop_outcome(Done { id, outcome });
+        }
         for flight in self.slots.iter_mut().filter_map(Option::take) {
-            flight.task.cancel();
-            flight.task.task_core().detach_observed();
+            flight.join.abort();
         }
         for done in std::mem::take(&mut self.reorder).into_iter().flatten() {
             drop_outcome(done);
@@ -872,16 +905,20 @@ where
     T: Send + 'static,
     E: fmt::Debug + Send + 'static,
 {
-    Box::new(move |runtime, input, timeout| {
+    Box::new(move |runtime, input, timeout, core, index| {
         let future = f(input).into_future();
         match timeout {
-            None => try_spawn_on(runtime, future),
-            Some((period, error)) => try_spawn_on(runtime, async move {
-                match tokio::time::timeout(period, future).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(error()),
-                }
-            }),
+            None => runtime.spawn(Item::new(future, core.clone(), index)),
+            Some((period, error)) => runtime.spawn(Item::new(
+                async move {
+                    match tokio::time::timeout(period, future).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(error()),
+                    }
+                },
+                core.clone(),
+                index,
+            )),
         }
     })
 }
@@ -895,9 +932,13 @@ where
     Fut::Output: Send + 'static,
 {
     // A plain map has no timeout: its error type cannot hold one.
-    Box::new(move |runtime, input, _| {
+    Box::new(move |runtime, input, _, core, index| {
         let future = f(input).into_future();
-        try_spawn_on(runtime, async move { Ok::<_, Infallible>(future.await) })
+        runtime.spawn(Item::new(
+            async move { Ok::<_, Infallible>(future.await) },
+            core.clone(),
+            index,
+        ))
     })
 }
 

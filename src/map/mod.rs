@@ -55,6 +55,7 @@
 
 pub(crate) mod core;
 mod driver;
+pub(crate) mod items;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -392,9 +393,13 @@ pub struct KeepGoing;
 ///   pulled lazily: an input is pulled only when a slot is free, so at most
 ///   `limit` inputs are alive in running items (a million-line file is never
 ///   in memory at once).
-/// - **Each item runs as its own task** ([`spawn`](crate::spawn)), in
-///   parallel on the multi-thread runtime; the map never polls an item's
-///   future itself, so nothing starves (futures' `buffered` does, #2387).
+/// - **Each item runs as its own task** (a tokio task), in parallel on the
+///   multi-thread runtime; the map never polls an item's future itself, so
+///   nothing starves (futures' `buffered` does, #2387). Nobody outside the
+///   map awaits an item, so it has no [`Task`](crate::Task) handle: it
+///   publishes its outcome straight into the map (as a task group's
+///   [`start_soon`](crate::TaskGroupHandle::start_soon) child does), and
+///   [`current_task`](crate::current_task) is `None` inside it.
 ///   **Items start when the map is started** ([`start`](Map::start) or
 ///   [`collect`](Map::collect)), not at the first poll (SPEC decision 1;
 ///   asyncio's pool schedules its workers at `create_task`): the first

@@ -208,7 +208,8 @@ where
 /// children with a [`Task`](crate::Task); one started with
 /// [`start_soon`](crate::TaskGroupHandle::start_soon) has no handle, and
 /// the answer there is `None`), or a primitive that spawns its children
-/// ([`gather`](crate::gather()) and the others). Elsewhere — a plain `tokio::spawn` task, the future given to
+/// ([`gather`](crate::gather()) and the others, except the bounded
+/// [`map`](crate::map()), whose items have no handle either). Elsewhere — a plain `tokio::spawn` task, the future given to
 /// `block_on`, a `spawn_blocking` closure, a destructor run by an abort —
 /// there is no such task, and the answer is `None`. A
 /// [`task_group`](crate::task_group())'s body runs in its caller's task, as
