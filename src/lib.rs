@@ -142,8 +142,8 @@
 //! - some performance targets of the project's contract are not met yet:
 //!   the queue under contention (64 producers and consumers on a queue of
 //!   16: about 2× flume; the queue is eventually fair by default, strict
-//!   order costs more) and at 4P/4C (about 1.1× flume in instructions; the
-//!   rest of the gap in time is mostly tokio's cooperative budget, which
+//!   order costs more) and at 4P/4C (level with flume in time, not under
+//!   it; 1.07× in instructions, mostly tokio's cooperative budget, which
 //!   the queue spends and flume does not); the
 //!   bounded map against a spawning `buffer_unordered` (about 1.1× in
 //!   instructions); gather on a current-thread runtime (about 1.25–1.3×
