@@ -142,8 +142,10 @@
 //! - some performance targets of the project's contract are not met yet:
 //!   the queue under contention (64 producers and consumers on a queue of
 //!   16: about 2× flume; the queue is eventually fair by default, strict
-//!   order costs more), at 4P/4C and on the current-thread runtime;
-//!   gather on a current-thread runtime (about 1.25–1.3×
+//!   order costs more) and at 4P/4C (level with flume in time, not under
+//!   it; 1.07× in instructions, mostly tokio's cooperative budget, which
+//!   the queue spends and flume does not); gather on a current-thread
+//!   runtime (about 1.25–1.3×
 //!   JoinSet); cancelling a task group of children spawned with `spawn`
 //!   (about 1.05× JoinSet; with [`start_soon`](TaskGroupHandle::start_soon)
 //!   it is about 0.8×); `wait_for` with a body pending once (about 1.03×

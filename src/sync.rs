@@ -463,6 +463,14 @@ pub mod mutant {
         /// waiters it overtook (only new gets are counted): the bound on
         /// overtaking is exceeded.
         QueueNotifiedGetSkipsCount,
+        /// A new get that takes an item at once on its inlined fast path
+        /// does not count the waiting getters it overtook (the slow path
+        /// does): the bound on overtaking is exceeded.
+        QueueGetFastPathSkipsOvertake,
+        /// A new put that inserts at once on its inlined fast path does not
+        /// count the waiting putters it overtook: the bound on overtaking
+        /// is exceeded.
+        QueuePutFastPathSkipsOvertake,
 
         // The task-group core (src/task_group/core.rs).
         /// A child's `finish` takes and wakes the owner's waker under one

@@ -8,6 +8,7 @@ Not part of CI (it takes about ten minutes):
     python3 benches/python/compare.py --reuse --no-python   # the same, with the last CPython figures
     python3 benches/python/compare.py --rounds 3 --only task_group,wait   # re-measure those, keep the rest
     python3 benches/python/compare.py --reuse --only memory   # re-measure only peak memory
+    python3 benches/python/compare.py --only queue --timeout 900   # stop a hung round after 15 min
 
 Peak memory is measured apart from the timings, one process per figure:
 `examples/task_memory.rs` (bytes per pending task in a TaskSet and a
@@ -30,8 +31,10 @@ import os
 import statistics
 import platform
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,6 +178,18 @@ CONTEXT = [
      "flume + count"),
     ("Queue 4P/4C against async-channel", "queue_1M_cap1024/asyncio/4P4C",
      "queue_1M_cap1024/async_channel/4P4C", "async-channel"),
+    ("Queue 4P/4C against flume spending tokio's cooperative budget, as the queue does",
+     "queue_1M_cap1024/asyncio/4P4C", "queue_1M_cap1024/flume_cooperative/4P4C",
+     "flume + budget"),
+    ("Queue 1P/1C against flume spending tokio's cooperative budget",
+     "queue_1M_cap1024/asyncio/1P1C", "queue_1M_cap1024/flume_cooperative/1P1C",
+     "flume + budget"),
+    ("Queue 16P/16C, capacity 1024, against flume", "queue_1M_cap1024/asyncio/16P16C",
+     "queue_1M_cap1024/flume/16P16C", "flume"),
+    ("Queue 1P/1C, unbounded (`Queue::unbounded()`), against `flume::unbounded()`",
+     "queue_1M_unbounded/asyncio/1P1C", "queue_1M_unbounded/flume/1P1C", "flume"),
+    ("Queue 4P/4C, unbounded, against `flume::unbounded()`",
+     "queue_1M_unbounded/asyncio/4P4C", "queue_1M_unbounded/flume/4P4C", "flume"),
     ("Queue 64P/64C cap 16 in strict order (`bounded_strict`) against flume",
      "queue_1M_cap16/asyncio_strict/64P64C", "queue_1M_cap16/flume/64P64C", "flume"),
     ("Queue 16P/16C cap 16 in strict order against flume",
@@ -227,9 +242,13 @@ def python():
     return sys.executable
 
 
-def criterion_seconds(bench_id):
+def criterion_seconds(bench_id, since=None):
+    """The median of `bench_id`'s last criterion run, in seconds; `None` if
+    it never ran, or (with `since`, a `time.time()`) not since then."""
     path = CRITERION / bench_id / "new" / "estimates.json"
     if not path.exists():
+        return None
+    if since is not None and path.stat().st_mtime < since:
         return None
     return json.loads(path.read_text())["median"]["point_estimate"] / 1e9
 
@@ -345,8 +364,24 @@ def run_round(seconds, benches):
     # No table reads the gather bench's quadratic `join_all` peer, which
     # takes about 90 s a round at 100k.
     env = dict(os.environ, ASYNCIO_BENCH_SECONDS=str(seconds), ASYNCIO_BENCH_SKIP_QUADRATIC="1")
-    subprocess.run(args, cwd=ROOT, check=True, env=env)
-    return {bench_id: criterion_seconds(bench_id) for bench_id in all_ids()
+    # flume has hung with every task asleep (64P/64C on capacity 16, 16P/16C
+    # on capacity 1024): after `--timeout` seconds (default 1800) the round's
+    # benches are killed, and the round keeps only the figures taken before
+    # the hang (the others read "not run" or come from the other rounds).
+    timeout = option("--timeout", 1800.0)
+    started = time.time()
+    bench = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        code = bench.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(bench.pid, signal.SIGKILL)
+        bench.wait()
+        print(f"compare.py: the round took more than {timeout:g} s (a hung bench?) and was "
+              "stopped; it keeps the figures taken before that", file=sys.stderr)
+    else:
+        if code != 0:
+            raise subprocess.CalledProcessError(code, args)
+    return {bench_id: criterion_seconds(bench_id, since=started) for bench_id in all_ids()
             if bench_of(bench_id) in benches}
 
 

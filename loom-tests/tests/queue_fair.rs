@@ -10,7 +10,7 @@ use std::task::Poll;
 
 use asyncio::__cores::fault::{self, Fault};
 use asyncio::__cores::queue::{QueueCore, Waiter};
-use asyncio::queue::TryGetError;
+use asyncio::queue::{TryGetError, TryPutError};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::waker::Recorder;
@@ -23,6 +23,49 @@ fn waiting_getter(queue: &QueueCore<u32>) -> (Recorder, Waiter) {
         .poll(|cx| queue.poll_get(&mut waiter, false, cx))
         .is_pending());
     (recorder, waiter)
+}
+
+/// A running get that does not wait: `get_nowait`.
+fn get_nowait(queue: &QueueCore<u32>) -> Result<u32, TryGetError> {
+    queue.try_get(false).map(|taken| taken.item)
+}
+
+/// A running get that does not wait: a new `get` future polled once, which
+/// goes through the inlined fast path when an item is available, and is
+/// dropped if it is pending.
+fn get_polled_once(queue: &QueueCore<u32>) -> Result<u32, TryGetError> {
+    let mut waiter = Waiter::new();
+    match Recorder::new().poll(|cx| queue.poll_get(&mut waiter, false, cx)) {
+        Poll::Ready(Ok(taken)) => Ok(taken.item),
+        Poll::Ready(Err(error)) => panic!("a running get failed: {error:?}"),
+        Poll::Pending => {
+            queue.cancel_get(&mut waiter);
+            Err(TryGetError::Empty)
+        }
+    }
+}
+
+/// A running put that does not wait: `put_nowait`; the item back if full.
+fn put_nowait(queue: &QueueCore<u32>, item: u32) -> Result<(), u32> {
+    queue.try_put(item).map_err(|error| match error {
+        TryPutError::Full(item) => item,
+        TryPutError::ShutDown(_) => panic!("the queue was shut down"),
+        _ => panic!("put_nowait failed: {error:?}"),
+    })
+}
+
+/// A running put that does not wait: a new `put` future polled once (the
+/// inlined fast path when a slot is free), dropped if it is pending.
+fn put_polled_once(queue: &QueueCore<u32>, item: u32) -> Result<(), u32> {
+    let (mut waiter, mut item) = (Waiter::new(), Some(item));
+    match Recorder::new().poll(|cx| queue.poll_put(&mut waiter, &mut item, cx)) {
+        Poll::Ready(Ok(())) => Ok(()),
+        Poll::Ready(Err(error)) => panic!("a running put failed: {error:?}"),
+        Poll::Pending => {
+            queue.cancel_put(&mut waiter);
+            Err(item.expect("a pending put keeps its item"))
+        }
+    }
 }
 
 /// A getter notified of an item is dropped while the put that notified it
@@ -109,16 +152,17 @@ fn queue_notified_putter_dropped_twin_keeps_turn() {
 /// an item that a running `get_nowait` takes first, racing it: overtaken
 /// once, it keeps its place (it runs again in another task), and the next
 /// item is granted to it, not to a second running `get_nowait` nor to the
-/// younger getter behind it.
-fn overtaken_getter_is_served_next() {
-    loom::model(|| {
+/// younger getter behind it. `get` is the running get: `get_nowait`, or a
+/// new `get` future polled once (its inlined fast path).
+fn overtaken_getter_is_served_next(get: fn(&QueueCore<u32>) -> Result<u32, TryGetError>) {
+    loom::model(move || {
         let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
         let (oldest, mut first) = waiting_getter(&queue);
         let (younger, mut second) = waiting_getter(&queue);
         queue.try_put(1).unwrap();
         let barger = {
             let queue = queue.clone();
-            thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
+            thread::spawn(move || get(&queue))
         };
         assert!(
             oldest.woken_since_poll(),
@@ -140,7 +184,7 @@ fn overtaken_getter_is_served_next() {
                 // Overtaken once: the next item is granted to it.
                 queue.try_put(2).unwrap();
                 assert_eq!(
-                    queue.try_get(false).map(|taken| taken.item),
+                    get(&queue),
                     Err(TryGetError::Empty),
                     "a getter was overtaken past the limit"
                 );
@@ -169,25 +213,145 @@ fn overtaken_getter_is_served_next() {
 
 #[test]
 fn queue_overtaken_getter_is_served_next() {
-    overtaken_getter_is_served_next();
+    overtaken_getter_is_served_next(get_nowait);
 }
 
 #[test]
 #[should_panic(expected = "a getter was overtaken past the limit")]
 fn queue_overtaken_getter_is_served_next_twin_uncounted() {
-    fault::with(
-        Fault::QueueOvertakeUncounted,
-        overtaken_getter_is_served_next,
-    );
+    fault::with(Fault::QueueOvertakeUncounted, || {
+        overtaken_getter_is_served_next(get_nowait)
+    });
 }
 
 #[test]
 #[should_panic(expected = "the overtaken getter was not woken")]
 fn queue_overtaken_getter_is_served_next_twin_loses_place() {
-    fault::with(
-        Fault::QueueNotifiedWaiterLosesPlace,
-        overtaken_getter_is_served_next,
-    );
+    fault::with(Fault::QueueNotifiedWaiterLosesPlace, || {
+        overtaken_getter_is_served_next(get_nowait)
+    });
+}
+
+/// The same with the running gets as new `get` futures, which take an item
+/// on their inlined fast path and must count the getters they overtake
+/// there too.
+#[test]
+fn queue_overtaken_getter_is_served_next_by_get_futures() {
+    overtaken_getter_is_served_next(get_polled_once);
+}
+
+#[test]
+#[should_panic(expected = "a getter was overtaken past the limit")]
+fn queue_overtaken_getter_is_served_next_by_get_futures_twin_uncounted() {
+    fault::with(Fault::QueueOvertakeUncounted, || {
+        overtaken_getter_is_served_next(get_polled_once)
+    });
+}
+
+/// The order guarantee for putters, with a limit of 1 and one slot. The
+/// oldest putter is notified of a freed slot that a running put fills
+/// first, racing it: overtaken once, it keeps its place (it runs again in
+/// another task), and the next freed slot is granted to it (a place held
+/// for its item), not taken by a second running put; the younger putter is
+/// served after it. `put` is the running put: `put_nowait`, or a new `put`
+/// future polled once (its inlined fast path).
+fn overtaken_putter_is_served_next(put: fn(&QueueCore<u32>, u32) -> Result<(), u32>) {
+    loom::model(move || {
+        let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(1)).overtake_limit(1));
+        queue.try_put(0).unwrap();
+        let (oldest, younger) = (Recorder::new(), Recorder::new());
+        let (mut first, mut second) = (Waiter::new(), Waiter::new());
+        let (mut first_item, mut second_item) = (Some(10), Some(11));
+        assert!(oldest
+            .poll(|cx| queue.poll_put(&mut first, &mut first_item, cx))
+            .is_pending());
+        assert!(younger
+            .poll(|cx| queue.poll_put(&mut second, &mut second_item, cx))
+            .is_pending());
+        assert_eq!(get_nowait(&queue), Ok(0));
+        assert!(
+            oldest.woken_since_poll(),
+            "the oldest putter was not notified"
+        );
+        let barger = {
+            let queue = queue.clone();
+            thread::spawn(move || put(&queue, 20))
+        };
+        // It runs again, in another task.
+        let moved = Recorder::new();
+        let got = moved.poll(|cx| queue.poll_put(&mut first, &mut first_item, cx));
+        let barged = barger.join().unwrap();
+        match got {
+            Poll::Ready(Ok(())) => {
+                // It ran first and filled the slot; the barger found none.
+                assert_eq!(barged, Err(20));
+                assert_eq!(get_nowait(&queue), Ok(10));
+            }
+            Poll::Ready(Err(error)) => panic!("the oldest putter failed: {error:?}"),
+            Poll::Pending => {
+                assert_eq!(barged, Ok(()));
+                // Overtaken once: the slot the next get frees is its own.
+                assert_eq!(get_nowait(&queue), Ok(20));
+                assert_eq!(
+                    put(&queue, 21),
+                    Err(21),
+                    "a putter was overtaken past the limit"
+                );
+                assert!(
+                    moved.woken_since_poll(),
+                    "the overtaken putter was not woken"
+                );
+                let got = moved.poll(|cx| queue.poll_put(&mut first, &mut first_item, cx));
+                assert!(
+                    matches!(got, Poll::Ready(Ok(()))),
+                    "the overtaken putter lost its place"
+                );
+                assert_eq!(get_nowait(&queue), Ok(10));
+            }
+        }
+        // The younger putter is notified by the slot freed last.
+        assert!(
+            younger.woken_since_poll(),
+            "the younger putter was not notified"
+        );
+        let got = younger.poll(|cx| queue.poll_put(&mut second, &mut second_item, cx));
+        assert!(matches!(got, Poll::Ready(Ok(()))));
+        assert_eq!(get_nowait(&queue), Ok(11));
+    });
+}
+
+#[test]
+fn queue_overtaken_putter_is_served_next() {
+    overtaken_putter_is_served_next(put_nowait);
+}
+
+#[test]
+fn queue_overtaken_putter_is_served_next_by_put_futures() {
+    overtaken_putter_is_served_next(put_polled_once);
+}
+
+#[test]
+#[should_panic(expected = "a putter was overtaken past the limit")]
+fn queue_overtaken_putter_is_served_next_twin_uncounted() {
+    fault::with(Fault::QueueOvertakeUncounted, || {
+        overtaken_putter_is_served_next(put_nowait)
+    });
+}
+
+#[test]
+#[should_panic(expected = "a putter was overtaken past the limit")]
+fn queue_overtaken_putter_is_served_next_by_put_futures_twin_uncounted() {
+    fault::with(Fault::QueueOvertakeUncounted, || {
+        overtaken_putter_is_served_next(put_polled_once)
+    });
+}
+
+#[test]
+#[should_panic(expected = "the overtaken putter was not woken")]
+fn queue_overtaken_putter_is_served_next_twin_loses_place() {
+    fault::with(Fault::QueueNotifiedWaiterLosesPlace, || {
+        overtaken_putter_is_served_next(put_nowait)
+    });
 }
 
 /// Two getters are notified of two items; before the oldest runs, the

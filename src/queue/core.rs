@@ -288,23 +288,44 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), PutError<T>>> {
         let mut state = self.state.lock();
-        // The common case, a new put with nobody waiting: insert, and build
-        // no list of wakers (kept small, to be inlined into the future).
+        // The common case, a new put that wakes nobody: insert, and build no
+        // list of wakers (kept small, to be inlined into the future). A put
+        // that overtakes waiting putters (eventual fairness) is as common
+        // under load: it only has its overtake counted, out of line.
         if waiter.id.is_none()
             && !state.shutdown
             && state.new_put_may_insert()
             && !state.getters.needs_settle(state.limit)
-            && !state.putters.has_ungranted()
             && state.streams.waiting.is_empty()
         {
             if let Some(value) = item.take() {
                 state.buffer.push(value);
                 state.credit += 1;
+                #[cfg(asyncio_loom)]
+                let count = !mutant::on(Mutant::QueuePutFastPathSkipsOvertake);
+                #[cfg(not(asyncio_loom))]
+                let count = true;
+                if count && state.putters.has_ungranted() {
+                    return Self::put_overtook(state);
+                }
                 drop(state);
                 return Poll::Ready(Ok(()));
             }
         }
         self.poll_put_slow(state, waiter, item, cx)
+    }
+
+    /// A new put inserted while putters without a grant waited: counts the
+    /// overtake, hands the oldest a free slot if it is now due, and
+    /// unlocks.
+    #[inline(never)]
+    fn put_overtook(
+        mut state: crate::sync::MutexGuard<'_, State<T>>,
+    ) -> Poll<Result<(), PutError<T>>> {
+        let putters = state.putters_overtaken(None);
+        drop(state);
+        putters.wake();
+        Poll::Ready(Ok(()))
     }
 
     #[inline(never)]
@@ -460,9 +481,17 @@ impl<T> QueueCore<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Taken<T>, GetError>> {
         let mut state = self.state.lock();
-        // The common case, a new get with an item available and no getter
-        // waiting: take it (kept small, to be inlined into the future).
-        if waiter.id.is_none() && state.available() > 0 && !state.getters.has_ungranted() {
+        // The common case, a new get with an item available: take it (kept
+        // small, to be inlined into the future). If getters without a grant
+        // wait, it overtakes them: count it (eventual fairness).
+        if waiter.id.is_none() && state.available() > 0 {
+            #[cfg(asyncio_loom)]
+            let count = !mutant::on(Mutant::QueueGetFastPathSkipsOvertake);
+            #[cfg(not(asyncio_loom))]
+            let count = true;
+            if count && state.getters.has_ungranted() {
+                state.getters_overtaken(None);
+            }
             let promised = state.getters.granted.len();
             let (item, counted) = state.remove(promised, guard, &self.spendable);
             unlock_after_get(state);
@@ -674,6 +703,12 @@ impl<T> QueueCore<T> {
     }
 
     /// Marks one unfinished item done (asyncio's `task_done()`).
+    ///
+    /// The common case, a unit spent from `spendable` that leaves some
+    /// behind, is this inlined compare-and-swap alone; the rest is out of
+    /// line, so a consumer's loop does not pay a large function's prologue
+    /// for every item (about 17 instructions a call, 3% of 4P/4C).
+    #[inline]
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
         let fast = self.spendable.fetch_update(
             ordering!(Ordering::SeqCst, QueueTaskDoneRelaxed),
@@ -689,11 +724,19 @@ impl<T> QueueCore<T> {
             if previous != 1 {
                 return Ok(());
             }
-            // The total may have reached zero: check and release under the
-            // lock, where joins check it too.
         }
+        self.task_done_locked(fast.is_ok())
+    }
+
+    /// The rest of [`task_done`](Self::task_done), under the lock: `spent`
+    /// says whether the fast path spent a unit (and may have brought the
+    /// total to zero: check and release under the lock, where joins check
+    /// it too); if not, a unit is taken from the credit here, or the call
+    /// fails.
+    #[inline(never)]
+    fn task_done_locked(&self, spent: bool) -> Result<(), TaskDoneError> {
         let mut state = self.state.lock();
-        if fast.is_err() {
+        if !spent {
             if state.credit > 0 {
                 // Spend one unit of credit and move the rest over.
                 let credit = std::mem::take(&mut state.credit);

@@ -109,10 +109,18 @@ impl<T> FifoBuffer<T> {
     /// Takes the item at `index`, which must be in the ready prefix.
     #[inline]
     pub(super) fn take(&mut self, index: usize) -> Option<T> {
-        let item = if index == 0 {
-            self.items.pop_front()
-        } else {
-            self.items.remove(index)
+        let item = match index {
+            0 => self.items.pop_front(),
+            // One promised item at the front (a granted getter has not run
+            // yet), the common case under eventual fairness: swap the taken
+            // item to the front and pop it, leaving the promised one first.
+            // `VecDeque::remove` costs about 80 instructions a call here
+            // (6% of 4P/4C's count at capacity 1024).
+            1 if self.items.len() >= 2 => {
+                self.items.swap(0, 1);
+                self.items.pop_front()
+            }
+            _ => self.items.remove(index),
         };
         // Every held place is behind the ready prefix, so whichever item
         // left, each held place now has one item fewer before it: the same
