@@ -145,13 +145,11 @@
 //!   order costs more) and at 4P/4C (level with flume in time, not under
 //!   it; 1.07× in instructions, mostly tokio's cooperative budget, which
 //!   the queue spends and flume does not); gather on a current-thread
-//!   runtime (about 1.25–1.3×
-//!   JoinSet); cancelling a task group of children spawned with `spawn`
-//!   (about 1.05× JoinSet; with [`start_soon`](TaskGroupHandle::start_soon)
-//!   it is about 0.8×); `wait_for` with a body pending once (about 1.03×
-//!   tokio's `timeout` in instructions); and the completion-order drains at
-//!   some sizes. What is left is mostly the cost of a task's completion
-//!   core (its own allocation and lock). `BENCHMARKS.md` in the
+//!   runtime (about 1.25–1.3× JoinSet); `wait_for` with a body pending
+//!   once (about 1.03× tokio's `timeout` in instructions); and the
+//!   completion-order drains at some sizes. What is left is mostly the
+//!   cost of a task's completion core (its own allocation beside tokio's,
+//!   and over a small future the next tokio allocation size). `BENCHMARKS.md` in the
 //!   repository has the figures.
 //!
 //! For porting and teaching, [`porting`] is the guide (every asyncio name,
