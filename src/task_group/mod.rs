@@ -328,10 +328,13 @@ fn polling_in<E: Send + 'static, R>(
     let Some(shared) = group.take() else {
         return poll();
     };
-    let previous = ENCLOSING
-        .try_with(|slot| slot.replace(Some(erase_owned(shared))))
-        .ok()
-        .flatten();
+    let mut lent = Some(erase_owned(shared));
+    let Ok(previous) = ENCLOSING.try_with(|slot| slot.replace(lent.take())) else {
+        // The thread-local is gone (a poll from a thread-local's
+        // destructor): the group stays with the child, and nothing is lent.
+        *group = lent.map(unerase);
+        return poll();
+    };
     let _back = Back { group, previous };
     poll()
 }
