@@ -4,10 +4,9 @@
 
 use std::future::Future;
 use std::num::NonZeroUsize;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 mod common;
@@ -17,42 +16,11 @@ use asyncio::queue::{
     TryPutError, DEFAULT_OVERTAKE_LIMIT,
 };
 use asyncio::{LifoQueue, PriorityQueue, Queue};
-use common::Bystander;
+use common::{Bystander, Probe};
 use futures::StreamExt;
 
 fn cap(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap()
-}
-
-/// A waker that counts its wake-ups.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-struct Probe {
-    counter: Arc<Counter>,
-    waker: Waker,
-}
-
-impl Probe {
-    fn new() -> Self {
-        let counter = Arc::new(Counter::default());
-        let waker = Waker::from(counter.clone());
-        Self { counter, waker }
-    }
-
-    fn wakes(&self) -> usize {
-        self.counter.0.load(Ordering::SeqCst)
-    }
-
-    fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
-    }
 }
 
 // ---- 110, 111: sizes and the nowait errors ----

@@ -45,9 +45,7 @@
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
 use asyncio::queue::{
     GetError, Guarded, JoinableQueue, Lifo, Order, Priority, Put, PutError, TaskDoneError,
@@ -56,37 +54,8 @@ use asyncio::queue::{
 use futures::FutureExt;
 use proptest::prelude::*;
 
-/// A waker that counts its wake-ups.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// Polls one future with its own counting waker.
-struct Probe {
-    counter: Arc<Counter>,
-    waker: Waker,
-}
-
-impl Probe {
-    fn new() -> Self {
-        let counter = Arc::new(Counter::default());
-        let waker = Waker::from(counter.clone());
-        Self { counter, waker }
-    }
-
-    fn wakes(&self) -> usize {
-        self.counter.0.load(Ordering::SeqCst)
-    }
-
-    fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
-    }
-}
+mod common;
+use common::Probe;
 
 /// A pending future, its probe, and the probe's wake count at its last poll.
 struct Pending<F> {

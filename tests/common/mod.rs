@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
 
 use asyncio::Unobserved;
 
@@ -172,5 +175,38 @@ impl std::future::Future for FailsThenPanicsOnDrop {
 impl Drop for FailsThenPanicsOnDrop {
     fn drop(&mut self) {
         panic!("{}", self.panic);
+    }
+}
+
+/// A waker that counts its wake-ups.
+#[derive(Default)]
+struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Polls a future by hand with its own counting waker, so that a test can
+/// assert "woken since the last poll".
+pub(crate) struct Probe {
+    counter: Arc<Counter>,
+    waker: Waker,
+}
+
+impl Probe {
+    pub(crate) fn new() -> Self {
+        let counter = Arc::new(Counter::default());
+        let waker = Waker::from(counter.clone());
+        Self { counter, waker }
+    }
+
+    pub(crate) fn wakes(&self) -> usize {
+        self.counter.0.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn poll<F: Future + Unpin>(&self, future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(&self.waker))
     }
 }
