@@ -1608,6 +1608,8 @@ mod model {
     use proptest::prelude::*;
     use std::collections::VecDeque;
 
+    use super::common::waiter_line::{Line, Stand, Waiter};
+
     #[derive(Debug, Clone)]
     enum Op {
         PutNowait,
@@ -1645,113 +1647,6 @@ mod model {
             2 => any::<usize>().prop_map(Op::DropGuard),
             1 => any::<bool>().prop_map(Op::Shutdown),
         ]
-    }
-
-    /// Where a waiting put or get stands.
-    #[derive(Debug, Clone, Copy, PartialEq)]
-    enum Stand {
-        /// Asleep in line.
-        Waiting,
-        /// Woken with nothing kept for it: it takes a slot or an item if
-        /// one is free when it runs, else waits again at its place.
-        Notified,
-        /// Woken with a slot or an item kept for it.
-        Granted,
-        /// Failed by a shutdown (putters).
-        Failed,
-    }
-
-    /// A pending put or get in the model: its place in line (`id`), how
-    /// many waiters without a grant were ahead of it when it began waiting,
-    /// where it stands, and how many operations completed before it while
-    /// it held no grant and was older than them (counted here,
-    /// independently of the line's counter).
-    #[derive(Debug, Clone)]
-    struct Waiter {
-        item: u32,
-        id: u64,
-        ahead: u64,
-        stand: Stand,
-        overtaken: u64,
-    }
-
-    /// One line of waiters, in arrival order, and its overtake counter:
-    /// the operations that overtook a waiter since the oldest was last
-    /// served.
-    #[derive(Debug, Default)]
-    struct Line {
-        waiters: Vec<Waiter>,
-        overtakes: u64,
-    }
-
-    impl Line {
-        fn unserved(&self) -> impl Iterator<Item = &Waiter> {
-            self.waiters
-                .iter()
-                .filter(|w| matches!(w.stand, Stand::Waiting | Stand::Notified))
-        }
-        fn head(&self) -> Option<usize> {
-            self.waiters
-                .iter()
-                .position(|w| matches!(w.stand, Stand::Waiting | Stand::Notified))
-        }
-        fn head_is_due(&self, limit: u64) -> bool {
-            self.head().is_some() && self.overtakes >= limit
-        }
-        /// Grants the oldest unserved waiter: it is served, the count
-        /// starts again.
-        fn grant_head(&mut self) -> usize {
-            let i = self.head().unwrap();
-            self.waiters[i].stand = Stand::Granted;
-            self.overtakes = 0;
-            i
-        }
-        fn notified(&self) -> usize {
-            self.unserved()
-                .filter(|w| w.stand == Stand::Notified)
-                .count()
-        }
-        fn granted(&self) -> usize {
-            self.waiters
-                .iter()
-                .filter(|w| w.stand == Stand::Granted)
-                .count()
-        }
-        /// An operation completed (`me`: its id if it waited): every
-        /// unserved waiter older than it was overtaken once more, and the
-        /// counter moves if there was one; if it was the oldest unserved
-        /// waiter itself, the count starts again. Returns whether every
-        /// waiter is within the bound: overtaken at most `(ahead + 1) *
-        /// limit` times, `ahead` being the waiters before it when it began
-        /// waiting (each `limit` overtakes, the oldest is served).
-        fn complete(&mut self, me: Option<u64>, limit: u64) -> bool {
-            let mut overtook = false;
-            let mut within = true;
-            for w in &mut self.waiters {
-                let older = me.is_none_or(|me| w.id < me);
-                if older && matches!(w.stand, Stand::Waiting | Stand::Notified) {
-                    w.overtaken += 1;
-                    within &= w.overtaken <= (w.ahead + 1) * limit;
-                    overtook = true;
-                }
-            }
-            if overtook {
-                self.overtakes += 1;
-            } else if me.is_some() {
-                self.overtakes = 0;
-            }
-            within
-        }
-        fn register(&mut self, item: u32, id: u64) {
-            let ahead = self.unserved().count() as u64;
-            self.waiters.push(Waiter {
-                item,
-                id,
-                ahead,
-                stand: Stand::Waiting,
-                overtaken: 0,
-            });
-        }
     }
 
     /// The sequential model: a FIFO buffer and two lines of waiters. A slot
@@ -1792,10 +1687,10 @@ mod model {
         /// Items a get may take: ready, and not kept for a granted getter
         /// (those are at the front, in grant order).
         fn available(&self) -> usize {
-            self.ready() - self.getters.granted()
+            self.ready() - self.getters.count(Stand::Granted)
         }
         fn take_unpromised(&mut self) -> u32 {
-            let promised = self.getters.granted();
+            let promised = self.getters.count(Stand::Granted);
             self.take_at(promised)
         }
         fn take_at(&mut self, index: usize) -> u32 {
@@ -1827,29 +1722,17 @@ mod model {
                 let item = self.putters.waiters[i].item;
                 self.buffer.push_back((item, false));
             }
-            while !self.shutdown && self.free_slots() > self.putters.notified() {
-                match self
-                    .putters
-                    .waiters
-                    .iter_mut()
-                    .find(|w| w.stand == Stand::Waiting)
-                {
-                    Some(w) => w.stand = Stand::Notified,
-                    None => break,
+            while !self.shutdown && self.free_slots() > self.putters.count(Stand::Notified) {
+                if !self.putters.notify_first() {
+                    break;
                 }
             }
             while self.available() > 0 && self.getters.head_is_due(self.limit) {
                 self.getters.grant_head();
             }
-            while self.available() > self.getters.notified() {
-                match self
-                    .getters
-                    .waiters
-                    .iter_mut()
-                    .find(|w| w.stand == Stand::Waiting)
-                {
-                    Some(w) => w.stand = Stand::Notified,
-                    None => break,
+            while self.available() > self.getters.count(Stand::Notified) {
+                if !self.getters.notify_first() {
+                    break;
                 }
             }
         }
@@ -2121,7 +2004,7 @@ mod model {
             prop_assert_eq!(queue.qsize(), model.items());
             prop_assert_eq!(queue.empty(), model.available() == 0);
             prop_assert_eq!(queue.full(), model.free_slots() == 0);
-            let unserved = |line: &Line| line.unserved().count();
+            let unserved = |line: &Line| line.unserved();
             prop_assert_eq!(
                 queue.waiting_putters(),
                 if model.shutdown {

@@ -55,6 +55,7 @@ use futures::FutureExt;
 use proptest::prelude::*;
 
 mod common;
+use common::waiter_line::{Line, Stand, Waiter};
 use common::Probe;
 
 /// A pending future, its probe, and the probe's wake count at its last poll.
@@ -179,120 +180,6 @@ enum Kind {
     Lifo,
     /// The smallest.
     Priority,
-}
-
-/// Where a pending put or get stands.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Stand {
-    /// Asleep in line, not woken.
-    Waiting,
-    /// Woken with nothing kept for it: it takes a slot or an item if one
-    /// is free when it runs, else waits again at its place.
-    Notified,
-    /// Woken with a slot or an item kept for it.
-    Granted,
-    /// Woken to fail: a put after a shutdown, a get once a shut-down queue
-    /// is drained (or its promised item was dropped by an immediate
-    /// shutdown).
-    Failed,
-}
-
-/// A pending put or get in the model: its item (puts), its place in line
-/// (`id`), how many unserved waiters were ahead of it when it began
-/// waiting, where it stands, and how many operations completed before it
-/// while it was unserved and older than them.
-#[derive(Debug, Clone)]
-struct Waiter {
-    item: u32,
-    id: u64,
-    ahead: u64,
-    stand: Stand,
-    overtaken: u64,
-}
-
-/// One line of waiters, in arrival order, and its overtake counter: the
-/// operations that overtook an unserved waiter since the oldest was last
-/// served.
-#[derive(Debug, Default)]
-struct Line {
-    waiters: Vec<Waiter>,
-    overtakes: u64,
-}
-
-fn unserved(stand: Stand) -> bool {
-    matches!(stand, Stand::Waiting | Stand::Notified)
-}
-
-impl Line {
-    fn count(&self, stand: Stand) -> usize {
-        self.waiters.iter().filter(|w| w.stand == stand).count()
-    }
-
-    fn unserved(&self) -> usize {
-        self.waiters.iter().filter(|w| unserved(w.stand)).count()
-    }
-
-    fn head(&self) -> Option<usize> {
-        self.waiters.iter().position(|w| unserved(w.stand))
-    }
-
-    fn head_is_due(&self, limit: u64) -> bool {
-        self.head().is_some() && self.overtakes >= limit
-    }
-
-    /// Grants the oldest unserved waiter: it is served, and the count
-    /// starts again.
-    fn grant_head(&mut self) {
-        let i = self.head().expect("a head to grant");
-        self.waiters[i].stand = Stand::Granted;
-        self.overtakes = 0;
-    }
-
-    /// Notifies the oldest waiting waiter; returns whether there was one.
-    fn notify_first(&mut self) -> bool {
-        match self.waiters.iter_mut().find(|w| w.stand == Stand::Waiting) {
-            Some(w) => {
-                w.stand = Stand::Notified;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// An operation completed (`me`: its id if it waited; it is already out
-    /// of the line): every unserved waiter older than it was overtaken once
-    /// more, and the counter moves if there was one; if there was none and
-    /// it waited, the oldest was served, and the count starts again.
-    /// Returns whether every waiter is within the bound `(ahead + 1) ×
-    /// limit`.
-    fn complete(&mut self, me: Option<u64>, limit: u64) -> bool {
-        let mut overtook = false;
-        let mut within = true;
-        for w in &mut self.waiters {
-            if unserved(w.stand) && me.is_none_or(|me| w.id < me) {
-                w.overtaken += 1;
-                within &= w.overtaken <= (w.ahead + 1) * limit;
-                overtook = true;
-            }
-        }
-        if overtook {
-            self.overtakes += 1;
-        } else if me.is_some() {
-            self.overtakes = 0;
-        }
-        within
-    }
-
-    fn register(&mut self, item: u32, id: u64) {
-        let ahead = self.unserved() as u64;
-        self.waiters.push(Waiter {
-            item,
-            id,
-            ahead,
-            stand: Stand::Waiting,
-            overtaken: 0,
-        });
-    }
 }
 
 /// The sequential model.
