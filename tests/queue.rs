@@ -1738,6 +1738,25 @@ mod model {
         }
     }
 
+    /// What a get that completes at once (`get_nowait`, a guarded one) must
+    /// return, by the model, with the overtakes it made counted.
+    fn expect_get(
+        model: &mut Model,
+        bound: u64,
+    ) -> Result<Result<u32, TryGetError>, TestCaseError> {
+        Ok(if model.available() > 0 {
+            prop_assert!(
+                model.getters.complete(None, bound),
+                "a get overtaken past the bound"
+            );
+            Ok(model.take_unpromised())
+        } else if model.get_fails() {
+            Err(TryGetError::ShutDown)
+        } else {
+            Err(TryGetError::Empty)
+        })
+    }
+
     fn run(limit: usize, capacity: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
         let queue = Queue::with_overtake_limit(Some(cap(capacity)), limit);
         let mut model = Model {
@@ -1770,17 +1789,7 @@ mod model {
                     prop_assert_eq!(queue.put_nowait(next), expected);
                 }
                 Op::GetNowait => {
-                    let expected = if model.available() > 0 {
-                        prop_assert!(
-                            model.getters.complete(None, bound),
-                            "a get overtaken past the bound"
-                        );
-                        Ok(model.take_unpromised())
-                    } else if model.get_fails() {
-                        Err(TryGetError::ShutDown)
-                    } else {
-                        Err(TryGetError::Empty)
-                    };
+                    let expected = expect_get(&mut model, bound)?;
                     prop_assert_eq!(queue.get_nowait(), expected);
                 }
                 Op::StartPut => {
@@ -1963,17 +1972,7 @@ mod model {
                     model.buffer.retain(|entry| entry.1);
                 }
                 Op::GetGuardedNowait => {
-                    let expected = if model.available() > 0 {
-                        prop_assert!(
-                            model.getters.complete(None, bound),
-                            "a get overtaken past the bound"
-                        );
-                        Ok(model.take_unpromised())
-                    } else if model.get_fails() {
-                        Err(TryGetError::ShutDown)
-                    } else {
-                        Err(TryGetError::Empty)
-                    };
+                    let expected = expect_get(&mut model, bound)?;
                     match queue.get_guarded_nowait() {
                         Ok(guard) => {
                             prop_assert_eq!(Ok(*guard), expected);
