@@ -264,6 +264,14 @@ pub mod fault {
         /// A notified queue waiter that is dropped does not pass its turn
         /// on to the next waiter.
         QueueDroppedNotifiedKeepsTurn = 1 << 58,
+        /// A notified queue waiter that completes does not pass its
+        /// notification on, although a slot or an item is still free and
+        /// other waiters sleep (the baton is dropped).
+        QueueNotifiedKeepsBaton = 1 << 59,
+        /// The queue core's count of overtakes does not start again when
+        /// the oldest waiter is served, so later waiters are handed items
+        /// before the limit is reached.
+        QueueServedOldestKeepsCount = 1 << 60,
         /// A map item publishes its outcome into the map's core but does
         /// not wake the driver.
         MapItemSkipWake = 1 << 52,
@@ -471,6 +479,14 @@ pub mod mutant {
         /// count the waiting putters it overtook: the bound on overtaking
         /// is exceeded.
         QueuePutFastPathSkipsOvertake,
+        /// A notified get that takes an item does not pass the baton on
+        /// (only the put side remembers to): an item is left available
+        /// while the next getter sleeps and none is notified.
+        QueueNotifiedGetKeepsBaton,
+        /// A notified put that inserts does not pass the baton on (only
+        /// the get side remembers to): a slot is left free while the next
+        /// putter sleeps and none is notified.
+        QueueNotifiedPutKeepsBaton,
 
         // The task-group core (src/task_group/core.rs).
         /// A child's `finish` takes and wakes the owner's waker under one

@@ -1608,7 +1608,7 @@ mod model {
     use proptest::prelude::*;
     use std::collections::VecDeque;
 
-    use super::common::waiter_line::{Line, Stand, Waiter};
+    use super::common::waiter_line::{may_notify, Line, Stand, Waiter};
 
     #[derive(Debug, Clone)]
     enum Op {
@@ -1715,14 +1715,16 @@ mod model {
         /// its oldest unserved waiter is due (overtaken `limit` times by the
         /// line's counter; always, at limit 0) and a slot / item is free,
         /// grant it one. Then notify waiting ones, oldest first, while more
-        /// are free than were notified.
+        /// are free than were notified and none is (the baton: one notified
+        /// waiter a line at a time, passed on when it completes or waits
+        /// again).
         fn settle(&mut self) {
             while !self.shutdown && self.free_slots() > 0 && self.putters.head_is_due(self.limit) {
                 let i = self.putters.grant_head();
                 let item = self.putters.waiters[i].item;
                 self.buffer.push_back((item, false));
             }
-            while !self.shutdown && self.free_slots() > self.putters.count(Stand::Notified) {
+            while !self.shutdown && may_notify(&self.putters, self.free_slots()) {
                 if !self.putters.notify_first() {
                     break;
                 }
@@ -1730,7 +1732,7 @@ mod model {
             while self.available() > 0 && self.getters.head_is_due(self.limit) {
                 self.getters.grant_head();
             }
-            while self.available() > self.getters.count(Stand::Notified) {
+            while may_notify(&self.getters, self.available()) {
                 if !self.getters.notify_first() {
                     break;
                 }
@@ -2000,6 +2002,20 @@ mod model {
                 | Op::DropGuard(_) => {}
             }
             model.settle();
+            // The baton's liveness: no item is left available while a
+            // getter sleeps and none is notified (the same for slots and
+            // putters); the core follows the model, as the polls check.
+            let sleeps = |line: &Line| line.count(Stand::Waiting) > 0;
+            let notified = |line: &Line| line.count(Stand::Notified) > 0;
+            prop_assert!(
+                model.available() == 0 || !sleeps(&model.getters) || notified(&model.getters)
+            );
+            prop_assert!(
+                model.shutdown
+                    || model.free_slots() == 0
+                    || !sleeps(&model.putters)
+                    || notified(&model.putters)
+            );
             prop_assert_eq!(queue.qsize(), model.items());
             prop_assert_eq!(queue.empty(), model.available() == 0);
             prop_assert_eq!(queue.full(), model.free_slots() == 0);

@@ -55,7 +55,7 @@ use futures::FutureExt;
 use proptest::prelude::*;
 
 mod common;
-use common::waiter_line::{Line, Stand, Waiter};
+use common::waiter_line::{may_notify, Line, Stand, Waiter};
 use common::Probe;
 
 /// A pending future, its probe, and the probe's wake count at its last poll.
@@ -246,7 +246,7 @@ impl Model {
     /// free and their oldest unserved one is due, grant it one; then, if no
     /// granted putter is still to insert (until then nobody else may), notify
     /// waiting ones, oldest first, while more slots are free than putters
-    /// were notified. Getters: the same with available items, and once a
+    /// were notified and none is (the baton). Getters: the same with available items, and once a
     /// shut-down queue is drained, the waiting ones are woken to fail.
     fn settle(&mut self) {
         if !self.shutdown {
@@ -259,7 +259,7 @@ impl Model {
                 self.putters.grant_head();
             }
             if self.putters.count(Stand::Granted) == 0 {
-                while self.free_slots() > self.putters.count(Stand::Notified) {
+                while may_notify(&self.putters, self.free_slots()) {
                     if !self.putters.notify_first() {
                         break;
                     }
@@ -269,7 +269,7 @@ impl Model {
         while self.available() > 0 && self.getters.head_is_due(self.limit) {
             self.getters.grant_head();
         }
-        while self.available() > self.getters.count(Stand::Notified) {
+        while may_notify(&self.getters, self.available()) {
             if !self.getters.notify_first() {
                 break;
             }

@@ -354,11 +354,12 @@ fn queue_overtaken_putter_is_served_next_twin_loses_place() {
     });
 }
 
-/// Two getters are notified of two items; before the oldest runs, the
-/// younger one and a running `get_nowait` race for them. With a limit of 1,
-/// whichever completes first makes the oldest (already notified, not
-/// waiting) due, so the item left is granted to it: the oldest is
-/// overtaken once at most, and gets an item.
+/// Two items arrive for two waiting getters; only the oldest is notified
+/// (the baton). Before it runs, two running `get_nowait`s race for the
+/// items. With a limit of 1, whichever completes first makes the oldest
+/// (already notified, not waiting) due, so the item left is granted to it:
+/// the oldest is overtaken once at most, and gets an item. The younger
+/// getter sleeps throughout: nothing is left for it.
 fn notified_getters_race() {
     loom::model(|| {
         let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(1));
@@ -366,24 +367,27 @@ fn notified_getters_race() {
         let (younger, mut second) = waiting_getter(&queue);
         queue.try_put(1).unwrap();
         queue.try_put(2).unwrap();
-        assert!(oldest.woken_since_poll() && younger.woken_since_poll());
-        let young = {
-            let queue = queue.clone();
-            thread::spawn(move || {
-                let got = younger.poll(|cx| queue.poll_get(&mut second, false, cx));
-                matches!(got, Poll::Ready(Ok(_)))
-            })
-        };
-        let barged = queue.try_get(false).map(|taken| taken.item);
-        let young_took = young.join().unwrap();
         assert!(
-            !(young_took && barged.is_ok()),
+            oldest.woken_since_poll(),
+            "the oldest getter was not notified"
+        );
+        assert!(!younger.woken_since_poll(), "two getters hold the baton");
+        let racer = {
+            let queue = queue.clone();
+            thread::spawn(move || get_nowait(&queue))
+        };
+        let barged = get_nowait(&queue);
+        let raced = racer.join().unwrap();
+        assert!(
+            !(raced.is_ok() && barged.is_ok()),
             "a getter was overtaken past the limit"
         );
-        assert!(young_took || barged.is_ok(), "both items were kept");
+        assert!(raced.is_ok() || barged.is_ok(), "both items were kept");
         let got = oldest.poll(|cx| queue.poll_get(&mut first, false, cx));
         assert!(matches!(got, Poll::Ready(Ok(_))));
         assert_eq!(queue.len(), 0);
+        assert!(!younger.woken_since_poll(), "a getter was woken to nothing");
+        queue.cancel_get(&mut second);
     });
 }
 
@@ -396,6 +400,152 @@ fn queue_notified_getters_race() {
 #[should_panic(expected = "a getter was overtaken past the limit")]
 fn queue_notified_getters_race_twin_uncounted() {
     fault::with(Fault::QueueOvertakeUncounted, notified_getters_race);
+}
+
+/// The count of overtakes starts again when the oldest getter is served
+/// (the notified one takes an item). With a limit of 2: the oldest is
+/// notified of an item that a `get_nowait` takes first (one overtake); it
+/// then takes the next item itself, racing the put of a third, and the
+/// count starts again. The younger getter, notified of the third item, is
+/// overtaken once, which does not make it due: a fourth item is free for
+/// a running get.
+fn served_oldest_restarts_the_count() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(2));
+        let (oldest, mut first) = waiting_getter(&queue);
+        let (younger, mut second) = waiting_getter(&queue);
+        queue.try_put(1).unwrap();
+        assert_eq!(get_nowait(&queue), Ok(1));
+        queue.try_put(2).unwrap();
+        assert!(
+            oldest.woken_since_poll(),
+            "the oldest getter was not notified"
+        );
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(3).unwrap())
+        };
+        let got = oldest.poll(|cx| queue.poll_get(&mut first, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 2));
+        producer.join().unwrap();
+        assert!(
+            younger.woken_since_poll(),
+            "the younger getter was not notified"
+        );
+        assert_eq!(get_nowait(&queue), Ok(3));
+        queue.try_put(4).unwrap();
+        assert_eq!(
+            get_nowait(&queue),
+            Ok(4),
+            "the count did not start again when the oldest was served"
+        );
+        queue.cancel_get(&mut second);
+    });
+}
+
+#[test]
+fn queue_served_oldest_restarts_the_count() {
+    served_oldest_restarts_the_count();
+}
+
+#[test]
+#[should_panic(expected = "the count did not start again when the oldest was served")]
+fn queue_served_oldest_restarts_the_count_twin_keeps_count() {
+    fault::with(
+        Fault::QueueServedOldestKeepsCount,
+        served_oldest_restarts_the_count,
+    );
+}
+
+/// Two items arrive for two waiting getters: the oldest is notified (it
+/// holds the baton), and when it takes its item, racing a third put, it
+/// passes the baton on: the younger getter is woken, since an item is
+/// still there for it (no item is left while a getter sleeps and none is
+/// notified).
+fn notified_getter_passes_the_baton() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(8));
+        let (oldest, mut first) = waiting_getter(&queue);
+        let (younger, mut second) = waiting_getter(&queue);
+        queue.try_put(1).unwrap();
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.try_put(2).unwrap())
+        };
+        let got = oldest.poll(|cx| queue.poll_get(&mut first, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 1));
+        producer.join().unwrap();
+        assert!(
+            younger.woken_since_poll(),
+            "an item was left while a getter slept"
+        );
+        let got = younger.poll(|cx| queue.poll_get(&mut second, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 2));
+    });
+}
+
+#[test]
+fn queue_notified_getter_passes_the_baton() {
+    notified_getter_passes_the_baton();
+}
+
+#[test]
+#[should_panic(expected = "an item was left while a getter slept")]
+fn queue_notified_getter_passes_the_baton_twin_keeps_baton() {
+    fault::with(
+        Fault::QueueNotifiedKeepsBaton,
+        notified_getter_passes_the_baton,
+    );
+}
+
+/// Two slots free up for two waiting putters: the oldest is notified, and
+/// when it inserts, racing a get that frees another slot, it passes the
+/// baton on: the younger putter is woken, since a slot is still free.
+fn notified_putter_passes_the_baton() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(2)).overtake_limit(8));
+        queue.try_put(1).unwrap();
+        queue.try_put(2).unwrap();
+        let (oldest, younger) = (Recorder::new(), Recorder::new());
+        let (mut first, mut second) = (Waiter::new(), Waiter::new());
+        let (mut first_item, mut second_item) = (Some(3), Some(4));
+        assert!(oldest
+            .poll(|cx| queue.poll_put(&mut first, &mut first_item, cx))
+            .is_pending());
+        assert!(younger
+            .poll(|cx| queue.poll_put(&mut second, &mut second_item, cx))
+            .is_pending());
+        assert_eq!(get_nowait(&queue), Ok(1));
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || get_nowait(&queue))
+        };
+        let put = oldest.poll(|cx| queue.poll_put(&mut first, &mut first_item, cx));
+        assert!(matches!(put, Poll::Ready(Ok(()))));
+        assert_eq!(consumer.join().unwrap(), Ok(2));
+        assert!(
+            younger.woken_since_poll(),
+            "a slot was left free while a putter slept"
+        );
+        let put = younger.poll(|cx| queue.poll_put(&mut second, &mut second_item, cx));
+        assert!(matches!(put, Poll::Ready(Ok(()))));
+        assert_eq!(get_nowait(&queue), Ok(3));
+        assert_eq!(get_nowait(&queue), Ok(4));
+    });
+}
+
+#[test]
+fn queue_notified_putter_passes_the_baton() {
+    notified_putter_passes_the_baton();
+}
+
+#[test]
+#[should_panic(expected = "a slot was left free while a putter slept")]
+fn queue_notified_putter_passes_the_baton_twin_keeps_baton() {
+    fault::with(
+        Fault::QueueNotifiedKeepsBaton,
+        notified_putter_passes_the_baton,
+    );
 }
 
 /// The oldest getter is notified, then overtaken once by a running

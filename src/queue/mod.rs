@@ -77,8 +77,13 @@ use crate::task::cooperatively;
 ///   - A slot freed while puts wait, or an item put while gets wait, wakes
 ///     the oldest waiting one, and keeps nothing for it: if a running task
 ///     takes the slot or item first, the woken one waits again *at its old
-///     place in line*. If it is dropped after it was woken, its turn passes
-///     to the next waiter.
+///     place in line*. One waiter of each line is woken this way at a time
+///     (a *baton*): while it has not run, more free slots or items wake
+///     nobody else, and when it completes it wakes the next waiter if a
+///     slot or item is still free. (The task that runs first usually takes
+///     everything in one go; waking a waiter for every free slot or item
+///     woke most of them in vain.) If it is dropped after it was woken, its
+///     turn passes to the next waiter.
 ///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (64) overtakes in a
 ///     line without its oldest waiter being served, the next free slot or
 ///     item is *handed* to the oldest waiter as in strict order (below):

@@ -19,6 +19,19 @@ pub(crate) enum Stand {
     Failed,
 }
 
+/// How many waiters of a line are notified at a time (the baton, in the
+/// queue's fairness docs: one).
+pub(crate) const NOTIFY_AT_ONCE: usize = 1;
+
+/// Whether the next waiting waiter of `line` is to be notified, with `free`
+/// slots or items free: fewer than [`NOTIFY_AT_ONCE`] are notified, and
+/// fewer than are free. Applied after every operation, this is also the
+/// baton passing on when a notified waiter completes or waits again.
+pub(crate) fn may_notify(line: &Line, free: usize) -> bool {
+    let notified = line.count(Stand::Notified);
+    notified < NOTIFY_AT_ONCE && free > notified
+}
+
 /// Whether a waiter in `stand` is still waiting to be served.
 pub(crate) fn unserved(stand: Stand) -> bool {
     matches!(stand, Stand::Waiting | Stand::Notified)

@@ -36,9 +36,11 @@ pub(super) struct State<T> {
     /// Unfinished units for `task_done()` not yet moved to `spendable`.
     pub(super) credit: usize,
     pub(super) shutdown: bool,
-    /// Set when a get overtook waiting getters and the oldest of them is
-    /// now due (eventual fairness): the get's unlock settles the getters,
-    /// so that an item left over is handed to it.
+    /// Set when the getters must be settled as the get's lock is released:
+    /// a get overtook waiting getters and the oldest of them is now due
+    /// (eventual fairness: an item left over is handed to it), or a
+    /// notified get completed (the baton: the next getter is notified if
+    /// an item is left).
     pub(super) getters_due: bool,
     pub(super) buffer: Buffer<T>,
     pub(super) next_id: u64,
@@ -113,21 +115,23 @@ impl<T> State<T> {
     /// on to the waiting getters ([`settle_getters`](Self::settle_getters)):
     /// one new item wakes one getter at most.
     #[inline(always)]
-    pub(super) fn insert(&mut self, item: T) -> Option<Waker> {
+    pub(super) fn insert(&mut self, item: T) -> Wakers {
         self.buffer.push(item);
         self.credit += 1;
         if self.getters.needs_settle(self.limit) {
             self.settle_getters_after_insert()
         } else {
-            None
+            Wakers::default()
         }
     }
 
     #[cold]
-    fn settle_getters_after_insert(&mut self) -> Option<Waker> {
+    fn settle_getters_after_insert(&mut self) -> Wakers {
         let wakers = self.settle_getters_only();
-        debug_assert!(wakers.more.is_empty(), "one item woke two getters");
-        wakers.first.filter(|_| !fault!(QueueInsertSkipsGetterWake))
+        if fault!(QueueInsertSkipsGetterWake) {
+            return Wakers::default();
+        }
+        wakers
     }
 
     /// A put completed while putters without a grant waited: if it
@@ -171,9 +175,7 @@ impl<T> State<T> {
                 wakers = self.settle_getters();
             }
         } else {
-            if let Some(getter) = self.insert(item) {
-                wakers.push(getter);
-            }
+            wakers.extend(self.insert(item));
             wakers.more.extend(self.streams_to_wake());
         }
         // Putters that began waiting while this one's slot was promised get
@@ -195,9 +197,11 @@ impl<T> State<T> {
     /// the oldest getter without a grant is due (overtaken `limit` times;
     /// with a limit of 0, always), an available item is granted to it: kept
     /// for it, as in strict order. Then, while more items are available
-    /// than getters were notified, the first waiting getter is notified:
-    /// woken, with nothing kept for it, so any running get may take the
-    /// item first (it then waits again at its old place).
+    /// than getters were notified and fewer than
+    /// [`NOTIFY_AT_ONCE`](super::wait_list::NOTIFY_AT_ONCE) are, the first
+    /// waiting getter is notified: woken, with nothing kept for it, so any
+    /// running get may take the item first (it then waits again at its old
+    /// place).
     fn settle_getters_only(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
         while self.available() > 0 && self.getters.head_is_due(self.limit) {
@@ -206,7 +210,7 @@ impl<T> State<T> {
                 None => break,
             }
         }
-        while self.available() > self.getters.notified.len() {
+        while self.getters.may_notify(self.available()) {
             match self.getters.notify_first() {
                 Some(waker) => wakers.push(waker),
                 None => break,
@@ -285,8 +289,9 @@ impl<T> State<T> {
     /// times; with a limit of 0, always) and a slot is free, the slot is
     /// granted to it (a place held for its item, in a first-in-first-out
     /// queue), as in strict order. Then, while more slots are free than
-    /// putters were notified, the first waiting putter is notified: woken,
-    /// with nothing kept for it.
+    /// putters were notified and fewer than
+    /// [`NOTIFY_AT_ONCE`](super::wait_list::NOTIFY_AT_ONCE) are, the first
+    /// waiting putter is notified: woken, with nothing kept for it.
     #[cold]
     pub(super) fn settle_putters(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
@@ -311,7 +316,7 @@ impl<T> State<T> {
         // Where no place is held, a notified putter could not insert while
         // a grant is unresolved: it is served when the grant resolves.
         if self.buffer.holds_places() || self.putters.granted.is_empty() {
-            while self.free_slots() > self.putters.notified.len() {
+            while self.putters.may_notify(self.free_slots()) {
                 match self.putters.notify_first() {
                     Some(waker) => wakers.push(waker),
                     None => break,

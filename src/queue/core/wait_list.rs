@@ -49,6 +49,14 @@ pub(super) struct Head {
     pub(super) waiting: bool,
 }
 
+/// How many waiters of one list are notified at a time (the *baton*): a
+/// new item or free slot wakes a waiting waiter only while fewer than this
+/// are notified, and a notified waiter that completes passes the
+/// notification on if something is still free. Waking one waiter per free
+/// item or slot woke many tasks in vain: the first to run took everything
+/// in one poll (it loops put / get), and the others woke to nothing.
+pub(super) const NOTIFY_AT_ONCE: usize = 1;
+
 /// A waiter list. Ids come from one counter and a waiter keeps its id for
 /// as long as it waits (also across notifications), so every part stays
 /// sorted by id, and every granted id is smaller than every waiting or
@@ -158,14 +166,25 @@ impl WaitList {
     }
 
     /// Whether a new item or free slot may have to be handed on: a waiter
-    /// is waiting to be notified, or a notified one is due a grant.
+    /// is waiting to be notified and fewer than [`NOTIFY_AT_ONCE`] are, or
+    /// the oldest waiter without a grant is due one.
     #[inline]
     pub(super) fn needs_settle(&self, limit: u64) -> bool {
+        let notify = !self.waiting.is_empty() && self.notified.len() < NOTIFY_AT_ONCE;
         #[cfg(asyncio_loom)]
         if crate::sync::mutant::on(crate::sync::mutant::Mutant::QueueSettleIgnoresDueNotified) {
-            return !self.waiting.is_empty();
+            return notify;
         }
-        !self.waiting.is_empty() || (!self.notified.is_empty() && self.overtakes >= limit)
+        notify || self.head_is_due(limit)
+    }
+
+    /// Whether another waiter may be notified of `free` free slots or
+    /// available items: fewer than [`NOTIFY_AT_ONCE`] are notified, and
+    /// fewer than are free.
+    #[inline]
+    pub(super) fn may_notify(&self, free: usize) -> bool {
+        let notified = self.notified.len();
+        notified < NOTIFY_AT_ONCE && free > notified
     }
 
     /// The oldest waiter that holds no grant.
@@ -202,7 +221,7 @@ impl WaitList {
         };
         if overtook {
             self.overtakes += 1;
-        } else if me.is_some() {
+        } else if me.is_some() && !fault!(QueueServedOldestKeepsCount) {
             self.overtakes = 0;
         }
         overtook
