@@ -88,16 +88,21 @@ impl WaitList {
         waiter.id = Some(id);
     }
 
-    /// A notified waiter that found nothing waits again at its old place.
+    /// A notified waiter that found nothing waits again at its old place:
+    /// usually the front, since the one notified waiter is the oldest
+    /// without a grant (`VecDeque::insert` costs about 40 instructions
+    /// more than `push_front`).
     pub(super) fn wait_again(&mut self, id: u64, cx: &Context<'_>) {
-        let index = self.waiting.partition_point(|entry| entry.id < id);
-        self.waiting.insert(
-            index,
-            Entry {
-                id,
-                waker: cx.waker().clone(),
-            },
-        );
+        let entry = Entry {
+            id,
+            waker: cx.waker().clone(),
+        };
+        if self.waiting.front().is_none_or(|front| id < front.id) {
+            self.waiting.push_front(entry);
+        } else {
+            let index = self.waiting.partition_point(|entry| entry.id < id);
+            self.waiting.insert(index, entry);
+        }
     }
 
     #[inline]
@@ -109,12 +114,18 @@ impl WaitList {
 
     #[inline]
     fn notified_index(&self, id: u64) -> Option<usize> {
+        // The one notified waiter (the baton), checked before a search.
+        if self.notified.front() == Some(&id) {
+            return Some(0);
+        }
         self.notified.binary_search(&id).ok()
     }
 
     #[inline]
     pub(super) fn status(&self, id: u64) -> Status {
-        if !self.granted.is_empty() && self.granted.binary_search(&id).is_ok() {
+        if self.notified.front() == Some(&id) {
+            Status::Notified
+        } else if !self.granted.is_empty() && self.granted.binary_search(&id).is_ok() {
             Status::Granted
         } else if self.notified_index(id).is_some() {
             Status::Notified
@@ -146,6 +157,7 @@ impl WaitList {
     #[inline]
     pub(super) fn remove_notified(&mut self, id: u64) -> bool {
         match self.notified_index(id) {
+            Some(0) => self.notified.pop_front().is_some(),
             Some(index) => self.notified.remove(index).is_some(),
             None => false,
         }
@@ -247,10 +259,14 @@ impl WaitList {
     /// nothing.
     pub(super) fn notify_first(&mut self) -> Option<Waker> {
         let entry = self.waiting.pop_front()?;
-        let index = self
-            .notified
-            .partition_point(|&notified| notified < entry.id);
-        self.notified.insert(index, entry.id);
+        if self.notified.back().is_none_or(|&last| last < entry.id) {
+            self.notified.push_back(entry.id);
+        } else {
+            let index = self
+                .notified
+                .partition_point(|&notified| notified < entry.id);
+            self.notified.insert(index, entry.id);
+        }
         Some(entry.waker)
     }
 
@@ -303,11 +319,15 @@ impl Wakers {
         }
     }
 
+    #[inline]
     pub(super) fn extend(&mut self, other: Wakers) {
         if let Some(first) = other.first {
             self.push(first);
         }
-        self.more.extend(other.more);
+        // `more` may be filled while `first` is empty (streams).
+        if !other.more.is_empty() {
+            self.more.extend(other.more);
+        }
     }
 
     #[inline]
