@@ -303,7 +303,8 @@ impl<T> QueueCore<T> {
         // The common case, a new put that wakes nobody: insert, and build no
         // list of wakers (kept small, to be inlined into the future). A put
         // that overtakes waiting putters (eventual fairness) is as common
-        // under load: it only has its overtake counted, out of line.
+        // under load: it only has its overtake counted, inline, and goes out
+        // of line only when the oldest waiting putter is now due.
         if waiter.id.is_none()
             && !state.shutdown
             && state.new_put_may_insert()
@@ -317,7 +318,7 @@ impl<T> QueueCore<T> {
                 let count = !mutant::on(Mutant::QueuePutFastPathSkipsOvertake);
                 #[cfg(not(asyncio_loom))]
                 let count = true;
-                if count && state.putters.has_ungranted() {
+                if count && state.new_put_overtook_due() {
                     return Self::put_overtook(state);
                 }
                 drop(state);
@@ -327,14 +328,13 @@ impl<T> QueueCore<T> {
         self.poll_put_slow(state, waiter, item, cx)
     }
 
-    /// A new put inserted while putters without a grant waited: counts the
-    /// overtake, hands the oldest a free slot if it is now due, and
-    /// unlocks.
+    /// A new put inserted while putters without a grant waited, and its
+    /// overtake made the oldest due: hands it a free slot, and unlocks.
     #[inline(never)]
     fn put_overtook(
         mut state: crate::sync::MutexGuard<'_, State<T>>,
     ) -> Poll<Result<(), PutError<T>>> {
-        let putters = state.putters_overtaken(None);
+        let putters = state.settle_putters();
         drop(state);
         putters.wake();
         Poll::Ready(Ok(()))
@@ -510,8 +510,10 @@ impl<T> QueueCore<T> {
             let count = !mutant::on(Mutant::QueueGetFastPathSkipsOvertake);
             #[cfg(not(asyncio_loom))]
             let count = true;
-            if count && state.getters.has_ungranted() {
-                state.getters_overtaken(None);
+            if count && state.new_get_overtook_due() {
+                // The oldest waiting getter is due: the unlock hands it an
+                // item left over (as `getters_overtaken` would).
+                state.getters_due = true;
             }
             let promised = state.getters.granted.len();
             let (item, counted) = state.remove(promised, guard, &self.spendable);

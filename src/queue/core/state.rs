@@ -134,6 +134,28 @@ impl<T> State<T> {
         wakers
     }
 
+    /// A new put (one that never waited) completed: if putters without a
+    /// grant wait, it overtook them, and the overtake is counted. Returns
+    /// whether their oldest is now due. The fast path's inlined form of
+    /// [`putters_overtaken`](Self::putters_overtaken)`(None)`, which went
+    /// out of line for every put that overtook (7% of the instructions at
+    /// 64P/64C, capacity 16).
+    #[inline(always)]
+    pub(super) fn new_put_overtook_due(&mut self) -> bool {
+        self.putters.has_ungranted()
+            && !fault!(QueueOvertakeUncounted)
+            && self.putters.count_new_overtake(self.limit)
+    }
+
+    /// The same for a new get (see
+    /// [`getters_overtaken`](Self::getters_overtaken)).
+    #[inline(always)]
+    pub(super) fn new_get_overtook_due(&mut self) -> bool {
+        self.getters.has_ungranted()
+            && !fault!(QueueOvertakeUncounted)
+            && self.getters.count_new_overtake(self.limit)
+    }
+
     /// A put completed while putters without a grant waited: if it
     /// overtook the older ones, count it, and if the oldest is now due,
     /// hand it a free slot.

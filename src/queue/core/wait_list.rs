@@ -239,6 +239,17 @@ impl WaitList {
         overtook
     }
 
+    /// A new operation (one that never waited) completed while a waiter of
+    /// this list held no grant (the caller checked): it overtook, so the
+    /// count goes up. Returns whether the oldest waiter is now due. The
+    /// fast paths' inlined form of `count_overtake(None)` with
+    /// `head_is_due`.
+    #[inline]
+    pub(super) fn count_new_overtake(&mut self, limit: u64) -> bool {
+        self.overtakes += 1;
+        self.overtakes >= limit
+    }
+
     /// Grants the oldest waiter without a grant, if any, and returns its id
     /// and its waker if it was still waiting (a notified one was woken
     /// already).
