@@ -515,6 +515,59 @@ fn b115_eventual_a_notified_get_dropped_passes_its_turn_on() {
     assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(7)));
 }
 
+/// The baton: a burst of items wakes one waiting get, not one per item
+/// (the first woken task would take them all and the others wake to
+/// nothing); each woken get that takes an item wakes the next while items
+/// are left, so none is left while a get sleeps unwoken.
+#[test]
+fn a_burst_of_items_wakes_one_get_which_wakes_the_next() {
+    let queue = Queue::unbounded();
+    let probes = [Probe::new(), Probe::new(), Probe::new()];
+    let mut gets = [queue.get(), queue.get(), queue.get()];
+    for (probe, get) in probes.iter().zip(&mut gets) {
+        assert!(probe.poll(get).is_pending());
+    }
+    for n in 1..=2 {
+        queue.put_nowait(n).unwrap();
+    }
+    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
+    assert_eq!(wakes(), [1, 0, 0], "two items woke more than one get");
+    assert_eq!(probes[0].poll(&mut gets[0]), Poll::Ready(Ok(1)));
+    assert_eq!(
+        wakes(),
+        [1, 1, 0],
+        "the woken get did not pass the baton on"
+    );
+    assert_eq!(probes[1].poll(&mut gets[1]), Poll::Ready(Ok(2)));
+    assert_eq!(wakes(), [1, 1, 0], "a get was woken with nothing left");
+    queue.put_nowait(3).unwrap();
+    assert_eq!(wakes(), [1, 1, 1]);
+    assert_eq!(probes[2].poll(&mut gets[2]), Poll::Ready(Ok(3)));
+}
+
+/// The same for puts: slots freed at once wake one waiting put, which
+/// wakes the next when it has inserted and a slot is still free.
+#[test]
+fn slots_freed_at_once_wake_one_put_which_wakes_the_next() {
+    let queue = Queue::bounded(cap(2));
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let probes = [Probe::new(), Probe::new()];
+    let mut puts = [queue.put(3), queue.put(4)];
+    for (probe, put) in probes.iter().zip(&mut puts) {
+        assert!(probe.poll(put).is_pending());
+    }
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(queue.get_nowait(), Ok(2));
+    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
+    assert_eq!(wakes(), [1, 0], "two free slots woke more than one put");
+    assert_eq!(probes[0].poll(&mut puts[0]), Poll::Ready(Ok(())));
+    assert_eq!(wakes(), [1, 1], "the woken put did not pass the baton on");
+    assert_eq!(probes[1].poll(&mut puts[1]), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(3));
+    assert_eq!(queue.get_nowait(), Ok(4));
+}
+
 #[test]
 fn b116_eventual_a_notified_put_dropped_inserts_nothing_and_passes_its_turn_on() {
     let queue = Queue::bounded(cap(1));
