@@ -249,6 +249,10 @@ pub mod fault {
         /// A cancel request through the task's own handle (`current_task`)
         /// does not wake the child.
         TaskSkipChildCancelWake = 1 << 51,
+        /// A child's wrapper does not record in the task's core that
+        /// `current_task` handed out the task's own handle, so its later
+        /// polls do not act on a cancel request through that handle.
+        TaskWatchNotRecorded = 1 << 40,
         /// A map's progress snapshot reads `started` before the finish
         /// counters, so it can show more items finished than started.
         MapProgressReadsStartedFirst = 1 << 39,
@@ -362,6 +366,11 @@ pub mod mutant {
         /// acquisition and registers its waker under a second: a request in
         /// between finds no waker to wake (check and act split).
         TaskChildWatchSplitsCheck,
+        /// A child's wrapper reads the core's "own handle out" flag once,
+        /// before the poll, and uses that value after it: the poll in which
+        /// `current_task` hands the handle out does not register the
+        /// child's waker, so a request through the handle wakes nobody.
+        TaskWatchReadBeforePoll,
         /// Dropping the last handle (no child, no `CancelHandle` left)
         /// skips the slot, taking "nobody else can look" to mean "nothing
         /// left to report": a failure published before is lost.

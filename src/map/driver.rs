@@ -48,7 +48,7 @@ use super::core::{backoff, Aimd, Counters, Jitter};
 pub(crate) use super::items::Outcome;
 use super::items::{Finished, Item, ItemCore};
 use crate::sync::Arc;
-use crate::task::core::discard;
+use crate::task::core::{discard, Infallibly};
 use crate::task::{report_unobserved, TaskError, TaskId};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
 
@@ -963,11 +963,9 @@ where
     // A plain map has no timeout: its error type cannot hold one.
     Box::new(move |runtime, input, _, core, index| {
         let future = f(input).into_future();
-        runtime.spawn(Item::new(
-            async move { Ok::<_, Infallible>(future.await) },
-            core.clone(),
-            index,
-        ))
+        // The transparent adapter, not an `async move { Ok(future.await) }`
+        // block, which would hold the future twice (see `Infallibly`).
+        runtime.spawn(Item::new(Infallibly::new(future), core.clone(), index))
     })
 }
 

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 
 use tokio::task::{AbortHandle, JoinHandle};
 
-use self::core::{Child, TaskCore};
+use self::core::{Child, Infallibly, TaskCore};
 pub use self::current::current_task;
 use self::current::{erase, ErasedCore};
 pub use self::error::{Panic, TaskError};
@@ -107,7 +107,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    try_spawn(async move { Ok::<_, Infallible>(future.await) })
+    try_spawn(Infallibly::new(future))
 }
 
 /// Runs a fallible `future` as a new task: its `Err(E)` is the task's failure,
@@ -191,7 +191,7 @@ where
     F: Future + 'static,
     F::Output: Send + 'static,
 {
-    try_spawn_local(async move { Ok::<_, Infallible>(future.await) })
+    try_spawn_local(Infallibly::new(future))
 }
 
 /// [`try_spawn`] for a future that is not `Send`: runs it on the current
@@ -229,7 +229,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    try_spawn_on(handle, async move { Ok::<_, Infallible>(future.await) })
+    try_spawn_on(handle, Infallibly::new(future))
 }
 
 /// [`try_spawn`] on the runtime `handle` names. See [`spawn_on`].
