@@ -162,8 +162,14 @@ pub enum Finished<T, E> {
 /// far, and the decision of when the gather is finished.
 pub struct Gathering<T, E, H: GatherChild<T, E>> {
     shared: Arc<ReadyList>,
-    /// Each child's id, to name it in a report after its handle is gone.
-    ids: Vec<TaskId>,
+    /// Each collected child's id, to name it in a report after its handle
+    /// is gone. Read from the child's core when its outcome is taken (the
+    /// core is in cache then; reading every id up front would touch each
+    /// core once more, a cache miss per child at 100k), so an entry is 0
+    /// until then (ids start at 1; zeroed memory costs no pass either).
+    /// Only collected children are ever named: a report names a child by
+    /// an outcome the gather holds.
+    ids: Vec<u64>,
     /// `None` once the child's outcome was collected (or it was detached).
     children: Vec<Option<H>>,
     /// Whether each child's core already has the ready list as listener.
@@ -213,11 +219,19 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     /// panic that nobody will observe (a second panic while joining, or one
     /// collected by a gather that was then dropped or cancelled).
     pub fn new(children: Vec<H>, mode: Mode, report: Report<E>) -> Self {
+        Self::from_slots(children.into_iter().map(Some).collect(), mode, report)
+    }
+
+    /// [`new`](Gathering::new) over children already in their slots (every
+    /// one `Some`), as the spawning side builds them: wrapping 100k handles
+    /// afterwards would be one more pass over them.
+    pub fn from_slots(children: Vec<Option<H>>, mode: Mode, report: Report<E>) -> Self {
+        debug_assert!(children.iter().all(Option::is_some));
         let len = children.len();
         Self {
             shared: Arc::new(ReadyList::new()),
-            ids: children.iter().map(|child| child.id()).collect(),
-            children: children.into_iter().map(Some).collect(),
+            ids: vec![0; len],
+            children,
             listening: vec![false; len],
             outcomes: std::iter::repeat_with(|| None).take(len).collect(),
             unfinished: len,
@@ -266,9 +280,17 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         }
     }
 
-    /// The children's ids, in input order.
-    pub fn ids(&self) -> &[TaskId] {
-        &self.ids
+    /// The ids of the children whose outcomes were collected, in input
+    /// order (an id is a placeholder for a child never collected: after
+    /// [`poll_cancelled`](Gathering::poll_cancelled) returned outcomes,
+    /// every child was).
+    pub fn ids(&self) -> Vec<TaskId> {
+        self.ids.iter().map(|&raw| TaskId::from_raw(raw)).collect()
+    }
+
+    /// Child `index`'s id, once its outcome was collected.
+    fn id(&self, index: usize) -> TaskId {
+        TaskId::from_raw(self.ids[index])
     }
 
     /// Where the gather reports what nobody will observe.
@@ -401,7 +423,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     fn report_kept_panics(&mut self) {
         for (index, outcome) in std::mem::take(&mut self.outcomes).into_iter().enumerate() {
             match outcome {
-                Some(Err(error @ TaskError::Panicked(_))) => (self.report)(self.ids[index], error),
+                Some(Err(error @ TaskError::Panicked(_))) => (self.report)(self.id(index), error),
                 outcome => self.discard(index, outcome),
             }
         }
@@ -410,7 +432,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     /// Drops an outcome of child `index` that nobody will see; a panic from
     /// its destructor goes to `report`, as the child's panic.
     fn discard<V>(&self, index: usize, outcome: V) {
-        discard(self.report, self.ids[index], outcome);
+        discard(self.report, self.id(index), outcome);
     }
 
     /// Looks at child `index`; collects its outcome if it has one. Returns
@@ -438,6 +460,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         let Some(outcome) = core.try_take() else {
             return false;
         };
+        self.ids[index] = core.id().as_u64();
         // The child's core is empty now: dropping its handle detaches
         // nothing.
         self.children[index] = None;
@@ -500,7 +523,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         let panicked = matches!(outcome, Err(TaskError::Panicked(_)));
         if self.joining {
             match outcome {
-                Err(error @ TaskError::Panicked(_)) => (self.report)(self.ids[index], error),
+                Err(error @ TaskError::Panicked(_)) => (self.report)(self.id(index), error),
                 outcome => self.discard(index, outcome),
             }
             return;
@@ -551,7 +574,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
                         if fault!(GatherForgetsLaterPanic) {
                             continue;
                         }
-                        (self.report)(self.ids[sibling], error)
+                        (self.report)(self.id(sibling), error)
                     }
                     outcome => self.discard(sibling, outcome),
                 }

@@ -626,8 +626,8 @@ fn unerase<T: 'static>(value: Option<Erased>) -> T {
 pub trait Parts<E> {
     /// The tuple of the parts' value types.
     type Values: ValueTuple<E>;
-    /// The parts' tasks, in order.
-    fn into_children(self) -> Vec<PartChild<E>>;
+    /// The parts' tasks, in order, each in its slot for the gather core.
+    fn into_children(self) -> Vec<Option<PartChild<E>>>;
 }
 
 macro_rules! impl_tuples {
@@ -635,8 +635,8 @@ macro_rules! impl_tuples {
         impl<E, $($T: Send + 'static),+> Parts<E> for ($(Part<$T, E>,)+) {
             type Values = ($($T,)+);
 
-            fn into_children(self) -> Vec<PartChild<E>> {
-                vec![$(self.$i.child),+]
+            fn into_children(self) -> Vec<Option<PartChild<E>>> {
+                vec![$(Some(self.$i.child)),+]
             }
         }
 
