@@ -240,6 +240,11 @@ pub mod fault {
         QueueInsertSkipsGetterWake = 1 << 37,
         /// A task set, dropped, does not cancel the children it spawned.
         SetDropSkipsCancel = 1 << 38,
+        /// A gather's first visit of a child checks the child's slot under
+        /// one lock acquisition and registers its listener under a second:
+        /// a child that publishes in between finds no listener, and the
+        /// gather never learns that it finished.
+        GatherFirstVisitSplitsTake = 1 << 41,
         /// A task group abandoned inside an enclosing group releases the
         /// enclosing group's hold at once, with its own children still live.
         GroupAbandonReleasesParentEarly = 1 << 63,
@@ -403,8 +408,9 @@ pub mod mutant {
         // The gather core (src/gather/core.rs).
         /// The gather registers the waiter's waker on its first poll only.
         GatherRegistersOnFirstPollOnly,
-        /// A gathered child's first visit listens and assumes it is still
-        /// running, ignoring `listen`'s "already finished" (a fast path that
+        /// A gathered child's first visit (`TaskCore::take_or_listen`)
+        /// registers and assumes the child is still running when its outcome
+        /// is already published, instead of taking it (a fast path that
         /// forgets a case).
         GatherIgnoresListenResult,
         /// A race returns its winner as soon as it is chosen, without

@@ -8,8 +8,9 @@
 //!
 //! - The shared [`ReadyList`] holds the indices of finished children and the
 //!   waiter's waker, under one lock. Each child's `TaskCore` gets, once, the
-//!   list and the child's index as its listener (`TaskCore::listen`: an
-//!   `Arc` clone, no allocation), and pushes the index when it publishes, so
+//!   list and the child's index as its listener (`TaskCore::take_or_listen`,
+//!   which takes the outcome instead if the child has finished: an `Arc`
+//!   clone, no allocation), and pushes the index when it publishes, so
 //!   each child pushes its index at most once, and only the first push after
 //!   the waiter parked wakes it (the push takes the waiter's waker).
 //! - [`Gathering`], owned by the waiter (the gather future), holds the
@@ -43,8 +44,9 @@
 //!
 //! Why not the task set's core (`wait::core::SetCore`)? The synchronisation
 //! is already shared: both wait on children through one [`ReadyList`] and
-//! `TaskCore::listen`, and that is the one loom surface (the models of both
-//! drive it). What stays apart is bookkeeping with different shapes: a
+//! the task core's listener (`listen` for a set, `take_or_listen` for a
+//! gather, one lock acquisition each), and that is the one loom surface
+//! (the models of both drive it). What stays apart is bookkeeping with different shapes: a
 //! gather has a fixed number of children at fixed positions and keeps their
 //! *outcomes* in input order, while a set grows and shrinks, reuses slots,
 //! and keeps finished *children* in completion order. Folding one into the
@@ -69,8 +71,12 @@ use crate::task::{TaskError, TaskId};
 pub trait GatherChild<T, E> {
     /// The child's id.
     fn id(&self) -> TaskId;
-    /// As [`TaskCore::listen`](crate::task::core::TaskCore::listen).
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
+    /// As [`TaskCore::take_or_listen`](crate::task::core::TaskCore::take_or_listen).
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<T, TaskError<E>>>;
     /// As [`TaskCore::try_take`](crate::task::core::TaskCore::try_take).
     fn try_take(&self) -> Option<Result<T, TaskError<E>>>;
     /// Whether the child has published its outcome.
@@ -87,8 +93,12 @@ impl<T, E> GatherChild<T, E> for crate::task::Task<T, E> {
     fn id(&self) -> TaskId {
         self.task_core().id()
     }
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        self.task_core().listen(list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<T, TaskError<E>>> {
+        self.task_core().take_or_listen(list, index)
     }
     fn try_take(&self) -> Option<Result<T, TaskError<E>>> {
         self.task_core().try_take()
@@ -442,22 +452,19 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
             return false;
         };
         let core = child;
-        if !self.listening[index] {
-            // First visit: listen, unless the child has finished already
-            // (`listen` checks and registers in one step, so a completion in
-            // between is either found now or pushed later).
+        let outcome = if self.listening[index] {
+            // A pushed index means the child published. An index visited at
+            // the first poll and pushed as well finds its outcome already
+            // taken.
+            core.try_take()
+        } else {
+            // First visit: take the outcome if the child has finished (on a
+            // current-thread runtime it usually has), or listen, in one step,
+            // so a completion in between is either found now or pushed later.
             self.listening[index] = true;
-            if !core.listen(&self.shared, index) {
-                return false;
-            }
-            #[cfg(asyncio_loom)]
-            if mutant::on(Mutant::GatherIgnoresListenResult) {
-                return false;
-            }
-        }
-        // A pushed index means the child published. An index visited at the
-        // first poll and pushed as well finds its outcome already taken.
-        let Some(outcome) = core.try_take() else {
+            core.take_or_listen(&self.shared, index)
+        };
+        let Some(outcome) = outcome else {
             return false;
         };
         self.ids[index] = core.id().as_u64();

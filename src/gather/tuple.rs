@@ -516,7 +516,11 @@ impl<E> fmt::Debug for PartChild<E> {
 /// [`GatherChild`] with the value type erased.
 trait ErasedChild<E>: Send + Sync {
     fn id(&self) -> TaskId;
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<Erased, TaskError<E>>>;
     fn try_take(&self) -> Option<Result<Erased, TaskError<E>>>;
     fn is_done(&self) -> bool;
     fn mark_observed(&self);
@@ -528,8 +532,13 @@ impl<A: Send + 'static, E: Send> ErasedChild<E> for Task<A, E> {
     fn id(&self) -> TaskId {
         GatherChild::id(self)
     }
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        GatherChild::listen(self, list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<Erased, TaskError<E>>> {
+        GatherChild::take_or_listen(self, list, index)
+            .map(|outcome| outcome.map(|value| Box::new(value) as Erased))
     }
     fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
         GatherChild::try_take(self).map(|outcome| outcome.map(|value| Box::new(value) as Erased))
@@ -552,8 +561,12 @@ impl<E> GatherChild<Erased, E> for PartChild<E> {
     fn id(&self) -> TaskId {
         self.0.id()
     }
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        self.0.listen(list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<Erased, TaskError<E>>> {
+        self.0.take_or_listen(list, index)
     }
     fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
         self.0.try_take()

@@ -327,6 +327,50 @@ impl<T, E> TaskCore<T, E> {
         false
     }
 
+    /// Takes the outcome if it is published; otherwise asks for `index` to
+    /// be pushed onto `list` when it is, in the same lock acquisition: a
+    /// gather's first visit of a child. `None` means the child is listened
+    /// to (or its outcome was taken already). One acquisition where
+    /// [`listen`](TaskCore::listen) then [`try_take`](TaskCore::try_take)
+    /// took two: on a current-thread runtime a gather's children have
+    /// usually finished when it first visits them.
+    pub fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<T, TaskError<E>>> {
+        let mut state = self.state.lock();
+        if fault!(GatherFirstVisitSplitsTake) && matches!(state.slot, Slot::Running) {
+            // The check under one acquisition, the registration under a
+            // second: a publish in between finds no listener.
+            drop(state);
+            state = self.state.lock();
+            state.listener = Some(list.clone());
+            state.listener_index = u32::try_from(index).unwrap_or(u32::MAX);
+            return None;
+        }
+        let running = matches!(state.slot, Slot::Running);
+        // The mutant forgets the "already finished" case: it registers on a
+        // core that will never publish again.
+        #[cfg(asyncio_loom)]
+        let running = running
+            || (matches!(state.slot, Slot::Ready(_))
+                && mutant::on(Mutant::GatherIgnoresListenResult));
+        if running {
+            state.listener = Some(list.clone());
+            state.listener_index = u32::try_from(index)
+                .expect("asyncio: a task set or gather holds fewer than 2^32 tasks at once");
+            return None;
+        }
+        match std::mem::replace(&mut state.slot, Slot::Taken) {
+            Slot::Ready(outcome) => Some(outcome),
+            taken => {
+                state.slot = taken;
+                None
+            }
+        }
+    }
+
     /// Takes the outcome if it is published, without registering anything.
     pub fn try_take(&self) -> Option<Result<T, TaskError<E>>> {
         let mut state = self.state.lock();
