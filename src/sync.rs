@@ -240,6 +240,11 @@ pub mod fault {
         QueueInsertSkipsGetterWake = 1 << 37,
         /// A task set, dropped, does not cancel the children it spawned.
         SetDropSkipsCancel = 1 << 38,
+        /// A gather's first visit of a child checks the child's slot under
+        /// one lock acquisition and registers its listener under a second:
+        /// a child that publishes in between finds no listener, and the
+        /// gather never learns that it finished.
+        GatherFirstVisitSplitsTake = 1 << 41,
         /// A task group abandoned inside an enclosing group releases the
         /// enclosing group's hold at once, with its own children still live.
         GroupAbandonReleasesParentEarly = 1 << 63,
@@ -249,6 +254,10 @@ pub mod fault {
         /// A cancel request through the task's own handle (`current_task`)
         /// does not wake the child.
         TaskSkipChildCancelWake = 1 << 51,
+        /// A child's wrapper does not record in the task's core that
+        /// `current_task` handed out the task's own handle, so its later
+        /// polls do not act on a cancel request through that handle.
+        TaskWatchNotRecorded = 1 << 40,
         /// A map's progress snapshot reads `started` before the finish
         /// counters, so it can show more items finished than started.
         MapProgressReadsStartedFirst = 1 << 39,
@@ -370,6 +379,11 @@ pub mod mutant {
         /// acquisition and registers its waker under a second: a request in
         /// between finds no waker to wake (check and act split).
         TaskChildWatchSplitsCheck,
+        /// A child's wrapper reads the core's "own handle out" flag once,
+        /// before the poll, and uses that value after it: the poll in which
+        /// `current_task` hands the handle out does not register the
+        /// child's waker, so a request through the handle wakes nobody.
+        TaskWatchReadBeforePoll,
         /// Dropping the last handle (no child, no `CancelHandle` left)
         /// skips the slot, taking "nobody else can look" to mean "nothing
         /// left to report": a failure published before is lost.
@@ -402,8 +416,9 @@ pub mod mutant {
         // The gather core (src/gather/core.rs).
         /// The gather registers the waiter's waker on its first poll only.
         GatherRegistersOnFirstPollOnly,
-        /// A gathered child's first visit listens and assumes it is still
-        /// running, ignoring `listen`'s "already finished" (a fast path that
+        /// A gathered child's first visit (`TaskCore::take_or_listen`)
+        /// registers and assumes the child is still running when its outcome
+        /// is already published, instead of taking it (a fast path that
         /// forgets a case).
         GatherIgnoresListenResult,
         /// A race returns its winner as soon as it is chosen, without

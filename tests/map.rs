@@ -852,6 +852,52 @@ async fn map_rate_limit_spaces_starts_after_the_burst() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn map_rate_limited_ends_when_its_last_item_does_not_a_token_later() {
+    // Regression: the source was polled only with a token in hand, so a
+    // rate-limited map over an exhausted iterator learned of the end one
+    // token interval after its last start (here at 2 s instead of 1 s).
+    let origin = Instant::now();
+    let outputs = asyncio::map(0..2, nz(10), |n| async move { n })
+        .rate_limit(nz32(1), nz32(1))
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(outputs, [0, 1]);
+    assert_eq!(origin.elapsed(), Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_rate_limited_loses_no_input_to_a_size_hint_that_says_empty_too_soon() {
+    // The early end relies on the size hint only to decide to look: an
+    // input that claims to be exhausted but is not still has every item
+    // mapped, each at its own token.
+    struct Claims0(std::ops::Range<u32>);
+    impl Iterator for Claims0 {
+        type Item = u32;
+        fn next(&mut self) -> Option<u32> {
+            self.0.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (0, Some(0))
+        }
+    }
+    let starts = Arc::new(Mutex::new(Vec::new()));
+    let recorded = starts.clone();
+    let origin = Instant::now();
+    let outputs = asyncio::map(Claims0(0..3), nz(10), move |n| {
+        recorded.lock().unwrap().push(origin.elapsed());
+        async move { n }
+    })
+    .rate_limit(nz32(1), nz32(1))
+    .collect()
+    .await
+    .unwrap();
+    assert_eq!(outputs, [0, 1, 2]);
+    let secs = Duration::from_secs;
+    assert_eq!(*starts.lock().unwrap(), [secs(0), secs(1), secs(2)]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn map_adaptive_cuts_on_errors_and_grows_back_within_bounds() {
     // Phase 1: every call fails until 10 s; phase 2: every call succeeds.
     let running = Concurrency::default();

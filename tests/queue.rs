@@ -1182,6 +1182,68 @@ fn guarded_item_whose_unit_was_spent_early_does_not_underflow() {
     );
 }
 
+/// Regression (a design tried in session 8 and not landed): waking only one
+/// waiting get at a time, the next one woken by the first when it
+/// completes, put that next get into tokio's LIFO slot of the first's
+/// worker. The LIFO slot cannot be stolen, so while the first consumer did
+/// CPU-bound work (no await), the second could not run on the idle worker:
+/// a worker pool of CPU-bound consumers ran on one core. Two items put for
+/// two waiting consumers must let both run at once. Each consumer, holding
+/// its item, waits (spinning, without yielding) until the other holds one
+/// too; the wait is bounded so a broken queue fails instead of hanging.
+#[test]
+fn two_waiting_gets_woken_by_two_puts_can_run_at_once_on_two_workers() {
+    fn hold_until_both(arrived: &AtomicUsize) -> bool {
+        arrived.fetch_add(1, Ordering::SeqCst);
+        let start = std::time::Instant::now();
+        while arrived.load(Ordering::SeqCst) < 2 {
+            if start.elapsed() > Duration::from_secs(10) {
+                return false;
+            }
+            std::hint::spin_loop();
+        }
+        true
+    }
+    for round in 0..5 {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let met = runtime.block_on(async {
+            tokio::spawn(async {
+                let queue = Queue::<u32>::bounded(cap(16));
+                let arrived = Arc::new(AtomicUsize::new(0));
+                let consumers: Vec<_> = (0..2)
+                    .map(|_| {
+                        let (queue, arrived) = (queue.clone(), arrived.clone());
+                        tokio::spawn(async move {
+                            queue.get().await.unwrap();
+                            hold_until_both(&arrived)
+                        })
+                    })
+                    .collect();
+                while queue.waiting_getters() < 2 {
+                    tokio::task::yield_now().await;
+                }
+                queue.put(1).await.unwrap();
+                queue.put(2).await.unwrap();
+                let mut met = Vec::new();
+                for consumer in consumers {
+                    met.push(consumer.await.unwrap());
+                }
+                met
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(
+            met,
+            [true, true],
+            "round {round}: a consumer ran alone while the other's get stayed unrun"
+        );
+    }
+}
+
 /// Regression: the hand-written parallel_map whose worker dies between
 /// `get()` and `task_done()` leaves `join()` hanging forever. With guarded
 /// gets, errors, panics and cancellations all mark the item done.

@@ -1,6 +1,7 @@
 """Runs the crate's criterion benches and the CPython scripts beside them,
 back to back on this machine, and writes the ratios into BENCHMARKS.md.
-Not part of CI (it takes about ten minutes):
+Not part of CI. A full run takes a long while on a 2-core machine (over 45
+minutes once); `--only` re-measures some benches and keeps the rest:
 
     python3 benches/python/compare.py                 # 5 rounds of 2 s each
     python3 benches/python/compare.py --rounds 3 --seconds 4
@@ -453,7 +454,34 @@ def chart(bars):
     return "\n".join(out) + "\n"
 
 
+FLAGS = {"--reuse", "--no-python"}
+OPTIONS = {"--rounds", "--seconds", "--only", "--timeout"}
+
+
+def check_arguments(argv):
+    """Refuses what the script does not know, before any bench runs: a
+    mistyped flag would otherwise start a half-hour run that ignores it."""
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.strip())
+        sys.exit(0)
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in FLAGS:
+            i += 1
+        elif arg in OPTIONS and i + 1 < len(argv):
+            if arg == "--only":
+                unknown = [b for b in argv[i + 1].split(",") if b not in BENCHES + ["memory"]]
+                if unknown:
+                    sys.exit(f"compare.py: unknown bench in --only: {', '.join(unknown)} "
+                             f"(known: {', '.join(BENCHES)}, memory)")
+            i += 2
+        else:
+            sys.exit(f"compare.py: unknown argument {arg!r} (see --help)")
+
+
 def main():
+    check_arguments(sys.argv[1:])
     reuse = "--reuse" in sys.argv
     rounds_wanted = option("--rounds", 5)
     seconds = option("--seconds", 2.0)

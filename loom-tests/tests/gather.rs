@@ -55,8 +55,12 @@ impl GatherChild<u32, u32> for Gathered {
         self.core.id()
     }
 
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        self.core.listen(list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<u32, TaskError<u32>>> {
+        self.core.take_or_listen(list, index)
     }
 
     fn try_take(&self) -> Option<Result<u32, TaskError<u32>>> {
@@ -149,6 +153,15 @@ fn children_complete_concurrently_with_the_waiter() {
 #[test]
 fn children_complete_concurrently_with_the_waiter_model() {
     children_complete_concurrently_with_the_waiter();
+}
+
+#[test]
+#[should_panic(expected = "the gather's waiter was not woken")]
+fn children_complete_concurrently_with_the_waiter_twin_first_visit_splits_take() {
+    fault::with(
+        Fault::GatherFirstVisitSplitsTake,
+        children_complete_concurrently_with_the_waiter,
+    );
 }
 
 #[test]

@@ -642,3 +642,67 @@ fn own_handle_cancel_races_the_childs_registration_twin_skip_wake() {
         own_handle_cancel_races_the_childs_registration,
     );
 }
+
+/// A child hands its own handle out in its first poll, and its next poll
+/// runs on another worker (tokio moves tasks between threads) while a third
+/// thread cancels through the handle. The wrapper keeps "the handle is out"
+/// in the core, read without the lock before each poll: the second worker
+/// must see it, and either end the child (the request came first) or
+/// register it again, so that a later request wakes it.
+fn own_handle_flag_crosses_workers() {
+    loom::model(|| {
+        let core = core::<u32, ()>(count_report);
+        let handle = Arc::new(loom::sync::Mutex::new(None));
+        let dropped = Arc::new(AtomicBool::new(false));
+        let future = {
+            let handle = handle.clone();
+            let guard = DropSignal(dropped.clone());
+            let mut first = true;
+            std::future::poll_fn(move |_| {
+                let _ = &guard;
+                if std::mem::take(&mut first) {
+                    let me = asyncio::current_task().expect("inside the child's poll");
+                    *handle.lock().unwrap() = Some(me);
+                }
+                Poll::<Result<u32, ()>>::Pending
+            })
+        };
+        let child = Box::pin(asyncio::__cores::task::Child::new(future, core.clone()));
+        let child = Arc::new(loom::sync::Mutex::new(child));
+        let runtime = Recorder::new();
+        let first = runtime.poll(|cx| child.lock().unwrap().as_mut().poll(cx));
+        assert!(first.is_pending(), "nobody cancelled the child yet");
+        let me = handle
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the child handed out its handle");
+
+        let canceller = thread::spawn(move || me.cancel());
+        let worker = {
+            let (child, runtime) = (child.clone(), runtime.clone());
+            thread::spawn(move || runtime.poll(|cx| child.lock().unwrap().as_mut().poll(cx)))
+        };
+        assert!(canceller.join().unwrap(), "the child was still running");
+        let second = worker.join().unwrap();
+
+        runtime.settle(
+            second,
+            |cx| child.lock().unwrap().as_mut().poll(cx),
+            CHILD_NOT_WOKEN,
+        );
+        assert!(dropped.load(Ordering::SeqCst), "{DROPPED_LATE}");
+        assert!(core.is_cancelled() && !core.is_failure(), "{WRONG_FLAGS}");
+    });
+}
+
+#[test]
+fn own_handle_flag_crosses_workers_model() {
+    own_handle_flag_crosses_workers();
+}
+
+#[test]
+#[should_panic(expected = "a child cancelled through its own handle was not woken")]
+fn own_handle_flag_crosses_workers_twin_watch_not_recorded() {
+    fault::with(Fault::TaskWatchNotRecorded, own_handle_flag_crosses_workers);
+}

@@ -8,8 +8,9 @@
 //!
 //! - The shared [`ReadyList`] holds the indices of finished children and the
 //!   waiter's waker, under one lock. Each child's `TaskCore` gets, once, the
-//!   list and the child's index as its listener (`TaskCore::listen`: an
-//!   `Arc` clone, no allocation), and pushes the index when it publishes, so
+//!   list and the child's index as its listener (`TaskCore::take_or_listen`,
+//!   which takes the outcome instead if the child has finished: an `Arc`
+//!   clone, no allocation), and pushes the index when it publishes, so
 //!   each child pushes its index at most once, and only the first push after
 //!   the waiter parked wakes it (the push takes the waiter's waker).
 //! - [`Gathering`], owned by the waiter (the gather future), holds the
@@ -43,8 +44,9 @@
 //!
 //! Why not the task set's core (`wait::core::SetCore`)? The synchronisation
 //! is already shared: both wait on children through one [`ReadyList`] and
-//! `TaskCore::listen`, and that is the one loom surface (the models of both
-//! drive it). What stays apart is bookkeeping with different shapes: a
+//! the task core's listener (`listen` for a set, `take_or_listen` for a
+//! gather, one lock acquisition each), and that is the one loom surface
+//! (the models of both drive it). What stays apart is bookkeeping with different shapes: a
 //! gather has a fixed number of children at fixed positions and keeps their
 //! *outcomes* in input order, while a set grows and shrinks, reuses slots,
 //! and keeps finished *children* in completion order. Folding one into the
@@ -69,8 +71,12 @@ use crate::task::{TaskError, TaskId};
 pub trait GatherChild<T, E> {
     /// The child's id.
     fn id(&self) -> TaskId;
-    /// As [`TaskCore::listen`](crate::task::core::TaskCore::listen).
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
+    /// As [`TaskCore::take_or_listen`](crate::task::core::TaskCore::take_or_listen).
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<T, TaskError<E>>>;
     /// As [`TaskCore::try_take`](crate::task::core::TaskCore::try_take).
     fn try_take(&self) -> Option<Result<T, TaskError<E>>>;
     /// Whether the child has published its outcome.
@@ -87,8 +93,12 @@ impl<T, E> GatherChild<T, E> for crate::task::Task<T, E> {
     fn id(&self) -> TaskId {
         self.task_core().id()
     }
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        self.task_core().listen(list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<T, TaskError<E>>> {
+        self.task_core().take_or_listen(list, index)
     }
     fn try_take(&self) -> Option<Result<T, TaskError<E>>> {
         self.task_core().try_take()
@@ -162,8 +172,14 @@ pub enum Finished<T, E> {
 /// far, and the decision of when the gather is finished.
 pub struct Gathering<T, E, H: GatherChild<T, E>> {
     shared: Arc<ReadyList>,
-    /// Each child's id, to name it in a report after its handle is gone.
-    ids: Vec<TaskId>,
+    /// Each collected child's id, to name it in a report after its handle
+    /// is gone. Read from the child's core when its outcome is taken (the
+    /// core is in cache then; reading every id up front would touch each
+    /// core once more, a cache miss per child at 100k), so an entry is 0
+    /// until then (ids start at 1; zeroed memory costs no pass either).
+    /// Only collected children are ever named: a report names a child by
+    /// an outcome the gather holds.
+    ids: Vec<u64>,
     /// `None` once the child's outcome was collected (or it was detached).
     children: Vec<Option<H>>,
     /// Whether each child's core already has the ready list as listener.
@@ -213,11 +229,19 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     /// panic that nobody will observe (a second panic while joining, or one
     /// collected by a gather that was then dropped or cancelled).
     pub fn new(children: Vec<H>, mode: Mode, report: Report<E>) -> Self {
+        Self::from_slots(children.into_iter().map(Some).collect(), mode, report)
+    }
+
+    /// [`new`](Gathering::new) over children already in their slots (every
+    /// one `Some`), as the spawning side builds them: wrapping 100k handles
+    /// afterwards would be one more pass over them.
+    pub fn from_slots(children: Vec<Option<H>>, mode: Mode, report: Report<E>) -> Self {
+        debug_assert!(children.iter().all(Option::is_some));
         let len = children.len();
         Self {
             shared: Arc::new(ReadyList::new()),
-            ids: children.iter().map(|child| child.id()).collect(),
-            children: children.into_iter().map(Some).collect(),
+            ids: vec![0; len],
+            children,
             listening: vec![false; len],
             outcomes: std::iter::repeat_with(|| None).take(len).collect(),
             unfinished: len,
@@ -266,9 +290,17 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         }
     }
 
-    /// The children's ids, in input order.
-    pub fn ids(&self) -> &[TaskId] {
-        &self.ids
+    /// The ids of the children whose outcomes were collected, in input
+    /// order (an id is a placeholder for a child never collected: after
+    /// [`poll_cancelled`](Gathering::poll_cancelled) returned outcomes,
+    /// every child was).
+    pub fn ids(&self) -> Vec<TaskId> {
+        self.ids.iter().map(|&raw| TaskId::from_raw(raw)).collect()
+    }
+
+    /// Child `index`'s id, once its outcome was collected.
+    fn id(&self, index: usize) -> TaskId {
+        TaskId::from_raw(self.ids[index])
     }
 
     /// Where the gather reports what nobody will observe.
@@ -401,7 +433,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     fn report_kept_panics(&mut self) {
         for (index, outcome) in std::mem::take(&mut self.outcomes).into_iter().enumerate() {
             match outcome {
-                Some(Err(error @ TaskError::Panicked(_))) => (self.report)(self.ids[index], error),
+                Some(Err(error @ TaskError::Panicked(_))) => (self.report)(self.id(index), error),
                 outcome => self.discard(index, outcome),
             }
         }
@@ -410,7 +442,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
     /// Drops an outcome of child `index` that nobody will see; a panic from
     /// its destructor goes to `report`, as the child's panic.
     fn discard<V>(&self, index: usize, outcome: V) {
-        discard(self.report, self.ids[index], outcome);
+        discard(self.report, self.id(index), outcome);
     }
 
     /// Looks at child `index`; collects its outcome if it has one. Returns
@@ -420,24 +452,22 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
             return false;
         };
         let core = child;
-        if !self.listening[index] {
-            // First visit: listen, unless the child has finished already
-            // (`listen` checks and registers in one step, so a completion in
-            // between is either found now or pushed later).
+        let outcome = if self.listening[index] {
+            // A pushed index means the child published. An index visited at
+            // the first poll and pushed as well finds its outcome already
+            // taken.
+            core.try_take()
+        } else {
+            // First visit: take the outcome if the child has finished (on a
+            // current-thread runtime it usually has), or listen, in one step,
+            // so a completion in between is either found now or pushed later.
             self.listening[index] = true;
-            if !core.listen(&self.shared, index) {
-                return false;
-            }
-            #[cfg(asyncio_loom)]
-            if mutant::on(Mutant::GatherIgnoresListenResult) {
-                return false;
-            }
-        }
-        // A pushed index means the child published. An index visited at the
-        // first poll and pushed as well finds its outcome already taken.
-        let Some(outcome) = core.try_take() else {
+            core.take_or_listen(&self.shared, index)
+        };
+        let Some(outcome) = outcome else {
             return false;
         };
+        self.ids[index] = core.id().as_u64();
         // The child's core is empty now: dropping its handle detaches
         // nothing.
         self.children[index] = None;
@@ -500,7 +530,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
         let panicked = matches!(outcome, Err(TaskError::Panicked(_)));
         if self.joining {
             match outcome {
-                Err(error @ TaskError::Panicked(_)) => (self.report)(self.ids[index], error),
+                Err(error @ TaskError::Panicked(_)) => (self.report)(self.id(index), error),
                 outcome => self.discard(index, outcome),
             }
             return;
@@ -551,7 +581,7 @@ impl<T, E, H: GatherChild<T, E>> Gathering<T, E, H> {
                         if fault!(GatherForgetsLaterPanic) {
                             continue;
                         }
-                        (self.report)(self.ids[sibling], error)
+                        (self.report)(self.id(sibling), error)
                     }
                     outcome => self.discard(sibling, outcome),
                 }

@@ -394,10 +394,10 @@ struct Run<T, E, H: GatherChild<T, E>> {
 }
 
 impl<T, E: fmt::Debug + Send + 'static, H: GatherChild<T, E>> Run<T, E, H> {
-    /// A fail-fast gather of `children`, already running.
-    fn new(children: Vec<H>) -> Self {
+    /// A fail-fast gather of `children`, already running, each in its slot.
+    fn new(children: Vec<Option<H>>) -> Self {
         Self {
-            gathering: Gathering::new(children, Mode::FailFast, report_unobserved::<E>),
+            gathering: Gathering::from_slots(children, Mode::FailFast, report_unobserved::<E>),
             grace: None,
             yield_first: false,
         }
@@ -501,7 +501,7 @@ impl<T, E, H: GatherChild<T, E>> Cancelling<T, E, H> {
         Poll::Ready(GatherCancelled {
             cancelled_any: self.cancelled_any,
             outcomes,
-            ids: self.gathering.ids().to_vec(),
+            ids: self.gathering.ids(),
             report: self.gathering.report(),
         })
     }
@@ -579,7 +579,7 @@ impl<T, E> fmt::Debug for GatherFuture<T, E> {
 }
 
 impl<T, E: fmt::Debug + Send + 'static> Gather<T, E> {
-    fn new(tasks: Vec<Task<T, E>>) -> Self {
+    fn new(tasks: Vec<Option<Task<T, E>>>) -> Self {
         Self {
             run: Run::new(tasks),
         }

@@ -516,7 +516,11 @@ impl<E> fmt::Debug for PartChild<E> {
 /// [`GatherChild`] with the value type erased.
 trait ErasedChild<E>: Send + Sync {
     fn id(&self) -> TaskId;
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool;
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<Erased, TaskError<E>>>;
     fn try_take(&self) -> Option<Result<Erased, TaskError<E>>>;
     fn is_done(&self) -> bool;
     fn mark_observed(&self);
@@ -528,8 +532,13 @@ impl<A: Send + 'static, E: Send> ErasedChild<E> for Task<A, E> {
     fn id(&self) -> TaskId {
         GatherChild::id(self)
     }
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        GatherChild::listen(self, list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<Erased, TaskError<E>>> {
+        GatherChild::take_or_listen(self, list, index)
+            .map(|outcome| outcome.map(|value| Box::new(value) as Erased))
     }
     fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
         GatherChild::try_take(self).map(|outcome| outcome.map(|value| Box::new(value) as Erased))
@@ -552,8 +561,12 @@ impl<E> GatherChild<Erased, E> for PartChild<E> {
     fn id(&self) -> TaskId {
         self.0.id()
     }
-    fn listen(&self, list: &Arc<ReadyList>, index: usize) -> bool {
-        self.0.listen(list, index)
+    fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<Erased, TaskError<E>>> {
+        self.0.take_or_listen(list, index)
     }
     fn try_take(&self) -> Option<Result<Erased, TaskError<E>>> {
         self.0.try_take()
@@ -626,8 +639,8 @@ fn unerase<T: 'static>(value: Option<Erased>) -> T {
 pub trait Parts<E> {
     /// The tuple of the parts' value types.
     type Values: ValueTuple<E>;
-    /// The parts' tasks, in order.
-    fn into_children(self) -> Vec<PartChild<E>>;
+    /// The parts' tasks, in order, each in its slot for the gather core.
+    fn into_children(self) -> Vec<Option<PartChild<E>>>;
 }
 
 macro_rules! impl_tuples {
@@ -635,8 +648,8 @@ macro_rules! impl_tuples {
         impl<E, $($T: Send + 'static),+> Parts<E> for ($(Part<$T, E>,)+) {
             type Values = ($($T,)+);
 
-            fn into_children(self) -> Vec<PartChild<E>> {
-                vec![$(self.$i.child),+]
+            fn into_children(self) -> Vec<Option<PartChild<E>>> {
+                vec![$(Some(self.$i.child)),+]
             }
         }
 

@@ -48,7 +48,7 @@ use super::core::{backoff, Aimd, Counters, Jitter};
 pub(crate) use super::items::Outcome;
 use super::items::{Finished, Item, ItemCore};
 use crate::sync::Arc;
-use crate::task::core::discard;
+use crate::task::core::{discard, Infallibly};
 use crate::task::{report_unobserved, TaskError, TaskId};
 use crate::timeout::{deadline_after, TimeoutError, Timer};
 
@@ -205,6 +205,9 @@ pub(crate) enum Event<T, E> {
 
 pub(crate) struct Driver<In, T, E> {
     source: Option<Source<In>>,
+    /// An input pulled before its token came: only from a source whose
+    /// size hint said it was exhausted while it was not (see `pull`).
+    early: Option<In>,
     spawner: Spawner<In, T, E>,
     /// The runtime the items are spawned on, found at the start and kept
     /// (looking it up per item costs a shared reference count).
@@ -262,6 +265,7 @@ impl<In, T, E> Driver<In, T, E> {
     pub(crate) fn new(source: Source<In>, spawner: Spawner<In, T, E>, limit: usize) -> Self {
         Self {
             source: Some(source),
+            early: None,
             spawner,
             runtime: None,
             mode: Mode::FailFast,
@@ -596,20 +600,24 @@ where
                 break;
             }
             if !self.take_token(cx) {
+                self.find_end_early(cx);
                 break;
             }
             let source = self.source.as_mut().expect("checked above");
-            let input = match source.as_mut().poll_next(cx) {
-                Poll::Ready(Some(input)) => input,
-                Poll::Ready(None) => {
-                    self.source = None;
-                    self.give_back_token();
-                    break;
-                }
-                Poll::Pending => {
-                    self.give_back_token();
-                    break;
-                }
+            let input = match self.early.take() {
+                Some(input) => input,
+                None => match source.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(input)) => input,
+                    Poll::Ready(None) => {
+                        self.source = None;
+                        self.give_back_token();
+                        break;
+                    }
+                    Poll::Pending => {
+                        self.give_back_token();
+                        break;
+                    }
+                },
             };
             let position = self.next_position;
             self.next_position += 1;
@@ -622,6 +630,26 @@ where
         }
         self.publish_in_flight();
         progressed
+    }
+
+    /// Without a token the source is not pulled, so the map would learn
+    /// that its input ended only when the next token came, up to one
+    /// interval after its last item finished. An input that says it is
+    /// exhausted (an iterator's or a stream's size hint) is pulled once to
+    /// confirm it. A hint is not trusted blindly: if the pull yields an
+    /// input after all, it is kept for the next token, not lost.
+    fn find_end_early(&mut self, cx: &mut Context<'_>) {
+        let Some(source) = self.source.as_mut() else {
+            return;
+        };
+        if self.early.is_some() || source.size_hint().1 != Some(0) {
+            return;
+        }
+        match source.as_mut().poll_next(cx) {
+            Poll::Ready(None) => self.source = None,
+            Poll::Ready(Some(input)) => self.early = Some(input),
+            Poll::Pending => {}
+        }
     }
 
     fn take_token(&mut self, cx: &mut Context<'_>) -> bool {
@@ -722,6 +750,7 @@ where
     /// the grace period).
     pub(crate) fn stop(&mut self, error: Option<(usize, TaskId, TaskError<E>)>) {
         self.source = None;
+        self.early = None;
         self.waiting.clear();
         let next_out = self.next_out;
         for (offset, done) in std::mem::take(&mut self.reorder).into_iter().enumerate() {
@@ -934,11 +963,9 @@ where
     // A plain map has no timeout: its error type cannot hold one.
     Box::new(move |runtime, input, _, core, index| {
         let future = f(input).into_future();
-        runtime.spawn(Item::new(
-            async move { Ok::<_, Infallible>(future.await) },
-            core.clone(),
-            index,
-        ))
+        // The transparent adapter, not an `async move { Ok(future.await) }`
+        // block, which would hold the future twice (see `Infallibly`).
+        runtime.spawn(Item::new(Infallibly::new(future), core.clone(), index))
     })
 }
 

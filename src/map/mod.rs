@@ -879,6 +879,13 @@ impl<In, T, E, P> Map<In, T, E, P> {
     /// Limits how often attempts start: `per_second` on average, with bursts
     /// of up to `burst` (a token bucket, full at the start). Retries count as
     /// starts.
+    ///
+    /// The input is pulled only when a token is there. The map learns that
+    /// its input ended as soon as the input's size hint says so (an
+    /// exhausted `Vec`, range or other exact-size iterator; it is then
+    /// pulled once to confirm), or else when the next token comes: a map
+    /// over an input that cannot tell (most streams) ends up to one token
+    /// interval after its last item finished.
     pub fn rate_limit(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
         self.driver.rate = Some(RateLimit::new(per_second.get(), burst.get()));
         self

@@ -349,10 +349,10 @@ struct Running<T, E> {
 }
 
 impl<T, E: fmt::Debug + Send + 'static> Running<T, E> {
-    fn new(tasks: Vec<Task<T, E>>, mode: Mode) -> Self {
+    fn new(tasks: Vec<Option<Task<T, E>>>, mode: Mode) -> Self {
         Self {
             gathering: (!tasks.is_empty())
-                .then(|| Gathering::new(tasks, mode, report_unobserved::<E>)),
+                .then(|| Gathering::from_slots(tasks, mode, report_unobserved::<E>)),
             grace: None,
         }
     }

@@ -44,8 +44,8 @@ use std::task::{Context, Poll, Waker};
 
 #[cfg(asyncio_loom)]
 use crate::sync::mutant::{self, Mutant};
-use crate::sync::{Arc, Mutex};
-use crate::task::current::lend;
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering};
+use crate::task::current::lend_shared;
 use crate::task::ready::ReadyList;
 use crate::task::{Panic, TaskError, TaskId};
 
@@ -54,7 +54,25 @@ use crate::task::{Panic, TaskError, TaskId};
 pub type Report<E> = fn(TaskId, TaskError<E>);
 
 /// The shared state of one child task.
+///
+/// `repr(C)`, with the flag first: a poll of the child that does not
+/// finish reads only the flag and the `Arc`'s reference count just before
+/// it, so that poll touches one cache line of the core, not two (the flag
+/// would otherwise come last, after the lock). The flag's padding costs
+/// nothing: the core is 88 bytes either way.
+#[repr(C)]
 pub struct TaskCore<T, E> {
+    /// [`current_task`](crate::task::current_task) handed out this task's
+    /// own handle during a poll of its child. Only the child's wrapper
+    /// reads and writes it, in its own polls, which the runtime already
+    /// orders (one poll happens before the next, on whatever worker), so
+    /// `Relaxed` is enough: it is an atomic only because the core is
+    /// shared. It lives here rather than in the wrapper because tokio
+    /// sizes a task's allocation by its future in 128-byte steps, and a
+    /// flag beside the wrapper's pointer moved every small child into the
+    /// 256-byte step; outside the lock, so that the check before each poll
+    /// is a load, not a lock.
+    watched: AtomicBool,
     id: TaskId,
     report: Report<E>,
     state: Mutex<State<T, E>>,
@@ -68,15 +86,19 @@ enum Slot<T, E> {
 
 struct State<T, E> {
     slot: Slot<T, E>,
-    /// The task ended by cancellation (kept after the outcome is taken).
-    cancelled: bool,
-    /// The task ended with an error or a panic (kept after it is taken).
-    failed: bool,
+    /// How the task ended, as `is_cancelled` and `is_failure` tell it
+    /// (kept after the outcome is taken).
+    mark: Mark,
     waker: Option<Waker>,
-    /// A task set listening for this task: the set's ready list and the
-    /// task's index in it. Told once, when the outcome is published; cheaper
-    /// than a waker of its own (an `Arc` clone, no allocation).
-    listener: Option<(Arc<ReadyList>, usize)>,
+    /// A task set listening for this task: the set's ready list, and the
+    /// task's index in it in `listener_index`. Told once, when the outcome
+    /// is published; cheaper than a waker of its own (an `Arc` clone, no
+    /// allocation). The index is narrowed and kept apart, beside the
+    /// flags, so that the state stays at seven words: the core then stays
+    /// in its allocator size class with the lock-free `watched` flag
+    /// beside the lock.
+    listener: Option<Arc<ReadyList>>,
+    listener_index: u32,
     /// The `Task` handle is gone: nobody will take the outcome.
     detached: bool,
     cancel_requested: bool,
@@ -86,6 +108,35 @@ struct State<T, E> {
     /// What few tasks use, boxed so that the others pay one pointer (the
     /// core stays in its allocator size class).
     extra: Option<Box<Extra>>,
+}
+
+/// How a task ended, as far as its flags tell.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    /// Running, or ended with a value.
+    Clean,
+    /// Ended by cancellation.
+    Cancelled,
+    /// Ended with an error or a panic.
+    Failed,
+}
+
+impl Mark {
+    fn of<T, E>(outcome: &Result<T, TaskError<E>>) -> Self {
+        match outcome {
+            Ok(_) => Mark::Clean,
+            Err(TaskError::Cancelled) => Mark::Cancelled,
+            Err(TaskError::Failed(_) | TaskError::Panicked(_)) => Mark::Failed,
+        }
+    }
+}
+
+impl<T, E> State<T, E> {
+    /// Takes the listener, with its index.
+    fn take_listener(&mut self) -> Option<(Arc<ReadyList>, usize)> {
+        let list = self.listener.take()?;
+        Some((list, self.listener_index as usize))
+    }
 }
 
 /// The rarely used part of a task's state.
@@ -133,7 +184,7 @@ impl<T, E> std::fmt::Debug for TaskCore<T, E> {
         f.debug_struct("TaskCore")
             .field("id", &self.id)
             .field("slot", &slot)
-            .field("cancelled", &state.cancelled)
+            .field("cancelled", &(state.mark == Mark::Cancelled))
             .field("detached", &state.detached)
             .field("cancel_requested", &state.cancel_requested)
             .finish()
@@ -144,14 +195,15 @@ impl<T, E> TaskCore<T, E> {
     /// A core for a task that has not finished.
     pub fn new(id: TaskId, report: Report<E>) -> Self {
         Self {
+            watched: AtomicBool::new(false),
             id,
             report,
             state: Mutex::new(State {
                 slot: Slot::Running,
-                cancelled: false,
-                failed: false,
+                mark: Mark::Clean,
                 waker: None,
                 listener: None,
+                listener_index: 0,
                 detached: false,
                 cancel_requested: false,
                 quiet_failures: false,
@@ -175,16 +227,14 @@ impl<T, E> TaskCore<T, E> {
             && matches!(state.slot, Slot::Ready(_));
         #[cfg(asyncio_loom)]
         if mutant::on(Mutant::TaskFlagsBeforeFirstWins) {
-            state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
-            state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
+            state.mark = Mark::of(&outcome);
         }
         if !matches!(state.slot, Slot::Running) && !overwrite {
             drop(state);
             discard(self.report, self.id, outcome);
             return false;
         }
-        state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
-        state.failed = matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_)));
+        state.mark = Mark::of(&outcome);
         let detached = state.detached;
         // Whoever waits for "done" is told in every case below, detached or
         // not; the child's own waker is of no more use.
@@ -205,7 +255,7 @@ impl<T, E> TaskCore<T, E> {
         #[cfg(asyncio_loom)]
         if mutant::on(Mutant::TaskWakeBeforePublish) {
             let waker = state.waker.take();
-            let listener = state.listener.take();
+            let listener = state.take_listener();
             drop(state);
             if let Some(waker) = waker {
                 waker.wake();
@@ -219,7 +269,7 @@ impl<T, E> TaskCore<T, E> {
         }
         state.slot = Slot::Ready(outcome);
         let waker = state.waker.take();
-        let listener = state.listener.take();
+        let listener = state.take_listener();
         drop(state);
         wake_watchers(extra);
         if fault!(TaskSkipWake) {
@@ -271,8 +321,54 @@ impl<T, E> TaskCore<T, E> {
         if !matches!(state.slot, Slot::Running) {
             return true;
         }
-        state.listener = Some((list.clone(), index));
+        state.listener = Some(list.clone());
+        state.listener_index = u32::try_from(index)
+            .expect("asyncio: a task set or gather holds fewer than 2^32 tasks at once");
         false
+    }
+
+    /// Takes the outcome if it is published; otherwise asks for `index` to
+    /// be pushed onto `list` when it is, in the same lock acquisition: a
+    /// gather's first visit of a child. `None` means the child is listened
+    /// to (or its outcome was taken already). One acquisition where
+    /// [`listen`](TaskCore::listen) then [`try_take`](TaskCore::try_take)
+    /// took two: on a current-thread runtime a gather's children have
+    /// usually finished when it first visits them.
+    pub fn take_or_listen(
+        &self,
+        list: &Arc<ReadyList>,
+        index: usize,
+    ) -> Option<Result<T, TaskError<E>>> {
+        let mut state = self.state.lock();
+        if fault!(GatherFirstVisitSplitsTake) && matches!(state.slot, Slot::Running) {
+            // The check under one acquisition, the registration under a
+            // second: a publish in between finds no listener.
+            drop(state);
+            state = self.state.lock();
+            state.listener = Some(list.clone());
+            state.listener_index = u32::try_from(index).unwrap_or(u32::MAX);
+            return None;
+        }
+        let running = matches!(state.slot, Slot::Running);
+        // The mutant forgets the "already finished" case: it registers on a
+        // core that will never publish again.
+        #[cfg(asyncio_loom)]
+        let running = running
+            || (matches!(state.slot, Slot::Ready(_))
+                && mutant::on(Mutant::GatherIgnoresListenResult));
+        if running {
+            state.listener = Some(list.clone());
+            state.listener_index = u32::try_from(index)
+                .expect("asyncio: a task set or gather holds fewer than 2^32 tasks at once");
+            return None;
+        }
+        match std::mem::replace(&mut state.slot, Slot::Taken) {
+            Slot::Ready(outcome) => Some(outcome),
+            taken => {
+                state.slot = taken;
+                None
+            }
+        }
     }
 
     /// Takes the outcome if it is published, without registering anything.
@@ -357,7 +453,7 @@ impl<T, E> TaskCore<T, E> {
         state.quiet_failures |= quiet;
         let quiet = state.quiet_failures;
         let waker = state.waker.take();
-        let listener = state.listener.take();
+        let listener = state.take_listener();
         let outcome = match std::mem::replace(&mut state.slot, Slot::Taken) {
             Slot::Ready(outcome) => Some(outcome),
             other => {
@@ -407,13 +503,13 @@ impl<T, E> TaskCore<T, E> {
 
     /// Whether the task finished by being cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.state.lock().cancelled
+        self.state.lock().mark == Mark::Cancelled
     }
 
     /// Whether the task ended with an error or a panic (asyncio: "raised an
     /// exception"; a cancellation is not one).
     pub fn is_failure(&self) -> bool {
-        self.state.lock().failed
+        self.state.lock().mark == Mark::Failed
     }
 
     /// Whether a cancel was requested while the task was running. The
@@ -422,6 +518,26 @@ impl<T, E> TaskCore<T, E> {
     /// no abort handle, so the request is how the child learns it must end.
     pub fn cancel_requested(&self) -> bool {
         self.state.lock().cancel_requested
+    }
+
+    /// Whether the task's own handle is out: [`current_task`] handed it out
+    /// during some poll of the child, so a cancel request through it (which
+    /// cannot abort) is the child's to act on. Asked by the child's
+    /// wrapper before each poll, without the lock (see the field).
+    ///
+    /// [`current_task`]: crate::task::current_task
+    pub fn is_watched(&self) -> bool {
+        self.watched.load(Ordering::Relaxed)
+    }
+
+    /// Records that [`current_task`](crate::task::current_task) handed out
+    /// the task's own handle; called by the child's wrapper, after the poll
+    /// in which it happened.
+    pub fn set_watched(&self) {
+        if fault!(TaskWatchNotRecorded) {
+            return;
+        }
+        self.watched.store(true, Ordering::Relaxed);
     }
 
     /// Whether the outcome has been taken by the handle (awaiting the task
@@ -544,14 +660,65 @@ pub fn discard<V, E>(report: Report<E>, id: TaskId, value: V) {
     }
 }
 
-/// Ends a child that was cancelled through its own handle: drops its
-/// future (a panic from its destructor is the child's outcome), then
-/// publishes "cancelled", as an abort would.
-fn end_cancelled<F, T, E>(mut future: Pin<&mut Option<F>>, core: &TaskCore<T, E>) {
-    match drop_catching(future.as_mut()) {
+/// Ends a child that was cancelled (through its own handle, or by an
+/// abort): drops its future and its reference to `core` (a panic from the
+/// future's destructor is the child's outcome), then publishes "cancelled"
+/// into `core`, which the caller holds a reference to.
+fn end_cancelled<F, T, E>(live: Pin<&mut Option<Live<F, T, E>>>, core: &TaskCore<T, E>) {
+    match drop_catching(live) {
         Some(panic) => core.publish(Err(TaskError::Panicked(panic))),
         None => core.publish(Err(TaskError::Cancelled)),
     };
+}
+
+pin_project_lite::pin_project! {
+    /// A plain future as a fallible one that never fails: its output `v`
+    /// is `Ok(v)`. [`spawn`](crate::spawn) and its kin run plain futures
+    /// through it into a [`Child`]. Unlike an
+    /// `async move { Ok(future.await) }` block it adds nothing to the
+    /// future's size: the block keeps the future twice (as its capture and
+    /// as what it awaits) beside a state byte, 40 bytes over a 16-byte
+    /// future.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Infallibly<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F> Infallibly<F> {
+    /// Wraps `future`.
+    pub fn new(future: F) -> Self {
+        Self { future }
+    }
+}
+
+impl<F: Future> Future for Infallibly<F> {
+    type Output = Result<F::Output, std::convert::Infallible>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().future.poll(cx).map(Ok)
+    }
+}
+
+impl<F> std::fmt::Debug for Infallibly<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Infallibly").finish_non_exhaustive()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A child that has not finished: its future and its task's core,
+    /// dropped together when the future ends. The core's `Arc` is never
+    /// null, which gives `Option<Live>` its `None` for free: async blocks
+    /// expose no niche, so an `Option` of the future alone would add a
+    /// word.
+    struct Live<F, T, E> {
+        #[pin]
+        future: F,
+        core: Arc<TaskCore<T, E>>,
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -564,40 +731,31 @@ pin_project_lite::pin_project! {
     /// is the child's panic: it is caught and published instead of
     /// "cancelled" (tokio would otherwise swallow it with the aborted task).
     ///
-    /// Its own fields are a thin pointer and a flag (see
-    /// [`lend`](crate::task::current::lend) for why they stay flat): the
-    /// future is `None` once it was dropped, and then the outcome is
-    /// published, so the drop has nothing left to publish.
+    /// It is the future and one pointer, nothing more, on purpose: tokio
+    /// sizes a task's allocation by its future in 128-byte steps on x86-64,
+    /// and a 16-byte future (`async move { i }`) fits the 128-byte step
+    /// only in a wrapper of at most 24 bytes. Hence the `Option` over the
+    /// future and the core together (`None` once the future was dropped,
+    /// and then the outcome is published, so the drop has nothing left to
+    /// publish), and the "own handle out" flag kept in the core
+    /// ([`TaskCore::is_watched`]).
     #[must_use = "futures do nothing unless polled"]
     pub struct Child<F, T, E> {
         #[pin]
-        future: Option<F>,
-        // The task's core; lent to `current_task` during each poll (and
-        // `None` only then).
-        core: Option<Arc<TaskCore<T, E>>>,
-        // `current_task` handed out this task's own handle.
-        watched: bool,
+        live: Option<Live<F, T, E>>,
     }
 
     impl<F, T, E> PinnedDrop for Child<F, T, E> {
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            let future = this.future;
-            if future.is_none() {
-                // The outcome is published: nothing to add. (The fault is
-                // the bug this guards against: a drop that publishes
-                // "cancelled" whether or not the child finished.)
-                if fault!(TaskCancelOverwritesValue) {
-                    if let Some(core) = this.core.as_deref() {
-                        core.publish(Err(TaskError::Cancelled));
-                    }
-                }
-                return;
-            }
-            let Some(core) = this.core.as_deref() else {
+            let mut live = this.project().live;
+            let Some(running) = live.as_mut().as_pin_mut() else {
+                // The outcome is published: nothing to add.
                 return;
             };
-            match drop_catching(future) {
+            // A reference of our own: the one in `live` goes with the
+            // future, and the outcome is published after both.
+            let core = running.project().core.clone();
+            match drop_catching(live) {
                 Some(panic) => {
                     if fault!(ChildDropLosesPanic) {
                         core.publish(Err(TaskError::Cancelled));
@@ -615,9 +773,10 @@ pin_project_lite::pin_project! {
 
 impl<F, T, E> std::fmt::Debug for Child<F, T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let live = self.live.as_ref();
         f.debug_struct("Child")
-            .field("finished", &self.future.is_none())
-            .field("core", &self.core)
+            .field("finished", &live.is_none())
+            .field("core", &live.map(|live| &live.core))
             .finish()
     }
 }
@@ -631,17 +790,9 @@ where
     /// Wraps `future`, which will publish into `core`.
     pub fn new(future: F, core: Arc<TaskCore<T, E>>) -> Self {
         Self {
-            future: Some(future),
-            core: Some(core),
-            watched: false,
+            live: Some(Live { future, core }),
         }
     }
-}
-
-/// The core a child holds while it is not lending it.
-fn held<T, E>(core: &Option<Arc<TaskCore<T, E>>>) -> &TaskCore<T, E> {
-    core.as_deref()
-        .expect("asyncio: a child's core is lent only during its own poll")
 }
 
 impl<F, T, E> Future for Child<F, T, E>
@@ -653,24 +804,32 @@ where
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
-        if this.future.is_none() {
+        let mut live = self.project().live;
+        let Some(running) = live.as_mut().as_pin_mut() else {
             return Poll::Ready(());
-        }
+        };
+        let running = running.project();
         // A task whose own handle is out can be cancelled through it, which
         // cannot abort: a request that woke it ends it here, at the await
         // point where it stands, before it runs on.
-        if *this.watched && held(this.core).cancel_requested() {
-            end_cancelled(this.future, held(this.core));
+        let watched = running.core.is_watched();
+        if watched && running.core.cancel_requested() {
+            let core = running.core.clone();
+            end_cancelled(live, &core);
             return Poll::Ready(());
         }
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
-            return Poll::Ready(());
-        };
-        let poll = lend(this.core, this.watched, || poll_catching(future, cx));
-        let core = held(this.core);
-        if poll.is_pending() && *this.watched && core.watch_child(cx) {
-            end_cancelled(this.future, core);
+        // The core is lent for the poll as a reference of its own, which
+        // comes back and publishes if the future ends (the one in `live`
+        // goes with the future, before the outcome is published).
+        let (poll, core, handed_out) =
+            lend_shared(running.core, || poll_catching(running.future, cx));
+        if handed_out {
+            core.set_watched();
+        }
+        #[cfg(asyncio_loom)]
+        let handed_out = handed_out && !mutant::on(Mutant::TaskWatchReadBeforePoll);
+        if poll.is_pending() && (watched || handed_out) && core.watch_child(cx) {
+            end_cancelled(live, &core);
             return Poll::Ready(());
         }
         let mut outcome = match std::task::ready!(poll) {
@@ -680,14 +839,14 @@ where
         };
         if fault!(TaskPublishBeforeDrop) {
             core.publish(outcome);
-            this.future.set(None);
+            live.set(None);
             return Poll::Ready(());
         }
         // Drop the child's future before anyone can see the outcome. A panic
         // in its destructor is a panic of the child and is not lost either;
         // nor is what it displaces: an error goes to `report` (nobody will
         // see it in the task), a value is dropped as nobody's.
-        if let Some(panic) = drop_catching(this.future.as_mut()) {
+        if let Some(panic) = drop_catching(live) {
             let panic = TaskError::Panicked(panic);
             if let Err(TaskError::Panicked(_)) = outcome {
                 // The first panic stays the task's; this one is reported.
@@ -700,6 +859,13 @@ where
             }
         }
         core.publish(outcome);
+        // The bug this fault stands for: a wrapper that publishes
+        // "cancelled" when it is dropped whether or not the child finished
+        // (the finished wrapper no longer holds the core, so the late
+        // "cancelled" comes here, where the drop would have sent it).
+        if fault!(TaskCancelOverwritesValue) {
+            core.publish(Err(TaskError::Cancelled));
+        }
         Poll::Ready(())
     }
 }

@@ -161,20 +161,20 @@ crate::sync::thread_local! {
 /// lending side of [`current_task`], called by a child's wrapper around
 /// each poll of the child's future. The core moves into the thread-local
 /// slot and back (no reference count, no allocation in the std build), so
-/// the wrapper keeps a single thin pointer to it, and `watched` records
-/// whether a handle to it was handed out (the wrapper then watches for
-/// cancel requests through it). `core` is `None` while it is lent.
+/// the wrapper keeps a single thin pointer to it. Returns `poll`'s result
+/// and whether a handle to the task was handed out during it (the wrapper
+/// then records it in the core and watches for cancel requests through
+/// it). `core` is `None` while it is lent.
 ///
-/// The wrapper's fields stay flat (the core, then the flag, beside the
-/// child's future) on purpose: tokio sizes a task's allocation by its
-/// future, and a wrapper past 24 bytes over a small future moves every task
-/// into the next 128-byte size class.
+/// The wrapper's fields stay flat (the core beside the child's future) on
+/// purpose: tokio sizes a task's allocation by its future, and a wrapper
+/// past 24 bytes over a small future moves every task into the next
+/// 128-byte size class.
 #[inline]
 pub(crate) fn lend<T, E, R>(
     core: &mut Option<crate::sync::Arc<TaskCore<T, E>>>,
-    watched: &mut bool,
     poll: impl FnOnce() -> R,
-) -> R
+) -> (R, bool)
 where
     T: Send + 'static,
     E: Send + 'static,
@@ -192,11 +192,32 @@ where
         let outcome = poll();
         (outcome, current.replace(previous))
     });
+    let mut handed_out = false;
     if let Some(back) = back {
-        *watched |= back.watched;
+        handed_out = back.watched;
         *core = Some(from_erased(back.core));
     }
-    outcome
+    (outcome, handed_out)
+}
+
+/// [`lend`] for a child that keeps its core where it cannot be moved out
+/// (beside its pinned future): lends a reference of its own, and hands it
+/// back typed, for the child to publish through once its future is gone.
+/// One reference count up and down per poll, which buys the child's wrapper
+/// its one-pointer layout (see [`Child`](super::core::Child)).
+#[inline]
+pub(crate) fn lend_shared<T, E, R>(
+    core: &crate::sync::Arc<TaskCore<T, E>>,
+    poll: impl FnOnce() -> R,
+) -> (R, crate::sync::Arc<TaskCore<T, E>>, bool)
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let mut lent = Some(core.clone());
+    let (outcome, handed_out) = lend(&mut lent, poll);
+    let back = lent.expect("asyncio: a lent core comes back after the poll");
+    (outcome, back, handed_out)
 }
 
 /// A cancel handle for the task this code runs in, as asyncio's

@@ -602,7 +602,6 @@ impl<E: fmt::Debug + Send + 'static> TaskGroupHandle<E> {
         let child = GroupChild {
             future: Some(wrap(future)),
             task: Some(task.clone()),
-            watched: false,
             group: Some(self.shared.clone()),
             index: narrow(index),
         };
@@ -820,9 +819,9 @@ pin_project_lite::pin_project! {
         future: Option<F>,
         // The child's task core, lent to `current_task` during each poll
         // (`None` only then; see `lend` for why the fields stay flat).
+        // Whether its own handle is out is kept in the core
+        // (`TaskCore::is_watched`), as a plain child keeps it.
         task: Option<Arc<TaskCore<T, InGroup>>>,
-        // `current_task` handed out the child's own handle.
-        watched: bool,
         // `None` only while it is lent (see `polling_in`).
         group: Option<Arc<Shared<E>>>,
         // The child's slot in the group core, narrowed (see `narrow`).
@@ -911,7 +910,8 @@ where
         // A child whose own handle is out (`current_task`, `propagate`) can
         // be cancelled through it, which cannot abort: it ends here, as an
         // aborted child does (cancelled on its own: not an error, 93).
-        if *this.watched && held(this.task).cancel_requested() {
+        let watched = held(this.task).is_watched();
+        if watched && held(this.task).cancel_requested() {
             end_cancelled(
                 this.future,
                 Some(held(this.task)),
@@ -923,13 +923,15 @@ where
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let (task, watched) = (&mut *this.task, &mut *this.watched);
-        let polled = polling_in(this.group, || {
-            lend(task, watched, || poll_catching(future, cx))
-        });
+        let task = &mut *this.task;
+        let (polled, handed_out) =
+            polling_in(this.group, || lend(task, || poll_catching(future, cx)));
         let task = held(this.task);
         let group = group_of(this.group);
-        if polled.is_pending() && *this.watched && task.watch_child(cx) {
+        if handed_out {
+            task.set_watched();
+        }
+        if polled.is_pending() && (watched || handed_out) && task.watch_child(cx) {
             end_cancelled(this.future, Some(task), group, *this.index);
             return Poll::Ready(());
         }
@@ -1011,8 +1013,8 @@ where
         };
         // No handle of its own: `current_task` is `None` while it runs,
         // whatever was lent around it.
-        let polled = polling_in(this.group, || {
-            lend::<(), InGroup, _>(&mut None, &mut false, || poll_catching(future, cx))
+        let (polled, _) = polling_in(this.group, || {
+            lend::<(), InGroup, _>(&mut None, || poll_catching(future, cx))
         });
         let (value, mut failure) = match std::task::ready!(polled) {
             Ok(Ok(value)) => (Some(value), None),
