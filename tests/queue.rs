@@ -515,13 +515,19 @@ fn b115_eventual_a_notified_get_dropped_passes_its_turn_on() {
     assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(7)));
 }
 
+/// One waiting get woken at a time (a current-thread runtime's queue): the
+/// fewest possible.
+fn woken_one_at_a_time(capacity: Option<NonZeroUsize>) -> Queue<u32> {
+    Queue::with_fairness(capacity, asyncio::queue::DEFAULT_OVERTAKE_LIMIT, cap(1))
+}
+
 /// The baton: a burst of items wakes one waiting get, not one per item
 /// (the first woken task would take them all and the others wake to
 /// nothing); each woken get that takes an item wakes the next while items
 /// are left, so none is left while a get sleeps unwoken.
 #[test]
 fn a_burst_of_items_wakes_one_get_which_wakes_the_next() {
-    let queue = Queue::unbounded();
+    let queue = woken_one_at_a_time(None);
     let probes = [Probe::new(), Probe::new(), Probe::new()];
     let mut gets = [queue.get(), queue.get(), queue.get()];
     for (probe, get) in probes.iter().zip(&mut gets) {
@@ -549,7 +555,7 @@ fn a_burst_of_items_wakes_one_get_which_wakes_the_next() {
 /// wakes the next when it has inserted and a slot is still free.
 #[test]
 fn slots_freed_at_once_wake_one_put_which_wakes_the_next() {
-    let queue = Queue::bounded(cap(2));
+    let queue = woken_one_at_a_time(Some(cap(2)));
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
     let probes = [Probe::new(), Probe::new()];
@@ -566,6 +572,64 @@ fn slots_freed_at_once_wake_one_put_which_wakes_the_next() {
     assert_eq!(probes[1].poll(&mut puts[1]), Poll::Ready(Ok(())));
     assert_eq!(queue.get_nowait(), Ok(3));
     assert_eq!(queue.get_nowait(), Ok(4));
+}
+
+/// With two woken at a time (a two-worker runtime's queue), a burst of
+/// items wakes two waiting gets, each able to run on a worker of its own,
+/// and no more: a third item waits for one of them to pass its baton on.
+#[test]
+fn a_burst_of_items_wakes_as_many_gets_as_are_woken_at_once() {
+    let queue = Queue::<u32>::with_fairness(None, asyncio::queue::DEFAULT_OVERTAKE_LIMIT, cap(2));
+    let probes = [Probe::new(), Probe::new(), Probe::new()];
+    let mut gets = [queue.get(), queue.get(), queue.get()];
+    for (probe, get) in probes.iter().zip(&mut gets) {
+        assert!(probe.poll(get).is_pending());
+    }
+    for n in 1..=3 {
+        queue.put_nowait(n).unwrap();
+    }
+    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
+    assert_eq!(
+        wakes(),
+        [1, 1, 0],
+        "three items must wake two gets, no more"
+    );
+    assert_eq!(probes[1].poll(&mut gets[1]), Poll::Ready(Ok(1)));
+    assert_eq!(wakes(), [1, 1, 1], "the baton was not passed on");
+    assert_eq!(probes[0].poll(&mut gets[0]), Poll::Ready(Ok(2)));
+    assert_eq!(probes[2].poll(&mut gets[2]), Poll::Ready(Ok(3)));
+}
+
+/// Built inside a runtime, a queue wakes as many waiting gets at a time as
+/// the runtime has workers: one on a current-thread runtime.
+#[tokio::test]
+async fn a_queue_built_on_a_current_thread_runtime_wakes_one_get_at_a_time() {
+    let queue = Queue::<u32>::bounded(cap(4));
+    let probes = [Probe::new(), Probe::new()];
+    let mut gets = [queue.get(), queue.get()];
+    for (probe, get) in probes.iter().zip(&mut gets) {
+        assert!(probe.poll(get).is_pending());
+    }
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
+    assert_eq!(wakes(), [1, 0]);
+}
+
+/// The same on a two-worker runtime: two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_built_on_a_two_worker_runtime_wakes_two_gets_at_a_time() {
+    let queue = Queue::<u32>::bounded(cap(4));
+    let probes = [Probe::new(), Probe::new(), Probe::new()];
+    let mut gets = [queue.get(), queue.get(), queue.get()];
+    for (probe, get) in probes.iter().zip(&mut gets) {
+        assert!(probe.poll(get).is_pending());
+    }
+    for n in 1..=3 {
+        queue.put_nowait(n).unwrap();
+    }
+    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
+    assert_eq!(wakes(), [1, 1, 0]);
 }
 
 #[test]
@@ -1182,7 +1246,7 @@ fn guarded_item_whose_unit_was_spent_early_does_not_underflow() {
     );
 }
 
-/// Regression (a design tried in session 8 and not landed): waking only one
+/// Regression (a baton of one, tried in session 8): waking only one
 /// waiting get at a time, the next one woken by the first when it
 /// completes, put that next get into tokio's LIFO slot of the first's
 /// worker. The LIFO slot cannot be stolen, so while the first consumer did
@@ -1766,7 +1830,6 @@ mod model {
 
     /// The sequential model: a FIFO buffer and two lines of waiters. A slot
     /// granted to a putter is a place held in the buffer for its item.
-    #[derive(Default)]
     struct Model {
         /// (item, filled): an unfilled entry is the place held for the
         /// granted putter whose item it names.
@@ -1874,12 +1937,23 @@ mod model {
         })
     }
 
-    fn run(limit: usize, capacity: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
-        let queue = Queue::with_overtake_limit(Some(cap(capacity)), limit);
+    fn run(
+        limit: usize,
+        at_once: usize,
+        capacity: usize,
+        ops: Vec<Op>,
+    ) -> Result<(), TestCaseError> {
+        let queue = Queue::with_fairness(Some(cap(capacity)), limit, cap(at_once));
         let mut model = Model {
+            buffer: VecDeque::new(),
             capacity,
             limit: limit as u64,
-            ..Model::default()
+            spendable: 0,
+            guarded: 0,
+            shutdown: false,
+            next_id: 0,
+            putters: Line::woken_at_once(at_once),
+            getters: Line::woken_at_once(at_once),
         };
         // (future, probe, wakes seen at its last poll)
         let mut puts: Vec<(asyncio::queue::Put<'_, u32>, Probe, usize)> = Vec::new();
@@ -2188,27 +2262,30 @@ mod model {
             capacity in 1usize..4,
             ops in proptest::collection::vec(op(), 1..60),
         ) {
-            run(0, capacity, ops)?;
+            run(0, 1, capacity, ops)?;
         }
 
         /// Eventual fairness with a small limit, so the bound is reached
-        /// within a case: no waiter is overtaken more than `limit` times.
+        /// within a case: no waiter is overtaken more than `limit` times;
+        /// one to three waiters of a line woken at a time.
         #[test]
         fn fair_queue_matches_the_sequential_model(
             limit in 1usize..4,
+            at_once in 1usize..4,
             capacity in 1usize..4,
             ops in proptest::collection::vec(op(), 1..80),
         ) {
-            run(limit, capacity, ops)?;
+            run(limit, at_once, capacity, ops)?;
         }
 
         /// The default limit, as `Queue::bounded` builds it.
         #[test]
         fn default_queue_matches_the_sequential_model(
+            at_once in 1usize..4,
             capacity in 1usize..4,
             ops in proptest::collection::vec(op(), 1..80),
         ) {
-            run(asyncio::queue::DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
+            run(asyncio::queue::DEFAULT_OVERTAKE_LIMIT, at_once, capacity, ops)?;
         }
     }
 }

@@ -302,13 +302,14 @@ fn expect_get(model: &mut Model, bound: u64) -> Result<Result<u32, TryGetError>,
 
 fn run<O: Order<u32>>(
     kind: Kind,
-    limit: usize,
+    (limit, at_once): (usize, usize),
     capacity: Option<usize>,
     ops: Vec<Op>,
 ) -> Result<(), TestCaseError> {
-    let queue = JoinableQueue::<u32, O>::with_overtake_limit(
+    let queue = JoinableQueue::<u32, O>::with_fairness(
         capacity.map(|n| NonZeroUsize::new(n).unwrap()),
         limit,
+        NonZeroUsize::new(at_once).unwrap(),
     );
     let mut model = Model {
         kind,
@@ -319,8 +320,8 @@ fn run<O: Order<u32>>(
         guarded: 0,
         shutdown: false,
         next_id: 0,
-        putters: Line::default(),
-        getters: Line::default(),
+        putters: Line::woken_at_once(at_once),
+        getters: Line::woken_at_once(at_once),
     };
     let bound = limit as u64;
     // Aligned with `model.putters.waiters` and `model.getters.waiters`.
@@ -654,12 +655,12 @@ proptest! {
     /// overtaken.
     #[test]
     fn strict_lifo_queue_matches_the_sequential_model(capacity in capacity(), ops in ops(60)) {
-        run::<Lifo>(Kind::Lifo, 0, capacity, ops)?;
+        run::<Lifo>(Kind::Lifo, (0, 1), capacity, ops)?;
     }
 
     #[test]
     fn strict_priority_queue_matches_the_sequential_model(capacity in capacity(), ops in ops(60)) {
-        run::<Priority>(Kind::Priority, 0, capacity, ops)?;
+        run::<Priority>(Kind::Priority, (0, 1), capacity, ops)?;
     }
 
     /// Eventual fairness with a small limit, so the bound is reached within
@@ -667,34 +668,41 @@ proptest! {
     #[test]
     fn fair_lifo_queue_matches_the_sequential_model(
         limit in 1usize..4,
+        at_once in 1usize..4,
         capacity in capacity(),
         ops in ops(80),
     ) {
-        run::<Lifo>(Kind::Lifo, limit, capacity, ops)?;
+        run::<Lifo>(Kind::Lifo, (limit, at_once), capacity, ops)?;
     }
 
     #[test]
     fn fair_priority_queue_matches_the_sequential_model(
         limit in 1usize..4,
+        at_once in 1usize..4,
         capacity in capacity(),
         ops in ops(80),
     ) {
-        run::<Priority>(Kind::Priority, limit, capacity, ops)?;
+        run::<Priority>(Kind::Priority, (limit, at_once), capacity, ops)?;
     }
 
     /// The default limit, as `LifoQueue::bounded` and
     /// `PriorityQueue::bounded` build them.
     #[test]
-    fn default_lifo_queue_matches_the_sequential_model(capacity in capacity(), ops in ops(80)) {
-        run::<Lifo>(Kind::Lifo, DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
+    fn default_lifo_queue_matches_the_sequential_model(
+        at_once in 1usize..4,
+        capacity in capacity(),
+        ops in ops(80),
+    ) {
+        run::<Lifo>(Kind::Lifo, (DEFAULT_OVERTAKE_LIMIT, at_once), capacity, ops)?;
     }
 
     #[test]
     fn default_priority_queue_matches_the_sequential_model(
+        at_once in 1usize..4,
         capacity in capacity(),
         ops in ops(80),
     ) {
-        run::<Priority>(Kind::Priority, DEFAULT_OVERTAKE_LIMIT, capacity, ops)?;
+        run::<Priority>(Kind::Priority, (DEFAULT_OVERTAKE_LIMIT, at_once), capacity, ops)?;
     }
 }
 

@@ -18,7 +18,7 @@
 //! others wait (it *overtakes* the older waiters without a grant, and the
 //! list's `overtakes` count goes up). A new item or freed slot *notifies*
 //! the oldest waiting waiter while more are free than were notified and
-//! fewer than `NOTIFY_AT_ONCE` (one) are (`settle_getters`,
+//! fewer than the list's `at_once` are (`settle_getters`,
 //! `settle_putters`): the *baton*. A notified waiter that completes passes
 //! it on (the list is settled again, so the next waiter is notified if
 //! something is still free); one that finds nothing waits again at its old
@@ -27,9 +27,16 @@
 //! before the baton, woke most of them in vain: the first woken task took
 //! everything in one poll (a worker loops get / put), and the others woke
 //! to nothing (at 1P/64C, capacity 16: 54k getter wake-ups for 100k items,
-//! 42k of them in vain; with the baton 11k and 5k). Since a notified waiter
-//! is then always the oldest without a grant, it overtakes nobody when it
-//! completes, and restarts the count. When `overtakes` reaches the limit
+//! 42k of them in vain; with a baton of one 11k and 5k). `at_once` is the
+//! runtime's number of workers (the tokio layer sets it; a core alone
+//! wakes one): a baton of one is passed from inside the poll of the waiter
+//! before, and tokio runs a task woken there next on the same worker (its
+//! LIFO slot, which no other worker steals), so a consumer doing CPU-bound
+//! work held the next back while another worker idled; with one woken
+//! waiter per worker, each worker can run one. A notified waiter that
+//! completes while an older one waits or is notified without a grant
+//! overtook it, and counts; else it was the oldest, and restarts the
+//! count. When `overtakes` reaches the limit
 //! (at once, in strict order), the oldest waiter without a grant is
 //! *granted* the next item or slot, as below, and the count starts again;
 //! it also starts again whenever the oldest waiter completes. So every
@@ -79,7 +86,7 @@
 //!
 //! Invariants, under the lock (after every operation the lists are
 //! settled): while putters wait, the free slots are no more than the
-//! notified putters, or `NOTIFY_AT_ONCE` putters are notified, so a woken
+//! notified putters, or `at_once` putters are notified, so a woken
 //! putter is on its way (in strict order there are neither); the same for
 //! available items and notified getters (no item is left available while
 //! a getter sleeps and none is notified); streams wait only while no item
@@ -227,6 +234,17 @@ impl<T> QueueCore<T> {
     #[must_use]
     pub fn overtake_limit(mut self, limit: u64) -> Self {
         self.state.0.get_mut().limit = limit;
+        self
+    }
+
+    /// The same core waking at most `n` waiting gets (and `n` waiting puts)
+    /// at a time with nothing kept for them (see `WaitList::at_once`). A
+    /// new core wakes one.
+    #[must_use]
+    pub fn notify_at_once(mut self, n: NonZeroUsize) -> Self {
+        let state = self.state.0.get_mut();
+        state.getters.at_once = n.get();
+        state.putters.at_once = n.get();
         self
     }
 

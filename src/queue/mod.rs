@@ -77,13 +77,17 @@ use crate::task::cooperatively;
 ///   - A slot freed while puts wait, or an item put while gets wait, wakes
 ///     the oldest waiting one, and keeps nothing for it: if a running task
 ///     takes the slot or item first, the woken one waits again *at its old
-///     place in line*. One waiter of each line is woken this way at a time
-///     (a *baton*): while it has not run, more free slots or items wake
-///     nobody else, and when it completes it wakes the next waiter if a
-///     slot or item is still free. (The task that runs first usually takes
-///     everything in one go; waking a waiter for every free slot or item
-///     woke most of them in vain.) If it is dropped after it was woken, its
-///     turn passes to the next waiter.
+///     place in line*. At most as many waiters of each line are woken this
+///     way at a time as the runtime has workers (a *baton* per worker; one
+///     on a current-thread runtime): while they have not run, more free
+///     slots or items wake nobody else, and when one completes it wakes the
+///     next waiter if a slot or item is still free. (The task that runs
+///     first usually takes everything in one go: waking a waiter for every
+///     free slot or item woke most of them in vain. Waking fewer than the
+///     workers would cost parallelism: tokio runs a task woken from inside
+///     another's poll next on that worker, where no other worker can take
+///     it, so consumers doing CPU-bound work could not run side by side.)
+///     If a woken waiter is dropped, its turn passes to the next waiter.
 ///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (64) overtakes in a
 ///     line without its oldest waiter being served, the next free slot or
 ///     item is *handed* to the oldest waiter as in strict order (below):
@@ -571,8 +575,41 @@ impl<T, O: Order<T>> JoinableQueue<T, O> {
     /// # let _ = queue;
     /// ```
     pub fn with_overtake_limit(capacity: Option<NonZeroUsize>, limit: usize) -> Self {
-        let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-        Self::from_core(O::core(capacity).overtake_limit(limit))
+        Self::with_fairness(capacity, limit, default_woken_at_once())
+    }
+
+    /// [`with_overtake_limit`](Self::with_overtake_limit), with the number
+    /// of waiting puts (and of waiting gets) woken at a time with nothing
+    /// kept for them (see *Fairness* on [`JoinableQueue`]). The other
+    /// constructors wake as many as the current runtime has workers (one on
+    /// a current-thread runtime), or, built outside a runtime, as many as
+    /// the machine has cores ([`std::thread::available_parallelism`]).
+    /// Fewer than the workers can keep consumers that do CPU-bound work
+    /// from running side by side; more wake tasks that mostly find nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    ///
+    /// let queue = asyncio::Queue::<u8>::with_fairness(
+    ///     NonZeroUsize::new(16),
+    ///     asyncio::queue::DEFAULT_OVERTAKE_LIMIT,
+    ///     NonZeroUsize::new(4).unwrap(),
+    /// );
+    /// # let _ = queue;
+    /// ```
+    pub fn with_fairness(
+        capacity: Option<NonZeroUsize>,
+        overtake_limit: usize,
+        woken_at_once: NonZeroUsize,
+    ) -> Self {
+        let limit = u64::try_from(overtake_limit).unwrap_or(u64::MAX);
+        Self::from_core(
+            O::core(capacity)
+                .overtake_limit(limit)
+                .notify_at_once(woken_at_once),
+        )
     }
 
     fn from_core(core: QueueCore<T>) -> Self {
@@ -581,6 +618,16 @@ impl<T, O: Order<T>> JoinableQueue<T, O> {
             order: PhantomData,
         }
     }
+}
+
+/// How many waiting puts (and gets) a new queue wakes at a time: one per
+/// worker of the current runtime, or one per core outside a runtime.
+fn default_woken_at_once() -> NonZeroUsize {
+    tokio::runtime::Handle::try_current()
+        .ok()
+        .and_then(|runtime| NonZeroUsize::new(runtime.metrics().num_workers()))
+        .or_else(|| std::thread::available_parallelism().ok())
+        .unwrap_or(NonZeroUsize::MIN)
 }
 
 impl<T, O: Order<T>> Default for JoinableQueue<T, O> {

@@ -19,17 +19,15 @@ pub(crate) enum Stand {
     Failed,
 }
 
-/// How many waiters of a line are notified at a time (the baton, in the
-/// queue's fairness docs: one).
-pub(crate) const NOTIFY_AT_ONCE: usize = 1;
-
 /// Whether the next waiting waiter of `line` is to be notified, with `free`
-/// slots or items free: fewer than [`NOTIFY_AT_ONCE`] are notified, and
-/// fewer than are free. Applied after every operation, this is also the
-/// baton passing on when a notified waiter completes or waits again.
+/// slots or items free: fewer than the line's `at_once` are notified (the
+/// baton, in the queue's fairness docs: as many as the runtime has
+/// workers; `Queue::with_fairness` sets it), and fewer than are free.
+/// Applied after every operation, this is also the baton passing on when a
+/// notified waiter completes or waits again.
 pub(crate) fn may_notify(line: &Line, free: usize) -> bool {
     let notified = line.count(Stand::Notified);
-    notified < NOTIFY_AT_ONCE && free > notified
+    notified < line.at_once && free > notified
 }
 
 /// Whether a waiter in `stand` is still waiting to be served.
@@ -54,13 +52,24 @@ pub(crate) struct Waiter {
 /// One line of waiters, in arrival order, and its overtake counter: the
 /// operations that overtook an unserved waiter since the oldest was last
 /// served.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Line {
     pub(crate) waiters: Vec<Waiter>,
     pub(crate) overtakes: u64,
+    /// How many of its waiters are notified at a time.
+    pub(crate) at_once: usize,
 }
 
 impl Line {
+    /// An empty line whose waiters are notified `at_once` at a time.
+    pub(crate) fn woken_at_once(at_once: usize) -> Self {
+        Self {
+            waiters: Vec::new(),
+            overtakes: 0,
+            at_once,
+        }
+    }
+
     pub(crate) fn count(&self, stand: Stand) -> usize {
         self.waiters.iter().filter(|w| w.stand == stand).count()
     }

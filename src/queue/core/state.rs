@@ -220,7 +220,7 @@ impl<T> State<T> {
     /// with a limit of 0, always), an available item is granted to it: kept
     /// for it, as in strict order. Then, while more items are available
     /// than getters were notified and fewer than
-    /// [`NOTIFY_AT_ONCE`](super::wait_list::NOTIFY_AT_ONCE) are, the first
+    /// the list's `at_once` are, the first
     /// waiting getter is notified: woken, with nothing kept for it, so any
     /// running get may take the item first (it then waits again at its old
     /// place).
@@ -312,7 +312,7 @@ impl<T> State<T> {
     /// granted to it (a place held for its item, in a first-in-first-out
     /// queue), as in strict order. Then, while more slots are free than
     /// putters were notified and fewer than
-    /// [`NOTIFY_AT_ONCE`](super::wait_list::NOTIFY_AT_ONCE) are, the first
+    /// the list's `at_once` are, the first
     /// waiting putter is notified: woken, with nothing kept for it.
     #[cold]
     pub(super) fn settle_putters(&mut self) -> Wakers {

@@ -49,14 +49,6 @@ pub(super) struct Head {
     pub(super) waiting: bool,
 }
 
-/// How many waiters of one list are notified at a time (the *baton*): a
-/// new item or free slot wakes a waiting waiter only while fewer than this
-/// are notified, and a notified waiter that completes passes the
-/// notification on if something is still free. Waking one waiter per free
-/// item or slot woke many tasks in vain: the first to run took everything
-/// in one poll (it loops put / get), and the others woke to nothing.
-pub(super) const NOTIFY_AT_ONCE: usize = 1;
-
 /// A waiter list. Ids come from one counter and a waiter keeps its id for
 /// as long as it waits (also across notifications), so every part stays
 /// sorted by id, and every granted id is smaller than every waiting or
@@ -68,13 +60,38 @@ pub(super) const NOTIFY_AT_ONCE: usize = 1;
 /// of this list held no grant, since the oldest such waiter was last served
 /// (eventual fairness): when it reaches the queue's limit, the next item or
 /// slot is granted to the oldest waiter, and the count starts again.
-#[derive(Default)]
 pub(super) struct WaitList {
     pub(super) waiting: VecDeque<Entry>,
     /// Woken, not promised anything: ids, sorted.
     pub(super) notified: VecDeque<u64>,
     pub(super) granted: VecDeque<u64>,
     pub(super) overtakes: u64,
+    /// How many waiters of this list are notified at a time (the *baton*;
+    /// at least one): a new item or free slot wakes a waiting waiter only
+    /// while fewer than this are notified, and a notified waiter that
+    /// completes passes the notification on if something is still free.
+    /// Waking one waiter per free item or slot woke many tasks in vain: the
+    /// first to run took everything in one poll (it loops put / get), and
+    /// the others woke to nothing. Waking only one, from inside the poll of
+    /// the one before, cost parallelism: tokio runs a task woken from
+    /// inside another's poll next on that worker (its LIFO slot, which no
+    /// other worker steals), so a consumer doing CPU-bound work held the
+    /// next one back while another worker idled. The queue's tokio layer
+    /// sets it to the runtime's number of workers, so each worker can have
+    /// one woken waiter in hand.
+    pub(super) at_once: usize,
+}
+
+impl Default for WaitList {
+    fn default() -> Self {
+        Self {
+            waiting: VecDeque::new(),
+            notified: VecDeque::new(),
+            granted: VecDeque::new(),
+            overtakes: 0,
+            at_once: 1,
+        }
+    }
 }
 
 impl WaitList {
@@ -178,11 +195,11 @@ impl WaitList {
     }
 
     /// Whether a new item or free slot may have to be handed on: a waiter
-    /// is waiting to be notified and fewer than [`NOTIFY_AT_ONCE`] are, or
+    /// is waiting to be notified and fewer than `at_once` are, or
     /// the oldest waiter without a grant is due one.
     #[inline]
     pub(super) fn needs_settle(&self, limit: u64) -> bool {
-        let notify = !self.waiting.is_empty() && self.notified.len() < NOTIFY_AT_ONCE;
+        let notify = !self.waiting.is_empty() && self.notified.len() < self.at_once;
         #[cfg(asyncio_loom)]
         if crate::sync::mutant::on(crate::sync::mutant::Mutant::QueueSettleIgnoresDueNotified) {
             return notify;
@@ -191,12 +208,12 @@ impl WaitList {
     }
 
     /// Whether another waiter may be notified of `free` free slots or
-    /// available items: fewer than [`NOTIFY_AT_ONCE`] are notified, and
+    /// available items: fewer than `at_once` are notified, and
     /// fewer than are free.
     #[inline]
     pub(super) fn may_notify(&self, free: usize) -> bool {
         let notified = self.notified.len();
-        notified < NOTIFY_AT_ONCE && free > notified
+        notified < self.at_once && free > notified
     }
 
     /// The oldest waiter that holds no grant.
