@@ -140,17 +140,13 @@
 //! of its synchronisation. Not yet done:
 //!
 //! - some performance targets of the project's contract are not met yet:
-//!   the queue under contention (64 producers and consumers on a queue of
-//!   16: about 2× flume; the queue is eventually fair by default, strict
-//!   order costs more) and at 4P/4C (level with flume in time, not under
-//!   it; 1.07× in instructions, mostly tokio's cooperative budget, which
-//!   the queue spends and flume does not); gather on a current-thread
-//!   runtime (about 1.25–1.3× JoinSet); `wait_for` with a body pending
-//!   once (about 1.03× tokio's `timeout` in instructions); and the
-//!   completion-order drains at some sizes. What is left is mostly the
-//!   cost of a task's completion core (its own allocation beside tokio's,
-//!   and over a small future the next tokio allocation size). `BENCHMARKS.md` in the
-//!   repository has the figures.
+//!   the queue at 4P/4C (level with flume in time, not under it; about
+//!   1.09× in instructions, mostly tokio's cooperative budget, which the
+//!   queue spends and flume does not) and on a current-thread runtime
+//!   (about 1.1–1.3× flume); `wait_for` with a body pending once (about
+//!   1.03× tokio's `timeout` in instructions); and the completion-order
+//!   drains at some sizes (a task's completion core is its own allocation
+//!   beside tokio's). `BENCHMARKS.md` in the repository has the figures.
 //!
 //! For porting and teaching, [`porting`] is the guide (every asyncio name,
 //! every difference); the repository's `examples/` hold a guided tour with

@@ -219,11 +219,10 @@ impl<T> State<T> {
     /// the oldest getter without a grant is due (overtaken `limit` times;
     /// with a limit of 0, always), an available item is granted to it: kept
     /// for it, as in strict order. Then, while more items are available
-    /// than getters were notified and fewer than
-    /// the list's `at_once` are, the first
-    /// waiting getter is notified: woken, with nothing kept for it, so any
-    /// running get may take the item first (it then waits again at its old
-    /// place).
+    /// than getters were notified and fewer than the list's `at_once` are,
+    /// the first waiting getter is notified: woken, with nothing kept for
+    /// it, so any running get may take the item first (it then waits again
+    /// at its old place).
     fn settle_getters_only(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
         while self.available() > 0 && self.getters.head_is_due(self.limit) {
@@ -311,9 +310,8 @@ impl<T> State<T> {
     /// times; with a limit of 0, always) and a slot is free, the slot is
     /// granted to it (a place held for its item, in a first-in-first-out
     /// queue), as in strict order. Then, while more slots are free than
-    /// putters were notified and fewer than
-    /// the list's `at_once` are, the first
-    /// waiting putter is notified: woken, with nothing kept for it.
+    /// putters were notified and fewer than the list's `at_once` are, the
+    /// first waiting putter is notified: woken, with nothing kept for it.
     #[cold]
     pub(super) fn settle_putters(&mut self) -> Wakers {
         let mut wakers = Wakers::default();
