@@ -515,6 +515,17 @@ fn b115_eventual_a_notified_get_dropped_passes_its_turn_on() {
     assert_eq!(next_probe.poll(&mut next), Poll::Ready(Ok(7)));
 }
 
+/// `n` gets, each polled once and left waiting, in line in that order,
+/// with the probes that count their wakes.
+fn waiting_gets(queue: &Queue<u32>, n: usize) -> (Vec<Probe>, Vec<asyncio::queue::Get<'_, u32>>) {
+    let probes: Vec<Probe> = (0..n).map(|_| Probe::new()).collect();
+    let mut gets: Vec<_> = (0..n).map(|_| queue.get()).collect();
+    for (probe, get) in probes.iter().zip(&mut gets) {
+        assert!(probe.poll(get).is_pending());
+    }
+    (probes, gets)
+}
+
 /// One waiting get woken at a time (a current-thread runtime's queue): the
 /// fewest possible.
 fn woken_one_at_a_time(capacity: Option<NonZeroUsize>) -> Queue<u32> {
@@ -528,11 +539,7 @@ fn woken_one_at_a_time(capacity: Option<NonZeroUsize>) -> Queue<u32> {
 #[test]
 fn a_burst_of_items_wakes_one_get_which_wakes_the_next() {
     let queue = woken_one_at_a_time(None);
-    let probes = [Probe::new(), Probe::new(), Probe::new()];
-    let mut gets = [queue.get(), queue.get(), queue.get()];
-    for (probe, get) in probes.iter().zip(&mut gets) {
-        assert!(probe.poll(get).is_pending());
-    }
+    let (probes, mut gets) = waiting_gets(&queue, 3);
     for n in 1..=2 {
         queue.put_nowait(n).unwrap();
     }
@@ -580,11 +587,7 @@ fn slots_freed_at_once_wake_one_put_which_wakes_the_next() {
 #[test]
 fn a_burst_of_items_wakes_as_many_gets_as_are_woken_at_once() {
     let queue = Queue::<u32>::with_fairness(None, asyncio::queue::DEFAULT_OVERTAKE_LIMIT, cap(2));
-    let probes = [Probe::new(), Probe::new(), Probe::new()];
-    let mut gets = [queue.get(), queue.get(), queue.get()];
-    for (probe, get) in probes.iter().zip(&mut gets) {
-        assert!(probe.poll(get).is_pending());
-    }
+    let (probes, mut gets) = waiting_gets(&queue, 3);
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
@@ -605,11 +608,7 @@ fn a_burst_of_items_wakes_as_many_gets_as_are_woken_at_once() {
 #[tokio::test]
 async fn a_queue_built_on_a_current_thread_runtime_wakes_one_get_at_a_time() {
     let queue = Queue::<u32>::bounded(cap(4));
-    let probes = [Probe::new(), Probe::new()];
-    let mut gets = [queue.get(), queue.get()];
-    for (probe, get) in probes.iter().zip(&mut gets) {
-        assert!(probe.poll(get).is_pending());
-    }
+    let (probes, mut gets) = waiting_gets(&queue, 2);
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
     let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
@@ -620,11 +619,7 @@ async fn a_queue_built_on_a_current_thread_runtime_wakes_one_get_at_a_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queue_built_on_a_two_worker_runtime_wakes_two_gets_at_a_time() {
     let queue = Queue::<u32>::bounded(cap(4));
-    let probes = [Probe::new(), Probe::new(), Probe::new()];
-    let mut gets = [queue.get(), queue.get(), queue.get()];
-    for (probe, get) in probes.iter().zip(&mut gets) {
-        assert!(probe.poll(get).is_pending());
-    }
+    let (probes, mut gets) = waiting_gets(&queue, 3);
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
