@@ -608,7 +608,7 @@ fn a_burst_of_items_wakes_as_many_gets_as_are_woken_at_once() {
 #[tokio::test]
 async fn a_queue_built_on_a_current_thread_runtime_wakes_one_get_at_a_time() {
     let queue = Queue::<u32>::bounded(cap(4));
-    let (probes, mut gets) = waiting_gets(&queue, 2);
+    let (probes, _gets) = waiting_gets(&queue, 2);
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
     let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
@@ -619,7 +619,7 @@ async fn a_queue_built_on_a_current_thread_runtime_wakes_one_get_at_a_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queue_built_on_a_two_worker_runtime_wakes_two_gets_at_a_time() {
     let queue = Queue::<u32>::bounded(cap(4));
-    let (probes, mut gets) = waiting_gets(&queue, 3);
+    let (probes, _gets) = waiting_gets(&queue, 3);
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
