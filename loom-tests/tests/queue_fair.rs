@@ -25,6 +25,15 @@ fn waiting_getter(queue: &QueueCore<u32>) -> (Recorder, Waiter) {
     (recorder, waiter)
 }
 
+/// A put of `item` polled once on a full queue: it waits, holding its item.
+fn waiting_putter(queue: &QueueCore<u32>, item: u32) -> (Recorder, Waiter, Option<u32>) {
+    let (recorder, mut waiter, mut item) = (Recorder::new(), Waiter::new(), Some(item));
+    assert!(recorder
+        .poll(|cx| queue.poll_put(&mut waiter, &mut item, cx))
+        .is_pending());
+    (recorder, waiter, item)
+}
+
 /// A running get that does not wait: `get_nowait`.
 fn get_nowait(queue: &QueueCore<u32>) -> Result<u32, TryGetError> {
     queue.try_get(false).map(|taken| taken.item)
@@ -110,15 +119,8 @@ fn notified_putter_dropped() {
     loom::model(|| {
         let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(1)).overtake_limit(8));
         queue.try_put(1).unwrap();
-        let (first, second) = (Recorder::new(), Recorder::new());
-        let (mut dropped, mut next) = (Waiter::new(), Waiter::new());
-        let (mut dropped_item, mut next_item) = (Some(2), Some(3));
-        assert!(first
-            .poll(|cx| queue.poll_put(&mut dropped, &mut dropped_item, cx))
-            .is_pending());
-        assert!(second
-            .poll(|cx| queue.poll_put(&mut next, &mut next_item, cx))
-            .is_pending());
+        let (_first, mut dropped, _dropped_item) = waiting_putter(&queue, 2);
+        let (second, mut next, mut next_item) = waiting_putter(&queue, 3);
         let consumer = {
             let queue = queue.clone();
             thread::spawn(move || queue.try_get(false).map(|taken| taken.item))
@@ -259,15 +261,8 @@ fn overtaken_putter_is_served_next(put: fn(&QueueCore<u32>, u32) -> Result<(), u
     loom::model(move || {
         let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(1)).overtake_limit(1));
         queue.try_put(0).unwrap();
-        let (oldest, younger) = (Recorder::new(), Recorder::new());
-        let (mut first, mut second) = (Waiter::new(), Waiter::new());
-        let (mut first_item, mut second_item) = (Some(10), Some(11));
-        assert!(oldest
-            .poll(|cx| queue.poll_put(&mut first, &mut first_item, cx))
-            .is_pending());
-        assert!(younger
-            .poll(|cx| queue.poll_put(&mut second, &mut second_item, cx))
-            .is_pending());
+        let (oldest, mut first, mut first_item) = waiting_putter(&queue, 10);
+        let (younger, mut second, mut second_item) = waiting_putter(&queue, 11);
         assert_eq!(get_nowait(&queue), Ok(0));
         assert!(
             oldest.woken_since_poll(),
@@ -506,15 +501,8 @@ fn notified_putter_passes_the_baton() {
         let queue = Arc::new(QueueCore::fifo(NonZeroUsize::new(2)).overtake_limit(8));
         queue.try_put(1).unwrap();
         queue.try_put(2).unwrap();
-        let (oldest, younger) = (Recorder::new(), Recorder::new());
-        let (mut first, mut second) = (Waiter::new(), Waiter::new());
-        let (mut first_item, mut second_item) = (Some(3), Some(4));
-        assert!(oldest
-            .poll(|cx| queue.poll_put(&mut first, &mut first_item, cx))
-            .is_pending());
-        assert!(younger
-            .poll(|cx| queue.poll_put(&mut second, &mut second_item, cx))
-            .is_pending());
+        let (oldest, mut first, mut first_item) = waiting_putter(&queue, 3);
+        let (younger, mut second, mut second_item) = waiting_putter(&queue, 4);
         assert_eq!(get_nowait(&queue), Ok(1));
         let consumer = {
             let queue = queue.clone();

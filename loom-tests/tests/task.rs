@@ -592,15 +592,8 @@ fn own_handle_cancel_races_the_childs_registration() {
         let dropped = Arc::new(AtomicBool::new(false));
         let future = {
             let canceller = canceller.clone();
-            let guard = DropSignal(dropped.clone());
-            let mut first = true;
-            std::future::poll_fn(move |_| {
-                let _ = &guard;
-                if std::mem::take(&mut first) {
-                    let me = asyncio::current_task().expect("inside the child's poll");
-                    *canceller.lock().unwrap() = Some(thread::spawn(move || me.cancel()));
-                }
-                Poll::<Result<u32, ()>>::Pending
+            hands_out_its_handle(&dropped, move |me| {
+                *canceller.lock().unwrap() = Some(thread::spawn(move || me.cancel()));
             })
         };
         let mut child = Box::pin(asyncio::__cores::task::Child::new(future, core.clone()));
@@ -618,6 +611,24 @@ fn own_handle_cancel_races_the_childs_registration() {
             "the child's handle leaked out"
         );
     });
+}
+
+/// A child's future that, in its first poll, gives its own handle
+/// (`current_task`) to `take`, then stays pending; it sets `dropped` when
+/// it is dropped.
+fn hands_out_its_handle(
+    dropped: &Arc<AtomicBool>,
+    mut take: impl FnMut(asyncio::CancelHandle),
+) -> impl Future<Output = Result<u32, ()>> {
+    let guard = DropSignal(dropped.clone());
+    let mut first = true;
+    std::future::poll_fn(move |_| {
+        let _ = &guard;
+        if std::mem::take(&mut first) {
+            take(asyncio::current_task().expect("inside the child's poll"));
+        }
+        Poll::Pending
+    })
 }
 
 /// Sets its flag when dropped.
@@ -656,16 +667,7 @@ fn own_handle_flag_crosses_workers() {
         let dropped = Arc::new(AtomicBool::new(false));
         let future = {
             let handle = handle.clone();
-            let guard = DropSignal(dropped.clone());
-            let mut first = true;
-            std::future::poll_fn(move |_| {
-                let _ = &guard;
-                if std::mem::take(&mut first) {
-                    let me = asyncio::current_task().expect("inside the child's poll");
-                    *handle.lock().unwrap() = Some(me);
-                }
-                Poll::<Result<u32, ()>>::Pending
-            })
+            hands_out_its_handle(&dropped, move |me| *handle.lock().unwrap() = Some(me))
         };
         let child = Box::pin(asyncio::__cores::task::Child::new(future, core.clone()));
         let child = Arc::new(loom::sync::Mutex::new(child));
