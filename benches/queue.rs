@@ -17,12 +17,14 @@
 
 mod common;
 
+use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_main, BenchmarkId, Criterion, Throughput};
+use tokio::task::JoinHandle;
 
 const ITEMS: usize = 1_000_000;
 const CAPACITY: usize = 1024;
@@ -50,11 +52,46 @@ async fn asyncio_strict_queue_with(capacity: usize, producers: usize, consumers:
     queue_workload(queue, producers, consumers).await
 }
 
+/// The crate's 1P/1C workload with its producer and consumer run inside
+/// `tokio::task::coop::unconstrained`, tokio's opt-out from the cooperative
+/// budget: the queue without the forced yields its `put` and `get` make
+/// every 128 operations. Not a target peer: beside flume (which spends no
+/// budget) it shows what the queue costs apart from that guarantee.
+async fn asyncio_queue_unconstrained() {
+    let queue = asyncio::Queue::bounded(NonZeroUsize::new(CAPACITY).unwrap());
+    queue_workload_in(queue, 1, 1, Budget::Unconstrained).await
+}
+
 async fn queue_workload(queue: asyncio::Queue<usize>, producers: usize, consumers: usize) {
+    queue_workload_in(queue, producers, consumers, Budget::Spent).await
+}
+
+/// Whether the workload's tasks spend tokio's cooperative budget.
+#[derive(Clone, Copy)]
+enum Budget {
+    Spent,
+    Unconstrained,
+}
+
+impl Budget {
+    fn spawn<F: Future<Output = ()> + Send + 'static>(self, task: F) -> JoinHandle<()> {
+        match self {
+            Budget::Spent => tokio::spawn(task),
+            Budget::Unconstrained => tokio::spawn(tokio::task::coop::unconstrained(task)),
+        }
+    }
+}
+
+async fn queue_workload_in(
+    queue: asyncio::Queue<usize>,
+    producers: usize,
+    consumers: usize,
+    budget: Budget,
+) {
     let mut tasks = Vec::new();
     for p in 0..producers {
         let queue = queue.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.push(budget.spawn(async move {
             for i in (p..ITEMS).step_by(producers) {
                 queue.put(i).await.unwrap();
             }
@@ -62,7 +99,7 @@ async fn queue_workload(queue: asyncio::Queue<usize>, producers: usize, consumer
     }
     for c in 0..consumers {
         let queue = queue.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.push(budget.spawn(async move {
             for _ in (c..ITEMS).step_by(consumers) {
                 let item = queue.get().await.unwrap();
                 std::hint::black_box(item);
@@ -174,6 +211,25 @@ async fn flume_counted(producers: usize, consumers: usize) {
     assert_eq!(unfinished.load(Ordering::SeqCst), 0);
 }
 
+/// tokio's own bounded channel at 1P/1C (it has one receiver): its `send`
+/// and `recv` spend the cooperative budget as the queue's `put` and `get`
+/// do. Not a target peer; context for what that guarantee costs.
+async fn tokio_mpsc() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(CAPACITY);
+    let producer = tokio::spawn(async move {
+        for i in 0..ITEMS {
+            tx.send(i).await.unwrap();
+        }
+    });
+    let consumer = tokio::spawn(async move {
+        for _ in 0..ITEMS {
+            std::hint::black_box(rx.recv().await.unwrap());
+        }
+    });
+    producer.await.unwrap();
+    consumer.await.unwrap();
+}
+
 async fn async_channel(producers: usize, consumers: usize) {
     let (tx, rx) = async_channel::bounded(CAPACITY);
     let mut tasks = Vec::new();
@@ -258,7 +314,13 @@ fn queue(c: &mut Criterion) {
 /// The same 1P/1C workload on a current-thread runtime (SPEC: ≤ 1.2× flume,
 /// with `task_done`; issue 18), where producer and consumer take turns on
 /// one thread, so no lock is ever contended and what counts is the
-/// per-item work itself. flume with a hand-built count is beside it again.
+/// per-item work itself. flume with a hand-built count is beside it again,
+/// and three rows show what the cooperative budget costs here: flume
+/// spending it, tokio's own `mpsc` (which spends it), and the crate's
+/// tasks run `unconstrained`. On this runtime a task that spends its
+/// budget yields until tokio has polled its I/O and timer driver, so each
+/// round of 128 puts (or gets) costs a driver poll (an `epoll_wait` system
+/// call), where flume's producer runs until the queue is full.
 fn queue_current_thread(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -281,6 +343,22 @@ fn queue_current_thread(c: &mut Criterion) {
         b.to_async(&runtime)
             .iter(|| async { tokio::spawn(flume_counted(1, 1)).await.unwrap() })
     });
+    group.bench_with_input(BenchmarkId::new("flume_cooperative", shape), &(), |b, _| {
+        b.to_async(&runtime)
+            .iter(|| async { tokio::spawn(flume_cooperative(1, 1)).await.unwrap() })
+    });
+    group.bench_with_input(BenchmarkId::new("tokio_mpsc", shape), &(), |b, _| {
+        b.to_async(&runtime)
+            .iter(|| async { tokio::spawn(tokio_mpsc()).await.unwrap() })
+    });
+    group.bench_with_input(
+        BenchmarkId::new("asyncio_unconstrained", shape),
+        &(),
+        |b, _| {
+            b.to_async(&runtime)
+                .iter(|| async { tokio::spawn(asyncio_queue_unconstrained()).await.unwrap() })
+        },
+    );
     group.finish();
 }
 

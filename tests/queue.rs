@@ -1388,6 +1388,27 @@ async fn busy_queue_loop_yields_to_other_tasks() {
     bystander.join().await;
 }
 
+/// The documented opt-out: inside tokio's `unconstrained` the queue spends
+/// no budget, so a loop whose every operation completes at once runs to its
+/// end before any other task on its worker (as flume's operations do). The
+/// queue has no yield of its own besides the budget's.
+#[tokio::test(flavor = "current_thread")]
+async fn unconstrained_queue_loop_runs_without_yielding() {
+    let queue = Queue::unbounded();
+    let bystander = Bystander::spawn();
+    tokio::task::coop::unconstrained(async {
+        for n in 0..1_000 {
+            queue.put(n).await.unwrap();
+            assert_eq!(queue.get().await, Ok(n));
+            queue.task_done().unwrap();
+        }
+    })
+    .await;
+    assert!(!bystander.ran(), "the loop yielded to the other task");
+    queue.join().await;
+    bystander.join().await;
+}
+
 /// The same for guarded gets and the stream.
 #[tokio::test(flavor = "current_thread")]
 async fn busy_guarded_and_stream_loops_yield_to_other_tasks() {

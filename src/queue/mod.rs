@@ -146,6 +146,13 @@ use crate::task::cooperatively;
 ///   once its budget is spent (tokio's budget is currently 128
 ///   operations), even if every operation could complete at once. A
 ///   yielding operation has not touched the queue, so it keeps its place.
+///   This has a price where a channel that spends no budget (flume) has
+///   none: a producer that never finds the queue full yields every 128
+///   puts, and tokio lets it run again only after polling its I/O and
+///   timer driver, a system call on a worker with nothing else to run
+///   (BENCHMARKS.md measures it). A task that must not yield for the
+///   budget can run its loop inside [`tokio::task::coop::unconstrained`],
+///   as with tokio's channels.
 /// - **Dropping.** The queue lives as long as any handle, future, stream or
 ///   [`Guarded`] item that refers to it. When the last one is dropped, the
 ///   items still buffered are dropped with it. Dropping handles never shuts

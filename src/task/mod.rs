@@ -259,10 +259,16 @@ pub(crate) fn current_runtime() -> tokio::runtime::Handle {
 /// Polls an operation within tokio's cooperative budget, as tokio's own
 /// channels and `JoinSet` do: an operation that completes spends one unit
 /// of the task's budget, and once the budget is spent the operation yields
-/// (it returns `Pending` before `poll` runs, and tokio wakes it at once), so
-/// a task that moves items or completions in a loop cannot keep its worker
-/// from the other tasks. Outside a tokio runtime there is no budget. The
-/// cores do not see this: a yielded operation has changed nothing.
+/// (it returns `Pending` before `poll` runs), so a task that moves items or
+/// completions in a loop cannot keep its worker from the other tasks.
+/// tokio wakes a task that yielded this way only after its worker has
+/// polled the I/O and timer driver (tokio's "defer" strategy, as for
+/// `yield_now`): when every runnable task on the worker has yielded so,
+/// that is a system call (`epoll_wait` with no timeout) per round of
+/// budgets, which instruction counts do not show (see BENCHMARKS.md's
+/// notes on the current-thread queue). Outside a tokio runtime, or inside
+/// `tokio::task::coop::unconstrained`, there is no budget. The cores do
+/// not see this: a yielded operation has changed nothing.
 #[inline]
 pub(crate) fn cooperatively<R>(
     cx: &mut Context<'_>,
