@@ -139,14 +139,16 @@
 //! Every primitive above is built, documented and tested, with loom models
 //! of its synchronisation. Not yet done:
 //!
-//! - some performance targets of the project's contract are not met yet:
-//!   the queue at 4P/4C (level with flume in time, not under it; about
-//!   1.09× in instructions, mostly tokio's cooperative budget, which the
-//!   queue spends and flume does not) and on a current-thread runtime
-//!   (about 1.1–1.3× flume); `wait_for` with a body pending once (about
-//!   1.03× tokio's `timeout` in instructions); and the completion-order
-//!   drains at some sizes (a task's completion core is its own allocation
-//!   beside tokio's). `BENCHMARKS.md` in the repository has the figures.
+//! - some performance targets of the project's contract are not met, or
+//!   not with a margin: the queue at 4P/4C (0.83× and 1.03× flume in the
+//!   last two runs) and under contention at 64P/64C and 16P/16C (1.33×
+//!   flume on a quiet machine, up to 1.85× on a loaded one); `wait_for`
+//!   with a body pending once (about 1.03× tokio's `timeout` in
+//!   instructions); and the completion-order drains (1.2–1.4× `JoinSet`: a
+//!   task's completion core is its own allocation beside tokio's). The
+//!   queue spends tokio's cooperative budget, as tokio's channels do, and
+//!   flume does not: on a current-thread runtime that costs a system call
+//!   per 128 items. `BENCHMARKS.md` in the repository has the figures.
 //!
 //! For porting and teaching, [`porting`] is the guide (every asyncio name,
 //! every difference); the repository's `examples/` hold a guided tour with
