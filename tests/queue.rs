@@ -526,6 +526,11 @@ fn waiting_gets(queue: &Queue<u32>, n: usize) -> (Vec<Probe>, Vec<asyncio::queue
     (probes, gets)
 }
 
+/// How many times each probe's future has been woken, in order.
+fn wakes(probes: &[Probe]) -> Vec<usize> {
+    probes.iter().map(Probe::wakes).collect()
+}
+
 /// One waiting get woken at a time (a current-thread runtime's queue): the
 /// fewest possible.
 fn woken_one_at_a_time(capacity: Option<NonZeroUsize>) -> Queue<u32> {
@@ -543,18 +548,25 @@ fn a_burst_of_items_wakes_one_get_which_wakes_the_next() {
     for n in 1..=2 {
         queue.put_nowait(n).unwrap();
     }
-    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
-    assert_eq!(wakes(), [1, 0, 0], "two items woke more than one get");
+    assert_eq!(
+        wakes(&probes),
+        [1, 0, 0],
+        "two items woke more than one get"
+    );
     assert_eq!(probes[0].poll(&mut gets[0]), Poll::Ready(Ok(1)));
     assert_eq!(
-        wakes(),
+        wakes(&probes),
         [1, 1, 0],
         "the woken get did not pass the baton on"
     );
     assert_eq!(probes[1].poll(&mut gets[1]), Poll::Ready(Ok(2)));
-    assert_eq!(wakes(), [1, 1, 0], "a get was woken with nothing left");
+    assert_eq!(
+        wakes(&probes),
+        [1, 1, 0],
+        "a get was woken with nothing left"
+    );
     queue.put_nowait(3).unwrap();
-    assert_eq!(wakes(), [1, 1, 1]);
+    assert_eq!(wakes(&probes), [1, 1, 1]);
     assert_eq!(probes[2].poll(&mut gets[2]), Poll::Ready(Ok(3)));
 }
 
@@ -572,10 +584,17 @@ fn slots_freed_at_once_wake_one_put_which_wakes_the_next() {
     }
     assert_eq!(queue.get_nowait(), Ok(1));
     assert_eq!(queue.get_nowait(), Ok(2));
-    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
-    assert_eq!(wakes(), [1, 0], "two free slots woke more than one put");
+    assert_eq!(
+        wakes(&probes),
+        [1, 0],
+        "two free slots woke more than one put"
+    );
     assert_eq!(probes[0].poll(&mut puts[0]), Poll::Ready(Ok(())));
-    assert_eq!(wakes(), [1, 1], "the woken put did not pass the baton on");
+    assert_eq!(
+        wakes(&probes),
+        [1, 1],
+        "the woken put did not pass the baton on"
+    );
     assert_eq!(probes[1].poll(&mut puts[1]), Poll::Ready(Ok(())));
     assert_eq!(queue.get_nowait(), Ok(3));
     assert_eq!(queue.get_nowait(), Ok(4));
@@ -591,14 +610,13 @@ fn a_burst_of_items_wakes_as_many_gets_as_are_woken_at_once() {
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
-    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
     assert_eq!(
-        wakes(),
+        wakes(&probes),
         [1, 1, 0],
         "three items must wake two gets, no more"
     );
     assert_eq!(probes[1].poll(&mut gets[1]), Poll::Ready(Ok(1)));
-    assert_eq!(wakes(), [1, 1, 1], "the baton was not passed on");
+    assert_eq!(wakes(&probes), [1, 1, 1], "the baton was not passed on");
     assert_eq!(probes[0].poll(&mut gets[0]), Poll::Ready(Ok(2)));
     assert_eq!(probes[2].poll(&mut gets[2]), Poll::Ready(Ok(3)));
 }
@@ -611,8 +629,7 @@ async fn a_queue_built_on_a_current_thread_runtime_wakes_one_get_at_a_time() {
     let (probes, _gets) = waiting_gets(&queue, 2);
     queue.put_nowait(1).unwrap();
     queue.put_nowait(2).unwrap();
-    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
-    assert_eq!(wakes(), [1, 0]);
+    assert_eq!(wakes(&probes), [1, 0]);
 }
 
 /// The same on a two-worker runtime: two.
@@ -623,8 +640,7 @@ async fn a_queue_built_on_a_two_worker_runtime_wakes_two_gets_at_a_time() {
     for n in 1..=3 {
         queue.put_nowait(n).unwrap();
     }
-    let wakes = || probes.iter().map(Probe::wakes).collect::<Vec<_>>();
-    assert_eq!(wakes(), [1, 1, 0]);
+    assert_eq!(wakes(&probes), [1, 1, 0]);
 }
 
 #[test]
