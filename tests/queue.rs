@@ -1270,14 +1270,7 @@ fn guarded_item_whose_unit_was_spent_early_does_not_underflow() {
 fn two_waiting_gets_woken_by_two_puts_can_run_at_once_on_two_workers() {
     fn hold_until_both(arrived: &AtomicUsize) -> bool {
         arrived.fetch_add(1, Ordering::SeqCst);
-        let start = std::time::Instant::now();
-        while arrived.load(Ordering::SeqCst) < 2 {
-            if start.elapsed() > Duration::from_secs(10) {
-                return false;
-            }
-            std::hint::spin_loop();
-        }
-        true
+        spin_until(|| arrived.load(Ordering::SeqCst) >= 2)
     }
     for round in 0..5 {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1315,6 +1308,75 @@ fn two_waiting_gets_woken_by_two_puts_can_run_at_once_on_two_workers() {
             met,
             [true, true],
             "round {round}: a consumer ran alone while the other's get stayed unrun"
+        );
+    }
+}
+
+/// Spins (without yielding) until `done` holds, for at most ten seconds:
+/// the CPU-bound work of the worker-pool tests here, bounded so a queue
+/// that leaves a consumer unrun fails instead of hanging. Returns whether
+/// `done` held.
+fn spin_until(done: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while !done() {
+        if start.elapsed() > Duration::from_secs(10) {
+            return false;
+        }
+        std::hint::spin_loop();
+    }
+    true
+}
+
+/// The same promise for a pool of one-shot consumers (each takes one item
+/// and ends), where the next waiting gets are woken by the ones before as
+/// they complete (the baton), not by the puts: four items put for four
+/// waiting consumers must let them run two at a time on two workers. The
+/// consumers pair up in the order they take their items: each, holding
+/// its item, spins until its pair's partner holds one too. Waking only one
+/// get at a time from a completing get (tried in session 10, to save
+/// wake-ups in vain) fails this: the third and fourth then run on one
+/// worker, the fourth in the third's LIFO slot (the patch and its numbers
+/// are in the tenth session's note).
+#[test]
+fn one_shot_consumers_woken_by_each_other_still_run_two_at_a_time_on_two_workers() {
+    for round in 0..5 {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let met = runtime.block_on(async {
+            tokio::spawn(async {
+                let queue = Queue::<u32>::bounded(cap(16));
+                let arrived = Arc::new(AtomicUsize::new(0));
+                let consumers: Vec<_> = (0..4)
+                    .map(|_| {
+                        let (queue, arrived) = (queue.clone(), arrived.clone());
+                        tokio::spawn(async move {
+                            queue.get().await.unwrap();
+                            let order = arrived.fetch_add(1, Ordering::SeqCst);
+                            let pair_done = (order / 2 + 1) * 2;
+                            spin_until(|| arrived.load(Ordering::SeqCst) >= pair_done)
+                        })
+                    })
+                    .collect();
+                while queue.waiting_getters() < 4 {
+                    tokio::task::yield_now().await;
+                }
+                for item in 0..4 {
+                    queue.put(item).await.unwrap();
+                }
+                let mut met = Vec::new();
+                for consumer in consumers {
+                    met.push(consumer.await.unwrap());
+                }
+                met
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(
+            met, [true; 4],
+            "round {round}: a consumer ran alone while its partner's get stayed unrun"
         );
     }
 }
