@@ -1268,44 +1268,9 @@ fn guarded_item_whose_unit_was_spent_early_does_not_underflow() {
 /// too; the wait is bounded so a broken queue fails instead of hanging.
 #[test]
 fn two_waiting_gets_woken_by_two_puts_can_run_at_once_on_two_workers() {
-    fn hold_until_both(arrived: &AtomicUsize) -> bool {
-        arrived.fetch_add(1, Ordering::SeqCst);
-        spin_until(|| arrived.load(Ordering::SeqCst) >= 2)
-    }
     for round in 0..5 {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let met = runtime.block_on(async {
-            tokio::spawn(async {
-                let queue = Queue::<u32>::bounded(cap(16));
-                let arrived = Arc::new(AtomicUsize::new(0));
-                let consumers: Vec<_> = (0..2)
-                    .map(|_| {
-                        let (queue, arrived) = (queue.clone(), arrived.clone());
-                        tokio::spawn(async move {
-                            queue.get().await.unwrap();
-                            hold_until_both(&arrived)
-                        })
-                    })
-                    .collect();
-                while queue.waiting_getters() < 2 {
-                    tokio::task::yield_now().await;
-                }
-                queue.put(1).await.unwrap();
-                queue.put(2).await.unwrap();
-                let mut met = Vec::new();
-                for consumer in consumers {
-                    met.push(consumer.await.unwrap());
-                }
-                met
-            })
-            .await
-            .unwrap()
-        });
         assert_eq!(
-            met,
+            one_shot_pool_in_pairs(2),
             [true, true],
             "round {round}: a consumer ran alone while the other's get stayed unrun"
         );
@@ -1327,55 +1292,62 @@ fn spin_until(done: impl Fn() -> bool) -> bool {
     true
 }
 
+/// A pool of `consumers` one-shot consumers on a fresh two-worker runtime:
+/// each waits in `get`, and once all wait, as many items are put. The
+/// consumers pair up in the order they take their items: each, holding its
+/// item, spins until its pair's partner holds one too. Returns, for each
+/// consumer, whether its partner came (`consumers` is even).
+fn one_shot_pool_in_pairs(consumers: usize) -> Vec<bool> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        tokio::spawn(async move {
+            let queue = Queue::<u32>::bounded(cap(16));
+            let arrived = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..consumers)
+                .map(|_| {
+                    let (queue, arrived) = (queue.clone(), arrived.clone());
+                    tokio::spawn(async move {
+                        queue.get().await.unwrap();
+                        let order = arrived.fetch_add(1, Ordering::SeqCst);
+                        let pair_done = (order / 2 + 1) * 2;
+                        spin_until(|| arrived.load(Ordering::SeqCst) >= pair_done)
+                    })
+                })
+                .collect();
+            while queue.waiting_getters() < consumers {
+                tokio::task::yield_now().await;
+            }
+            for item in 0..consumers as u32 {
+                queue.put(item).await.unwrap();
+            }
+            let mut met = Vec::new();
+            for task in tasks {
+                met.push(task.await.unwrap());
+            }
+            met
+        })
+        .await
+        .unwrap()
+    })
+}
+
 /// The same promise for a pool of one-shot consumers (each takes one item
 /// and ends), where the next waiting gets are woken by the ones before as
 /// they complete (the baton), not by the puts: four items put for four
-/// waiting consumers must let them run two at a time on two workers. The
-/// consumers pair up in the order they take their items: each, holding
-/// its item, spins until its pair's partner holds one too. Waking only one
-/// get at a time from a completing get (tried in session 10, to save
-/// wake-ups in vain) fails this: the third and fourth then run on one
+/// waiting consumers must let them run two at a time on two workers. Waking
+/// only one get at a time from a completing get (tried in session 10, to
+/// save wake-ups in vain) fails this: the third and fourth then run on one
 /// worker, the fourth in the third's LIFO slot (the patch and its numbers
 /// are in the tenth session's note).
 #[test]
 fn one_shot_consumers_woken_by_each_other_still_run_two_at_a_time_on_two_workers() {
     for round in 0..5 {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let met = runtime.block_on(async {
-            tokio::spawn(async {
-                let queue = Queue::<u32>::bounded(cap(16));
-                let arrived = Arc::new(AtomicUsize::new(0));
-                let consumers: Vec<_> = (0..4)
-                    .map(|_| {
-                        let (queue, arrived) = (queue.clone(), arrived.clone());
-                        tokio::spawn(async move {
-                            queue.get().await.unwrap();
-                            let order = arrived.fetch_add(1, Ordering::SeqCst);
-                            let pair_done = (order / 2 + 1) * 2;
-                            spin_until(|| arrived.load(Ordering::SeqCst) >= pair_done)
-                        })
-                    })
-                    .collect();
-                while queue.waiting_getters() < 4 {
-                    tokio::task::yield_now().await;
-                }
-                for item in 0..4 {
-                    queue.put(item).await.unwrap();
-                }
-                let mut met = Vec::new();
-                for consumer in consumers {
-                    met.push(consumer.await.unwrap());
-                }
-                met
-            })
-            .await
-            .unwrap()
-        });
         assert_eq!(
-            met, [true; 4],
+            one_shot_pool_in_pairs(4),
+            [true; 4],
             "round {round}: a consumer ran alone while its partner's get stayed unrun"
         );
     }
