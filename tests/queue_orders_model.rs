@@ -228,6 +228,8 @@ impl Model {
     fn insert(&mut self, item: u32) {
         self.items.push(item);
         self.spendable += 1;
+        // A new item: the next settle hands it on as such, not as a pass.
+        self.getters.unshort();
     }
 
     /// Takes the item the order's rule names.
@@ -336,6 +338,9 @@ fn run<O: Order<u32>>(
         (u32::from(key) << 16) | seq
     };
     for (step, op) in ops.into_iter().enumerate() {
+        // What is free before the operation: more after it (an item made
+        // available, a slot given back) is handed on as new, not as a pass.
+        let (available, free) = (model.available(), model.free_slots());
         match op {
             Op::PutNowait(key) => {
                 let item = item(key);
@@ -408,8 +413,11 @@ fn run<O: Order<u32>>(
                     Stand::Granted => {
                         prop_assert!(woken, "step {}: a granted putter was not woken", step);
                         prop_assert_eq!(outcome, Poll::Ready(Ok(())), "step {}", step);
-                        // Its item goes in now, into the slot kept for it.
+                        // Its item goes in now, into the slot kept for it,
+                        // and with its grant resolved the slots go to the
+                        // putters.
                         model.insert(item);
+                        model.putters.unshort();
                         true
                     }
                     Stand::Notified if model.put_may_insert() => {
@@ -421,6 +429,7 @@ fn run<O: Order<u32>>(
                             model.putters.complete(Some(id), bound),
                             "a put overtaken past the bound"
                         );
+                        model.putters.pass();
                         drop(puts.remove(i));
                         false
                     }
@@ -461,6 +470,7 @@ fn run<O: Order<u32>>(
                             model.getters.complete(Some(id), bound),
                             "a get overtaken past the bound"
                         );
+                        model.getters.pass();
                         let item = model.take();
                         prop_assert_eq!(outcome, Poll::Ready(Ok(item)), "step {}", step);
                         drop(gets.remove(i));
@@ -491,14 +501,18 @@ fn run<O: Order<u32>>(
                 // A granted putter's slot passes on with the next settle.
                 let i = i % puts.len();
                 drop(puts.remove(i));
-                model.putters.waiters.remove(i);
+                if model.putters.waiters.remove(i).stand != Stand::Waiting {
+                    model.putters.unshort();
+                }
             }
             Op::CancelGet(i) if !gets.is_empty() => {
                 // A granted getter's item, or a notified one's turn, passes
                 // on with the next settle.
                 let i = i % gets.len();
                 drop(gets.remove(i));
-                model.getters.waiters.remove(i);
+                if model.getters.waiters.remove(i).stand != Stand::Waiting {
+                    model.getters.unshort();
+                }
             }
             Op::TaskDone => {
                 let expected = if model.spendable > 0 {
@@ -552,6 +566,12 @@ fn run<O: Order<u32>>(
             | Op::CancelPut(_)
             | Op::CancelGet(_)
             | Op::DropGuard(_) => {}
+        }
+        if model.available() > available {
+            model.getters.unshort();
+        }
+        if model.free_slots() > free {
+            model.putters.unshort();
         }
         model.settle();
         check(&queue, &model, &puts, &gets, step)?;

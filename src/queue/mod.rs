@@ -87,6 +87,14 @@ use crate::task::cooperatively;
 ///     workers would cost parallelism: tokio runs a task woken from inside
 ///     another's poll next on that worker, where no other worker can take
 ///     it, so consumers doing CPU-bound work could not run side by side.)
+///     One exception: if a running task overtook the line since the last
+///     such hand-on, a woken waiter that completes wakes the next only if
+///     no other woken waiter is on its way. The running task (a consumer
+///     in a loop) usually comes back for the next item or slot before a
+///     waiter woken from inside a poll runs, and that waiter would run on
+///     the same worker anyway, so it would wake to nothing; one already on
+///     its way keeps the line moving. New items and freed slots still
+///     wake up to one waiter per worker.
 ///     If a woken waiter is dropped, its turn passes to the next waiter.
 ///   - **The bound.** After [`DEFAULT_OVERTAKE_LIMIT`] (64) overtakes in a
 ///     line without its oldest waiter being served, the next free slot or

@@ -20,14 +20,16 @@ pub(crate) enum Stand {
 }
 
 /// Whether the next waiting waiter of `line` is to be notified, with `free`
-/// slots or items free: fewer than the line's `at_once` are notified (the
-/// baton, in the queue's fairness docs: as many as the runtime has
-/// workers; `Queue::with_fairness` sets it), and fewer than are free.
+/// slots or items free: fewer than the line's limit are notified (the
+/// baton, in the queue's fairness docs: `at_once`, as many as the runtime
+/// has workers, which `Queue::with_fairness` sets; one after a pass that
+/// followed an overtake, see [`Line::pass`]), and fewer than are free.
 /// Applied after every operation, this is also the baton passing on when a
 /// notified waiter completes or waits again.
 pub(crate) fn may_notify(line: &Line, free: usize) -> bool {
     let notified = line.count(Stand::Notified);
-    notified < line.at_once && free > notified
+    let limit = if line.short { 1 } else { line.at_once };
+    notified < limit && free > notified
 }
 
 /// Whether a waiter in `stand` is still waiting to be served.
@@ -58,6 +60,13 @@ pub(crate) struct Line {
     pub(crate) overtakes: u64,
     /// How many of its waiters are notified at a time.
     pub(crate) at_once: usize,
+    /// Whether an operation that never waited overtook the line since the
+    /// last pass.
+    pub(crate) overtaken_since_pass: bool,
+    /// Whether the line was last settled by a pass that followed an
+    /// overtake: one notified waiter is enough then, until something is
+    /// handed to the line again ([`Line::unshort`]).
+    pub(crate) short: bool,
 }
 
 impl Line {
@@ -67,6 +76,8 @@ impl Line {
             waiters: Vec::new(),
             overtakes: 0,
             at_once,
+            overtaken_since_pass: false,
+            short: false,
         }
     }
 
@@ -124,10 +135,33 @@ impl Line {
         }
         if overtook {
             self.overtakes += 1;
+            if me.is_none() {
+                self.overtaken_since_pass = true;
+                // The oldest is due: the queue hands the line what is free,
+                // as it does a new item, not as a pass does.
+                if self.head_is_due(limit) {
+                    self.unshort();
+                }
+            }
         } else if me.is_some() {
             self.overtakes = 0;
         }
         within
+    }
+
+    /// A notified waiter completed (after [`complete`](Self::complete)) and
+    /// passes the baton: if an operation that never waited overtook the
+    /// line since the last pass, the next settle notifies one at most (one
+    /// already on its way is enough), else up to `at_once`.
+    pub(crate) fn pass(&mut self) {
+        self.short = std::mem::take(&mut self.overtaken_since_pass);
+    }
+
+    /// Something is handed to the line otherwise than by a pass (a new
+    /// item or free slot, a waiter's turn or promise given back): the next
+    /// settle notifies up to `at_once` again.
+    pub(crate) fn unshort(&mut self) {
+        self.short = false;
     }
 
     pub(crate) fn register(&mut self, item: u32, id: u64) {

@@ -444,6 +444,7 @@ pub(super) fn unlock_after_get_slow<T>(mut state: MutexGuard<'_, State<T>>) {
     let mut wakers = state.grant_putters();
     if std::mem::take(&mut state.getters_due) {
         wakers.extend(state.settle_getters());
+        state.getters.end_pass();
     }
     let getters = state.release_getters_if_drained();
     drop(state);

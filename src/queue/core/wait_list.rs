@@ -78,8 +78,17 @@ pub(super) struct WaitList {
     /// other worker steals), so a consumer doing CPU-bound work held the
     /// next one back while another worker idled. The queue's tokio layer
     /// sets it to the runtime's number of workers, so each worker can have
-    /// one woken waiter in hand.
+    /// one woken waiter in hand. A pass after an overtake notifies one at
+    /// most ([`notify_limit`](Self::notify_limit)).
     pub(super) at_once: usize,
+    /// Whether an operation that never waited completed past this list's
+    /// waiters (it overtook them: a running task took an item or a slot
+    /// while they waited) since the last baton pass.
+    pub(super) overtaken_since_pass: bool,
+    /// Set while a notified waiter that completed passes the baton on
+    /// (between [`begin_pass`](Self::begin_pass) and
+    /// [`end_pass`](Self::end_pass)).
+    passing: bool,
 }
 
 impl Default for WaitList {
@@ -90,6 +99,8 @@ impl Default for WaitList {
             granted: VecDeque::new(),
             overtakes: 0,
             at_once: 1,
+            overtaken_since_pass: false,
+            passing: false,
         }
     }
 }
@@ -213,7 +224,39 @@ impl WaitList {
     #[inline]
     pub(super) fn may_notify(&self, free: usize) -> bool {
         let notified = self.notified.len();
-        notified < self.at_once && free > notified
+        notified < self.notify_limit() && free > notified
+    }
+
+    /// How many waiters may be notified at a time now: `at_once`, except
+    /// in a baton pass after an operation overtook the waiters, where one
+    /// already on its way is enough. A running task that took an item (a
+    /// slot) past the line is likely to come back for the next before a
+    /// newly woken waiter runs, and the pass's wake-up lands in tokio's
+    /// LIFO slot of the passing task's own worker, so it adds no
+    /// parallelism: it would wake a task to nothing. Without overtakes
+    /// (waiting consumers that each take one item and end, say) the pass
+    /// tops the line up to `at_once` as before, so each worker has one
+    /// woken waiter in hand.
+    #[inline]
+    fn notify_limit(&self) -> usize {
+        if self.passing && self.overtaken_since_pass {
+            1
+        } else {
+            self.at_once
+        }
+    }
+
+    /// A notified waiter completed and passes the baton on: the settling
+    /// that follows notifies at most [`notify_limit`](Self::notify_limit).
+    pub(super) fn begin_pass(&mut self) {
+        self.passing = true;
+    }
+
+    /// The pass is done: the overtakes before it are forgotten.
+    pub(super) fn end_pass(&mut self) {
+        if std::mem::take(&mut self.passing) {
+            self.overtaken_since_pass = false;
+        }
     }
 
     /// The oldest waiter that holds no grant.
@@ -249,6 +292,7 @@ impl WaitList {
             Some(me) => self.head().is_some_and(|head| head.id < me),
         };
         if overtook {
+            self.overtaken_since_pass |= me.is_none();
             self.overtakes += 1;
         } else if me.is_some() && !fault!(QueueServedOldestKeepsCount) {
             self.overtakes = 0;
@@ -263,6 +307,7 @@ impl WaitList {
     /// `head_is_due`.
     #[inline]
     pub(super) fn count_new_overtake(&mut self, limit: u64) -> bool {
+        self.overtaken_since_pass = true;
         self.overtakes += 1;
         self.overtakes >= limit
     }
