@@ -140,9 +140,11 @@
 //! of its synchronisation. Not yet done:
 //!
 //! - some performance targets of the project's contract are not met, or
-//!   not with a margin: the queue at 4P/4C (0.83× and 1.03× flume in the
-//!   last two runs) and under contention at 64P/64C and 16P/16C (1.33×
-//!   flume on a quiet machine, up to 1.85× on a loaded one); `wait_for`
+//!   not with a margin: the queue at 4P/4C (0.92× and 1.11× flume in the
+//!   last two runs), on the current-thread runtime (1.07–1.76× against
+//!   1.2×, mostly this machine's noise) and under contention at 64P/64C
+//!   and 16P/16C (1.00–1.37× against 1.5× in the last two runs, 1.85× in
+//!   an earlier one, before fewer waiters were woken in vain); `wait_for`
 //!   with a body pending once (about 1.03× tokio's `timeout` in
 //!   instructions); and the completion-order drains (1.2–1.4× `JoinSet`: a
 //!   task's completion core is its own allocation beside tokio's). The
