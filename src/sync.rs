@@ -502,6 +502,11 @@ pub mod mutant {
         /// the get side remembers to): a slot is left free while the next
         /// putter sleeps and none is notified.
         QueueNotifiedPutKeepsBaton,
+        /// A pass made after an overtake, meant to wake the next waiter
+        /// only if none is on its way, wakes none at all (the limit off by
+        /// one): an item is left available while the next getter sleeps
+        /// and none is notified.
+        QueuePassAfterOvertakeWakesNone,
 
         // The task-group core (src/task_group/core.rs).
         /// A child's `finish` takes and wakes the owner's waker under one

@@ -493,6 +493,50 @@ fn queue_notified_getter_passes_the_baton_twin_keeps_baton() {
     );
 }
 
+/// Three items for two waiting getters: the oldest is notified, and a
+/// running get (`get_nowait`) takes an item past them, racing the oldest's
+/// poll. Whether the overtake came before the oldest's pass (which then
+/// wakes the next only if none is on its way) or after it, the younger
+/// getter is woken, since an item is still there for it: a pass after an
+/// overtake is limited, not dropped.
+fn pass_after_an_overtake_still_wakes_the_next() {
+    loom::model(|| {
+        let queue = Arc::new(QueueCore::<u32>::fifo(None).overtake_limit(8));
+        let (oldest, mut first) = waiting_getter(&queue);
+        let (younger, mut second) = waiting_getter(&queue);
+        for item in 1..=3 {
+            queue.try_put(item).unwrap();
+        }
+        let runner = {
+            let queue = queue.clone();
+            thread::spawn(move || get_nowait(&queue))
+        };
+        let got = oldest.poll(|cx| queue.poll_get(&mut first, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item <= 2));
+        assert!(matches!(runner.join().unwrap(), Ok(item) if item <= 2));
+        assert!(
+            younger.woken_since_poll(),
+            "an item was left while a getter slept"
+        );
+        let got = younger.poll(|cx| queue.poll_get(&mut second, false, cx));
+        assert!(matches!(got, Poll::Ready(Ok(ref taken)) if taken.item == 3));
+    });
+}
+
+#[test]
+fn queue_pass_after_an_overtake_still_wakes_the_next() {
+    pass_after_an_overtake_still_wakes_the_next();
+}
+
+#[test]
+#[should_panic(expected = "an item was left while a getter slept")]
+fn queue_pass_after_an_overtake_still_wakes_the_next_twin_keeps_baton() {
+    fault::with(
+        Fault::QueueNotifiedKeepsBaton,
+        pass_after_an_overtake_still_wakes_the_next,
+    );
+}
+
 /// Two slots free up for two waiting putters: the oldest is notified, and
 /// when it inserts, racing a get that frees another slot, it passes the
 /// baton on: the younger putter is woken, since a slot is still free.

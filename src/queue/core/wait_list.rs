@@ -240,6 +240,11 @@ impl WaitList {
     #[inline]
     fn notify_limit(&self) -> usize {
         if self.passing && self.overtaken_since_pass {
+            #[cfg(asyncio_loom)]
+            if crate::sync::mutant::on(crate::sync::mutant::Mutant::QueuePassAfterOvertakeWakesNone)
+            {
+                return 0;
+            }
             1
         } else {
             self.at_once
