@@ -1280,6 +1280,7 @@ impl<T> Put<'_, T> {
 impl<T> Future for Put<'_, T> {
     type Output = Result<(), PutError<T>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if this.item.is_none() {
@@ -1323,6 +1324,7 @@ pub struct Get<'a, T> {
 impl<T> Future for Get<'_, T> {
     type Output = Result<T, GetError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(
@@ -1369,6 +1371,7 @@ pub struct GetGuarded<'a, T> {
 impl<T> Future for GetGuarded<'_, T> {
     type Output = Result<Guarded<T>, GetError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(

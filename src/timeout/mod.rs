@@ -347,6 +347,7 @@ impl<F> Scope<F> {
 impl<F: Future> Future for Scope<F> {
     type Output = Result<F::Output, TimeoutError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let body = this

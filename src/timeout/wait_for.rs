@@ -231,6 +231,7 @@ impl<A: Awaitable> fmt::Debug for WaitFor<A> {
 impl<A: Awaitable> Future for WaitFor<A> {
     type Output = Result<A::Output, TimeoutError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         // The wait starts at the first poll: one clock read sets the
