@@ -340,7 +340,7 @@ impl<T, E> AsCompleted<T, E> {
         if self.remaining() == 0 {
             return Poll::Ready(None);
         }
-        cooperatively(cx, |cx| self.poll_next_task(cx))
+        cooperatively!(cx, self.poll_next_task(cx))
     }
 
     /// The next finished task with its input position, or the position of a

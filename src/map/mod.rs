@@ -1117,7 +1117,7 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let driver = &mut self.driver;
-        match std::task::ready!(cooperatively(cx, |cx| driver.poll_event(cx))) {
+        match std::task::ready!(cooperatively!(cx, driver.poll_event(cx))) {
             Event::Item(position, Done { outcome, .. }) => match outcome {
                 Ok(value) => Poll::Ready(Some(Ok((position, value)))),
                 Err(_) => unreachable!("asyncio: a fail-fast map handed out an error item"),
@@ -1139,7 +1139,7 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let driver = &mut self.driver;
-        match std::task::ready!(cooperatively(cx, |cx| driver.poll_event(cx))) {
+        match std::task::ready!(cooperatively!(cx, driver.poll_event(cx))) {
             Event::Item(position, Done { outcome, .. }) => Poll::Ready(Some((position, outcome))),
             Event::Stopped(Some((_, TaskError::Panicked(panic)))) => panic.resume(),
             Event::Stopped(_) | Event::End => Poll::Ready(None),
@@ -1158,7 +1158,7 @@ where
             return Poll::Ready(None);
         }
         let driver = &mut self.driver;
-        match std::task::ready!(cooperatively(cx, |cx| driver.poll_event(cx))) {
+        match std::task::ready!(cooperatively!(cx, driver.poll_event(cx))) {
             Event::Item(position, Done { outcome, .. }) => match outcome {
                 Ok(value) => Poll::Ready(Some(Ok((position, value)))),
                 Err(_) => unreachable!("asyncio: a keep-going map handed out an error item"),

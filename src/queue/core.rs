@@ -322,7 +322,9 @@ impl<T> QueueCore<T> {
     }
 
     /// Polls a `put`. `item` is `Some` until the put completes or fails.
-    #[inline]
+    // Always, as the queue's `Put` and `Get` futures that call it (a
+    // plain hint kept it out of line once they were inlined).
+    #[inline(always)]
     pub fn poll_put(
         &self,
         waiter: &mut Waiter,
@@ -531,7 +533,9 @@ impl<T> QueueCore<T> {
     }
 
     /// Polls a `get`.
-    #[inline]
+    // Always, as the queue's `Put` and `Get` futures that call it (a
+    // plain hint kept it out of line once they were inlined).
+    #[inline(always)]
     pub fn poll_get(
         &self,
         waiter: &mut Waiter,

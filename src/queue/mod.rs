@@ -1280,13 +1280,16 @@ impl<T> Put<'_, T> {
 impl<T> Future for Put<'_, T> {
     type Output = Result<(), PutError<T>>;
 
-    #[inline]
+    // Always: a future awaited in a loop at more than one place in a
+    // program was otherwise compiled as a call, and its fast path with it
+    // (see `cooperatively!`).
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if this.item.is_none() {
             panic!("asyncio: a queue put was polled after it completed");
         }
-        cooperatively(cx, |cx| {
+        cooperatively!(cx, {
             this.core.poll_put(&mut this.waiter, &mut this.item, cx)
         })
     }
@@ -1324,14 +1327,15 @@ pub struct Get<'a, T> {
 impl<T> Future for Get<'_, T> {
     type Output = Result<T, GetError>;
 
-    #[inline]
+    // Always, as `Put::poll`.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(
             !this.completed,
             "asyncio: a queue get was polled after it completed"
         );
-        let outcome = ready!(cooperatively(cx, |cx| {
+        let outcome = ready!(cooperatively!(cx, {
             this.core.poll_get(&mut this.waiter, false, cx)
         }));
         this.completed = true;
@@ -1371,14 +1375,15 @@ pub struct GetGuarded<'a, T> {
 impl<T> Future for GetGuarded<'_, T> {
     type Output = Result<Guarded<T>, GetError>;
 
-    #[inline]
+    // Always, as `Put::poll`.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(
             !this.completed,
             "asyncio: a queue get_guarded was polled after it completed"
         );
-        let outcome = ready!(cooperatively(cx, |cx| {
+        let outcome = ready!(cooperatively!(cx, {
             this.core.poll_get(&mut this.waiter, true, cx)
         }));
         this.completed = true;
@@ -1414,7 +1419,7 @@ impl<T> Future for QueueJoin<'_, T> {
         let this = self.get_mut();
         // A join that finds nothing unfinished completes at once: spending
         // the budget keeps a loop of such joins from starving the worker.
-        cooperatively(cx, |cx| this.core.poll_join(&mut this.waiter, cx))
+        cooperatively!(cx, this.core.poll_join(&mut this.waiter, cx))
     }
 }
 
@@ -1548,7 +1553,7 @@ impl<T> QueueStream<T> {
             return Poll::Ready(None);
         }
         let (core, waiter) = (&self.core, &mut self.waiter);
-        match cooperatively(cx, |cx| core.poll_stream(waiter, guard, cx)) {
+        match cooperatively!(cx, core.poll_stream(waiter, guard, cx)) {
             Poll::Ready(Ok(taken)) => Poll::Ready(Some(taken)),
             Poll::Ready(Err(GetError::ShutDown)) => {
                 self.ended = true;

@@ -470,7 +470,7 @@ impl<T, E> TaskSet<T, E> {
             // The end costs no budget, as an empty `JoinSet`'s does not.
             return Poll::Ready(None);
         }
-        cooperatively(cx, |cx| self.poll_next_positioned(cx)).map(|next| next.map(|(_, task)| task))
+        cooperatively!(cx, self.poll_next_positioned(cx)).map(|next| next.map(|(_, task)| task))
     }
 
     /// The outcome of the next task to finish, with the task's position (see
@@ -522,7 +522,7 @@ impl<T, E> TaskSet<T, E> {
         if self.core.is_empty() {
             return Poll::Ready(None);
         }
-        cooperatively(cx, |cx| self.poll_next_positioned(cx))
+        cooperatively!(cx, self.poll_next_positioned(cx))
             .map(|next| next.map(|(index, task)| (index, outcome_of(task))))
     }
 
@@ -905,7 +905,7 @@ impl<T, E> Future for Shutdown<'_, T, E> {
             return Poll::Ready(());
         }
         let set = &mut *this.set;
-        cooperatively(cx, |cx| {
+        cooperatively!(cx, {
             set.poll_grace(cx);
             set.core.poll_drain(cx, |_, task| {
                 // Retrieved and ignored: an error quietly, a panic (or a
@@ -950,7 +950,7 @@ impl<T, E> Future for JoinAll<T, E> {
             "asyncio: JoinAll polled after it returned the outcomes"
         );
         let set = &mut this.set;
-        let done = std::task::ready!(cooperatively(cx, |cx| {
+        let done = std::task::ready!(cooperatively!(cx, {
             set.poll_grace(cx);
             set.core.poll_wait(cx, ReturnWhen::AllCompleted, false)
         }));
@@ -1102,7 +1102,7 @@ impl<T, E> Future for Wait<'_, T, E> {
         if this.set.is_empty() {
             return Poll::Ready(Err(WaitError::Empty));
         }
-        let done = std::task::ready!(cooperatively(cx, |cx| {
+        let done = std::task::ready!(cooperatively!(cx, {
             this.set.poll_grace(cx);
             let timed_out = this.timer.poll_expired(this.deadline, 0, cx);
             this.set.core.poll_wait(cx, this.return_when, timed_out)
