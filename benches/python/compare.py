@@ -23,6 +23,12 @@ slow one. The benches therefore run in several short rounds
 ratio per scenario from figures taken seconds apart, and the report gives
 the median ratio with the range over the rounds.
 
+The last run's figures (each round's criterion medians, CPython's timings,
+the peak memory) are kept in `benches/results/` and committed beside
+BENCHMARKS.md, so `--only`, `--reuse` and `--no-python` work on a fresh
+clone. A row with no figures there either (a bench added since) keeps the
+row BENCHMARKS.md published, and the script says how many it kept.
+
 The CPython interpreter is $PYTHON, or python3.13 if it is on the PATH or
 under pyenv, or python3. Targets are SPEC.md's.
 """
@@ -31,6 +37,7 @@ import json
 import os
 import statistics
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -220,6 +227,13 @@ CONTEXT = [
 # BENCHMARKS.md's section written by hand (run-to-run variance, analysis):
 # kept as it is when the figures above it are rewritten.
 NOTES_HEADING = "## Notes (written by hand)"
+
+# The figures of the last run (the rounds' criterion medians, CPython's
+# timings, the peak memory), kept beside the benches and committed with
+# BENCHMARKS.md, so that `--only`, `--reuse` and `--no-python` on a fresh
+# clone keep what was measured before instead of blanking it.
+RESULTS = ROOT / "benches" / "results"
+RUST_SECTION = "## Against the Rust peer"
 
 # Every bench file whose figures the tables read (a missing one is skipped).
 BENCHES = ["gather", "wait", "queue", "task_group", "map", "race", "timeout"]
@@ -463,6 +477,65 @@ def chart(bars):
     return "\n".join(out) + "\n"
 
 
+def memory_bar_name(name):
+    """A peak-memory row's label in the chart."""
+    return name.replace("pending tasks in a ", "pending, ").replace(" runtime", "") + " (memory)"
+
+
+def keep_earlier_rows(lines, old, bars):
+    """Rows with no figures ("not run") keep the row BENCHMARKS.md had for
+    the same scenario, if it had figures: a fresh clone that re-measures
+    one bench (`--only`) keeps the others' last published rows rather than
+    blanking them. A kept row's bar is drawn from its published ratio.
+    Returns the lines and how many rows were kept."""
+    def blank(row):
+        return "not run" in row or row.endswith(" n/a |")
+
+    # Keyed by section and scenario: a name can appear in two tables.
+    earlier, section = {}, None
+    published = old[:old.index(NOTES_HEADING)] if NOTES_HEADING in old else old
+    for row in published.split("\n"):
+        if row.startswith("## "):
+            section = row
+        elif row.startswith("| ") and not blank(row):
+            earlier.setdefault((section, row.split(" | ")[0]), row)
+    kept = 0
+    out = []
+    section = None
+    for row in lines:
+        if row.startswith("## "):
+            section = row
+        if row.startswith("| (not measured"):
+            # The peak-memory table, not measured and cached nowhere: its
+            # published rows stand in for the placeholder.
+            rows = [r for (sec, name), r in earlier.items()
+                    if sec == section and name not in ("| scenario", "| ---")]
+            if rows:
+                kept += len(rows)
+                out.extend(rows)
+                for kept_row in rows:
+                    name = kept_row[2:].split(" | ")[0]
+                    match = re.search(r"([\d.]+)× ≤ ([\d.]+)×", kept_row)
+                    if "pending tasks in a " in name and match:
+                        ratio, target = (float(g) for g in match.groups())
+                        bars.append((memory_bar_name(name), ratio, ratio, ratio, target))
+                continue
+        before = None
+        if row.startswith("| ") and blank(row):
+            before = earlier.get((section, row.split(" | ")[0]))
+        if before is not None:
+            kept += 1
+            row = before
+            name = row[2:].split(" | ")[0]
+            match = re.search(r"([\d.]+)× \[([\d.]+)×–([\d.]+)×\]", row)
+            for i, bar in enumerate(bars):
+                if section == RUST_SECTION and bar[0] == name and bar[1] is None and match:
+                    median, low, high = (float(g) for g in match.groups())
+                    bars[i] = (name, median, low, high, bar[4])
+        out.append(row)
+    return out, kept
+
+
 FLAGS = {"--reuse", "--no-python"}
 OPTIONS = {"--rounds", "--seconds", "--only", "--timeout"}
 
@@ -494,7 +567,8 @@ def main():
     reuse = "--reuse" in sys.argv
     rounds_wanted = option("--rounds", 5)
     seconds = option("--seconds", 2.0)
-    saved = ROOT / "target" / "compare-rounds.json"
+    RESULTS.mkdir(exist_ok=True)
+    saved = RESULTS / "rounds.json"
     if reuse and saved.exists():
         rounds = json.loads(saved.read_text())
     elif reuse:
@@ -524,7 +598,7 @@ def main():
     interpreter = python()
     version = subprocess.run([interpreter, "--version"], capture_output=True,
                              text=True).stdout.strip()
-    cached = ROOT / "target" / "compare-cpython.json"
+    cached = RESULTS / "cpython.json"
     if "--no-python" in sys.argv:
         # The last run's CPython figures, if any: they do not depend on the
         # crate's code.
@@ -532,7 +606,7 @@ def main():
     else:
         cpython = run_python(interpreter)
         cached.write_text(json.dumps(cpython))
-    memory_cache = ROOT / "target" / "compare-memory.json"
+    memory_cache = RESULTS / "memory.json"
     only = option("--only", "").split(",") if "--only" in sys.argv else None
     if (reuse and not (only and "memory" in only)) or (only and "memory" not in only):
         memory = json.loads(memory_cache.read_text()) if memory_cache.exists() else None
@@ -561,7 +635,7 @@ def main():
         "",
         "![crate ÷ peer for every target](benches/ratios.svg)",
         "",
-        "## Against the Rust peer",
+        RUST_SECTION,
         "",
         "| scenario | crate | peer | crate ÷ peer (target) |",
         "| --- | --- | --- | --- |",
@@ -652,8 +726,7 @@ def main():
             ok = ratio <= target and mine_drain < mine_pending
             lines.append(f"| {name} | {shown} ({mine_drain:.0f}) | {peer} {peer_pending:.0f} "
                          f"({peer_drain:.0f}) | {ratio:.2f}× ≤ {target}× {verdict(ok)} |")
-            bars.append((name.replace("pending tasks in a ", "pending, ").replace(
-                " runtime", "") + " (memory)", ratio, ratio, ratio, target))
+            bars.append((memory_bar_name(name), ratio, ratio, ratio, target))
         peaks = [statistics.median(memory["map"][str(n)]) for n in MAP_SIZES
                  if memory["map"].get(str(n))]
         if len(peaks) != len(MAP_SIZES):
@@ -673,6 +746,10 @@ def main():
         lines.append(f"| {name} | {fmt_time(mine)} | {other} {fmt_time(theirs)} | {ratio} |")
     path = ROOT / "BENCHMARKS.md"
     old = path.read_text() if path.exists() else ""
+    lines, kept = keep_earlier_rows(lines, old, bars)
+    if kept:
+        print(f"compare.py: {kept} row(s) had no figures in this run or the saved one; "
+              "kept as BENCHMARKS.md had them (say so in its notes)", file=sys.stderr)
     if NOTES_HEADING in old:
         lines += ["", old[old.index(NOTES_HEADING):].rstrip("\n")]
     path.write_text("\n".join(lines) + "\n")
