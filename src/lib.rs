@@ -139,18 +139,18 @@
 //! Every primitive above is built, documented and tested, with loom models
 //! of its synchronisation. Not yet done:
 //!
-//! - some performance targets of the project's contract are not met, or
-//!   not with a margin: the queue at 4P/4C (0.92× and 1.11× flume in the
-//!   last two runs), on the current-thread runtime (1.07–1.76× against
-//!   1.2×, mostly this machine's noise) and under contention at 64P/64C
-//!   and 16P/16C (1.00–1.37× against 1.5× in the last two runs, 1.85× in
-//!   an earlier one, before fewer waiters were woken in vain); `wait_for`
-//!   with a body pending once (about 1.03× tokio's `timeout` in
-//!   instructions); and the completion-order drains (1.2–1.4× `JoinSet`: a
-//!   task's completion core is its own allocation beside tokio's). The
-//!   queue spends tokio's cooperative budget, as tokio's channels do, and
-//!   flume does not: on a current-thread runtime that costs a system call
-//!   per 128 items. `BENCHMARKS.md` in the repository has the figures.
+//! - two performance targets of the project's contract are not met: the
+//!   completion-order drains (1.1–1.4× `JoinSet`'s time, against 1.2×: a
+//!   task's completion core is its own allocation beside tokio's) and the
+//!   bounded map unordered (1.15× spawning `buffer_unordered` in the last
+//!   full run, against 1.0×; this machine's wall clock for it is bimodal).
+//!   The queue meets its targets (4P/4C at 0.78–0.84× flume, the
+//!   current-thread runtime at 0.95–1.01×, contention at capacity 16
+//!   within 1.24×, in the last two runs) while it spends tokio's
+//!   cooperative budget, as tokio's channels do and flume does not; and
+//!   `wait_for` with a body pending once is at `tokio::time::timeout`'s
+//!   time within this machine's noise (0.96–1.10× over six runs).
+//!   `BENCHMARKS.md` in the repository has the figures.
 //!
 //! For porting and teaching, [`porting`] is the guide (every asyncio name,
 //! every difference); the repository's `examples/` hold a guided tour with
