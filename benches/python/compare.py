@@ -228,10 +228,7 @@ CONTEXT = [
 # kept as it is when the figures above it are rewritten.
 NOTES_HEADING = "## Notes (written by hand)"
 
-# The figures of the last run (the rounds' criterion medians, CPython's
-# timings, the peak memory), kept beside the benches and committed with
-# BENCHMARKS.md, so that `--only`, `--reuse` and `--no-python` on a fresh
-# clone keep what was measured before instead of blanking it.
+# The last run's figures (see the module's docs).
 RESULTS = ROOT / "benches" / "results"
 RUST_SECTION = "## Against the Rust peer"
 
